@@ -1,0 +1,5 @@
+export * from './errors.js';
+export * from './units.js';
+export * from './config.js';
+export * from './logger.js';
+export type { BlockDevice } from './block-device.js';

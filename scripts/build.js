@@ -1,0 +1,29 @@
+// Builds every workspace: code generation steps first (packages with a "build" script, such as
+// proto's protobuf codegen and native addons), then one `tsc -b` over every package's tsconfig,
+// which follows project references and rebuilds only what changed.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const only = process.argv.slice(2);
+const dirs = readdirSync(join(root, 'packages'))
+  .filter((d) => existsSync(join(root, 'packages', d, 'tsconfig.json')))
+  .filter((d) => only.length === 0 || only.includes(d))
+  .sort();
+
+for (const d of dirs) {
+  const pkg = JSON.parse(readFileSync(join(root, 'packages', d, 'package.json'), 'utf8'));
+  if (pkg.scripts?.build) {
+    execFileSync('npm', ['run', '--silent', 'build'], {
+      cwd: join(root, 'packages', d),
+      stdio: 'inherit',
+    });
+  }
+}
+const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+execFileSync(process.execPath, [tsc, '-b', ...dirs.map((d) => join('packages', d))], {
+  cwd: root,
+  stdio: 'inherit',
+});
