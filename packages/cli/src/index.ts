@@ -1,1 +1,2 @@
-export {};
+export * from './client.js';
+export { readClusterFile, type ClusterFile } from './commands/dev.js';

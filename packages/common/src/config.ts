@@ -46,7 +46,7 @@ function shapeFromString(schema: TSchema, value: string): unknown {
 
 const ajv = new Ajv({ coerceTypes: true, useDefaults: true, allErrors: true, strict: false });
 
-function describe(err: ErrorObject, prefix: string): string {
+function describe(err: ErrorObject, prefix: string, schema: TObject): string {
   const key =
     err.instancePath.replace(/^\//, '').split('/')[0] ||
     (err.params as { missingProperty?: string }).missingProperty ||
@@ -57,6 +57,9 @@ function describe(err: ErrorObject, prefix: string): string {
   if (err.keyword === 'additionalProperties') {
     return `unknown setting "${(err.params as { additionalProperty: string }).additionalProperty}"`;
   }
+  // A regular expression means nothing to a user; the schema's description says what is expected.
+  const description = (schema.properties[key] as { description?: string } | undefined)?.description;
+  if (err.keyword === 'pattern' && description) return `${where} must be ${description}`;
   return `${where} ${err.message ?? 'is invalid'}`;
 }
 
@@ -110,7 +113,7 @@ export function loadConfig<T extends TObject>(schema: T, sources: ConfigSources 
 
   const validate = ajv.compile(schema);
   if (!validate(merged)) {
-    const msgs = (validate.errors ?? []).map((e) => describe(e, prefix));
+    const msgs = (validate.errors ?? []).map((e) => describe(e, prefix, schema));
     throw new BallastError('CONFIG', `invalid configuration: ${[...new Set(msgs)].join('; ')}`, {
       errors: validate.errors,
     });

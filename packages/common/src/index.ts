@@ -3,3 +3,4 @@ export * from './units.js';
 export * from './config.js';
 export * from './logger.js';
 export type { BlockDevice } from './block-device.js';
+export * from './ops-server.js';

@@ -1,1 +1,4 @@
-export {};
+export * from './ports.js';
+export * from './managed-process.js';
+export * from './ballastd.js';
+export * from './fleet.js';

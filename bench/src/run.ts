@@ -1,0 +1,244 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { formatSize, parseDuration, parseSize } from '@ballast/common';
+import { STANDARD_JOBS, hostCpu, parseFio, processCpuSeconds, runFio, type Job } from './fio.js';
+import { FileTarget, NbdkitTarget, type Target } from './targets.js';
+
+interface Row {
+  target: string;
+  job: string;
+  replicas: number;
+  iops: number;
+  mbPerSec: number;
+  meanLatUs: number;
+  p99LatUs: number;
+  hostBusyPct: number;
+  serverCoreUsPerOp: number;
+  ratio?: number;
+}
+
+const USAGE = `usage: npm run bench -- <suite> [options]
+
+suites:
+  baseline   fio on a plain file (libaio, direct) and nbdkit serving that file over a unix socket
+
+options:
+  --runtime <dur>   measured time per job (default 10s; plus 2s ramp)
+  --size <size>     file size per target (default 1GiB)
+  --dir <dir>       scratch directory (default: a temp dir on the same disk as /tmp)
+  --jobs <names>    comma-separated subset of: ${STANDARD_JOBS.map((j) => j.name).join(', ')}
+  --rounds <n>      repeat the whole job list n times, interleaved (default 1)
+`;
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      runtime: { type: 'string', default: '10s' },
+      size: { type: 'string', default: '1GiB' },
+      dir: { type: 'string' },
+      jobs: { type: 'string' },
+      rounds: { type: 'string', default: '1' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const suite = positionals[0];
+  if (values.help || !suite) {
+    process.stdout.write(USAGE);
+    process.exit(suite ? 0 : 2);
+  }
+  const runtimeMs = parseDuration(values.runtime!, '--runtime');
+  const sizeBytes = parseSize(values.size!, '--size');
+  const rounds = Number(values.rounds);
+  const jobs = values.jobs
+    ? values.jobs.split(',').map((n) => {
+        const j = STANDARD_JOBS.find((x) => x.name === n.trim());
+        if (!j)
+          throw new Error(
+            `unknown job ${n}; known: ${STANDARD_JOBS.map((x) => x.name).join(', ')}`,
+          );
+        return j;
+      })
+    : STANDARD_JOBS;
+  const scratch = values.dir ?? mkdtempSync(join(tmpdir(), 'ballast-bench-'));
+  mkdirSync(scratch, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const resultsDir = join(new URL('..', import.meta.url).pathname, 'results', `${suite}-${stamp}`);
+  mkdirSync(resultsDir, { recursive: true });
+
+  let targets: Target[];
+  switch (suite) {
+    case 'baseline': {
+      const fileA = join(scratch, 'file.img');
+      const fileB = join(scratch, 'nbdkit.img');
+      for (const f of [fileA, fileB]) execFileSync('fallocate', ['-l', String(sizeBytes), f]);
+      targets = [new FileTarget(fileA), new NbdkitTarget(fileB, join(scratch, 'nbdkit.sock'))];
+      break;
+    }
+    default:
+      process.stderr.write(`unknown suite "${suite}"\n${USAGE}`);
+      process.exit(2);
+  }
+
+  const rows: Row[] = [];
+  try {
+    for (const t of targets) await t.start();
+    // Precondition every target alike: one sequential write pass over the whole size.
+    for (const t of targets) {
+      process.stderr.write(
+        `precondition ${t.name}: sequential write of ${formatSize(sizeBytes)}\n`,
+      );
+      await runFio(
+        [
+          '--name=precondition',
+          ...t.fioTarget(),
+          '--rw=write',
+          '--bs=1M',
+          '--iodepth=8',
+          `--size=${sizeBytes}`,
+          '--output-format=json',
+        ],
+        10 * 60_000,
+      );
+    }
+    for (let round = 0; round < rounds; round++) {
+      for (const job of jobs) {
+        for (const t of targets) {
+          const row = await measure(t, job, runtimeMs, sizeBytes, resultsDir, round);
+          rows.push(row);
+          process.stderr.write(`${t.name} ${job.name}: ${Math.round(row.iops)} IOPS\n`);
+        }
+      }
+    }
+  } finally {
+    for (const t of targets) await t.stop().catch(() => undefined);
+    if (!values.dir) rmSync(scratch, { recursive: true, force: true });
+  }
+
+  const summary = summarise(rows);
+  const table = renderTable(summary);
+  process.stdout.write(table);
+  writeFileSync(
+    join(resultsDir, 'summary.json'),
+    JSON.stringify({ suite, runtimeMs, sizeBytes, rounds, rows: summary }, null, 2),
+  );
+  writeFileSync(join(resultsDir, 'summary.md'), table);
+  process.stdout.write(`\nraw fio JSON and summary: ${resultsDir}\n`);
+}
+
+async function measure(
+  t: Target,
+  job: Job,
+  runtimeMs: number,
+  sizeBytes: number,
+  resultsDir: string,
+  round: number,
+): Promise<Row> {
+  const rampMs = 2000;
+  const args = [
+    `--name=${job.name}`,
+    ...t.fioTarget(),
+    `--rw=${job.rw}`,
+    `--bs=${job.bs}`,
+    `--iodepth=${job.iodepth}`,
+    `--size=${sizeBytes}`,
+    '--time_based',
+    `--runtime=${Math.max(1, Math.round(runtimeMs / 1000))}`,
+    `--ramp_time=${rampMs / 1000}`,
+    '--lat_percentiles=1',
+    '--randrepeat=0',
+    '--output-format=json',
+  ];
+  // CPU is sampled over the whole run including ramp; close enough for a per-op cost.
+  const pids = t.serverPids();
+  const cpu0 = hostCpu();
+  const srv0 = pids.reduce((a, p) => a + processCpuSeconds(p), 0);
+  const out = await runFio(args, runtimeMs + rampMs + 120_000);
+  const cpu1 = hostCpu();
+  const srv1 = pids.reduce((a, p) => a + processCpuSeconds(p), 0);
+  const result = parseFio(out, job.rw);
+  writeFileSync(
+    join(resultsDir, `${t.name}-${job.name}-r${round}.json`),
+    JSON.stringify(result.raw, null, 2),
+  );
+  const ops = result.iops * ((runtimeMs + rampMs) / 1000);
+  return {
+    target: t.name,
+    job: job.name,
+    replicas: t.replicas,
+    iops: result.iops,
+    mbPerSec: result.bytesPerSec / 1e6,
+    meanLatUs: result.meanLatUs,
+    p99LatUs: result.p99LatUs,
+    hostBusyPct: (100 * (cpu1.busy - cpu0.busy)) / Math.max(1, cpu1.total - cpu0.total),
+    serverCoreUsPerOp: ops > 0 ? ((srv1 - srv0) * 1e6) / ops : NaN,
+  };
+}
+
+/** Averages rounds per (target, job) and adds the ratio to the nbdkit baseline of the same job. */
+function summarise(rows: Row[]): Row[] {
+  const groups = new Map<string, Row[]>();
+  for (const r of rows) {
+    const key = `${r.target}\u0000${r.job}`;
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const out: Row[] = [...groups.values()].map((g) => ({
+    target: g[0]!.target,
+    job: g[0]!.job,
+    replicas: g[0]!.replicas,
+    iops: mean(g.map((r) => r.iops)),
+    mbPerSec: mean(g.map((r) => r.mbPerSec)),
+    meanLatUs: mean(g.map((r) => r.meanLatUs)),
+    p99LatUs: mean(g.map((r) => r.p99LatUs)),
+    hostBusyPct: mean(g.map((r) => r.hostBusyPct)),
+    serverCoreUsPerOp: mean(g.map((r) => r.serverCoreUsPerOp)),
+  }));
+  for (const r of out) {
+    const base = out.find((b) => b.target === 'nbdkit' && b.job === r.job);
+    if (base && base.iops > 0) r.ratio = r.iops / base.iops;
+  }
+  return out;
+}
+
+function renderTable(rows: Row[]): string {
+  const head = [
+    'job',
+    'target',
+    'IOPS',
+    'MB/s',
+    'lat mean µs',
+    'lat p99 µs',
+    'ratio vs nbdkit',
+    'x replicas',
+    'host CPU %',
+    'server core-µs/op',
+  ];
+  const fmt = (n: number | undefined, digits = 0): string =>
+    n === undefined || Number.isNaN(n) ? '-' : n.toFixed(digits);
+  const lines = rows
+    .slice()
+    .sort((a, b) => a.job.localeCompare(b.job) || a.target.localeCompare(b.target))
+    .map((r) => [
+      r.job,
+      r.target,
+      fmt(r.iops),
+      fmt(r.mbPerSec, 1),
+      fmt(r.meanLatUs, 1),
+      fmt(r.p99LatUs, 1),
+      fmt(r.ratio, 2),
+      fmt(r.ratio === undefined ? undefined : r.ratio * r.replicas, 2),
+      fmt(r.hostBusyPct),
+      r.serverCoreUsPerOp ? fmt(r.serverCoreUsPerOp, 1) : '-',
+    ]);
+  const md = [head, head.map(() => '---'), ...lines].map((l) => `| ${l.join(' | ')} |`).join('\n');
+  return md + '\n';
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench: ${(err as Error).message}\n`);
+  process.exit(1);
+});

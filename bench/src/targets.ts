@@ -1,0 +1,68 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { waitFor } from '@ballast/testkit';
+
+/**
+ * Something fio can drive: a plain file, or an NBD export (nbdkit, Ballast's NBD server, a Ballast
+ * volume through the agent). `fioTarget` gives the fio options that select it.
+ */
+export interface Target {
+  name: string;
+  /** Replica count, for replica-normalised ratios. */
+  replicas: number;
+  start(): Promise<void>;
+  fioTarget(): string[];
+  /** Processes whose CPU time counts as "server" for this target. */
+  serverPids(): number[];
+  stop(): Promise<void>;
+}
+
+export class FileTarget implements Target {
+  readonly name = 'file';
+  readonly replicas = 1;
+  constructor(private readonly path: string) {}
+  async start(): Promise<void> {}
+  fioTarget(): string[] {
+    return [`--filename=${this.path}`, '--ioengine=libaio', '--direct=1'];
+  }
+  serverPids(): number[] {
+    return [];
+  }
+  async stop(): Promise<void> {}
+}
+
+/** `nbdkit file` serving a local file over a unix socket: the baseline B every ratio refers to. */
+export class NbdkitTarget implements Target {
+  readonly name = 'nbdkit';
+  readonly replicas = 1;
+  #child: ChildProcess | undefined;
+  constructor(
+    private readonly file: string,
+    private readonly socket: string,
+  ) {}
+  async start(): Promise<void> {
+    this.#child = spawn(
+      'nbdkit',
+      ['--foreground', '--unix', this.socket, 'file', `file=${this.file}`],
+      { stdio: 'ignore' },
+    );
+    await waitFor('nbdkit socket', () => existsSync(this.socket), { timeoutMs: 10_000 });
+  }
+  fioTarget(): string[] {
+    return nbdFioTarget(this.socket);
+  }
+  serverPids(): number[] {
+    return this.#child?.pid ? [this.#child.pid] : [];
+  }
+  async stop(): Promise<void> {
+    const child = this.#child;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+  }
+}
+
+export function nbdFioTarget(socket: string, exportName = ''): string[] {
+  return ['--ioengine=nbd', `--uri=nbd+unix:///${exportName}?socket=${socket}`];
+}

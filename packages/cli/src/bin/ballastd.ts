@@ -1,0 +1,121 @@
+#!/usr/bin/env node
+import { Command, CommanderError, Option } from 'commander';
+import { BallastError, loadConfig } from '@ballast/common';
+import type { TObject } from '@sinclair/typebox';
+import { runDaemon, type DaemonContext, type Running } from '../daemon/lifecycle.js';
+import { startAgent, startMeta, startNode } from '../daemon/roles.js';
+import { AgentConfig, MetaConfig, NodeConfig } from '../daemon/schemas.js';
+import { VERSION } from '../version.js';
+
+const program = new Command('ballastd')
+  .description('Ballast servers: run one metadata member, storage node or host agent per process.')
+  .version(VERSION)
+  .showHelpAfterError('(run with --help for usage)')
+  .showSuggestionAfterError(true)
+  .exitOverride();
+
+function commonOptions(cmd: Command): Command {
+  return cmd
+    .option('--config <file>', 'JSON config file (keys are the camelCase flag names)')
+    .addOption(
+      new Option('--log-level <level>', 'log level').choices([
+        'fatal',
+        'error',
+        'warn',
+        'info',
+        'debug',
+        'trace',
+        'silent',
+      ]),
+    )
+    .option('--log-pretty', 'human-readable logs (default when stdout is a terminal)')
+    .addHelpText(
+      'after',
+      '\nEvery flag can also be set through the environment (BALLAST_<FLAG_NAME>, e.g. BALLAST_DATA_DIR)\nor in the --config file; flags win over the environment, which wins over the file.',
+    );
+}
+
+function role<S extends TObject>(
+  name: 'meta' | 'node' | 'agent',
+  schema: S,
+  start: (config: never, ctx: DaemonContext) => Promise<Running>,
+  describe: (cmd: Command) => Command,
+): void {
+  const cmd = describe(commonOptions(program.command(name))).action(
+    async (opts: Record<string, unknown>) => {
+      let config: Record<string, unknown>;
+      try {
+        const { config: file, ...flags } = opts;
+        config = loadConfig(schema, { flags, file: file as string | undefined }) as Record<
+          string,
+          unknown
+        >;
+      } catch (err) {
+        process.stderr.write(`ballastd ${name}: ${(err as Error).message}\n`);
+        process.exit(2);
+      }
+      await runDaemon(`${name}/${String(config.id)}`, config as never, (ctx) =>
+        start(config as never, ctx),
+      );
+    },
+  );
+  cmd.exitOverride();
+}
+
+role('meta', MetaConfig, startMeta, (cmd) =>
+  cmd
+    .description('run a metadata member: the Raft-replicated cluster map and the admin REST API')
+    .option('--id <id>', 'member id, stable across restarts (e.g. m1)')
+    .option('--data-dir <dir>', 'where the Raft log, snapshots and keys live')
+    .option(
+      '--listen <host:port>',
+      'REST API, Raft transport and metrics address (default 127.0.0.1:0)',
+    )
+    .option('--advertise <url>', 'URL other members and clients use for this member')
+    .option('--peers <list>', 'initial members as id=url pairs, comma-separated, this one included')
+    .option('--cluster-id <id>', 'cluster id; members of other clusters are refused')
+    .option('--token <token>', 'admin API token (prefer --token-file or BALLAST_TOKEN)')
+    .option('--token-file <file>', 'file holding the admin API token'),
+);
+
+role('node', NodeConfig, startNode, (cmd) =>
+  cmd
+    .description('run a storage node: the chunk store and the data-plane server')
+    .option('--id <id>', 'node id, stable across restarts (e.g. n1)')
+    .option('--data-dir <dir>', 'where replicas and the chunk index live')
+    .option('--listen <host:port>', 'data-plane address')
+    .option('--advertise <host:port>', 'data-plane address peers and agents use')
+    .option('--ops-listen <host:port>', 'health and metrics address (default 127.0.0.1:0)')
+    .option('--meta <urls>', 'metadata service URLs, comma-separated')
+    .option('--labels <k=v,...>', 'placement labels, e.g. zone=a,rack=r1')
+    .option('--capacity <size>', 'capacity to offer, e.g. 100GiB')
+    .option('--join-token <token>', 'cluster join token'),
+);
+
+role('agent', AgentConfig, startAgent, (cmd) =>
+  cmd
+    .description(
+      'run the host agent: volume engines, NBD exports, mounts and the Docker volume plugin',
+    )
+    .option('--id <id>', 'host id, stable across restarts')
+    .option('--state-dir <dir>', 'attachment and mount state')
+    .option('--run-dir <dir>', 'NBD sockets and FUSE mount points')
+    .option(
+      '--plugin-socket <path>',
+      'Docker volume plugin socket (default /run/docker/plugins/ballast.sock)',
+    )
+    .option('--ops-listen <host:port>', 'health and metrics address (default 127.0.0.1:0)')
+    .option('--meta <urls>', 'metadata service URLs, comma-separated')
+    .option('--join-token <token>', 'cluster join token'),
+);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    // Help and version exit 0; usage errors exit 2 (commander already printed the message).
+    process.exit(err.exitCode === 0 ? 0 : 2);
+  }
+  process.stderr.write(`ballastd: ${err instanceof BallastError ? err.message : String(err)}\n`);
+  process.exit(1);
+}

@@ -1,0 +1,213 @@
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+/** Exit codes scripts can rely on (documented in the README). */
+export const ExitCode = {
+  OK: 0,
+  FAILURE: 1,
+  USAGE: 2,
+  NOT_FOUND: 3,
+  CONFLICT: 4,
+  UNAVAILABLE: 5,
+  UNAUTHORIZED: 6,
+  INVALID: 7,
+} as const;
+
+export class CliError extends Error {
+  readonly exitCode: number;
+  readonly hint: string | undefined;
+  readonly problem: Problem | undefined;
+  constructor(message: string, exitCode: number, hint?: string, problem?: Problem) {
+    super(message);
+    this.exitCode = exitCode;
+    this.hint = hint;
+    this.problem = problem;
+  }
+}
+
+/** RFC 9457 problem details as the meta API answers them, plus Ballast's stable `code`. */
+export interface Problem {
+  type?: string;
+  title?: string;
+  status: number;
+  detail?: string;
+  code?: string;
+  [k: string]: unknown;
+}
+
+export interface Endpoint {
+  urls: string[];
+  token: string | undefined;
+  /** Where the settings came from, for error messages. */
+  source: string;
+}
+
+export interface EndpointFlags {
+  cluster?: string | undefined;
+  endpoint?: string | undefined;
+  token?: string | undefined;
+}
+
+interface ClusterFile {
+  token?: string;
+  meta?: Array<{ api?: string }>;
+}
+
+/**
+ * Where to find the cluster, like kubectl/etcdctl: --cluster FILE (a `ballast dev up`
+ * cluster.json) or BALLAST_CLUSTER; else --endpoint/BALLAST_ENDPOINT with --token/BALLAST_TOKEN;
+ * else ~/.config/ballast/config.json ({"endpoint": "...", "token": "..."}).
+ */
+export function resolveEndpoint(flags: EndpointFlags, env = process.env): Endpoint {
+  const clusterFile = flags.cluster ?? env.BALLAST_CLUSTER;
+  if (clusterFile) {
+    let parsed: ClusterFile;
+    try {
+      parsed = JSON.parse(readFileSync(clusterFile, 'utf8')) as ClusterFile;
+    } catch (err) {
+      throw new CliError(
+        `cannot read cluster file ${clusterFile}: ${(err as Error).message}`,
+        ExitCode.USAGE,
+        'start a local cluster with `ballast dev up --dir DIR`, then pass --cluster DIR/cluster.json',
+      );
+    }
+    const urls = (parsed.meta ?? [])
+      .map((m) => m.api)
+      .filter((u): u is string => typeof u === 'string');
+    if (urls.length === 0)
+      throw new CliError(`cluster file ${clusterFile} lists no meta members`, ExitCode.USAGE);
+    return { urls, token: flags.token ?? env.BALLAST_TOKEN ?? parsed.token, source: clusterFile };
+  }
+  const endpoint = flags.endpoint ?? env.BALLAST_ENDPOINT;
+  if (endpoint) {
+    return {
+      urls: endpoint
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+      token: flags.token ?? env.BALLAST_TOKEN,
+      source: flags.endpoint ? '--endpoint' : 'BALLAST_ENDPOINT',
+    };
+  }
+  const configPath = join(
+    env.XDG_CONFIG_HOME ?? join(homedir(), '.config'),
+    'ballast',
+    'config.json',
+  );
+  try {
+    const cfg = JSON.parse(readFileSync(configPath, 'utf8')) as {
+      endpoint?: string;
+      token?: string;
+    };
+    if (cfg.endpoint) {
+      return {
+        urls: cfg.endpoint.split(',').map((s) => s.trim()),
+        token: flags.token ?? env.BALLAST_TOKEN ?? cfg.token,
+        source: configPath,
+      };
+    }
+  } catch {
+    // no config file: fall through to the error below
+  }
+  throw new CliError(
+    'no cluster to talk to',
+    ExitCode.USAGE,
+    'pass --cluster DIR/cluster.json (from `ballast dev up`), or --endpoint URL --token TOKEN, or set BALLAST_CLUSTER',
+  );
+}
+
+const REQUEST_TIMEOUT_MS = 30_000;
+
+/**
+ * A small client for the admin REST API. Tries each meta member in turn on connection failure
+ * (writes on followers are forwarded by the server, so any reachable member will do) and turns
+ * problem+json answers into CliErrors with stable exit codes.
+ */
+export class ApiClient {
+  readonly endpoint: Endpoint;
+  #preferred = 0;
+
+  constructor(endpoint: Endpoint) {
+    this.endpoint = endpoint;
+  }
+
+  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const errors: string[] = [];
+    const n = this.endpoint.urls.length;
+    for (let i = 0; i < n; i++) {
+      const idx = (this.#preferred + i) % n;
+      const base = this.endpoint.urls[idx]!.replace(/\/$/, '');
+      let res: Response;
+      try {
+        res = await fetch(base + path, {
+          method,
+          headers: {
+            accept: 'application/json',
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+            ...(this.endpoint.token ? { authorization: `Bearer ${this.endpoint.token}` } : {}),
+          },
+          body: body === undefined ? undefined : JSON.stringify(body),
+          signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+        });
+      } catch (err) {
+        const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+        errors.push(`${base}: ${cause}`);
+        continue;
+      }
+      this.#preferred = idx;
+      const text = await res.text();
+      const parsed: unknown = text ? safeJson(text) : undefined;
+      if (res.ok) return parsed as T;
+      throw problemToError(res.status, parsed, text);
+    }
+    throw new CliError(
+      `cannot reach any meta member (${errors.join('; ')})`,
+      ExitCode.UNAVAILABLE,
+      `check that the cluster is running (endpoints from ${this.endpoint.source})`,
+    );
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function problemToError(status: number, body: unknown, text: string): CliError {
+  const problem: Problem =
+    body && typeof body === 'object'
+      ? ({ status, ...(body as object) } as Problem)
+      : { status, detail: text };
+  const message = problem.detail ?? problem.title ?? `HTTP ${status}`;
+  switch (status) {
+    case 401:
+    case 403:
+      return new CliError(
+        message,
+        ExitCode.UNAUTHORIZED,
+        'check the token (--token, BALLAST_TOKEN or the cluster file)',
+        problem,
+      );
+    case 404:
+      return new CliError(message, ExitCode.NOT_FOUND, undefined, problem);
+    case 409:
+      return new CliError(message, ExitCode.CONFLICT, undefined, problem);
+    case 400:
+    case 413:
+    case 422:
+      return new CliError(message, ExitCode.INVALID, undefined, problem);
+    case 503:
+      return new CliError(
+        message,
+        ExitCode.UNAVAILABLE,
+        'the cluster has no leader right now; retry shortly',
+        problem,
+      );
+    default:
+      return new CliError(message, ExitCode.FAILURE, undefined, problem);
+  }
+}

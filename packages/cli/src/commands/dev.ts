@@ -1,0 +1,359 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import {
+  ManagedProcess,
+  ballastdProcess,
+  freePort,
+  isAlive,
+  sleep,
+  type Role,
+} from '@ballast/testkit';
+import { CliError, ExitCode } from '../client.js';
+import { printJson, printTable } from '../output.js';
+
+/**
+ * `cluster.json`, the contract between `ballast dev up` and scripts/tests (documented in the
+ * README): every process with its id, role, pid, command line and endpoints, plus the admin token.
+ */
+export interface ClusterFile {
+  version: 1;
+  dir: string;
+  token: string;
+  meta: Array<ProcessEntry & { api: string; metrics: string }>;
+  nodes: Array<ProcessEntry & { address?: string; metrics: string }>;
+  agents: Array<ProcessEntry & { pluginSocket: string; metrics: string }>;
+}
+
+interface ProcessEntry {
+  id: string;
+  role: Role;
+  pid: number;
+  args: string[];
+  logFile: string;
+}
+
+function clusterPath(dir: string): string {
+  return join(dir, 'cluster.json');
+}
+
+export function readClusterFile(dir: string): ClusterFile {
+  const path = clusterPath(dir);
+  if (!existsSync(path)) {
+    throw new CliError(
+      `no cluster in ${dir} (${path} missing)`,
+      ExitCode.NOT_FOUND,
+      'start one with `ballast dev up --dir DIR`',
+    );
+  }
+  return JSON.parse(readFileSync(path, 'utf8')) as ClusterFile;
+}
+
+function writeClusterFile(file: ClusterFile): void {
+  const path = clusterPath(file.dir);
+  writeFileSync(path, JSON.stringify(file, null, 2) + '\n', { mode: 0o600 });
+  chmodSync(path, 0o600);
+}
+
+function entries(file: ClusterFile): ProcessEntry[] {
+  return [...file.meta, ...file.nodes, ...file.agents];
+}
+
+/** True when `pid` is alive and is a ballastd process (pids are reused after a reboot). */
+function isOurProcess(pid: number): boolean {
+  if (!isAlive(pid)) return false;
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('ballastd');
+  } catch {
+    return true;
+  }
+}
+
+function processFor(file: ClusterFile, entry: ProcessEntry): ManagedProcess {
+  return ballastdProcess({
+    role: entry.role,
+    id: entry.id,
+    args: entry.args,
+    logFile: entry.logFile,
+    detached: true,
+    env: entry.role === 'meta' ? { BALLAST_TOKEN: file.token } : {},
+  });
+}
+
+interface UpOptions {
+  dir: string;
+  meta: string;
+  nodes: string;
+  agent?: boolean;
+  json?: boolean;
+}
+
+async function up(opts: UpOptions): Promise<void> {
+  const dir = resolve(opts.dir);
+  const metaCount = Number(opts.meta);
+  const nodeCount = Number(opts.nodes);
+  if (![1, 3, 5].includes(metaCount))
+    throw new CliError('--meta must be 1, 3 or 5', ExitCode.USAGE);
+  if (!Number.isInteger(nodeCount) || nodeCount < 0 || nodeCount > 32) {
+    throw new CliError('--nodes must be a whole number from 0 to 32', ExitCode.USAGE);
+  }
+  if (existsSync(clusterPath(dir))) {
+    const old = readClusterFile(dir);
+    if (entries(old).some((e) => isOurProcess(e.pid))) {
+      throw new CliError(
+        `a cluster is already running in ${dir}`,
+        ExitCode.CONFLICT,
+        'stop it with `ballast dev down --dir DIR` first',
+      );
+    }
+  }
+  mkdirSync(join(dir, 'logs'), { recursive: true });
+  const token = randomBytes(24).toString('hex');
+  const file: ClusterFile = { version: 1, dir, token, meta: [], nodes: [], agents: [] };
+
+  const metaPorts = await Promise.all(Array.from({ length: metaCount }, () => freePort()));
+  const peers = metaPorts.map((p, i) => `m${i + 1}=http://127.0.0.1:${p}`).join(',');
+  const started: ManagedProcess[] = [];
+  try {
+    const metaProcs = metaPorts.map((port, i) => {
+      const id = `m${i + 1}`;
+      const args = [
+        '--id',
+        id,
+        '--data-dir',
+        join(dir, id),
+        '--listen',
+        `127.0.0.1:${port}`,
+        '--peers',
+        peers,
+      ];
+      const entry = {
+        id,
+        role: 'meta' as const,
+        pid: 0,
+        args,
+        logFile: join(dir, 'logs', `${id}.log`),
+      };
+      return { entry, proc: processFor(file, entry) };
+    });
+    const metaReady = await Promise.all(
+      metaProcs.map(async ({ entry, proc }) => {
+        started.push(proc);
+        const ep = (await proc.start()) as Record<string, string>;
+        return { ...entry, pid: proc.pid!, api: ep.api!, metrics: ep.metrics! };
+      }),
+    );
+    file.meta = metaReady;
+    const metaUrls = file.meta.map((m) => m.api).join(',');
+
+    for (let i = 0; i < nodeCount; i++) {
+      const id = `n${i + 1}`;
+      const zone = `zone-${String.fromCharCode(97 + (i % 3))}`;
+      const args = [
+        '--id',
+        id,
+        '--data-dir',
+        join(dir, id),
+        '--listen',
+        '127.0.0.1:0',
+        '--meta',
+        metaUrls,
+        '--labels',
+        `zone=${zone},host=${id}`,
+      ];
+      const entry = {
+        id,
+        role: 'node' as const,
+        pid: 0,
+        args,
+        logFile: join(dir, 'logs', `${id}.log`),
+      };
+      const proc = processFor(file, entry);
+      started.push(proc);
+      const ep = (await proc.start()) as Record<string, string>;
+      file.nodes.push({
+        ...entry,
+        pid: proc.pid!,
+        ...(ep.dataPlane ? { address: ep.dataPlane } : {}),
+        metrics: ep.metrics!,
+      });
+    }
+
+    if (opts.agent) {
+      const id = 'agent';
+      const pluginSocket =
+        process.getuid?.() === 0
+          ? '/run/docker/plugins/ballast.sock'
+          : join(dir, 'agent', 'ballast.sock');
+      const args = [
+        '--id',
+        'host1',
+        '--state-dir',
+        join(dir, 'agent'),
+        '--run-dir',
+        join(dir, 'agent', 'run'),
+        '--plugin-socket',
+        pluginSocket,
+        '--meta',
+        metaUrls,
+      ];
+      const entry = {
+        id,
+        role: 'agent' as const,
+        pid: 0,
+        args,
+        logFile: join(dir, 'logs', `${id}.log`),
+      };
+      const proc = processFor(file, entry);
+      started.push(proc);
+      const ep = (await proc.start()) as Record<string, string>;
+      file.agents.push({ ...entry, pid: proc.pid!, pluginSocket, metrics: ep.metrics! });
+    }
+  } catch (err) {
+    for (const p of started) await p.stop(3_000).catch(() => undefined);
+    throw new CliError(
+      `dev cluster failed to start: ${(err as Error).message}`,
+      ExitCode.FAILURE,
+      `logs are in ${join(dir, 'logs')}`,
+    );
+  }
+  writeClusterFile(file);
+  if (opts.json) {
+    printJson(file);
+    return;
+  }
+  printStatus(file);
+  process.stdout.write(
+    `\nCluster file: ${clusterPath(dir)} (holds the admin token; mode 0600)\n` +
+      `Use it:       export BALLAST_CLUSTER=${clusterPath(dir)}; ballast cluster status\n` +
+      `Stop it:      ballast dev down --dir ${dir}\n`,
+  );
+}
+
+function printStatus(file: ClusterFile): void {
+  printTable(
+    ['ID', 'ROLE', 'PID', 'STATE', 'ENDPOINT'],
+    entries(file).map((e) => {
+      const endpoint =
+        'api' in e
+          ? String(e.api)
+          : 'pluginSocket' in e
+            ? String(e.pluginSocket)
+            : String(
+                (e as { address?: string }).address ?? (e as { metrics?: string }).metrics ?? '',
+              );
+      return [e.id, e.role, e.pid, isOurProcess(e.pid) ? 'running' : 'stopped', endpoint];
+    }),
+  );
+}
+
+async function down(opts: { dir: string }): Promise<void> {
+  const file = readClusterFile(resolve(opts.dir));
+  const alive = entries(file).filter((e) => isOurProcess(e.pid));
+  for (const e of alive) {
+    try {
+      process.kill(e.pid, 'SIGCONT');
+      process.kill(e.pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  }
+  const deadline = Date.now() + 15_000;
+  while (alive.some((e) => isOurProcess(e.pid)) && Date.now() < deadline) await sleep(100);
+  for (const e of alive.filter((x) => isOurProcess(x.pid))) {
+    process.kill(e.pid, 'SIGKILL');
+  }
+  process.stdout.write(`stopped ${alive.length} process(es); data kept in ${file.dir}\n`);
+}
+
+function findEntry(file: ClusterFile, id: string): ProcessEntry {
+  const e = entries(file).find((x) => x.id === id);
+  if (!e) {
+    throw new CliError(
+      `no process ${id} in this cluster`,
+      ExitCode.NOT_FOUND,
+      `known ids: ${entries(file)
+        .map((x) => x.id)
+        .join(', ')}`,
+    );
+  }
+  return e;
+}
+
+async function signalCommand(
+  action: 'kill' | 'restart' | 'pause' | 'resume',
+  id: string,
+  opts: { dir: string },
+): Promise<void> {
+  const file = readClusterFile(resolve(opts.dir));
+  const entry = findEntry(file, id);
+  const running = isOurProcess(entry.pid);
+  if (action === 'restart') {
+    if (running) {
+      process.kill(entry.pid, 'SIGCONT');
+      process.kill(entry.pid, 'SIGKILL');
+      while (isAlive(entry.pid)) await sleep(20);
+    }
+    const proc = processFor(file, entry);
+    await proc.start();
+    entry.pid = proc.pid!;
+    writeClusterFile(file);
+    process.stdout.write(`${id} restarted (pid ${entry.pid})\n`);
+    return;
+  }
+  if (!running)
+    throw new CliError(
+      `${id} is not running`,
+      ExitCode.CONFLICT,
+      `start it with \`ballast dev restart --dir ${opts.dir} ${id}\``,
+    );
+  const sig = { kill: 'SIGKILL', pause: 'SIGSTOP', resume: 'SIGCONT' }[action] as NodeJS.Signals;
+  process.kill(entry.pid, sig);
+  process.stdout.write(`${id} (pid ${entry.pid}): sent ${sig}\n`);
+}
+
+export function devCommand(): Command {
+  const dev = new Command('dev').description(
+    'run a local cluster of real processes on loopback, and rehearse failures',
+  );
+  dev
+    .command('up')
+    .description(
+      'start meta members, storage nodes and optionally an agent; write DIR/cluster.json',
+    )
+    .requiredOption('--dir <dir>', 'directory for data, logs and cluster.json')
+    .addOption(new Option('--meta <n>', 'metadata members').choices(['1', '3', '5']).default('3'))
+    .option('--nodes <n>', 'storage nodes', '3')
+    .option('--agent', 'also start a host agent (as root it serves the Docker plugin socket)')
+    .option('--json', 'print cluster.json instead of a table')
+    .action(up);
+  dev
+    .command('down')
+    .description('stop every process of the cluster (data is kept)')
+    .requiredOption('--dir <dir>')
+    .action(down);
+  dev
+    .command('status')
+    .description('show the processes of the cluster')
+    .requiredOption('--dir <dir>')
+    .option('--json', 'print cluster.json')
+    .action((opts: { dir: string; json?: boolean }) => {
+      const file = readClusterFile(resolve(opts.dir));
+      if (opts.json) printJson(file);
+      else printStatus(file);
+    });
+  for (const [name, text] of [
+    ['kill', 'SIGKILL a process'],
+    ['restart', 'restart a process with the same data (SIGKILL first if running)'],
+    ['pause', 'SIGSTOP a process'],
+    ['resume', 'SIGCONT a paused process'],
+  ] as const) {
+    dev
+      .command(`${name} <id>`)
+      .description(text)
+      .requiredOption('--dir <dir>')
+      .action((id: string, opts: { dir: string }) => signalCommand(name, id, opts));
+  }
+  return dev;
+}

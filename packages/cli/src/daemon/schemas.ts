@@ -1,0 +1,83 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+const Id = Type.String({
+  pattern: '^[a-z0-9][a-z0-9._-]{0,62}$',
+  description: 'stable process id',
+});
+const HostPort = Type.String({
+  pattern: '^(\\[[0-9a-fA-F:.]+\\]|[^:\\[\\]]+):\\d{1,5}$',
+  description: 'host:port',
+});
+const LogLevel = Type.Union(
+  ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+  { default: 'info' },
+);
+const Url = Type.String({ pattern: '^https?://' });
+
+const common = {
+  logLevel: LogLevel,
+  /** Pretty logs; unset means "when stdout is a terminal". */
+  logPretty: Type.Optional(Type.Boolean()),
+  /** Exit when this pid disappears (set by the testkit so orphans never outlive a test run). */
+  parentPid: Type.Optional(Type.Integer({ minimum: 1 })),
+};
+
+export const MetaConfig = Type.Object(
+  {
+    ...common,
+    id: Id,
+    dataDir: Type.String({ minLength: 1 }),
+    /** Admin REST API, Raft transport (ws) and /metrics share this address. */
+    listen: Type.Optional(HostPort),
+    /** The URL other members and clients should use for this member (defaults to http://listen). */
+    advertise: Type.Optional(Url),
+    /** Initial members as id=url pairs, this member included. */
+    peers: Type.Array(Type.String({ pattern: '^[a-z0-9][a-z0-9._-]*=https?://.+$' }), {
+      default: [],
+    }),
+    clusterId: Type.String({ minLength: 1, default: 'ballast' }),
+    token: Type.Optional(Type.String({ minLength: 16 })),
+    tokenFile: Type.Optional(Type.String({ minLength: 1 })),
+  },
+  { additionalProperties: false },
+);
+export type MetaConfig = Static<typeof MetaConfig>;
+
+export const NodeConfig = Type.Object(
+  {
+    ...common,
+    id: Id,
+    dataDir: Type.String({ minLength: 1 }),
+    /** Data-plane address (TCP). */
+    listen: Type.Optional(HostPort),
+    /** Address peers and agents use to reach the data plane (defaults to listen). */
+    advertise: Type.Optional(HostPort),
+    opsListen: Type.Optional(HostPort),
+    meta: Type.Array(Url, { default: [] }),
+    labels: Type.Record(Type.String({ pattern: '^[a-zA-Z0-9._/-]+$' }), Type.String(), {
+      default: {},
+    }),
+    capacity: Type.Optional(
+      Type.String({ description: 'capacity to offer, e.g. 100GiB (default: free disk space)' }),
+    ),
+    joinToken: Type.Optional(Type.String({ minLength: 16 })),
+  },
+  { additionalProperties: false },
+);
+export type NodeConfig = Static<typeof NodeConfig>;
+
+export const AgentConfig = Type.Object(
+  {
+    ...common,
+    id: Id,
+    stateDir: Type.String({ minLength: 1 }),
+    /** Unix sockets of NBD exports, FUSE mount points. */
+    runDir: Type.Optional(Type.String({ minLength: 1 })),
+    pluginSocket: Type.String({ minLength: 1, default: '/run/docker/plugins/ballast.sock' }),
+    opsListen: Type.Optional(HostPort),
+    meta: Type.Array(Url, { default: [] }),
+    joinToken: Type.Optional(Type.String({ minLength: 16 })),
+  },
+  { additionalProperties: false },
+);
+export type AgentConfig = Static<typeof AgentConfig>;

@@ -1,0 +1,150 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import t from 'tap';
+import { isAlive, waitFor } from '@ballast/testkit';
+
+const binDir = fileURLToPath(new URL('../../bin/', import.meta.url));
+
+function run(cmd: 'ballast' | 'ballastd', args: string[], env: NodeJS.ProcessEnv = {}) {
+  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    execFile(
+      process.execPath,
+      [join(binDir, `${cmd}.js`), ...args],
+      { env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...env }, timeout: 60_000 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+t.test('ballast --help lists every command group', async (t) => {
+  const r = await run('ballast', ['--help']);
+  t.equal(r.code, 0);
+  for (const group of ['volume', 'node', 'task', 'cluster', 'dev'])
+    t.match(r.stdout, new RegExp(`\\n  ${group}\\b`));
+  t.match(r.stdout, /Exit codes/);
+});
+
+t.test('ballastd --help lists the three server roles', async (t) => {
+  const r = await run('ballastd', ['--help']);
+  t.equal(r.code, 0);
+  for (const role of ['meta', 'node', 'agent'])
+    t.match(r.stdout, new RegExp(`\\n  ${role} \\[options\\]`));
+  const meta = await run('ballastd', ['meta', '--help']);
+  t.match(meta.stdout, /--data-dir/);
+  t.match(meta.stdout, /BALLAST_<FLAG_NAME>/);
+});
+
+t.test('unknown commands and bad flags: clear message, exit 2', async (t) => {
+  const a = await run('ballast', ['volumez']);
+  t.equal(a.code, 2);
+  t.match(a.stderr, /unknown command 'volumez'/);
+  t.match(a.stderr, /Did you mean volume\?/);
+  const b = await run('ballastd', ['node', '--bogus']);
+  t.equal(b.code, 2);
+  t.match(b.stderr, /unknown option '--bogus'/);
+});
+
+t.test('ballastd refuses a bad setting at start-up, naming it', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'cli-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const r = await run('ballastd', ['node', '--id', 'n1', '--data-dir', dir, '--listen', 'nowhere']);
+  t.equal(r.code, 2);
+  t.match(r.stderr, /setting "listen" \(--listen or BALLAST_LISTEN\) must be host:port/);
+  const env = await run('ballastd', ['node', '--id', 'n1', '--data-dir', dir], {
+    BALLAST_LABELS: 'zone',
+  });
+  t.equal(env.code, 2);
+  t.match(env.stderr, /BALLAST_LABELS: expected key=value/);
+  const missing = await run('ballastd', ['agent', '--id', 'h1']);
+  t.equal(missing.code, 2);
+  t.match(missing.stderr, /stateDir/);
+});
+
+t.test('client commands without a cluster say what to do (exit 2)', async (t) => {
+  const r = await run('ballast', ['cluster', 'status'], {
+    BALLAST_CLUSTER: '',
+    BALLAST_ENDPOINT: '',
+    XDG_CONFIG_HOME: '/nonexistent',
+  });
+  t.equal(r.code, 2);
+  t.match(r.stderr, /no cluster to talk to/);
+  t.match(r.stderr, /ballast dev up/);
+  const unreachable = await run('ballast', [
+    'cluster',
+    'status',
+    '--endpoint',
+    'http://127.0.0.1:1',
+  ]);
+  t.equal(unreachable.code, 5, 'unavailable');
+  t.match(unreachable.stderr, /cannot reach any meta member/);
+});
+
+t.test('dev up / status / kill / restart / down with real processes', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'dev-'));
+  let pids: number[] = [];
+  t.teardown(async () => {
+    await run('ballast', ['dev', 'down', '--dir', dir]);
+    for (const pid of pids) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const up = await run('ballast', [
+    'dev',
+    'up',
+    '--dir',
+    dir,
+    '--meta',
+    '3',
+    '--nodes',
+    '2',
+    '--json',
+  ]);
+  t.equal(up.code, 0, up.stderr);
+  const file = JSON.parse(readFileSync(join(dir, 'cluster.json'), 'utf8'));
+  t.same(JSON.parse(up.stdout), file, '--json prints cluster.json');
+  t.equal(statSync(join(dir, 'cluster.json')).mode & 0o777, 0o600, 'cluster.json is private');
+  t.match(file.token, /^[0-9a-f]{48}$/);
+  t.equal(file.meta.length, 3);
+  t.equal(file.nodes.length, 2);
+  t.same(file.agents, []);
+  pids = [...file.meta, ...file.nodes].map((p: { pid: number }) => p.pid);
+  for (const m of file.meta) {
+    t.match(m, { id: /^m\d$/, role: 'meta', pid: Number, api: /^http:\/\/127\.0\.0\.1:\d+$/ });
+    t.equal((await fetch(`${m.api}/healthz`)).status, 200);
+  }
+  t.ok(pids.every(isAlive), 'all running');
+
+  const again = await run('ballast', ['dev', 'up', '--dir', dir]);
+  t.equal(again.code, 4, 'a second up in the same dir is a conflict');
+
+  const n1 = file.nodes[0].pid;
+  t.equal((await run('ballast', ['dev', 'kill', '--dir', dir, 'n1'])).code, 0);
+  await waitFor('n1 to die', () => !isAlive(n1));
+  t.pass('n1 was SIGKILLed');
+  const status = await run('ballast', ['dev', 'status', '--dir', dir]);
+  t.match(status.stdout, /n1\s+node\s+\d+\s+stopped/);
+  const restart = await run('ballast', ['dev', 'restart', '--dir', dir, 'n1']);
+  t.equal(restart.code, 0, restart.stderr);
+  const after = JSON.parse(readFileSync(join(dir, 'cluster.json'), 'utf8'));
+  t.not(after.nodes[0].pid, n1, 'a new pid is recorded');
+  t.ok(isAlive(after.nodes[0].pid));
+  pids.push(after.nodes[0].pid);
+
+  t.equal((await run('ballast', ['dev', 'pause', '--dir', dir, 'm2'])).code, 0);
+  t.equal((await run('ballast', ['dev', 'resume', '--dir', dir, 'm2'])).code, 0);
+  const unknown = await run('ballast', ['dev', 'kill', '--dir', dir, 'zz']);
+  t.equal(unknown.code, 3);
+  t.match(unknown.stderr, /known ids: m1, m2, m3, n1, n2/);
+
+  const down = await run('ballast', ['dev', 'down', '--dir', dir]);
+  t.equal(down.code, 0);
+  t.ok(
+    pids.every((p) => !isAlive(p)),
+    'every process stopped',
+  );
+});
