@@ -2,3 +2,4 @@ export * from './ports.js';
 export * from './managed-process.js';
 export * from './ballastd.js';
 export * from './fleet.js';
+export * from './linearizability.js';
