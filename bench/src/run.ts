@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatSize, parseDuration, parseSize } from '@ballast/common';
 import { STANDARD_JOBS, hostCpu, parseFio, processCpuSeconds, runFio, type Job } from './fio.js';
-import { FileTarget, NbdkitTarget, type Target } from './targets.js';
+import { BallastNbdFileTarget, FileTarget, NbdkitTarget, type Target } from './targets.js';
+
+const repoRoot = new URL('../..', import.meta.url).pathname;
 
 interface Row {
   target: string;
@@ -24,6 +26,7 @@ const USAGE = `usage: npm run bench -- <suite> [options]
 
 suites:
   baseline   fio on a plain file (libaio, direct) and nbdkit serving that file over a unix socket
+  nbd        nbdkit and Ballast's NBD server (packages/nbd), each serving a file: the NBD layer alone
 
 options:
   --runtime <dur>   measured time per job (default 10s; plus 2s ramp)
@@ -66,7 +69,7 @@ async function main(): Promise<void> {
   const scratch = values.dir ?? mkdtempSync(join(tmpdir(), 'ballast-bench-'));
   mkdirSync(scratch, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  const resultsDir = join(new URL('..', import.meta.url).pathname, 'results', `${suite}-${stamp}`);
+  const resultsDir = join(repoRoot, 'bench', 'results', `${suite}-${stamp}`);
   mkdirSync(resultsDir, { recursive: true });
 
   let targets: Target[];
@@ -76,6 +79,17 @@ async function main(): Promise<void> {
       const fileB = join(scratch, 'nbdkit.img');
       for (const f of [fileA, fileB]) execFileSync('fallocate', ['-l', String(sizeBytes), f]);
       targets = [new FileTarget(fileA), new NbdkitTarget(fileB, join(scratch, 'nbdkit.sock'))];
+      break;
+    }
+    case 'nbd': {
+      const fileB = join(scratch, 'nbdkit.img');
+      const fileC = join(scratch, 'ballast.img');
+      for (const f of [fileB, fileC]) execFileSync('fallocate', ['-l', String(sizeBytes), f]);
+      const serveCli = join(repoRoot, 'packages', 'nbd', 'dist', 'src', 'serve-cli.js');
+      targets = [
+        new NbdkitTarget(fileB, join(scratch, 'nbdkit.sock')),
+        new BallastNbdFileTarget(fileC, join(scratch, 'ballast.sock'), serveCli),
+      ];
       break;
     }
     default:

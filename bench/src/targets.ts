@@ -66,3 +66,56 @@ export class NbdkitTarget implements Target {
 export function nbdFioTarget(socket: string, exportName = ''): string[] {
   return ['--ioengine=nbd', `--uri=nbd+unix:///${exportName}?socket=${socket}`];
 }
+
+/**
+ * Ballast's NBD server (packages/nbd) serving a plain file: the cost of Ballast's own NBD layer,
+ * before any replication. Runs in its own process, as the agent will.
+ */
+export class BallastNbdFileTarget implements Target {
+  readonly name = 'ballast-nbd-file';
+  readonly replicas = 1;
+  #child: ChildProcess | undefined;
+  constructor(
+    private readonly file: string,
+    private readonly socket: string,
+    private readonly serveCli: string,
+  ) {}
+  async start(): Promise<void> {
+    const child = spawn(
+      process.execPath,
+      [this.serveCli, '--socket', this.socket, '--file', this.file],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    this.#child = child;
+    await new Promise<void>((resolve, reject) => {
+      let out = '';
+      const onData = (d: Buffer): void => {
+        out += d.toString();
+        if (out.includes('"ready":true')) {
+          child.stdout!.off('data', onData);
+          child.stdout!.resume();
+          resolve();
+        }
+      };
+      child.stdout!.on('data', onData);
+      child.once('exit', (code) =>
+        reject(new Error(`NBD server exited with ${code} before ready: ${out}`)),
+      );
+    });
+  }
+  fioTarget(): string[] {
+    return nbdFioTarget(this.socket);
+  }
+  serverPids(): number[] {
+    return this.#child?.pid ? [this.#child.pid] : [];
+  }
+  async stop(): Promise<void> {
+    const child = this.#child;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+  }
+}
