@@ -1,0 +1,169 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import websocket from '@fastify/websocket';
+import { Ajv, type ValidateFunction } from 'ajv';
+import fastJson from 'fast-json-stringify';
+import { Registry } from 'prom-client';
+import { BallastError } from '@ballast/common';
+import { MAX_REPLICAS, MIN_REPLICAS } from '../map/index.js';
+import type { MetaStore } from '../store/index.js';
+import { installBearerAuth } from './auth.js';
+import type { ApiContext } from './context.js';
+import { NodeLiveness } from './liveness.js';
+import { installMetrics } from './metrics.js';
+import { installProblemHandlers } from './problem.js';
+import { clusterRoutes } from './routes/cluster.js';
+import { nodeRoutes } from './routes/nodes.js';
+import { taskRoutes } from './routes/tasks.js';
+import { volumeRoutes } from './routes/volumes.js';
+import { watchRoutes } from './routes/watch.js';
+
+export const DEFAULT_BODY_LIMIT_BYTES = 64 * 1024;
+
+export interface ApiOptions {
+  store: MetaStore;
+  /** Bearer token every route but /healthz, /metrics and /docs requires. */
+  token: string;
+  clock?: () => number;
+  newId?: (kind: 'node' | 'volume' | 'task') => string;
+  /** Heartbeat table; the leader loop shares it to run `sweepLiveness` on its ticks. */
+  liveness?: NodeLiveness;
+  /** Desired replica count when a create request names none. */
+  defaultReplicas?: number;
+  bodyLimitBytes?: number;
+  logger?: FastifyServerOptions['logger'];
+  metricsRegistry?: Registry;
+  watchMaxBufferedBytes?: number;
+  watchPingIntervalMs?: number;
+}
+
+function defaultNewId(kind: 'node' | 'volume' | 'task'): string {
+  const prefix = { node: 'node', volume: 'vol', task: 'task' }[kind];
+  return `${prefix}-${randomUUID()}`;
+}
+
+/**
+ * Validators: bodies are taken as sent (no type coercion, no defaults, unknown properties are an
+ * error rather than silently dropped, unlike fastify's default); params and query strings are
+ * text on the wire, so numbers and booleans in them are coerced. Compiled validators are shared by
+ * every app in the process (the schemas are constants), which keeps building an app cheap.
+ */
+const ajvOptions = {
+  allErrors: false,
+  removeAdditional: false,
+  useDefaults: false,
+  strict: false,
+} as const;
+const validators = {
+  body: {
+    ajv: new Ajv({ ...ajvOptions, coerceTypes: false }),
+    compiled: new Map<string, ValidateFunction>(),
+  },
+  text: {
+    ajv: new Ajv({ ...ajvOptions, coerceTypes: true }),
+    compiled: new Map<string, ValidateFunction>(),
+  },
+};
+/** The API has a few dozen schemas; the bound only guards against a caller generating them. */
+const MAX_CACHED_VALIDATORS = 1000;
+
+function compileValidator(schema: object, httpPart: string | undefined): ValidateFunction {
+  const { ajv, compiled } = httpPart === 'body' ? validators.body : validators.text;
+  const key = JSON.stringify(schema);
+  let validate = compiled.get(key);
+  if (!validate) {
+    validate = ajv.compile(schema);
+    if (compiled.size < MAX_CACHED_VALIDATORS) compiled.set(key, validate);
+  }
+  return validate;
+}
+
+type Serializer = (data: unknown) => string;
+const serializers = new Map<string, Serializer>();
+
+/** Response serializers, shared across apps like the validators (fast-json-stringify, as fastify). */
+function compileSerializer(schema: object): Serializer {
+  const key = JSON.stringify(schema);
+  let serialize = serializers.get(key);
+  if (!serialize) {
+    serialize = fastJson(schema) as Serializer;
+    if (serializers.size < MAX_CACHED_VALIDATORS) serializers.set(key, serialize);
+  }
+  return serialize;
+}
+
+/**
+ * Builds the admin REST API as a fastify app (not listening: call `listen`, or `inject` in
+ * tests). Routes are plugins over an ApiContext; none knows about Raft, only the MetaStore.
+ */
+export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
+  const defaultReplicas = options.defaultReplicas ?? 3;
+  if (
+    !Number.isInteger(defaultReplicas) ||
+    defaultReplicas < MIN_REPLICAS ||
+    defaultReplicas > MAX_REPLICAS
+  ) {
+    throw new BallastError('CONFIG', `defaultReplicas must be ${MIN_REPLICAS}..${MAX_REPLICAS}`);
+  }
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
+    return503OnClosing: true,
+    routerOptions: { maxParamLength: 256, ignoreTrailingSlash: false },
+  });
+  app.setValidatorCompiler(({ schema, httpPart }) => compileValidator(schema as object, httpPart));
+  app.setSerializerCompiler(({ schema }) => compileSerializer(schema as object));
+
+  // Marks the docs routes public as they are registered (auth decides on the matched route).
+  app.addHook('onRoute', (route) => {
+    if (route.url === '/docs' || route.url.startsWith('/docs/')) {
+      route.config = { ...(route.config ?? {}), public: true };
+    }
+  });
+  installProblemHandlers(app);
+  installBearerAuth(app, options.token);
+  app.addHook('preValidation', async (request) => {
+    if (request.body === undefined && request.routeOptions.config?.optionalBody === true)
+      request.body = {};
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Ballast admin API',
+        version: '1',
+        description:
+          'Cluster map of a Ballast cluster: storage nodes, volumes, tasks. Errors are RFC 9457 problem details with a stable `code`.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(websocket, { options: { maxPayload: 4096 } });
+
+  const ctx: ApiContext = {
+    store: options.store,
+    clock: options.clock ?? Date.now,
+    newId: options.newId ?? defaultNewId,
+    liveness: options.liveness ?? new NodeLiveness(),
+    defaultReplicas,
+  };
+  installMetrics(app, options.store, options.metricsRegistry ?? new Registry());
+  await app.register(clusterRoutes, ctx);
+  await app.register(nodeRoutes, ctx);
+  await app.register(volumeRoutes, ctx);
+  await app.register(taskRoutes, ctx);
+  await app.register(watchRoutes, {
+    ...ctx,
+    watch: {
+      maxBufferedBytes: options.watchMaxBufferedBytes ?? 8 * 1024 * 1024,
+      pingIntervalMs: options.watchPingIntervalMs ?? 30_000,
+    },
+  });
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,58 @@
+import { BallastError } from '@ballast/common';
+import {
+  schedulableBytes,
+  type ApplyValue,
+  type Command,
+  type CommandDraft,
+  type NodeRecord,
+  type VolumeRecord,
+} from '../map/index.js';
+import type { MetaStore } from '../store/index.js';
+import type { NodeLiveness } from './liveness.js';
+import type { NodeView } from './schemas.js';
+
+/** What every route plugin gets. */
+export interface ApiContext {
+  store: MetaStore;
+  /** Wall clock of the leader; commands carry its readings, the map never reads a clock. */
+  clock: () => number;
+  /** New ids for nodes, volumes and tasks; never reused. */
+  newId: (kind: 'node' | 'volume' | 'task') => string;
+  liveness: NodeLiveness;
+  defaultReplicas: number;
+}
+
+/**
+ * Stamps the time on a command, puts it through the log, and returns what it produced. A refused
+ * command becomes a BallastError with the state machine's code, so the API answers with it.
+ */
+export async function commit(ctx: ApiContext, draft: CommandDraft): Promise<ApplyValue> {
+  const command = { ...draft, at: ctx.clock() } as Command;
+  const result = await ctx.store.propose(command);
+  if (!result.ok)
+    throw new BallastError(result.error.code, result.error.message, result.error.details);
+  return result.value;
+}
+
+export function requireNode(ctx: ApiContext, id: string): NodeRecord {
+  const node = ctx.store.map.getNode(id);
+  if (!node) throw new BallastError('NOT_FOUND', `node ${id} does not exist`, { nodeId: id });
+  return node;
+}
+
+export function requireVolume(ctx: ApiContext, name: string): VolumeRecord {
+  const volume = ctx.store.map.getVolumeByName(name);
+  if (!volume) throw new BallastError('NOT_FOUND', `volume ${name} does not exist`, { name });
+  return volume;
+}
+
+export function nodeView(ctx: ApiContext, node: NodeRecord): NodeView {
+  const map = ctx.store.map;
+  return {
+    ...node,
+    provisionedBytes: map.provisionedBytes(node.id),
+    schedulableBytes: schedulableBytes(node, map.settings),
+    replicaCount: map.volumesOnNode(node.id).length,
+    lastHeartbeatAt: ctx.liveness.lastSeenMs(node.id) ?? null,
+  };
+}

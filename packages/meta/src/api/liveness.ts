@@ -1,0 +1,122 @@
+import type { ClusterMapReader, NodeRecord } from '../map/index.js';
+import { MAX_NODES, MiB } from '../map/index.js';
+import type { MetaStore } from '../store/index.js';
+
+/**
+ * Node liveness on the leader. Heartbeats only update this in-memory table; the map changes
+ * (through the log) only when a node's state flips: up -> down when it falls silent, down -> up
+ * when it is heard again. A new leader starts with an empty table and counts silence from the
+ * moment it became leader, so a leader change never marks the whole cluster down.
+ */
+export class NodeLiveness {
+  private readonly seen = new Map<string, { atMs: number; sequence: number }>();
+
+  /**
+   * Records a heartbeat. Returns false for a reordered one (a lower sequence than already seen
+   * from that node's process), which must not be acted upon.
+   */
+  record(nodeId: string, atMs: number, sequence?: number): boolean {
+    const previous = this.seen.get(nodeId);
+    if (previous && sequence !== undefined && sequence < previous.sequence) return false;
+    if (!previous && this.seen.size >= MAX_NODES) return false;
+    this.seen.set(nodeId, { atMs, sequence: sequence ?? previous?.sequence ?? 0 });
+    return true;
+  }
+
+  lastSeenMs(nodeId: string): number | undefined {
+    return this.seen.get(nodeId)?.atMs;
+  }
+
+  forget(nodeId: string): void {
+    this.seen.delete(nodeId);
+  }
+
+  /** Call when this member becomes leader (or stops being it): old observations do not carry over. */
+  clear(): void {
+    this.seen.clear();
+  }
+}
+
+export interface DownTransition {
+  nodeId: string;
+  silentForMs: number;
+  reason: string;
+}
+
+/**
+ * The nodes to mark down now: every node the map has as reachable whose last heartbeat (or the
+ * start of this leadership, whichever is later) is more than `timeoutMs` ago. Pure: the leader
+ * calls it on its ticks and proposes `setNodeState down` for each result.
+ */
+export function nodesToMarkDown(
+  map: ClusterMapReader,
+  lastSeenMs: (nodeId: string) => number | undefined,
+  nowMs: number,
+  leaderSinceMs: number,
+  timeoutMs: number,
+): DownTransition[] {
+  const out: DownTransition[] = [];
+  for (const node of map.listNodes()) {
+    if (node.state === 'removed' || !node.reachable) continue;
+    const since = Math.max(lastSeenMs(node.id) ?? leaderSinceMs, leaderSinceMs);
+    const silentForMs = nowMs - since;
+    if (silentForMs > timeoutMs) {
+      out.push({
+        nodeId: node.id,
+        silentForMs,
+        reason: `no heartbeat for ${(silentForMs / 1000).toFixed(1)}s (timeout ${(timeoutMs / 1000).toFixed(1)}s)`,
+      });
+    }
+  }
+  return out;
+}
+
+/** Free space changes constantly; only changes worth a log entry become commands. */
+export const CAPACITY_REPORT_MIN_CHANGE_BYTES = 64 * MiB;
+
+/**
+ * Whether a heartbeat's capacity figures differ enough from the map's to propose
+ * reportNodeCapacity: any change of capacity, or used bytes moving by at least 64 MiB or 1% of
+ * capacity, whichever is larger.
+ */
+export function capacityReportNeeded(
+  node: NodeRecord,
+  capacityBytes: number,
+  usedBytes: number,
+): boolean {
+  if (node.capacityBytes !== capacityBytes) return true;
+  const threshold = Math.max(CAPACITY_REPORT_MIN_CHANGE_BYTES, Math.floor(capacityBytes / 100));
+  return Math.abs(node.usedBytes - usedBytes) >= threshold;
+}
+
+/**
+ * One liveness tick on the leader: proposes `down` for every silent node. Returns how many
+ * transitions were committed. Does nothing on a member that is not the leader.
+ */
+export async function sweepLiveness(
+  store: MetaStore,
+  liveness: NodeLiveness,
+  nowMs: number,
+  timeoutMs: number,
+): Promise<number> {
+  const leaderSince = store.leaderSinceMs();
+  if (!store.isLeader() || leaderSince === null) return 0;
+  let committed = 0;
+  for (const t of nodesToMarkDown(
+    store.map,
+    (id) => liveness.lastSeenMs(id),
+    nowMs,
+    leaderSince,
+    timeoutMs,
+  )) {
+    const result = await store.propose({
+      type: 'setNodeState',
+      at: nowMs,
+      nodeId: t.nodeId,
+      action: 'down',
+      reason: t.reason,
+    });
+    if (result.ok && result.changed) committed++;
+  }
+  return committed;
+}

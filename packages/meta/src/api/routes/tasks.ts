@@ -1,0 +1,63 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { BallastError } from '@ballast/common';
+import type { TaskState } from '../../map/index.js';
+import type { ApiContext } from '../context.js';
+import { paginate } from '../pagination.js';
+import {
+  NoQuery,
+  TaskIdParams,
+  TaskList,
+  TaskListQuery,
+  TaskView,
+  errorResponses,
+} from '../schemas.js';
+
+export const taskRoutes: FastifyPluginAsync<ApiContext> = async (app, ctx) => {
+  const { store } = ctx;
+
+  app.get<{ Querystring: { limit?: number; cursor?: string; state?: TaskState; volume?: string } }>(
+    '/v1/tasks',
+    {
+      schema: {
+        tags: ['tasks'],
+        summary: 'Rebuild, move, delete and drain jobs with their progress, sorted by id',
+        querystring: TaskListQuery,
+        response: { 200: TaskList, ...errorResponses },
+      },
+    },
+    async (request) => {
+      await store.linearizableRead();
+      const { limit, cursor, state, volume } = request.query;
+      const page = paginate(store.map.listTasks(), (t) => t.id, {
+        limit,
+        cursor,
+        filter:
+          state === undefined && volume === undefined
+            ? undefined
+            : (t) =>
+                (state === undefined || t.state === state) &&
+                (volume === undefined || t.volumeId === volume),
+      });
+      return { ...page, revision: store.map.revision };
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/v1/tasks/:id',
+    {
+      schema: {
+        querystring: NoQuery,
+        tags: ['tasks'],
+        summary: 'One task',
+        params: TaskIdParams,
+        response: { 200: TaskView, ...errorResponses },
+      },
+    },
+    async (request) => {
+      await store.linearizableRead();
+      const task = store.map.getTask(request.params.id);
+      if (!task) throw new BallastError('NOT_FOUND', `task ${request.params.id} does not exist`);
+      return task;
+    },
+  );
+};

@@ -1,0 +1,345 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { BallastError, formatSize, parseSize } from '@ballast/common';
+import {
+  BLOCK_SIZE_BYTES,
+  DEFAULT_CHUNK_SIZE_BYTES,
+  MAX_CHUNK_SIZE_BYTES,
+  MAX_VOLUME_SIZE_BYTES,
+  MIN_CHUNK_SIZE_BYTES,
+  describeSelector,
+  type Constraints,
+  type Filesystem,
+  type VolumeRecord,
+  type VolumeState,
+} from '../../map/index.js';
+import { placeReplicas } from '../../placement/index.js';
+import { commit, requireVolume, type ApiContext } from '../context.js';
+import { paginate } from '../pagination.js';
+import {
+  AttachBody,
+  CreateVolumeBody,
+  DetachBody,
+  OutOfSyncBody,
+  ReplicaParams,
+  ResizeVolumeBody,
+  VolumeList,
+  VolumeListQuery,
+  VolumeNameParams,
+  VolumeView,
+  errorResponses,
+  NoQuery,
+} from '../schemas.js';
+
+type NameParams = { name: string };
+
+/** Sizes that do not parse or fit are 422: the JSON was fine, the value is not usable. */
+function bytesOf(input: number | string, what: string): number {
+  let bytes: number;
+  try {
+    bytes = parseSize(input, what);
+  } catch (err) {
+    throw new BallastError('UNPROCESSABLE', (err as Error).message);
+  }
+  return bytes;
+}
+
+function volumeSize(input: number | string): number {
+  const bytes = bytesOf(input, 'size');
+  if (bytes <= 0) throw new BallastError('UNPROCESSABLE', 'size must be more than 0 bytes');
+  if (bytes > MAX_VOLUME_SIZE_BYTES) {
+    throw new BallastError(
+      'UNPROCESSABLE',
+      `size ${formatSize(bytes)} is more than the ${formatSize(MAX_VOLUME_SIZE_BYTES)} a volume may have`,
+    );
+  }
+  if (bytes % BLOCK_SIZE_BYTES !== 0) {
+    throw new BallastError(
+      'UNPROCESSABLE',
+      `size ${bytes} bytes is not a multiple of ${BLOCK_SIZE_BYTES} (the block size)`,
+    );
+  }
+  return bytes;
+}
+
+function chunkSize(input: number | string | undefined): number {
+  if (input === undefined) return DEFAULT_CHUNK_SIZE_BYTES;
+  const bytes = bytesOf(input, 'chunkSize');
+  if (bytes < MIN_CHUNK_SIZE_BYTES || bytes > MAX_CHUNK_SIZE_BYTES || (bytes & (bytes - 1)) !== 0) {
+    throw new BallastError(
+      'UNPROCESSABLE',
+      `chunkSize must be a power of two from ${formatSize(MIN_CHUNK_SIZE_BYTES)} to ${formatSize(MAX_CHUNK_SIZE_BYTES)}`,
+    );
+  }
+  return bytes;
+}
+
+interface VolumeSpec {
+  sizeBytes: number;
+  chunkSizeBytes: number;
+  desiredReplicas: number;
+  fs: Filesystem;
+  constraints: Constraints;
+}
+
+/** How an existing volume differs from a create request, in words; empty when it matches. */
+function specDifferences(volume: VolumeRecord, wanted: VolumeSpec): string[] {
+  const out: string[] = [];
+  if (volume.sizeBytes !== wanted.sizeBytes)
+    out.push(`size is ${formatSize(volume.sizeBytes)}, asked ${formatSize(wanted.sizeBytes)}`);
+  if (volume.chunkSizeBytes !== wanted.chunkSizeBytes) {
+    out.push(
+      `chunk size is ${formatSize(volume.chunkSizeBytes)}, asked ${formatSize(wanted.chunkSizeBytes)}`,
+    );
+  }
+  if (volume.desiredReplicas !== wanted.desiredReplicas) {
+    out.push(`replicas is ${volume.desiredReplicas}, asked ${wanted.desiredReplicas}`);
+  }
+  if (volume.fs !== wanted.fs) out.push(`fs is ${volume.fs}, asked ${wanted.fs}`);
+  if (volume.constraints.zoneSpread !== wanted.constraints.zoneSpread) {
+    out.push(
+      `zoneSpread is ${volume.constraints.zoneSpread}, asked ${wanted.constraints.zoneSpread}`,
+    );
+  }
+  const have = describeSelector(volume.constraints.nodeSelector);
+  const asked = describeSelector(wanted.constraints.nodeSelector);
+  if (have !== asked) out.push(`nodeSelector is "${have}", asked "${asked}"`);
+  return out;
+}
+
+function existingOrConflict(volume: VolumeRecord, wanted: VolumeSpec): VolumeRecord {
+  const differences = specDifferences(volume, wanted);
+  if (differences.length === 0) return volume;
+  throw new BallastError(
+    'CONFLICT',
+    `volume ${volume.name} already exists with a different spec: ${differences.join('; ')}`,
+    {
+      name: volume.name,
+      differences,
+    },
+  );
+}
+
+export const volumeRoutes: FastifyPluginAsync<ApiContext> = async (app, ctx) => {
+  const { store } = ctx;
+
+  app.get<{ Querystring: { limit?: number; cursor?: string; state?: VolumeState; node?: string } }>(
+    '/v1/volumes',
+    {
+      schema: {
+        tags: ['volumes'],
+        summary: 'List volumes, sorted by name',
+        querystring: VolumeListQuery,
+        response: { 200: VolumeList, ...errorResponses },
+      },
+    },
+    async (request) => {
+      await store.linearizableRead();
+      const { limit, cursor, state, node } = request.query;
+      const page = paginate(store.map.listVolumes(), (v) => v.name, {
+        limit,
+        cursor,
+        filter:
+          state === undefined && node === undefined
+            ? undefined
+            : (v) =>
+                (state === undefined || v.state === state) &&
+                (node === undefined || v.replicas.some((r) => r.nodeId === node)),
+      });
+      return { ...page, revision: store.map.revision };
+    },
+  );
+
+  app.post<{ Body: CreateVolumeBody }>(
+    '/v1/volumes',
+    {
+      schema: {
+        querystring: NoQuery,
+        tags: ['volumes'],
+        summary:
+          'Create a volume; idempotent: the same name and spec again returns the volume (200)',
+        body: CreateVolumeBody,
+        response: { 200: VolumeView, 201: VolumeView, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      const wanted: VolumeSpec = {
+        sizeBytes: volumeSize(body.size),
+        chunkSizeBytes: chunkSize(body.chunkSize),
+        desiredReplicas: body.replicas ?? ctx.defaultReplicas,
+        fs: body.fs ?? 'ext4',
+        constraints: {
+          nodeSelector: body.nodeSelector ?? {},
+          zoneSpread: body.zoneSpread ?? 'preferred',
+        },
+      };
+      await store.linearizableRead();
+      const existing = store.map.getVolumeByName(body.name);
+      if (existing) return reply.code(200).send(existingOrConflict(existing, wanted));
+
+      const placement = placeReplicas(store.map, {
+        count: wanted.desiredReplicas,
+        sizeBytes: wanted.sizeBytes,
+        nodeSelector: wanted.constraints.nodeSelector,
+        zoneSpread: wanted.constraints.zoneSpread,
+        preferHost: body.preferHost,
+      });
+      if (!placement.ok) {
+        throw new BallastError(
+          'UNPROCESSABLE',
+          `cannot place volume ${body.name}: ${placement.reason}`,
+          {
+            missingReplicas: placement.missing,
+          },
+        );
+      }
+      const result = await store.propose({
+        type: 'createVolume',
+        at: ctx.clock(),
+        volumeId: ctx.newId('volume'),
+        name: body.name,
+        ...wanted,
+        replicaNodeIds: placement.nodeIds,
+      });
+      if (result.ok) return reply.code(201).send(result.value);
+      // A concurrent create of the same name won the race: same spec is still a success.
+      const raced =
+        result.error.code === 'CONFLICT' ? store.map.getVolumeByName(body.name) : undefined;
+      if (raced) return reply.code(200).send(existingOrConflict(raced, wanted));
+      throw new BallastError(result.error.code, result.error.message, result.error.details);
+    },
+  );
+
+  app.get<{ Params: NameParams }>(
+    '/v1/volumes/:name',
+    {
+      schema: {
+        querystring: NoQuery,
+        tags: ['volumes'],
+        summary: 'One volume, with its replica set, epoch, attachment and why it is in its state',
+        params: VolumeNameParams,
+        response: { 200: VolumeView, ...errorResponses },
+      },
+    },
+    async (request) => {
+      await store.linearizableRead();
+      return requireVolume(ctx, request.params.name);
+    },
+  );
+
+  app.patch<{ Params: NameParams; Body: ResizeVolumeBody }>(
+    '/v1/volumes/:name',
+    {
+      schema: {
+        querystring: NoQuery,
+        tags: ['volumes'],
+        summary: 'Grow a detached volume',
+        params: VolumeNameParams,
+        body: ResizeVolumeBody,
+        response: { 200: VolumeView, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const sizeBytes = volumeSize(request.body.size);
+      await store.linearizableRead();
+      const volume = requireVolume(ctx, request.params.name);
+      return commit(ctx, { type: 'resizeVolume', volumeId: volume.id, sizeBytes });
+    },
+  );
+
+  app.delete<{ Params: NameParams }>(
+    '/v1/volumes/:name',
+    {
+      schema: {
+        querystring: NoQuery,
+        tags: ['volumes'],
+        summary: 'Delete a detached volume (nodes then drop its replicas)',
+        params: VolumeNameParams,
+        response: { 204: { type: 'null', description: 'deleted' }, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      await store.linearizableRead();
+      const volume = requireVolume(ctx, request.params.name);
+      await commit(ctx, { type: 'deleteVolume', volumeId: volume.id });
+      return reply.code(204).send();
+    },
+  );
+
+  app.post<{ Params: NameParams; Body: AttachBody }>(
+    '/v1/volumes/:name/attach',
+    {
+      schema: {
+        querystring: NoQuery,
+        tags: ['volumes'],
+        summary: 'Attach a volume to a host: takes a new epoch that fences every earlier writer',
+        params: VolumeNameParams,
+        body: AttachBody,
+        response: { 200: VolumeView, ...errorResponses },
+      },
+    },
+    async (request) => {
+      await store.linearizableRead();
+      const volume = requireVolume(ctx, request.params.name);
+      return commit(ctx, {
+        type: 'attachVolume',
+        volumeId: volume.id,
+        host: request.body.host,
+        force: request.body.force ?? false,
+      });
+    },
+  );
+
+  app.post<{ Params: NameParams; Body: DetachBody }>(
+    '/v1/volumes/:name/detach',
+    {
+      schema: {
+        querystring: NoQuery,
+        tags: ['volumes'],
+        summary:
+          'Detach a volume: by its holder with the attach epoch, or by anyone with force (which fences the holder)',
+        params: VolumeNameParams,
+        body: DetachBody,
+        response: { 200: VolumeView, ...errorResponses },
+      },
+    },
+    async (request) => {
+      await store.linearizableRead();
+      const volume = requireVolume(ctx, request.params.name);
+      const { host, epoch, force } = request.body;
+      return commit(ctx, {
+        type: 'detachVolume',
+        volumeId: volume.id,
+        host,
+        ...(epoch !== undefined ? { epoch } : {}),
+        force: force ?? false,
+      });
+    },
+  );
+
+  app.post<{ Params: { name: string; nodeId: string }; Body: OutOfSyncBody }>(
+    '/v1/volumes/:name/replicas/:nodeId/out-of-sync',
+    {
+      schema: {
+        querystring: NoQuery,
+        tags: ['volumes'],
+        summary:
+          'An engine reports a replica that failed a write: it leaves the in-sync set (never the last one)',
+        params: ReplicaParams,
+        body: OutOfSyncBody,
+        response: { 200: VolumeView, ...errorResponses },
+      },
+    },
+    async (request) => {
+      await store.linearizableRead();
+      const volume = requireVolume(ctx, request.params.name);
+      return commit(ctx, {
+        type: 'markReplicaOutOfSync',
+        volumeId: volume.id,
+        nodeId: request.params.nodeId,
+        epoch: request.body.epoch,
+        reason: request.body.reason ?? 'write failed',
+      });
+    },
+  );
+};

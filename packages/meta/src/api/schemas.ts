@@ -1,0 +1,228 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import {
+  EpochSchema,
+  FilesystemSchema,
+  IdSchema,
+  LabelsSchema,
+  NodeRecordSchema,
+  NodeStateSchema,
+  ReasonSchema,
+  ReplicaCountSchema,
+  TaskRecordSchema,
+  TaskStateSchema,
+  VolumeNameSchema,
+  VolumeRecordSchema,
+  VolumeStateSchema,
+  ZoneSpreadSchema,
+  AddressSchema,
+  BytesSchema,
+  MapEventSchema,
+} from '../map/index.js';
+import { PageQuery } from './pagination.js';
+import { ProblemSchema } from './problem.js';
+
+/** Request and response schemas of the REST API; every object is closed (no extra properties). */
+
+const closed = { additionalProperties: false } as const;
+
+/** A size as bytes (integer) or text with a unit ("10GiB", "512M"). */
+export const SizeInput = Type.Union(
+  [
+    Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
+    Type.String({ minLength: 1, maxLength: 32 }),
+  ],
+  { description: 'bytes, or a size with a unit: 10GiB, 512M, 1TB' },
+);
+
+export const NodeView = Type.Object(
+  {
+    ...NodeRecordSchema.properties,
+    provisionedBytes: BytesSchema,
+    schedulableBytes: BytesSchema,
+    replicaCount: Type.Integer({ minimum: 0 }),
+    lastHeartbeatAt: Type.Union([Type.Integer(), Type.Null()], {
+      description: 'last heartbeat this member received (leader only), ms since epoch',
+    }),
+  },
+  closed,
+);
+export type NodeView = Static<typeof NodeView>;
+
+export const VolumeView = VolumeRecordSchema;
+export const TaskView = TaskRecordSchema;
+
+function listOf<T extends TSchema>(item: T) {
+  return Type.Object(
+    {
+      items: Type.Array(item),
+      nextCursor: Type.Union([Type.String(), Type.Null()]),
+      revision: Type.Integer({
+        minimum: 0,
+        description: 'map revision the list reflects; watch from revision + 1',
+      }),
+    },
+    closed,
+  );
+}
+export const NodeList = listOf(NodeView);
+export const VolumeList = listOf(VolumeView);
+export const TaskList = listOf(TaskView);
+
+/** For routes without query parameters: any given is an error, not silently ignored. */
+export const NoQuery = Type.Object({}, closed);
+
+export const NodeIdParams = Type.Object({ id: IdSchema }, closed);
+export const VolumeNameParams = Type.Object({ name: VolumeNameSchema }, closed);
+export const ReplicaParams = Type.Object({ name: VolumeNameSchema, nodeId: IdSchema }, closed);
+export const TaskIdParams = Type.Object({ id: IdSchema }, closed);
+
+export const NodeListQuery = Type.Object(
+  { ...PageQuery, state: Type.Optional(NodeStateSchema) },
+  closed,
+);
+export const VolumeListQuery = Type.Object(
+  {
+    ...PageQuery,
+    state: Type.Optional(VolumeStateSchema),
+    node: Type.Optional(
+      Type.String({
+        pattern: IdSchema.pattern,
+        maxLength: 63,
+        description: 'only volumes with a replica on this node',
+      }),
+    ),
+  },
+  closed,
+);
+export const TaskListQuery = Type.Object(
+  { ...PageQuery, state: Type.Optional(TaskStateSchema), volume: Type.Optional(IdSchema) },
+  closed,
+);
+
+export const RegisterNodeBody = Type.Object(
+  {
+    id: Type.Optional(IdSchema),
+    address: AddressSchema,
+    labels: Type.Optional(LabelsSchema),
+    capacityBytes: BytesSchema,
+    usedBytes: Type.Optional(BytesSchema),
+  },
+  closed,
+);
+export type RegisterNodeBody = Static<typeof RegisterNodeBody>;
+
+export const HeartbeatBody = Type.Object(
+  {
+    capacityBytes: Type.Optional(BytesSchema),
+    usedBytes: Type.Optional(BytesSchema),
+    sequence: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
+  },
+  closed,
+);
+export type HeartbeatBody = Static<typeof HeartbeatBody>;
+
+export const NodeActionBody = Type.Object({ reason: Type.Optional(ReasonSchema) }, closed);
+export type NodeActionBody = Static<typeof NodeActionBody>;
+
+export const LabelsBody = Type.Object({ labels: LabelsSchema }, closed);
+export type LabelsBody = Static<typeof LabelsBody>;
+
+export const CreateVolumeBody = Type.Object(
+  {
+    name: VolumeNameSchema,
+    size: SizeInput,
+    replicas: Type.Optional(ReplicaCountSchema),
+    chunkSize: Type.Optional(SizeInput),
+    fs: Type.Optional(FilesystemSchema),
+    nodeSelector: Type.Optional(LabelsSchema),
+    zoneSpread: Type.Optional(ZoneSpreadSchema),
+    preferHost: Type.Optional(
+      Type.String({
+        pattern: '^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$',
+        maxLength: 63,
+        description: 'host label of the node that should hold one replica (locality)',
+      }),
+    ),
+  },
+  closed,
+);
+export type CreateVolumeBody = Static<typeof CreateVolumeBody>;
+
+export const ResizeVolumeBody = Type.Object({ size: SizeInput }, closed);
+export type ResizeVolumeBody = Static<typeof ResizeVolumeBody>;
+
+export const AttachBody = Type.Object(
+  { host: IdSchema, force: Type.Optional(Type.Boolean()) },
+  closed,
+);
+export type AttachBody = Static<typeof AttachBody>;
+
+export const DetachBody = Type.Object(
+  { host: IdSchema, epoch: Type.Optional(EpochSchema), force: Type.Optional(Type.Boolean()) },
+  closed,
+);
+export type DetachBody = Static<typeof DetachBody>;
+
+export const OutOfSyncBody = Type.Object(
+  { epoch: EpochSchema, reason: Type.Optional(ReasonSchema) },
+  closed,
+);
+export type OutOfSyncBody = Static<typeof OutOfSyncBody>;
+
+export const ClusterView = Type.Object(
+  {
+    members: Type.Array(
+      Type.Object(
+        {
+          id: Type.String(),
+          api: Type.String(),
+          role: Type.Union([
+            Type.Literal('leader'),
+            Type.Literal('follower'),
+            Type.Literal('candidate'),
+            Type.Literal('learner'),
+            Type.Literal('unknown'),
+          ]),
+        },
+        closed,
+      ),
+    ),
+    leader: Type.Union([Type.String(), Type.Null()]),
+    term: Type.Integer({ minimum: 0 }),
+    commitIndex: Type.Integer({ minimum: 0 }),
+    revision: Type.Integer({ minimum: 0 }),
+  },
+  closed,
+);
+
+export const HealthView = Type.Object(
+  { status: Type.Literal('ok'), leader: Type.Boolean(), revision: Type.Integer({ minimum: 0 }) },
+  closed,
+);
+
+export const WatchQuery = Type.Object(
+  {
+    fromRevision: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: Number.MAX_SAFE_INTEGER,
+        description: 'first revision to receive; default: only changes after now',
+      }),
+    ),
+  },
+  closed,
+);
+
+/** Messages on the watch websocket (server to client), documented for clients. */
+export const WatchMessageSchema = Type.Union([
+  Type.Object({ type: Type.Literal('event'), event: MapEventSchema }, closed),
+  Type.Object({ type: Type.Literal('synced'), revision: Type.Integer() }, closed),
+  Type.Object(
+    { type: Type.Literal('reset'), revision: Type.Integer(), reason: Type.String() },
+    closed,
+  ),
+  Type.Object({ type: Type.Literal('error'), problem: ProblemSchema }, closed),
+]);
+
+/** Error responses every route declares. */
+export const errorResponses = { '4xx': ProblemSchema, '5xx': ProblemSchema } as const;

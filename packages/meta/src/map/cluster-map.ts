@@ -1,0 +1,1256 @@
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { assert, BallastError, formatSize, type ErrorCode } from '@ballast/common';
+import { decodeCommand, type Command, type CommandOf, type CommandType } from './commands.js';
+import {
+  describeZone,
+  freeBytes,
+  hostKeyOf,
+  isLive,
+  replicaIneligibility,
+  zoneOf,
+} from './eligibility.js';
+import { volumeHealth } from './health.js';
+import { checkInvariants } from './invariants.js';
+import {
+  BLOCK_SIZE_BYTES,
+  DEFAULT_OVER_PROVISION_PERCENT,
+  MAX_ACTIVE_TASKS,
+  MAX_FINISHED_TASKS,
+  MAX_NODES,
+  MAX_REASON_LENGTH,
+  MAX_REPLICA_SET_SIZE,
+  MAX_STALE_REPLICAS,
+  MAX_VOLUMES,
+} from './limits.js';
+import {
+  SNAPSHOT_FORMAT,
+  SnapshotSchema,
+  type ClusterMapSnapshot,
+  type Labels,
+  type MapChange,
+  type MapEvent,
+  type NodeRecord,
+  type NodeState,
+  type Settings,
+  type StaleReplica,
+  type TaskRecord,
+  type VolumeRecord,
+} from './schemas.js';
+
+export interface ApplyError {
+  code: ErrorCode;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+export type ApplyValue = NodeRecord | VolumeRecord | TaskRecord | Settings | null;
+
+/**
+ * What applying one command returned. It is plain JSON and a function of the map and the command
+ * only, so every member computes the same result and a proposer on another member can be sent it.
+ */
+export type ApplyResult =
+  | { ok: true; revision: number; changed: boolean; value: ApplyValue }
+  | { ok: false; error: ApplyError };
+
+export interface ApplyOutcome {
+  result: ApplyResult;
+  /** The change event, when the command changed the map (and so took a new revision). */
+  event: MapEvent | null;
+}
+
+/** Read access to the map, for placement, the API and the invariant checks. */
+export interface ClusterMapReader {
+  readonly revision: number;
+  readonly appliedIndex: number;
+  readonly settings: Settings;
+  getNode(id: string): NodeRecord | undefined;
+  getVolume(id: string): VolumeRecord | undefined;
+  getVolumeByName(name: string): VolumeRecord | undefined;
+  getTask(id: string): TaskRecord | undefined;
+  /** Every node, removed ones included, sorted by id. */
+  listNodes(): readonly NodeRecord[];
+  /** Every volume, sorted by name. */
+  listVolumes(): readonly VolumeRecord[];
+  /** Every task, sorted by id. */
+  listTasks(): readonly TaskRecord[];
+  /** Sum of the sizes of the replicas (either role) a node holds. */
+  provisionedBytes(nodeId: string): number;
+  /** Ids of the volumes with a replica (either role) on a node, sorted. */
+  volumesOnNode(nodeId: string): readonly string[];
+  snapshot(): ClusterMapSnapshot;
+}
+
+type Refusal = ApplyError & { refused: true };
+
+function refuse(code: ErrorCode, message: string, details?: Record<string, unknown>): Refusal {
+  return details === undefined
+    ? { refused: true, code, message }
+    : { refused: true, code, message, details };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function sameLabels(a: Labels, b: Labels): boolean {
+  const ka = Object.keys(a).sort();
+  const kb = Object.keys(b).sort();
+  return ka.length === kb.length && ka.every((k, i) => k === kb[i] && a[k] === b[k]);
+}
+
+function clip(text: string): string {
+  return text.length <= MAX_REASON_LENGTH ? text : `${text.slice(0, MAX_REASON_LENGTH - 3)}...`;
+}
+
+/** Up to `max` items then "and N more", for refusals that name what blocks them. */
+function listSome(items: readonly string[], max = 5): string {
+  const shown = items.slice(0, max).join(', ');
+  return items.length > max ? `${shown} and ${items.length - max} more` : shown;
+}
+
+function effectiveNodeState(
+  node: Pick<NodeRecord, 'state' | 'scheduling' | 'reachable'>,
+): NodeState {
+  if (node.state === 'removed') return 'removed';
+  if (!node.reachable) return 'down';
+  if (node.scheduling === 'draining') return 'draining';
+  if (node.scheduling === 'cordoned') return 'cordoned';
+  return 'up';
+}
+
+/** Staged changes of one command; nothing reaches the map unless the command is accepted. */
+class Txn {
+  readonly nodes = new Map<string, NodeRecord>();
+  readonly volumes = new Map<string, VolumeRecord | null>();
+  readonly tasks = new Map<string, TaskRecord | null>();
+  settings: Settings | null = null;
+  /** Which object the command's result shows (read back after commit, health included). */
+  result: { kind: 'node' | 'volume' | 'task' | 'settings'; id: string } | null = null;
+
+  constructor(private readonly map: ClusterMap) {}
+
+  node(id: string): NodeRecord | undefined {
+    return this.nodes.get(id) ?? this.map.getNode(id);
+  }
+
+  volume(id: string): VolumeRecord | undefined {
+    if (this.volumes.has(id)) return this.volumes.get(id) ?? undefined;
+    return this.map.getVolume(id);
+  }
+
+  task(id: string): TaskRecord | undefined {
+    if (this.tasks.has(id)) return this.tasks.get(id) ?? undefined;
+    return this.map.getTask(id);
+  }
+
+  putNode(node: NodeRecord): void {
+    this.nodes.set(node.id, node);
+    this.result = { kind: 'node', id: node.id };
+  }
+
+  putVolume(volume: VolumeRecord): void {
+    this.volumes.set(volume.id, volume);
+    this.result = { kind: 'volume', id: volume.id };
+  }
+
+  deleteVolume(id: string): void {
+    this.volumes.set(id, null);
+  }
+
+  /** Names the object the result shows when the command changes nothing (a repeat). */
+  show(kind: 'node' | 'volume' | 'task' | 'settings', id: string): void {
+    this.result = { kind, id };
+  }
+
+  putTask(task: TaskRecord): void {
+    this.tasks.set(task.id, task);
+    this.result = { kind: 'task', id: task.id };
+  }
+
+  deleteTask(id: string): void {
+    this.tasks.set(id, null);
+  }
+}
+
+const snapshotChecker = TypeCompiler.Compile(SnapshotSchema);
+
+/**
+ * The cluster map: the state machine that Raft replicates. `apply` is deterministic: the result
+ * and the new state depend only on the current state and the command (commands carry their own
+ * timestamps and ids), and nothing depends on the order of JavaScript Map iteration, so a member
+ * restored from a snapshot and one that applied the whole log agree byte for byte.
+ *
+ * Every command is validated against the current state; a refused command changes nothing (the
+ * log index still advances). Every accepted command that changes something takes the next
+ * revision and yields one change event. `revision` counts map changes (dense, so watchers can
+ * resume exactly); `appliedIndex` is the Raft log index last applied.
+ */
+export class ClusterMap implements ClusterMapReader {
+  private nodesById = new Map<string, NodeRecord>();
+  private volumesById = new Map<string, VolumeRecord>();
+  private tasksById = new Map<string, TaskRecord>();
+  private volumeIdByName = new Map<string, string>();
+  private volumesByNode = new Map<string, Set<string>>();
+  private provisioned = new Map<string, number>();
+  private activeTaskCount = 0;
+  private finishedTaskCount = 0;
+  private sortedNodes: readonly NodeRecord[] | null = null;
+  private sortedVolumes: readonly VolumeRecord[] | null = null;
+  private sortedTasks: readonly TaskRecord[] | null = null;
+  private currentSettings: Settings = deepFreeze({
+    overProvisionPercent: DEFAULT_OVER_PROVISION_PERCENT,
+  });
+  private currentRevision = 0;
+  private currentAppliedIndex = 0;
+
+  get revision(): number {
+    return this.currentRevision;
+  }
+
+  get appliedIndex(): number {
+    return this.currentAppliedIndex;
+  }
+
+  get settings(): Settings {
+    return this.currentSettings;
+  }
+
+  getNode(id: string): NodeRecord | undefined {
+    return this.nodesById.get(id);
+  }
+
+  getVolume(id: string): VolumeRecord | undefined {
+    return this.volumesById.get(id);
+  }
+
+  getVolumeByName(name: string): VolumeRecord | undefined {
+    const id = this.volumeIdByName.get(name);
+    return id === undefined ? undefined : this.volumesById.get(id);
+  }
+
+  getTask(id: string): TaskRecord | undefined {
+    return this.tasksById.get(id);
+  }
+
+  listNodes(): readonly NodeRecord[] {
+    this.sortedNodes ??= Object.freeze(
+      [...this.nodesById.values()].sort((a, b) => compare(a.id, b.id)),
+    );
+    return this.sortedNodes;
+  }
+
+  listVolumes(): readonly VolumeRecord[] {
+    this.sortedVolumes ??= Object.freeze(
+      [...this.volumesById.values()].sort((a, b) => compare(a.name, b.name)),
+    );
+    return this.sortedVolumes;
+  }
+
+  listTasks(): readonly TaskRecord[] {
+    this.sortedTasks ??= Object.freeze(
+      [...this.tasksById.values()].sort((a, b) => compare(a.id, b.id)),
+    );
+    return this.sortedTasks;
+  }
+
+  provisionedBytes(nodeId: string): number {
+    return this.provisioned.get(nodeId) ?? 0;
+  }
+
+  volumesOnNode(nodeId: string): readonly string[] {
+    return [...(this.volumesByNode.get(nodeId) ?? [])].sort(compare);
+  }
+
+  /**
+   * Applies one log entry. `entry` is whatever the log holds (it is checked against the command
+   * schemas here); `logIndex` is its Raft index and must grow.
+   */
+  apply(entry: unknown, logIndex: number): ApplyOutcome {
+    assert(
+      Number.isSafeInteger(logIndex) && logIndex > this.currentAppliedIndex,
+      `log index ${logIndex} applied after ${this.currentAppliedIndex}`,
+    );
+    this.currentAppliedIndex = logIndex;
+    const decoded = decodeCommand(entry);
+    if (!decoded.ok) {
+      return {
+        result: { ok: false, error: { code: 'INVALID_ARGUMENT', message: decoded.message } },
+        event: null,
+      };
+    }
+    const command = decoded.command;
+    const txn = new Txn(this);
+    const refusal = this.dispatch(txn, command);
+    if (refusal) {
+      const error: ApplyError = { code: refusal.code, message: refusal.message };
+      if (refusal.details !== undefined) error.details = refusal.details;
+      return { result: { ok: false, error }, event: null };
+    }
+    this.refreshHealth(txn);
+    const changes = this.commit(txn);
+    const value = this.resultValue(txn);
+    if (changes.length === 0) {
+      return {
+        result: { ok: true, revision: this.currentRevision, changed: false, value },
+        event: null,
+      };
+    }
+    const event: MapEvent = deepFreeze({
+      revision: this.currentRevision,
+      logIndex,
+      at: command.at,
+      command: command.type,
+      changes,
+    });
+    return {
+      result: { ok: true, revision: this.currentRevision, changed: true, value },
+      event,
+    };
+  }
+
+  private resultValue(txn: Txn): ApplyValue {
+    const ref = txn.result;
+    if (ref === null) return null;
+    switch (ref.kind) {
+      case 'node':
+        return this.nodesById.get(ref.id) ?? null;
+      case 'volume':
+        return this.volumesById.get(ref.id) ?? null;
+      case 'task':
+        return this.tasksById.get(ref.id) ?? null;
+      case 'settings':
+        return this.currentSettings;
+    }
+  }
+
+  /** A plain-JSON copy of the whole map, sorted by id, for Raft snapshots. */
+  snapshot(): ClusterMapSnapshot {
+    const byId = <T extends { id: string }>(a: T, b: T) => compare(a.id, b.id);
+    return structuredClone({
+      format: SNAPSHOT_FORMAT,
+      appliedIndex: this.currentAppliedIndex,
+      revision: this.currentRevision,
+      settings: this.currentSettings,
+      nodes: [...this.nodesById.values()].sort(byId),
+      volumes: [...this.volumesById.values()].sort(byId),
+      tasks: [...this.tasksById.values()].sort(byId),
+    }) as ClusterMapSnapshot;
+  }
+
+  /**
+   * Rebuilds a map from a snapshot (for instance one received from the leader). The snapshot is
+   * checked against its schema and the map's invariants; a bad one is refused as a whole.
+   */
+  static restore(snapshot: unknown): ClusterMap {
+    if (!snapshotChecker.Check(snapshot)) {
+      const first = snapshotChecker.Errors(snapshot).First();
+      throw new BallastError(
+        'INVALID_ARGUMENT',
+        `invalid cluster map snapshot: ${first?.path || '(root)'} ${first?.message ?? ''}`.trim(),
+      );
+    }
+    const data = structuredClone(snapshot);
+    const map = new ClusterMap();
+    map.currentAppliedIndex = data.appliedIndex;
+    map.currentRevision = data.revision;
+    map.currentSettings = deepFreeze(data.settings);
+    for (const node of data.nodes) {
+      if (map.nodesById.has(node.id)) {
+        throw new BallastError('INVALID_ARGUMENT', `invalid snapshot: node ${node.id} twice`);
+      }
+      map.nodesById.set(node.id, deepFreeze(node));
+    }
+    for (const volume of data.volumes) {
+      if (map.volumesById.has(volume.id) || map.volumeIdByName.has(volume.name)) {
+        throw new BallastError('INVALID_ARGUMENT', `invalid snapshot: volume ${volume.id} twice`);
+      }
+      map.indexVolume(deepFreeze(volume));
+    }
+    for (const task of data.tasks) {
+      if (map.tasksById.has(task.id)) {
+        throw new BallastError('INVALID_ARGUMENT', `invalid snapshot: task ${task.id} twice`);
+      }
+      map.indexTask(deepFreeze(task));
+    }
+    try {
+      checkInvariants(map);
+    } catch (err) {
+      throw new BallastError('INVALID_ARGUMENT', `invalid snapshot: ${(err as Error).message}`);
+    }
+    return map;
+  }
+
+  // ---- dispatch ------------------------------------------------------------------------------
+
+  private readonly handlers: {
+    [T in CommandType]: (txn: Txn, c: CommandOf<T>) => Refusal | undefined;
+  } = {
+    registerNode: (t, c) => this.registerNode(t, c),
+    setNodeState: (t, c) => this.setNodeState(t, c),
+    labelNode: (t, c) => this.labelNode(t, c),
+    reportNodeCapacity: (t, c) => this.reportNodeCapacity(t, c),
+    createVolume: (t, c) => this.createVolume(t, c),
+    resizeVolume: (t, c) => this.resizeVolume(t, c),
+    deleteVolume: (t, c) => this.deleteVolume(t, c),
+    attachVolume: (t, c) => this.attachVolume(t, c),
+    detachVolume: (t, c) => this.detachVolume(t, c),
+    markReplicaOutOfSync: (t, c) => this.markReplicaOutOfSync(t, c),
+    addReplica: (t, c) => this.addReplica(t, c),
+    promoteReplica: (t, c) => this.promoteReplica(t, c),
+    removeReplica: (t, c) => this.removeReplica(t, c),
+    createTask: (t, c) => this.createTask(t, c),
+    updateTask: (t, c) => this.updateTask(t, c),
+    finishTask: (t, c) => this.finishTask(t, c),
+    updateSettings: (t, c) => this.updateSettings(t, c),
+  };
+
+  private dispatch(txn: Txn, command: Command): Refusal | undefined {
+    const handler = this.handlers[command.type] as (txn: Txn, c: Command) => Refusal | undefined;
+    return handler(txn, command);
+  }
+
+  // ---- nodes ---------------------------------------------------------------------------------
+
+  private registerNode(txn: Txn, c: CommandOf<'registerNode'>): Refusal | undefined {
+    if (c.usedBytes > c.capacityBytes) {
+      return refuse(
+        'UNPROCESSABLE',
+        `node ${c.nodeId} reports ${formatSize(c.usedBytes)} used of ${formatSize(c.capacityBytes)}: used cannot exceed capacity`,
+      );
+    }
+    const existing = this.nodesById.get(c.nodeId);
+    if (existing?.state === 'removed') {
+      return refuse(
+        'CONFLICT',
+        `node ${c.nodeId} was removed from the cluster; node ids are never reused: clear the node's data directory so it registers as a new node`,
+        { nodeId: c.nodeId },
+      );
+    }
+    for (const other of this.listNodes()) {
+      if (
+        other.id !== c.nodeId &&
+        other.address === c.address &&
+        other.state !== 'removed' &&
+        other.reachable
+      ) {
+        return refuse(
+          'CONFLICT',
+          `address ${c.address} belongs to node ${other.id}, which is ${other.state}; two live nodes cannot share an address`,
+          { nodeId: other.id, address: c.address },
+        );
+      }
+    }
+    if (existing) {
+      // Re-registration (a restart): same id, same replicas. Labels stay as the map has them:
+      // after joining, the map is their source of truth and PUT /labels changes them.
+      const next: NodeRecord = {
+        ...existing,
+        address: c.address,
+        capacityBytes: c.capacityBytes,
+        usedBytes: c.usedBytes,
+        reachable: true,
+      };
+      const state = effectiveNodeState(next);
+      if (state !== existing.state) {
+        next.state = state;
+        next.stateSince = c.at;
+        next.stateReason = 'registered again';
+      }
+      if (!sameJson(next, existing)) txn.putNode(next);
+      else txn.show('node', existing.id);
+      return undefined;
+    }
+    if (this.nodesById.size >= MAX_NODES) {
+      return refuse('UNPROCESSABLE', `the cluster map holds at most ${MAX_NODES} nodes`);
+    }
+    txn.putNode({
+      id: c.nodeId,
+      address: c.address,
+      labels: { ...c.labels },
+      capacityBytes: c.capacityBytes,
+      usedBytes: c.usedBytes,
+      state: 'up',
+      scheduling: 'active',
+      reachable: true,
+      stateSince: c.at,
+      stateReason: 'registered',
+      registeredAt: c.at,
+    });
+    return undefined;
+  }
+
+  private setNodeState(txn: Txn, c: CommandOf<'setNodeState'>): Refusal | undefined {
+    const node = this.nodesById.get(c.nodeId);
+    if (!node) return refuse('NOT_FOUND', `node ${c.nodeId} does not exist`, { nodeId: c.nodeId });
+    if (node.state === 'removed') {
+      if (c.action === 'remove') {
+        txn.show('node', node.id);
+        return undefined;
+      }
+      return refuse(
+        'CONFLICT',
+        `node ${c.nodeId} was removed; it cannot be ${c.action === 'up' || c.action === 'down' ? `marked ${c.action}` : `${c.action}ed`}`,
+        {
+          nodeId: c.nodeId,
+        },
+      );
+    }
+    const next: NodeRecord = { ...node };
+    let defaultReason: string;
+    switch (c.action) {
+      case 'cordon':
+        next.scheduling = 'cordoned';
+        defaultReason = 'cordoned by an operator';
+        break;
+      case 'uncordon':
+        next.scheduling = 'active';
+        defaultReason = 'uncordoned by an operator';
+        break;
+      case 'drain':
+        next.scheduling = 'draining';
+        defaultReason = 'draining: its replicas are to move to other nodes';
+        break;
+      case 'down':
+        next.reachable = false;
+        defaultReason = 'marked down';
+        break;
+      case 'up':
+        next.reachable = true;
+        defaultReason = 'reachable again';
+        break;
+      case 'remove': {
+        const holding = this.volumesOnNode(c.nodeId);
+        if (holding.length > 0) {
+          const names = holding.map((id) => this.volumesById.get(id)?.name ?? id).sort(compare);
+          return refuse(
+            'CONFLICT',
+            `node ${c.nodeId} still holds replicas of ${holding.length} volume(s) (${listSome(names)}); drain it first`,
+            { nodeId: c.nodeId, volumes: names.slice(0, 20), volumeCount: names.length },
+          );
+        }
+        next.state = 'removed';
+        next.stateSince = c.at;
+        next.stateReason = clip(c.reason ?? 'removed by an operator');
+        // Stale records on a removed node cannot serve a delta rebuild any more.
+        for (const volume of this.listVolumes()) {
+          if (volume.staleReplicas.some((s) => s.nodeId === c.nodeId)) {
+            txn.putVolume({
+              ...volume,
+              staleReplicas: volume.staleReplicas.filter((s) => s.nodeId !== c.nodeId),
+            });
+          }
+        }
+        txn.putNode(next);
+        return undefined;
+      }
+    }
+    const state = effectiveNodeState(next);
+    if (state !== node.state) {
+      next.state = state;
+      next.stateSince = c.at;
+      next.stateReason = clip(c.reason ?? defaultReason);
+    }
+    if (sameJson(next, node)) {
+      txn.show('node', node.id);
+      return undefined;
+    }
+    txn.putNode(next);
+    return undefined;
+  }
+
+  private labelNode(txn: Txn, c: CommandOf<'labelNode'>): Refusal | undefined {
+    const node = this.nodesById.get(c.nodeId);
+    if (!node) return refuse('NOT_FOUND', `node ${c.nodeId} does not exist`, { nodeId: c.nodeId });
+    if (node.state === 'removed') {
+      return refuse('CONFLICT', `node ${c.nodeId} was removed; its labels cannot change`, {
+        nodeId: c.nodeId,
+      });
+    }
+    if (sameLabels(node.labels, c.labels)) {
+      txn.show('node', node.id);
+      return undefined;
+    }
+    txn.putNode({ ...node, labels: { ...c.labels } });
+    return undefined;
+  }
+
+  private reportNodeCapacity(txn: Txn, c: CommandOf<'reportNodeCapacity'>): Refusal | undefined {
+    const node = this.nodesById.get(c.nodeId);
+    if (!node) return refuse('NOT_FOUND', `node ${c.nodeId} does not exist`, { nodeId: c.nodeId });
+    if (node.state === 'removed') {
+      return refuse('CONFLICT', `node ${c.nodeId} was removed`, { nodeId: c.nodeId });
+    }
+    if (c.usedBytes > c.capacityBytes) {
+      return refuse(
+        'UNPROCESSABLE',
+        `node ${c.nodeId} reports ${formatSize(c.usedBytes)} used of ${formatSize(c.capacityBytes)}: used cannot exceed capacity`,
+      );
+    }
+    if (node.capacityBytes === c.capacityBytes && node.usedBytes === c.usedBytes) {
+      txn.show('node', node.id);
+      return undefined;
+    }
+    txn.putNode({ ...node, capacityBytes: c.capacityBytes, usedBytes: c.usedBytes });
+    return undefined;
+  }
+
+  // ---- volumes -------------------------------------------------------------------------------
+
+  private sizeRefusal(sizeBytes: number): Refusal | undefined {
+    if (sizeBytes % BLOCK_SIZE_BYTES !== 0) {
+      return refuse(
+        'UNPROCESSABLE',
+        `size ${sizeBytes} bytes is not a multiple of the ${BLOCK_SIZE_BYTES}-byte block size`,
+        { sizeBytes },
+      );
+    }
+    return undefined;
+  }
+
+  /**
+   * Whether `nodeId` may hold a new replica of `volume`, given the other nodes that will hold its
+   * replicas (`peers`). Checks the node's own eligibility and the spread rules: distinct hosts
+   * always, distinct zones when the volume requires it.
+   */
+  private replicaPlacementRefusal(
+    txn: Txn,
+    nodeId: string,
+    spec: Pick<VolumeRecord, 'name' | 'sizeBytes' | 'constraints'>,
+    peers: readonly string[],
+    extraProvisionedBytes = 0,
+  ): Refusal | undefined {
+    const node = txn.node(nodeId);
+    if (!node) return refuse('NOT_FOUND', `node ${nodeId} does not exist`, { nodeId });
+    const why = replicaIneligibility(
+      node,
+      this.provisionedBytes(nodeId) + extraProvisionedBytes,
+      spec.sizeBytes,
+      spec.constraints.nodeSelector,
+      this.currentSettings,
+    );
+    if (why) {
+      return refuse(
+        why.reason === 'room' ? 'UNPROCESSABLE' : 'CONFLICT',
+        `node ${nodeId} cannot hold a replica of ${spec.name}: ${why.detail}`,
+        { nodeId, reason: why.reason },
+      );
+    }
+    for (const peerId of peers) {
+      const peer = txn.node(peerId);
+      if (!peer) continue;
+      if (hostKeyOf(peer) === hostKeyOf(node)) {
+        return refuse(
+          'CONFLICT',
+          `node ${nodeId} is on the same host as node ${peerId} (${hostKeyOf(node)}); replicas of a volume must be on distinct hosts`,
+          { nodeId, peerId },
+        );
+      }
+      if (spec.constraints.zoneSpread === 'required' && zoneOf(peer) === zoneOf(node)) {
+        return refuse(
+          'CONFLICT',
+          `node ${nodeId} is in zone ${describeZone(zoneOf(node))} like node ${peerId}; volume ${spec.name} requires its replicas in distinct zones`,
+          { nodeId, peerId },
+        );
+      }
+    }
+    return undefined;
+  }
+
+  private createVolume(txn: Txn, c: CommandOf<'createVolume'>): Refusal | undefined {
+    if (this.volumesById.has(c.volumeId)) {
+      return refuse('CONFLICT', `volume id ${c.volumeId} is already in use`, {
+        volumeId: c.volumeId,
+      });
+    }
+    const sameName = this.getVolumeByName(c.name);
+    if (sameName) {
+      return refuse('CONFLICT', `a volume named ${c.name} already exists (id ${sameName.id})`, {
+        name: c.name,
+        volumeId: sameName.id,
+      });
+    }
+    if (this.volumesById.size >= MAX_VOLUMES) {
+      return refuse('UNPROCESSABLE', `the cluster map holds at most ${MAX_VOLUMES} volumes`);
+    }
+    const sizeRefusal = this.sizeRefusal(c.sizeBytes);
+    if (sizeRefusal) return sizeRefusal;
+    if ((c.chunkSizeBytes & (c.chunkSizeBytes - 1)) !== 0) {
+      return refuse('UNPROCESSABLE', `chunk size ${c.chunkSizeBytes} bytes is not a power of two`, {
+        chunkSizeBytes: c.chunkSizeBytes,
+      });
+    }
+    if (c.replicaNodeIds.length !== c.desiredReplicas) {
+      return refuse(
+        'INVALID_ARGUMENT',
+        `createVolume names ${c.replicaNodeIds.length} replica nodes for ${c.desiredReplicas} desired replicas`,
+      );
+    }
+    if (new Set(c.replicaNodeIds).size !== c.replicaNodeIds.length) {
+      return refuse('INVALID_ARGUMENT', `createVolume names a replica node twice`);
+    }
+    const spec = { name: c.name, sizeBytes: c.sizeBytes, constraints: c.constraints };
+    for (let i = 0; i < c.replicaNodeIds.length; i++) {
+      const nodeId = c.replicaNodeIds[i]!;
+      const why = this.replicaPlacementRefusal(txn, nodeId, spec, c.replicaNodeIds.slice(0, i));
+      if (why) return why;
+    }
+    txn.putVolume({
+      id: c.volumeId,
+      name: c.name,
+      sizeBytes: c.sizeBytes,
+      chunkSizeBytes: c.chunkSizeBytes,
+      desiredReplicas: c.desiredReplicas,
+      constraints: {
+        nodeSelector: { ...c.constraints.nodeSelector },
+        zoneSpread: c.constraints.zoneSpread,
+      },
+      fs: c.fs,
+      state: 'healthy',
+      stateReason: '',
+      // A new volume holds no data, so every replica is trivially in sync.
+      replicas: c.replicaNodeIds.map((nodeId) => ({
+        nodeId,
+        role: 'in-sync' as const,
+        since: c.at,
+      })),
+      staleReplicas: [],
+      epoch: 0,
+      attachment: null,
+      createdAt: c.at,
+    });
+    return undefined;
+  }
+
+  private volumeOrRefusal(volumeId: string): VolumeRecord | Refusal {
+    const volume = this.volumesById.get(volumeId);
+    return volume ?? refuse('NOT_FOUND', `volume ${volumeId} does not exist`, { volumeId });
+  }
+
+  private resizeVolume(txn: Txn, c: CommandOf<'resizeVolume'>): Refusal | undefined {
+    const volume = this.volumeOrRefusal(c.volumeId);
+    if ('refused' in volume) return volume;
+    if (volume.attachment) {
+      return refuse(
+        'CONFLICT',
+        `volume ${volume.name} is attached to host ${volume.attachment.host}; detach it before resizing (online resize is not supported)`,
+        { host: volume.attachment.host, epoch: volume.attachment.epoch },
+      );
+    }
+    if (c.sizeBytes < volume.sizeBytes) {
+      return refuse(
+        'UNPROCESSABLE',
+        `volume ${volume.name} is ${formatSize(volume.sizeBytes)}; shrinking to ${formatSize(c.sizeBytes)} is not supported (grow only)`,
+        { sizeBytes: volume.sizeBytes },
+      );
+    }
+    const sizeRefusal = this.sizeRefusal(c.sizeBytes);
+    if (sizeRefusal) return sizeRefusal;
+    if (c.sizeBytes === volume.sizeBytes) {
+      txn.show('volume', volume.id);
+      return undefined;
+    }
+    const growth = c.sizeBytes - volume.sizeBytes;
+    const short: string[] = [];
+    for (const replica of volume.replicas) {
+      const node = this.nodesById.get(replica.nodeId);
+      assert(node, `replica of ${volume.id} on unknown node ${replica.nodeId}`);
+      const free = freeBytes(node, this.provisionedBytes(node.id), this.currentSettings);
+      if (free < growth) short.push(`${node.id} (${formatSize(Math.max(0, free))} free)`);
+    }
+    if (short.length > 0) {
+      return refuse(
+        'UNPROCESSABLE',
+        `growing ${volume.name} by ${formatSize(growth)} does not fit on ${short.join(', ')}`,
+        { sizeBytes: volume.sizeBytes },
+      );
+    }
+    txn.putVolume({ ...volume, sizeBytes: c.sizeBytes });
+    return undefined;
+  }
+
+  private deleteVolume(txn: Txn, c: CommandOf<'deleteVolume'>): Refusal | undefined {
+    const volume = this.volumeOrRefusal(c.volumeId);
+    if ('refused' in volume) return volume;
+    if (volume.attachment) {
+      return refuse(
+        'CONFLICT',
+        `volume ${volume.name} is attached to host ${volume.attachment.host} (epoch ${volume.attachment.epoch}); detach it first`,
+        { host: volume.attachment.host, epoch: volume.attachment.epoch },
+      );
+    }
+    txn.deleteVolume(volume.id);
+    // Work on a deleted volume has no point; say so in the task rather than leave it running.
+    for (const task of this.listTasks()) {
+      if (task.volumeId === volume.id && task.finishedAt === null) {
+        txn.putTask({
+          ...task,
+          state: 'cancelled',
+          message: 'volume deleted',
+          updatedAt: c.at,
+          finishedAt: c.at,
+        });
+      }
+    }
+    txn.result = null;
+    return undefined;
+  }
+
+  private attachVolume(txn: Txn, c: CommandOf<'attachVolume'>): Refusal | undefined {
+    const volume = this.volumeOrRefusal(c.volumeId);
+    if ('refused' in volume) return volume;
+    const holder = volume.attachment;
+    if (holder && holder.host !== c.host && !c.force) {
+      return refuse(
+        'CONFLICT',
+        `volume ${volume.name} is attached to host ${holder.host} (epoch ${holder.epoch}); detach it there first, or attach with force to fence that host`,
+        { host: holder.host, epoch: holder.epoch, since: holder.since },
+      );
+    }
+    // Every attach, a re-attach by the same host included, takes a new epoch: nodes refuse
+    // data-plane requests from older epochs, so whatever wrote before is fenced.
+    const epoch = volume.epoch + 1;
+    txn.putVolume({ ...volume, epoch, attachment: { host: c.host, epoch, since: c.at } });
+    return undefined;
+  }
+
+  private detachVolume(txn: Txn, c: CommandOf<'detachVolume'>): Refusal | undefined {
+    const volume = this.volumeOrRefusal(c.volumeId);
+    if ('refused' in volume) return volume;
+    const holder = volume.attachment;
+    if (!holder) {
+      // Detach is retried by agents after lost replies; it is done already.
+      txn.show('volume', volume.id);
+      return undefined;
+    }
+    if (c.force) {
+      // A forced detach fences whoever holds the volume: the new epoch is higher than theirs.
+      txn.putVolume({ ...volume, epoch: volume.epoch + 1, attachment: null });
+      return undefined;
+    }
+    if (holder.host !== c.host) {
+      return refuse(
+        'FENCED',
+        `volume ${volume.name} is attached to host ${holder.host} (epoch ${holder.epoch}), not to ${c.host}`,
+        { host: holder.host, epoch: holder.epoch },
+      );
+    }
+    if (c.epoch === undefined) {
+      return refuse(
+        'INVALID_ARGUMENT',
+        `detach of ${volume.name} needs the epoch of the attachment (or force)`,
+      );
+    }
+    if (c.epoch !== holder.epoch) {
+      return refuse(
+        'FENCED',
+        `epoch ${c.epoch} is stale: volume ${volume.name} was attached again by ${holder.host} at epoch ${holder.epoch}`,
+        { host: holder.host, epoch: holder.epoch },
+      );
+    }
+    txn.putVolume({ ...volume, attachment: null });
+    return undefined;
+  }
+
+  private markReplicaOutOfSync(
+    txn: Txn,
+    c: CommandOf<'markReplicaOutOfSync'>,
+  ): Refusal | undefined {
+    const volume = this.volumeOrRefusal(c.volumeId);
+    if ('refused' in volume) return volume;
+    if (c.epoch > volume.epoch) {
+      return refuse(
+        'INVALID_ARGUMENT',
+        `epoch ${c.epoch} is newer than volume ${volume.name}'s epoch ${volume.epoch}`,
+        { epoch: volume.epoch },
+      );
+    }
+    // Only the current writer may shrink the in-sync set: a fenced engine must not.
+    if (!volume.attachment || volume.attachment.epoch !== c.epoch) {
+      const now = volume.attachment
+        ? `it is attached to ${volume.attachment.host} at epoch ${volume.attachment.epoch}`
+        : `it is not attached (epoch ${volume.epoch})`;
+      return refuse('FENCED', `epoch ${c.epoch} no longer holds volume ${volume.name}: ${now}`, {
+        epoch: volume.epoch,
+        host: volume.attachment?.host ?? null,
+      });
+    }
+    const replica = volume.replicas.find((r) => r.nodeId === c.nodeId);
+    if (!replica) {
+      if (volume.staleReplicas.some((s) => s.nodeId === c.nodeId)) {
+        // A retry after the first request committed: the replica is out of the set already.
+        txn.show('volume', volume.id);
+        return undefined;
+      }
+      return refuse('NOT_FOUND', `volume ${volume.name} has no replica on node ${c.nodeId}`, {
+        nodeId: c.nodeId,
+      });
+    }
+    const inSync = volume.replicas.filter((r) => r.role === 'in-sync');
+    if (replica.role === 'in-sync' && inSync.length === 1) {
+      return refuse(
+        'CONFLICT',
+        `the replica on ${c.nodeId} is the last in-sync replica of volume ${volume.name}; it stays in the set (removing it would leave no up-to-date copy), so the failed write cannot be acknowledged`,
+        { nodeId: c.nodeId },
+      );
+    }
+    const stale: StaleReplica = { nodeId: c.nodeId, since: c.at, epoch: c.epoch, reason: c.reason };
+    txn.putVolume({
+      ...volume,
+      replicas: volume.replicas.filter((r) => r.nodeId !== c.nodeId),
+      staleReplicas: boundStale([
+        ...volume.staleReplicas.filter((s) => s.nodeId !== c.nodeId),
+        stale,
+      ]),
+    });
+    return undefined;
+  }
+
+  private addReplica(txn: Txn, c: CommandOf<'addReplica'>): Refusal | undefined {
+    const volume = this.volumeOrRefusal(c.volumeId);
+    if ('refused' in volume) return volume;
+    if (volume.replicas.some((r) => r.nodeId === c.nodeId)) {
+      return refuse('CONFLICT', `volume ${volume.name} already has a replica on node ${c.nodeId}`, {
+        nodeId: c.nodeId,
+      });
+    }
+    if (volume.replicas.length >= MAX_REPLICA_SET_SIZE) {
+      return refuse(
+        'UNPROCESSABLE',
+        `volume ${volume.name} already has ${volume.replicas.length} replicas, the most a set may hold`,
+      );
+    }
+    if (c.replacing !== undefined && !volume.replicas.some((r) => r.nodeId === c.replacing)) {
+      return refuse(
+        'NOT_FOUND',
+        `volume ${volume.name} has no replica on node ${c.replacing} to replace`,
+        {
+          nodeId: c.replacing,
+        },
+      );
+    }
+    const peers = volume.replicas.map((r) => r.nodeId).filter((id) => id !== c.replacing);
+    const why = this.replicaPlacementRefusal(txn, c.nodeId, volume, peers);
+    if (why) return why;
+    txn.putVolume({
+      ...volume,
+      replicas: [...volume.replicas, { nodeId: c.nodeId, role: 'rebuilding', since: c.at }],
+      // The rebuild takes over the stale copy on that node (and can copy only what changed).
+      staleReplicas: volume.staleReplicas.filter((s) => s.nodeId !== c.nodeId),
+    });
+    return undefined;
+  }
+
+  private promoteReplica(txn: Txn, c: CommandOf<'promoteReplica'>): Refusal | undefined {
+    const volume = this.volumeOrRefusal(c.volumeId);
+    if ('refused' in volume) return volume;
+    const replica = volume.replicas.find((r) => r.nodeId === c.nodeId);
+    if (!replica) {
+      return refuse('NOT_FOUND', `volume ${volume.name} has no replica on node ${c.nodeId}`, {
+        nodeId: c.nodeId,
+      });
+    }
+    if (replica.role === 'in-sync') {
+      txn.show('volume', volume.id);
+      return undefined;
+    }
+    if (c.epoch !== volume.epoch) {
+      return refuse(
+        'FENCED',
+        `the rebuild of ${volume.name} on ${c.nodeId} ran at epoch ${c.epoch} but the volume is at epoch ${volume.epoch}; it may have missed writes: rebuild again`,
+        { epoch: volume.epoch },
+      );
+    }
+    const node = this.nodesById.get(c.nodeId);
+    if (!node || !isLive(node)) {
+      return refuse(
+        'CONFLICT',
+        `node ${c.nodeId} is ${node?.state ?? 'missing'}; a replica there cannot become in-sync`,
+        {
+          nodeId: c.nodeId,
+        },
+      );
+    }
+    txn.putVolume({
+      ...volume,
+      replicas: volume.replicas.map((r) =>
+        r.nodeId === c.nodeId ? { nodeId: r.nodeId, role: 'in-sync' as const, since: c.at } : r,
+      ),
+    });
+    return undefined;
+  }
+
+  private removeReplica(txn: Txn, c: CommandOf<'removeReplica'>): Refusal | undefined {
+    const volume = this.volumeOrRefusal(c.volumeId);
+    if ('refused' in volume) return volume;
+    const replica = volume.replicas.find((r) => r.nodeId === c.nodeId);
+    const hasStale = volume.staleReplicas.some((s) => s.nodeId === c.nodeId);
+    if (!replica && !hasStale) {
+      return refuse('NOT_FOUND', `volume ${volume.name} has no replica on node ${c.nodeId}`, {
+        nodeId: c.nodeId,
+      });
+    }
+    if (replica?.role === 'in-sync') {
+      const remaining = volume.replicas.filter((r) => r.role === 'in-sync').length - 1;
+      if (remaining === 0) {
+        return refuse(
+          'CONFLICT',
+          `the replica on ${c.nodeId} is the last in-sync replica of volume ${volume.name}; it cannot be removed`,
+          { nodeId: c.nodeId },
+        );
+      }
+      if (remaining < volume.desiredReplicas && !c.force) {
+        return refuse(
+          'CONFLICT',
+          `removing the replica on ${c.nodeId} would leave ${remaining} in-sync replica(s) of ${volume.name}, fewer than the ${volume.desiredReplicas} desired; add a replacement first or use force`,
+          { nodeId: c.nodeId, remaining, desired: volume.desiredReplicas },
+        );
+      }
+    }
+    txn.putVolume({
+      ...volume,
+      replicas: volume.replicas.filter((r) => r.nodeId !== c.nodeId),
+      staleReplicas: volume.staleReplicas.filter((s) => s.nodeId !== c.nodeId),
+    });
+    return undefined;
+  }
+
+  // ---- tasks and settings --------------------------------------------------------------------
+
+  private createTask(txn: Txn, c: CommandOf<'createTask'>): Refusal | undefined {
+    if (this.tasksById.has(c.taskId)) {
+      return refuse('CONFLICT', `task id ${c.taskId} is already in use`, { taskId: c.taskId });
+    }
+    if (this.activeTaskCount >= MAX_ACTIVE_TASKS) {
+      return refuse(
+        'UNPROCESSABLE',
+        `the cluster map holds at most ${MAX_ACTIVE_TASKS} unfinished tasks`,
+      );
+    }
+    if (c.volumeId !== undefined && !this.volumesById.has(c.volumeId)) {
+      return refuse('NOT_FOUND', `volume ${c.volumeId} does not exist`, { volumeId: c.volumeId });
+    }
+    for (const nodeId of [c.nodeId, c.sourceNodeId]) {
+      if (nodeId !== undefined && !this.nodesById.has(nodeId)) {
+        return refuse('NOT_FOUND', `node ${nodeId} does not exist`, { nodeId });
+      }
+    }
+    txn.putTask({
+      id: c.taskId,
+      kind: c.kind,
+      volumeId: c.volumeId ?? null,
+      nodeId: c.nodeId ?? null,
+      sourceNodeId: c.sourceNodeId ?? null,
+      state: 'pending',
+      doneBytes: 0,
+      totalBytes: c.totalBytes,
+      message: c.message ?? '',
+      createdAt: c.at,
+      updatedAt: c.at,
+      finishedAt: null,
+    });
+    return undefined;
+  }
+
+  private updateTask(txn: Txn, c: CommandOf<'updateTask'>): Refusal | undefined {
+    const task = this.tasksById.get(c.taskId);
+    if (!task) return refuse('NOT_FOUND', `task ${c.taskId} does not exist`, { taskId: c.taskId });
+    if (task.finishedAt !== null) {
+      return refuse('CONFLICT', `task ${c.taskId} already finished (${task.state})`, {
+        state: task.state,
+      });
+    }
+    const totalBytes = c.totalBytes ?? task.totalBytes;
+    if (c.doneBytes > totalBytes) {
+      return refuse(
+        'UNPROCESSABLE',
+        `task ${c.taskId}: done ${c.doneBytes} bytes exceeds total ${totalBytes}`,
+      );
+    }
+    const next: TaskRecord = {
+      ...task,
+      state: 'running',
+      doneBytes: c.doneBytes,
+      totalBytes,
+      message: c.message ?? task.message,
+      updatedAt: c.at,
+    };
+    txn.putTask(next);
+    return undefined;
+  }
+
+  private finishTask(txn: Txn, c: CommandOf<'finishTask'>): Refusal | undefined {
+    const task = this.tasksById.get(c.taskId);
+    if (!task) return refuse('NOT_FOUND', `task ${c.taskId} does not exist`, { taskId: c.taskId });
+    if (task.finishedAt !== null) {
+      if (task.state === c.outcome) {
+        txn.show('task', task.id);
+        return undefined;
+      }
+      return refuse('CONFLICT', `task ${c.taskId} already finished (${task.state})`, {
+        state: task.state,
+      });
+    }
+    txn.putTask({
+      ...task,
+      state: c.outcome,
+      doneBytes: c.outcome === 'succeeded' ? task.totalBytes : task.doneBytes,
+      message: c.message ?? task.message,
+      updatedAt: c.at,
+      finishedAt: c.at,
+    });
+    // Keep the history bounded: drop the oldest finished tasks (by finish time, then id).
+    const overflow = this.finishedTaskCount + 1 - MAX_FINISHED_TASKS;
+    if (overflow > 0) {
+      const finished = this.listTasks()
+        .filter((t) => t.finishedAt !== null)
+        .sort((a, b) => a.finishedAt! - b.finishedAt! || compare(a.id, b.id));
+      for (const old of finished.slice(0, overflow)) txn.deleteTask(old.id);
+    }
+    return undefined;
+  }
+
+  private updateSettings(txn: Txn, c: CommandOf<'updateSettings'>): Refusal | undefined {
+    const next: Settings = { overProvisionPercent: c.overProvisionPercent };
+    if (!sameJson(next, this.currentSettings)) txn.settings = next;
+    txn.show('settings', 'settings');
+    return undefined;
+  }
+
+  // ---- commit --------------------------------------------------------------------------------
+
+  /**
+   * Recomputes the state of every volume the command touched, and of every volume with a replica
+   * on a node whose state changed, so `state`/`stateReason` are always current in the map.
+   */
+  private refreshHealth(txn: Txn): void {
+    const affected = new Set<string>();
+    for (const [id, volume] of txn.volumes) if (volume) affected.add(id);
+    for (const [id, node] of txn.nodes) {
+      if (this.nodesById.get(id)?.state !== node.state) {
+        for (const volumeId of this.volumesByNode.get(id) ?? []) affected.add(volumeId);
+      }
+    }
+    for (const id of [...affected].sort(compare)) {
+      const volume = txn.volume(id);
+      if (!volume) continue;
+      const health = volumeHealth(volume, (nodeId) => txn.node(nodeId));
+      if (health.state !== volume.state || health.stateReason !== volume.stateReason) {
+        txn.volumes.set(id, { ...volume, ...health });
+      }
+    }
+  }
+
+  private commit(txn: Txn): MapChange[] {
+    const changes: MapChange[] = [];
+    for (const [id, node] of [...txn.nodes].sort((a, b) => compare(a[0], b[0]))) {
+      if (!sameJson(this.nodesById.get(id), node)) changes.push({ kind: 'node', id, value: node });
+    }
+    for (const [id, volume] of [...txn.volumes].sort((a, b) => compare(a[0], b[0]))) {
+      const current = this.volumesById.get(id);
+      if (volume === null ? current !== undefined : !sameJson(current, volume)) {
+        changes.push({ kind: 'volume', id, value: volume });
+      }
+    }
+    for (const [id, task] of [...txn.tasks].sort((a, b) => compare(a[0], b[0]))) {
+      const current = this.tasksById.get(id);
+      if (task === null ? current !== undefined : !sameJson(current, task)) {
+        changes.push({ kind: 'task', id, value: task });
+      }
+    }
+    if (txn.settings) changes.push({ kind: 'settings', id: 'settings', value: txn.settings });
+    if (changes.length === 0) return changes;
+
+    this.currentRevision++;
+    for (const change of changes) {
+      deepFreeze(change.value);
+      switch (change.kind) {
+        case 'node':
+          this.nodesById.set(change.id, change.value);
+          this.sortedNodes = null;
+          break;
+        case 'volume':
+          this.unindexVolume(change.id);
+          if (change.value) this.indexVolume(change.value);
+          break;
+        case 'task':
+          this.unindexTask(change.id);
+          if (change.value) this.indexTask(change.value);
+          break;
+        case 'settings':
+          this.currentSettings = change.value;
+          break;
+      }
+    }
+    return changes;
+  }
+
+  private indexVolume(volume: VolumeRecord): void {
+    this.volumesById.set(volume.id, volume);
+    this.volumeIdByName.set(volume.name, volume.id);
+    for (const replica of volume.replicas) {
+      let set = this.volumesByNode.get(replica.nodeId);
+      if (!set) this.volumesByNode.set(replica.nodeId, (set = new Set()));
+      set.add(volume.id);
+      this.provisioned.set(
+        replica.nodeId,
+        this.provisionedBytes(replica.nodeId) + volume.sizeBytes,
+      );
+    }
+    this.sortedVolumes = null;
+  }
+
+  private unindexVolume(id: string): void {
+    const volume = this.volumesById.get(id);
+    if (!volume) return;
+    this.volumesById.delete(id);
+    this.volumeIdByName.delete(volume.name);
+    for (const replica of volume.replicas) {
+      const set = this.volumesByNode.get(replica.nodeId);
+      set?.delete(id);
+      if (set?.size === 0) this.volumesByNode.delete(replica.nodeId);
+      const left = this.provisionedBytes(replica.nodeId) - volume.sizeBytes;
+      if (left === 0) this.provisioned.delete(replica.nodeId);
+      else this.provisioned.set(replica.nodeId, left);
+    }
+    this.sortedVolumes = null;
+  }
+
+  private indexTask(task: TaskRecord): void {
+    this.tasksById.set(task.id, task);
+    if (task.finishedAt === null) this.activeTaskCount++;
+    else this.finishedTaskCount++;
+    this.sortedTasks = null;
+  }
+
+  private unindexTask(id: string): void {
+    const task = this.tasksById.get(id);
+    if (!task) return;
+    this.tasksById.delete(id);
+    if (task.finishedAt === null) this.activeTaskCount--;
+    else this.finishedTaskCount--;
+    this.sortedTasks = null;
+  }
+}
+
+function boundStale(stale: StaleReplica[]): StaleReplica[] {
+  if (stale.length <= MAX_STALE_REPLICAS) return stale;
+  const oldestFirst = [...stale].sort((a, b) => a.since - b.since || compare(a.nodeId, b.nodeId));
+  const drop = new Set(
+    oldestFirst.slice(0, stale.length - MAX_STALE_REPLICAS).map((s) => s.nodeId),
+  );
+  return stale.filter((s) => !drop.has(s.nodeId));
+}
+
+/** Code-unit order: the same on every member whatever its locale. */
+export function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,220 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { MAX_REPLICAS } from './limits.js';
+import {
+  AddressSchema,
+  BytesSchema,
+  ChunkSizeBytesSchema,
+  ConstraintsSchema,
+  EpochSchema,
+  FilesystemSchema,
+  IdSchema,
+  LabelsSchema,
+  OverProvisionPercentSchema,
+  ReasonSchema,
+  ReplicaCountSchema,
+  SizeBytesSchema,
+  TaskKindSchema,
+  TaskOutcomeSchema,
+  TimestampSchema,
+  VolumeNameSchema,
+} from './schemas.js';
+
+/**
+ * The commands of the cluster map. They are what the Raft log carries, so each one is plain JSON
+ * and complete: the leader fills in the timestamp (`at`) and any new id before proposing, and
+ * placement's choice of nodes travels inside createVolume. Applying a command therefore needs
+ * nothing but the command and the current map.
+ */
+
+function command<T extends string, P extends Record<string, TSchema>>(type: T, props: P) {
+  return Type.Object(
+    { type: Type.Literal(type), at: TimestampSchema, ...props },
+    { additionalProperties: false },
+  );
+}
+
+export const RegisterNodeCommand = command('registerNode', {
+  nodeId: IdSchema,
+  address: AddressSchema,
+  labels: LabelsSchema,
+  capacityBytes: BytesSchema,
+  usedBytes: BytesSchema,
+});
+
+export const NodeActionSchema = Type.Union([
+  Type.Literal('cordon'),
+  Type.Literal('uncordon'),
+  Type.Literal('drain'),
+  Type.Literal('down'),
+  Type.Literal('up'),
+  Type.Literal('remove'),
+]);
+export type NodeAction = Static<typeof NodeActionSchema>;
+
+export const SetNodeStateCommand = command('setNodeState', {
+  nodeId: IdSchema,
+  action: NodeActionSchema,
+  reason: Type.Optional(ReasonSchema),
+});
+
+export const LabelNodeCommand = command('labelNode', { nodeId: IdSchema, labels: LabelsSchema });
+
+export const ReportNodeCapacityCommand = command('reportNodeCapacity', {
+  nodeId: IdSchema,
+  capacityBytes: BytesSchema,
+  usedBytes: BytesSchema,
+});
+
+export const CreateVolumeCommand = command('createVolume', {
+  volumeId: IdSchema,
+  name: VolumeNameSchema,
+  sizeBytes: SizeBytesSchema,
+  chunkSizeBytes: ChunkSizeBytesSchema,
+  desiredReplicas: ReplicaCountSchema,
+  constraints: ConstraintsSchema,
+  fs: FilesystemSchema,
+  /** Chosen by placement before proposing; apply checks they are still eligible. */
+  replicaNodeIds: Type.Array(IdSchema, { minItems: 1, maxItems: MAX_REPLICAS }),
+});
+
+export const ResizeVolumeCommand = command('resizeVolume', {
+  volumeId: IdSchema,
+  sizeBytes: SizeBytesSchema,
+});
+
+export const DeleteVolumeCommand = command('deleteVolume', { volumeId: IdSchema });
+
+export const AttachVolumeCommand = command('attachVolume', {
+  volumeId: IdSchema,
+  host: IdSchema,
+  force: Type.Boolean(),
+});
+
+export const DetachVolumeCommand = command('detachVolume', {
+  volumeId: IdSchema,
+  host: IdSchema,
+  /** The epoch the holder got from its attach; required unless force. */
+  epoch: Type.Optional(EpochSchema),
+  force: Type.Boolean(),
+});
+
+export const MarkReplicaOutOfSyncCommand = command('markReplicaOutOfSync', {
+  volumeId: IdSchema,
+  nodeId: IdSchema,
+  /** The epoch of the engine that saw the write fail. */
+  epoch: EpochSchema,
+  reason: ReasonSchema,
+});
+
+export const AddReplicaCommand = command('addReplica', {
+  volumeId: IdSchema,
+  nodeId: IdSchema,
+  /** The replica this one will replace (a move or a repair): the spread rule ignores it. */
+  replacing: Type.Optional(IdSchema),
+});
+
+export const PromoteReplicaCommand = command('promoteReplica', {
+  volumeId: IdSchema,
+  nodeId: IdSchema,
+  /** The volume epoch the rebuild ran under; a newer writer invalidates the rebuild. */
+  epoch: EpochSchema,
+});
+
+export const RemoveReplicaCommand = command('removeReplica', {
+  volumeId: IdSchema,
+  nodeId: IdSchema,
+  /** Allows dropping below the desired count (never below one in-sync replica). */
+  force: Type.Boolean(),
+});
+
+export const CreateTaskCommand = command('createTask', {
+  taskId: IdSchema,
+  kind: TaskKindSchema,
+  volumeId: Type.Optional(IdSchema),
+  nodeId: Type.Optional(IdSchema),
+  sourceNodeId: Type.Optional(IdSchema),
+  totalBytes: BytesSchema,
+  message: Type.Optional(ReasonSchema),
+});
+
+export const UpdateTaskCommand = command('updateTask', {
+  taskId: IdSchema,
+  doneBytes: BytesSchema,
+  totalBytes: Type.Optional(BytesSchema),
+  message: Type.Optional(ReasonSchema),
+});
+
+export const FinishTaskCommand = command('finishTask', {
+  taskId: IdSchema,
+  outcome: TaskOutcomeSchema,
+  message: Type.Optional(ReasonSchema),
+});
+
+export const UpdateSettingsCommand = command('updateSettings', {
+  overProvisionPercent: OverProvisionPercentSchema,
+});
+
+export const CommandSchema = Type.Union([
+  RegisterNodeCommand,
+  SetNodeStateCommand,
+  LabelNodeCommand,
+  ReportNodeCapacityCommand,
+  CreateVolumeCommand,
+  ResizeVolumeCommand,
+  DeleteVolumeCommand,
+  AttachVolumeCommand,
+  DetachVolumeCommand,
+  MarkReplicaOutOfSyncCommand,
+  AddReplicaCommand,
+  PromoteReplicaCommand,
+  RemoveReplicaCommand,
+  CreateTaskCommand,
+  UpdateTaskCommand,
+  FinishTaskCommand,
+  UpdateSettingsCommand,
+]);
+
+export type Command = Static<typeof CommandSchema>;
+export type CommandType = Command['type'];
+export type CommandOf<T extends CommandType> = Extract<Command, { type: T }>;
+/** A command before the leader stamps its time on it. */
+export type CommandDraft = Command extends infer C
+  ? C extends Command
+    ? Omit<C, 'at'>
+    : never
+  : never;
+
+export const COMMAND_TYPES: readonly CommandType[] = CommandSchema.anyOf.map(
+  (s) => s.properties.type.const as CommandType,
+);
+
+const checkers = new Map(
+  CommandSchema.anyOf.map((s) => [s.properties.type.const as string, TypeCompiler.Compile(s)]),
+);
+
+export type DecodeResult = { ok: true; command: Command } | { ok: false; message: string };
+
+/**
+ * Checks a log entry's payload against the command schemas. A garbage entry (wrong type, missing
+ * or extra fields, out-of-range numbers) is refused with a message naming the first problem, so
+ * a bad entry in the log is a refused command rather than a crash of every member.
+ */
+export function decodeCommand(entry: unknown): DecodeResult {
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
+    return { ok: false, message: 'command must be a JSON object' };
+  }
+  const type = (entry as { type?: unknown }).type;
+  if (typeof type !== 'string') return { ok: false, message: 'command has no "type"' };
+  const checker = checkers.get(type);
+  if (checker === undefined) {
+    return { ok: false, message: `unknown command type "${type.slice(0, 64)}"` };
+  }
+  if (checker.Check(entry)) return { ok: true, command: entry as Command };
+  const first = checker.Errors(entry).First();
+  const where = first?.path ? first.path : '(root)';
+  return {
+    ok: false,
+    message: `invalid ${type} command: ${where} ${first?.message ?? 'does not match the schema'}`,
+  };
+}

@@ -1,0 +1,51 @@
+/**
+ * Bounds of the cluster map. Every collection and every field has one so that no command, however
+ * it was produced, can make the map (and therefore every Raft snapshot) grow without limit.
+ */
+export const KiB = 1024;
+export const MiB = 1024 * KiB;
+export const GiB = 1024 * MiB;
+export const TiB = 1024 * GiB;
+
+/** Volume sizes are whole blocks: the NBD export and the chunk store both work in 4 KiB blocks. */
+export const BLOCK_SIZE_BYTES = 4 * KiB;
+export const MAX_VOLUME_SIZE_BYTES = 64 * TiB;
+export const MIN_CHUNK_SIZE_BYTES = 64 * KiB;
+export const MAX_CHUNK_SIZE_BYTES = 64 * MiB;
+export const DEFAULT_CHUNK_SIZE_BYTES = 4 * MiB;
+
+/** Desired replica count of a volume (peers offer 1..5; 0 replicas is not storage). */
+export const MIN_REPLICAS = 1;
+export const MAX_REPLICAS = 5;
+/** A replica set may hold extra rebuilding members during a move or repair. */
+export const MAX_REPLICA_SET_SIZE = MAX_REPLICAS + 3;
+/** Replicas dropped from the set whose data a node keeps for a delta rebuild. */
+export const MAX_STALE_REPLICAS = 8;
+
+export const MAX_NODES = 4096;
+export const MAX_VOLUMES = 100_000;
+export const MAX_ACTIVE_TASKS = 10_000;
+/** Finished tasks kept for the API and dashboards; the oldest are dropped first. */
+export const MAX_FINISHED_TASKS = 1000;
+
+export const MAX_LABELS = 32;
+export const MAX_LABEL_KEY_LENGTH = 63;
+export const MAX_LABEL_VALUE_LENGTH = 63;
+export const MAX_REASON_LENGTH = 512;
+export const MAX_ADDRESS_LENGTH = 255;
+
+/** Largest encoded command a store accepts into its log (JSON bytes). */
+export const MAX_COMMAND_BYTES = 64 * KiB;
+
+export const DEFAULT_OVER_PROVISION_PERCENT = 100;
+export const MIN_OVER_PROVISION_PERCENT = 50;
+export const MAX_OVER_PROVISION_PERCENT = 1000;
+
+/** Ids are never reused and addresses are never ids; this is the shape of every id. */
+export const ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$';
+/** Docker's volume name rule, bounded. */
+export const VOLUME_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$';
+export const LABEL_KEY_PATTERN = '^[a-z0-9]([a-z0-9._/-]{0,61}[a-z0-9])?$';
+export const LABEL_VALUE_PATTERN = '^([A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?)?$';
+/** host:port, [v6]:port or name:port. */
+export const ADDRESS_PATTERN = '^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9._-]+):[0-9]{1,5}$';

@@ -1,0 +1,283 @@
+import { Type, type Static } from '@sinclair/typebox';
+import {
+  ADDRESS_PATTERN,
+  ID_PATTERN,
+  LABEL_KEY_PATTERN,
+  LABEL_VALUE_PATTERN,
+  MAX_ADDRESS_LENGTH,
+  MAX_CHUNK_SIZE_BYTES,
+  MAX_LABELS,
+  MAX_OVER_PROVISION_PERCENT,
+  MAX_REASON_LENGTH,
+  MAX_REPLICA_SET_SIZE,
+  MAX_REPLICAS,
+  MAX_STALE_REPLICAS,
+  MAX_VOLUME_SIZE_BYTES,
+  MIN_CHUNK_SIZE_BYTES,
+  MIN_OVER_PROVISION_PERCENT,
+  MIN_REPLICAS,
+  VOLUME_NAME_PATTERN,
+} from './limits.js';
+
+/**
+ * TypeBox schemas of everything the cluster map holds. They are the single source for the
+ * snapshot format, the command payloads and the REST API's response schemas.
+ */
+
+export const IdSchema = Type.String({ pattern: ID_PATTERN, minLength: 1, maxLength: 63 });
+export const VolumeNameSchema = Type.String({
+  pattern: VOLUME_NAME_PATTERN,
+  minLength: 1,
+  maxLength: 63,
+});
+export const AddressSchema = Type.String({
+  pattern: ADDRESS_PATTERN,
+  minLength: 3,
+  maxLength: MAX_ADDRESS_LENGTH,
+});
+export const ReasonSchema = Type.String({ maxLength: MAX_REASON_LENGTH });
+/** Milliseconds since the Unix epoch, filled in by the leader before it proposes a command. */
+export const TimestampSchema = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
+export const BytesSchema = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
+export const EpochSchema = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
+
+export const LabelsSchema = Type.Record(
+  Type.String({ pattern: LABEL_KEY_PATTERN }),
+  Type.String({ pattern: LABEL_VALUE_PATTERN, maxLength: 63 }),
+  { maxProperties: MAX_LABELS, additionalProperties: false },
+);
+export type Labels = Static<typeof LabelsSchema>;
+
+export const NodeStateSchema = Type.Union([
+  Type.Literal('up'),
+  Type.Literal('down'),
+  Type.Literal('cordoned'),
+  Type.Literal('draining'),
+  Type.Literal('removed'),
+]);
+export type NodeState = Static<typeof NodeStateSchema>;
+
+/** What an operator asked for; `state` combines it with liveness. */
+export const SchedulingSchema = Type.Union([
+  Type.Literal('active'),
+  Type.Literal('cordoned'),
+  Type.Literal('draining'),
+]);
+export type Scheduling = Static<typeof SchedulingSchema>;
+
+export const NodeRecordSchema = Type.Object(
+  {
+    id: IdSchema,
+    address: AddressSchema,
+    labels: LabelsSchema,
+    capacityBytes: BytesSchema,
+    usedBytes: BytesSchema,
+    /** Effective state: removed > down > draining > cordoned > up. */
+    state: NodeStateSchema,
+    scheduling: SchedulingSchema,
+    reachable: Type.Boolean(),
+    stateSince: TimestampSchema,
+    stateReason: ReasonSchema,
+    registeredAt: TimestampSchema,
+  },
+  { additionalProperties: false },
+);
+export type NodeRecord = Static<typeof NodeRecordSchema>;
+
+export const ReplicaRoleSchema = Type.Union([Type.Literal('in-sync'), Type.Literal('rebuilding')]);
+export type ReplicaRole = Static<typeof ReplicaRoleSchema>;
+
+export const ReplicaSchema = Type.Object(
+  { nodeId: IdSchema, role: ReplicaRoleSchema, since: TimestampSchema },
+  { additionalProperties: false },
+);
+export type Replica = Static<typeof ReplicaSchema>;
+
+/**
+ * A replica dropped from the set (it missed a write). Its node keeps the data so that a later
+ * rebuild on the same node copies only the chunks that changed; nodes delete replica data only
+ * when the volume holds neither a replica nor a stale record on them.
+ */
+export const StaleReplicaSchema = Type.Object(
+  { nodeId: IdSchema, since: TimestampSchema, epoch: EpochSchema, reason: ReasonSchema },
+  { additionalProperties: false },
+);
+export type StaleReplica = Static<typeof StaleReplicaSchema>;
+
+export const AttachmentSchema = Type.Object(
+  { host: IdSchema, epoch: EpochSchema, since: TimestampSchema },
+  { additionalProperties: false },
+);
+export type Attachment = Static<typeof AttachmentSchema>;
+
+export const FilesystemSchema = Type.Union([Type.Literal('ext4'), Type.Literal('xfs')]);
+export type Filesystem = Static<typeof FilesystemSchema>;
+
+export const ZoneSpreadSchema = Type.Union([Type.Literal('required'), Type.Literal('preferred')]);
+export type ZoneSpread = Static<typeof ZoneSpreadSchema>;
+
+export const ConstraintsSchema = Type.Object(
+  {
+    /** Every label here must be on a node for it to hold a replica. */
+    nodeSelector: LabelsSchema,
+    /** `required`: every replica in a different zone; `preferred`: as many zones as possible. */
+    zoneSpread: ZoneSpreadSchema,
+  },
+  { additionalProperties: false },
+);
+export type Constraints = Static<typeof ConstraintsSchema>;
+
+export const VolumeStateSchema = Type.Union([
+  Type.Literal('healthy'),
+  Type.Literal('degraded'),
+  Type.Literal('faulted'),
+]);
+export type VolumeState = Static<typeof VolumeStateSchema>;
+
+export const SizeBytesSchema = Type.Integer({ minimum: 1, maximum: MAX_VOLUME_SIZE_BYTES });
+export const ChunkSizeBytesSchema = Type.Integer({
+  minimum: MIN_CHUNK_SIZE_BYTES,
+  maximum: MAX_CHUNK_SIZE_BYTES,
+});
+export const ReplicaCountSchema = Type.Integer({ minimum: MIN_REPLICAS, maximum: MAX_REPLICAS });
+
+export const VolumeRecordSchema = Type.Object(
+  {
+    id: IdSchema,
+    name: VolumeNameSchema,
+    sizeBytes: SizeBytesSchema,
+    chunkSizeBytes: ChunkSizeBytesSchema,
+    desiredReplicas: ReplicaCountSchema,
+    constraints: ConstraintsSchema,
+    fs: FilesystemSchema,
+    /** Derived from the replica set and node states on every change, kept so watchers see it. */
+    state: VolumeStateSchema,
+    stateReason: ReasonSchema,
+    replicas: Type.Array(ReplicaSchema, { maxItems: MAX_REPLICA_SET_SIZE }),
+    staleReplicas: Type.Array(StaleReplicaSchema, { maxItems: MAX_STALE_REPLICAS }),
+    epoch: EpochSchema,
+    attachment: Type.Union([AttachmentSchema, Type.Null()]),
+    createdAt: TimestampSchema,
+  },
+  { additionalProperties: false },
+);
+export type VolumeRecord = Static<typeof VolumeRecordSchema>;
+
+export const TaskKindSchema = Type.Union([
+  Type.Literal('rebuild'),
+  Type.Literal('move'),
+  Type.Literal('delete'),
+  Type.Literal('drain'),
+]);
+export type TaskKind = Static<typeof TaskKindSchema>;
+
+export const TaskStateSchema = Type.Union([
+  Type.Literal('pending'),
+  Type.Literal('running'),
+  Type.Literal('succeeded'),
+  Type.Literal('failed'),
+  Type.Literal('cancelled'),
+]);
+export type TaskState = Static<typeof TaskStateSchema>;
+export const TaskOutcomeSchema = Type.Union([
+  Type.Literal('succeeded'),
+  Type.Literal('failed'),
+  Type.Literal('cancelled'),
+]);
+export type TaskOutcome = Static<typeof TaskOutcomeSchema>;
+
+export const TaskRecordSchema = Type.Object(
+  {
+    id: IdSchema,
+    kind: TaskKindSchema,
+    volumeId: Type.Union([IdSchema, Type.Null()]),
+    /** The node the task works on (the rebuild target, the node being drained). */
+    nodeId: Type.Union([IdSchema, Type.Null()]),
+    /** Where data comes from (a rebuild's in-sync peer, a move's origin). */
+    sourceNodeId: Type.Union([IdSchema, Type.Null()]),
+    state: TaskStateSchema,
+    doneBytes: BytesSchema,
+    totalBytes: BytesSchema,
+    message: ReasonSchema,
+    createdAt: TimestampSchema,
+    updatedAt: TimestampSchema,
+    finishedAt: Type.Union([TimestampSchema, Type.Null()]),
+  },
+  { additionalProperties: false },
+);
+export type TaskRecord = Static<typeof TaskRecordSchema>;
+
+export const OverProvisionPercentSchema = Type.Integer({
+  minimum: MIN_OVER_PROVISION_PERCENT,
+  maximum: MAX_OVER_PROVISION_PERCENT,
+});
+
+export const SettingsSchema = Type.Object(
+  {
+    /**
+     * Replicas are thin, so a node may promise more than its disk: a node has room for a replica
+     * while the sum of the sizes of its replicas stays within capacity * percent / 100.
+     */
+    overProvisionPercent: OverProvisionPercentSchema,
+  },
+  { additionalProperties: false },
+);
+export type Settings = Static<typeof SettingsSchema>;
+
+export const SNAPSHOT_FORMAT = 1;
+
+export const SnapshotSchema = Type.Object(
+  {
+    format: Type.Literal(SNAPSHOT_FORMAT),
+    appliedIndex: Type.Integer({ minimum: 0 }),
+    revision: Type.Integer({ minimum: 0 }),
+    settings: SettingsSchema,
+    nodes: Type.Array(NodeRecordSchema),
+    volumes: Type.Array(VolumeRecordSchema),
+    tasks: Type.Array(TaskRecordSchema),
+  },
+  { additionalProperties: false },
+);
+export type ClusterMapSnapshot = Static<typeof SnapshotSchema>;
+
+export const ChangeSchema = Type.Union([
+  Type.Object(
+    { kind: Type.Literal('node'), id: IdSchema, value: NodeRecordSchema },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    {
+      kind: Type.Literal('volume'),
+      id: IdSchema,
+      value: Type.Union([VolumeRecordSchema, Type.Null()]),
+    },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    {
+      kind: Type.Literal('task'),
+      id: IdSchema,
+      value: Type.Union([TaskRecordSchema, Type.Null()]),
+    },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    { kind: Type.Literal('settings'), id: Type.Literal('settings'), value: SettingsSchema },
+    { additionalProperties: false },
+  ),
+]);
+/** One object that a command put (value) or deleted (value null). */
+export type MapChange = Static<typeof ChangeSchema>;
+
+export const MapEventSchema = Type.Object(
+  {
+    revision: Type.Integer({ minimum: 1 }),
+    logIndex: Type.Integer({ minimum: 1 }),
+    at: TimestampSchema,
+    command: Type.String(),
+    changes: Type.Array(ChangeSchema),
+  },
+  { additionalProperties: false },
+);
+/** What one applied, map-changing command did; watchers receive these in revision order. */
+export type MapEvent = Static<typeof MapEventSchema>;

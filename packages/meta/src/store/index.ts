@@ -1,0 +1,3 @@
+export * from './meta-store.js';
+export * from './watch-hub.js';
+export * from './direct-store.js';

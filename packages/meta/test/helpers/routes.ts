@@ -1,0 +1,36 @@
+/** Every route of the API with a plausible body, for auth and fuzz tests. */
+export interface RouteCase {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** Path with :params. */
+  path: string;
+  body?: unknown;
+}
+
+export const ROUTES: RouteCase[] = [
+  { method: 'GET', path: '/v1/cluster' },
+  { method: 'GET', path: '/v1/nodes' },
+  { method: 'POST', path: '/v1/nodes', body: { address: '10.9.9.9:7100', capacityBytes: 1024 } },
+  { method: 'GET', path: '/v1/nodes/:id' },
+  { method: 'POST', path: '/v1/nodes/:id/heartbeat', body: { sequence: 1 } },
+  { method: 'POST', path: '/v1/nodes/:id/cordon', body: {} },
+  { method: 'POST', path: '/v1/nodes/:id/uncordon', body: {} },
+  { method: 'POST', path: '/v1/nodes/:id/drain', body: {} },
+  { method: 'DELETE', path: '/v1/nodes/:id' },
+  { method: 'PUT', path: '/v1/nodes/:id/labels', body: { labels: { zone: 'q' } } },
+  { method: 'GET', path: '/v1/volumes' },
+  { method: 'POST', path: '/v1/volumes', body: { name: 'fresh', size: '1GiB', replicas: 1 } },
+  { method: 'GET', path: '/v1/volumes/:name' },
+  { method: 'PATCH', path: '/v1/volumes/:name', body: { size: '2GiB' } },
+  { method: 'DELETE', path: '/v1/volumes/:name' },
+  { method: 'POST', path: '/v1/volumes/:name/attach', body: { host: 'docker9', force: true } },
+  { method: 'POST', path: '/v1/volumes/:name/detach', body: { host: 'docker1', force: true } },
+  { method: 'POST', path: '/v1/volumes/:name/replicas/:nodeId/out-of-sync', body: { epoch: 1 } },
+  { method: 'GET', path: '/v1/tasks' },
+  { method: 'GET', path: '/v1/tasks/:id' },
+];
+
+export function fill(path: string, params: Record<string, string>): string {
+  return path.replace(/:([A-Za-z]+)/g, (_, name: string) =>
+    encodeURIComponent(params[name] ?? 'x'),
+  );
+}
