@@ -1,0 +1,32 @@
+export { ChunkStore } from './store.js';
+export type {
+  ChunkStoreOptions,
+  CreateReplicaOptions,
+  ReplicaSummary,
+  StoreCapacity,
+  StoreStats,
+} from './store.js';
+export { Replica } from './replica.js';
+export type {
+  BadBlock,
+  ChunkData,
+  ChunkInfo,
+  ChunkMapPage,
+  ReplicaCounters,
+  ReplicaState,
+  ReplicaStats,
+  ScrubChunkResult,
+  ScrubOptions,
+} from './replica.js';
+export { chunksToCopy, needsCopy } from './resync.js';
+export { ReplicaBlockDevice } from './block-device.js';
+export { nativeAddonStatus } from './native.js';
+export type { FileExtent } from './native.js';
+export {
+  BLOCK_SIZE_BYTES,
+  DEFAULT_CHUNK_SIZE_BYTES,
+  MAX_CHUNK_SIZE_BYTES,
+  MAX_IO_BYTES,
+  MAX_REPLICA_SIZE_BYTES,
+  MIN_CHUNK_SIZE_BYTES,
+} from './constants.js';
