@@ -4,6 +4,9 @@ import { Command, CommanderError } from 'commander';
 import { CliError, ExitCode } from '../client.js';
 import { clusterCommand } from '../commands/cluster.js';
 import { devCommand } from '../commands/dev.js';
+import { nodeCommand } from '../commands/node.js';
+import { taskCommand } from '../commands/task.js';
+import { volumeCommand } from '../commands/volume.js';
 import { VERSION } from '../version.js';
 
 const program = new Command('ballast')
@@ -21,7 +24,9 @@ Exit codes: 0 ok, 1 failure, 2 usage, 3 not found, 4 conflict, 5 cluster unavail
             6 unauthorized, 7 invalid input.`,
   );
 
-for (const cmd of [clusterCommand(), devCommand()]) program.addCommand(cmd);
+for (const cmd of [volumeCommand(), nodeCommand(), taskCommand(), clusterCommand(), devCommand()]) {
+  program.addCommand(cmd);
+}
 
 // Commander's own exit handling must not swallow our exit codes.
 function applyExitOverride(cmd: Command): void {
