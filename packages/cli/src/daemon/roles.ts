@@ -1,5 +1,12 @@
-import { mkdirSync } from 'node:fs';
-import { createMetricsRegistry, parseHostPort, startOpsServer } from '@ballast/common';
+import { mkdirSync, readFileSync } from 'node:fs';
+import {
+  BallastError,
+  createMetricsRegistry,
+  parseDuration,
+  parseHostPort,
+  startOpsServer,
+} from '@ballast/common';
+import { startMetaMember } from '@ballast/meta';
 import type { DaemonContext, Running } from './lifecycle.js';
 import type { AgentConfig, MetaConfig, NodeConfig } from './schemas.js';
 
@@ -8,12 +15,39 @@ import type { AgentConfig, MetaConfig, NodeConfig } from './schemas.js';
 // configuration, logging, its data directory, health and Prometheus metrics.
 
 export async function startMeta(config: MetaConfig, ctx: DaemonContext): Promise<Running> {
-  mkdirSync(config.dataDir, { recursive: true });
-  const registry = createMetricsRegistry({ role: 'meta', member: config.id });
   const { host, port } = parseHostPort(config.listen ?? '127.0.0.1:0', 'listen');
-  const ops = await startOpsServer({ host, port, registry });
-  ctx.log.debug({ dataDir: config.dataDir, peers: config.peers }, 'meta member configured');
-  return { endpoints: { api: ops.url, metrics: `${ops.url}/metrics` }, close: () => ops.close() };
+  const peers: Record<string, string> = {};
+  for (const pair of config.peers) {
+    const eq = pair.indexOf('=');
+    peers[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  if (Object.keys(peers).length === 0) {
+    // A single member that names no peers: a one-member cluster of itself.
+    if (port === 0)
+      throw new BallastError('CONFIG', 'a member without --peers needs a fixed --listen port');
+    peers[config.id] = config.advertise ?? `http://${host}:${port}`;
+  }
+  const token =
+    config.token ?? (config.tokenFile ? readFileSync(config.tokenFile, 'utf8').trim() : undefined);
+  const member = await startMetaMember(
+    {
+      id: config.id,
+      dataDir: config.dataDir,
+      host,
+      port,
+      advertise: config.advertise,
+      peers,
+      clusterId: config.clusterId,
+      token,
+      clusterSecret: config.clusterSecret,
+      nodeTimeoutMs: parseDuration(config.nodeTimeout, 'nodeTimeout'),
+    },
+    ctx.log,
+  );
+  return {
+    endpoints: { api: member.apiUrl, metrics: `${member.apiUrl}/metrics` },
+    close: () => member.close(),
+  };
 }
 
 export async function startNode(config: NodeConfig, ctx: DaemonContext): Promise<Running> {

@@ -38,6 +38,10 @@ export const MetaConfig = Type.Object(
     clusterId: Type.String({ minLength: 1, default: 'ballast' }),
     token: Type.Optional(Type.String({ minLength: 16 })),
     tokenFile: Type.Optional(Type.String({ minLength: 1 })),
+    /** Shared by all members to authenticate Raft traffic (defaults to the admin token). */
+    clusterSecret: Type.Optional(Type.String({ minLength: 16 })),
+    /** Mark a storage node down after this long without a heartbeat. */
+    nodeTimeout: Type.String({ default: '15s', description: 'a duration such as 15s' }),
   },
   { additionalProperties: false },
 );

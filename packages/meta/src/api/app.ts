@@ -37,6 +37,8 @@ export interface ApiOptions {
   metricsRegistry?: Registry;
   watchMaxBufferedBytes?: number;
   watchPingIntervalMs?: number;
+  /** Extra route plugins (e.g. the members' internal routes), registered with the same context. */
+  plugins?: Array<(app: FastifyInstance, ctx: ApiContext) => Promise<void>>;
 }
 
 function defaultNewId(kind: 'node' | 'volume' | 'task'): string {
@@ -164,6 +166,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       pingIntervalMs: options.watchPingIntervalMs ?? 30_000,
     },
   });
+  for (const plugin of options.plugins ?? []) await app.register(plugin, ctx);
   await app.ready();
   return app;
 }

@@ -1,3 +1,4 @@
 export * from './meta-store.js';
 export * from './watch-hub.js';
 export * from './direct-store.js';
+export * from './raft-store.js';

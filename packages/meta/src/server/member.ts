@@ -1,0 +1,161 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
+import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import { BallastError, createMetricsRegistry, type Logger } from '@ballast/common';
+import { RAFT_PATH, RaftMember, type PeerAddress } from '@ballast/raft-node';
+import { NodeLiveness, buildApi, sweepLiveness, type ApiContext } from '../api/index.js';
+import { FORWARD_PROPOSE_PATH, MapStateMachine, RaftMetaStore } from '../store/raft-store.js';
+import type { ApplyResult, Command } from '../map/index.js';
+
+export interface MetaMemberConfig {
+  id: string;
+  dataDir: string;
+  /** host and port to listen on (port 0 picks one). */
+  host: string;
+  port: number;
+  /** URL others use for this member's API; defaults to http://host:port. */
+  advertise?: string | undefined;
+  /** Founding members as id -> API URL, this one included. */
+  peers: Record<string, string>;
+  clusterId: string;
+  /** Admin token; when absent, one is read from or generated into dataDir/admin-token (0600). */
+  token?: string | undefined;
+  /** Secret members authenticate Raft traffic with; defaults to the admin token. */
+  clusterSecret?: string | undefined;
+  /** A node silent this long is marked down by the leader. */
+  nodeTimeoutMs?: number;
+  tickMs?: number;
+}
+
+export interface RunningMember {
+  apiUrl: string;
+  store: RaftMetaStore;
+  app: FastifyInstance;
+  close(): Promise<void>;
+}
+
+/** `http://h:p` -> the Raft endpoint on the same server. */
+export function peerAddressFor(apiUrl: string): PeerAddress {
+  const u = new URL(apiUrl);
+  const ws = u.protocol === 'https:' ? 'wss:' : 'ws:';
+  return { peerUrl: `${ws}//${u.host}${RAFT_PATH}`, apiUrl: apiUrl.replace(/\/$/, '') };
+}
+
+/** The admin token: configured, or bootstrapped once into the data dir with mode 0600. */
+export function resolveAdminToken(dataDir: string, configured: string | undefined): string {
+  if (configured) return configured;
+  const path = join(dataDir, 'admin-token');
+  if (existsSync(path)) return readFileSync(path, 'utf8').trim();
+  const token = randomBytes(24).toString('hex');
+  writeFileSync(path, token + '\n', { mode: 0o600, flag: 'wx' });
+  return token;
+}
+
+/**
+ * The Raft transport shares the API's port: upgrade requests for /raft go to the transport (it
+ * authenticates peers itself); every other upgrade (the watch) goes to fastify's websocket
+ * handling, which would otherwise answer /raft with 401 or 404.
+ */
+function routeRaftUpgrades(app: FastifyInstance, member: RaftMember<ApplyResult>): void {
+  const fastifyListeners = app.server.listeners('upgrade') as Array<(...args: unknown[]) => void>;
+  app.server.removeAllListeners('upgrade');
+  app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const path = (req.url ?? '').split('?')[0];
+    if (path === RAFT_PATH) member.transport.handleUpgrade(req, socket, head);
+    else for (const l of fastifyListeners) l.call(app.server, req, socket, head);
+  });
+}
+
+const ForwardBody = Type.Object(
+  { command: Type.Object({}, { additionalProperties: true }) },
+  { additionalProperties: false },
+);
+
+/**
+ * One metadata member: the Raft member (log in LevelDB, transport over ws on the API's own port
+ * at /raft), the cluster map state machine, and the admin REST API with the leader's liveness loop.
+ */
+export async function startMetaMember(
+  config: MetaMemberConfig,
+  log: Logger,
+): Promise<RunningMember> {
+  mkdirSync(config.dataDir, { recursive: true });
+  if (!(config.id in config.peers)) {
+    throw new BallastError('CONFIG', `--peers must include this member (${config.id}=URL)`);
+  }
+  const token = resolveAdminToken(config.dataDir, config.token);
+  const secret = config.clusterSecret ?? token;
+  if (secret.length < 16)
+    throw new BallastError('CONFIG', 'the cluster secret must be at least 16 characters');
+  const registry = createMetricsRegistry({ role: 'meta', member: config.id });
+
+  const stateMachine = new MapStateMachine();
+  const peers: Record<string, PeerAddress> = {};
+  for (const [id, url] of Object.entries(config.peers)) peers[id] = peerAddressFor(url);
+  const member = await RaftMember.open<ApplyResult>({
+    clusterId: config.clusterId,
+    memberId: config.id,
+    dataDir: join(config.dataDir, 'raft'),
+    secret,
+    peers,
+    initialVoters: Object.keys(config.peers).sort(),
+    stateMachine,
+    logger: log.child({ component: 'raft' }),
+    metricsRegistry: registry,
+    ...(config.tickMs ? { tickMs: config.tickMs } : {}),
+  });
+  const store = new RaftMetaStore({ member, stateMachine, token, log });
+  const liveness = new NodeLiveness();
+
+  const internalRoutes = async (app: FastifyInstance, _ctx: ApiContext): Promise<void> => {
+    app.post(
+      FORWARD_PROPOSE_PATH,
+      { schema: { hide: true, body: ForwardBody } as object },
+      async (request) => {
+        const { command } = request.body as { command: Command };
+        return { result: await store.proposeForwarded(command) };
+      },
+    );
+  };
+  const app = await buildApi({
+    store,
+    token,
+    liveness,
+    metricsRegistry: registry,
+    plugins: [internalRoutes],
+  });
+  routeRaftUpgrades(app, member);
+  await app.listen({ host: config.host, port: config.port });
+
+  // A new leader counts node silence from its own start (NodeLiveness), so a leader change never
+  // marks the cluster down; only the leader sweeps.
+  member.on('leader', () => liveness.clear());
+  const nodeTimeoutMs = config.nodeTimeoutMs ?? 15_000;
+  let sweeping = false;
+  const sweeper = setInterval(() => {
+    if (sweeping || !store.isLeader()) return;
+    sweeping = true;
+    sweepLiveness(store, liveness, Date.now(), nodeTimeoutMs)
+      .catch((err: unknown) => log.debug({ err }, 'liveness sweep failed'))
+      .finally(() => (sweeping = false));
+  }, 1000);
+  sweeper.unref();
+
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : config.port;
+  const apiUrl = config.advertise ?? `http://${config.host}:${port}`;
+  return {
+    apiUrl,
+    store,
+    app,
+    close: async () => {
+      clearInterval(sweeper);
+      await app.close();
+      await member.close();
+    },
+  };
+}
