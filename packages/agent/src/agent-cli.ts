@@ -1,0 +1,85 @@
+#!/usr/bin/env node
+/**
+ * Runs the agent on its own, for tests and single-host dev use (ballastd agent is the product
+ * entry point and calls startAgent the same way):
+ *
+ *   node packages/agent/dist/src/agent-cli.js --id h1 --state-dir /var/lib/ballast/agent \
+ *     [--run-dir /run/ballast/h1] [--plugin-socket /run/docker/plugins/ballast.sock] \
+ *     [--mount-root DIR] [--ops-listen 127.0.0.1:0] [--no-relay] [--attach-mode auto]
+ *
+ * Prints one JSON line {"ready":true,...} on stdout when serving. SIGTERM/SIGINT stop it and
+ * leave mounts in place; with --unmount-on-exit they are torn down first.
+ */
+import { parseArgs } from 'node:util';
+import { createLogger } from '@ballast/common';
+import { startAgent } from './agent.js';
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      id: { type: 'string', default: 'local' },
+      'state-dir': { type: 'string' },
+      'run-dir': { type: 'string' },
+      'plugin-socket': { type: 'string', default: '/run/docker/plugins/ballast.sock' },
+      'mount-root': { type: 'string' },
+      'ops-listen': { type: 'string' },
+      'attach-mode': { type: 'string', default: 'auto' },
+      'no-relay': { type: 'boolean', default: false },
+      'relay-hold-ms': { type: 'string' },
+      'unmount-on-exit': { type: 'boolean', default: false },
+      'log-level': { type: 'string', default: process.env.BALLAST_LOG_LEVEL ?? 'info' },
+    },
+    strict: true,
+  });
+  if (values['state-dir'] === undefined) throw new Error('--state-dir is required');
+  const mode = values['attach-mode'];
+  if (mode !== 'auto' && mode !== 'nbd-client' && mode !== 'nbdfuse-loop') {
+    throw new Error('--attach-mode is auto, nbd-client or nbdfuse-loop');
+  }
+  const log = createLogger({
+    name: `agent/${values.id}`,
+    level: values['log-level'],
+    destination: 2,
+    pretty: false,
+  });
+  const agent = await startAgent(
+    {
+      id: values.id,
+      stateDir: values['state-dir'],
+      runDir: values['run-dir'],
+      pluginSocket: values['plugin-socket'],
+      mountRoot: values['mount-root'],
+      opsListen: values['ops-listen'],
+      meta: [],
+      attachMode: mode,
+      relay: !values['no-relay'],
+      relayHoldMs:
+        values['relay-hold-ms'] === undefined ? undefined : Number(values['relay-hold-ms']),
+    },
+    log,
+  );
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    void (async () => {
+      if (values['unmount-on-exit']) await agent.mounts.unmountAll();
+      await agent.close();
+      log.flush();
+      process.exit(0);
+    })().catch((err: unknown) => {
+      process.stderr.write(`agent stop failed: ${String(err)}\n`);
+      process.exit(1);
+    });
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  process.stdout.write(
+    `${JSON.stringify({ ready: true, pid: process.pid, ...agent.endpoints, recovery: agent.recovery })}\n`,
+  );
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`agent failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,184 @@
+import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
+import {
+  BallastError,
+  createMetricsRegistry,
+  parseHostPort,
+  startOpsServer,
+  type OpsServer,
+} from '@ballast/common';
+import type { Registry } from 'prom-client';
+import { chooseAttacher } from './attach.js';
+import type { VolumeBackend } from './backend.js';
+import { LocalFileBackend } from './local-file-backend.js';
+import { errorText, type AgentLogger } from './logger.js';
+import { MountManager, type RecoveryReport } from './mount-manager.js';
+import { DEFAULT_VOLUME, type VolumeDefaults } from './options.js';
+import { PluginServer } from './plugin-server.js';
+import { RelayManager } from './relay/relay-process.js';
+
+/**
+ * The agent's settings. The first group matches `ballastd agent`'s AgentConfig schema
+ * (packages/cli/src/daemon/schemas.ts); the rest are agent-only knobs with defaults.
+ */
+export interface AgentOptions {
+  id: string;
+  stateDir: string;
+  /** NBD sockets, relays, FUSE mount points. Default /run/ballast/<id>. */
+  runDir?: string | undefined;
+  pluginSocket: string;
+  /** host:port for /metrics, /healthz, /readyz. Default 127.0.0.1:0. */
+  opsListen?: string | undefined;
+  /** Meta URLs; none means single-host mode with LocalFileBackend. */
+  meta: string[];
+  joinToken?: string | undefined;
+
+  /** Filesystems are mounted at <mountRoot>/<volume>. Default <stateDir>/mounts. */
+  mountRoot?: string | undefined;
+  /** Volume backend to use; the cluster backend is passed in here when meta is configured. */
+  backend?: VolumeBackend | undefined;
+  attachMode?: 'auto' | 'nbd-client' | 'nbdfuse-loop' | undefined;
+  /** Per-volume relay processes that keep mounts alive across agent restarts (default true). */
+  relay?: boolean | undefined;
+  /** How long a relay holds I/O while the agent is away (default 60 s). */
+  relayHoldMs?: number | undefined;
+  /** nbd-client -t (seconds). */
+  nbdTimeoutSeconds?: number | undefined;
+  allowModprobe?: boolean | undefined;
+  pluginSocketMode?: number | undefined;
+  volumeDefaults?: VolumeDefaults | undefined;
+  commandTimeoutMs?: number | undefined;
+  registry?: Registry | undefined;
+}
+
+export interface RunningAgent {
+  endpoints: Record<string, string>;
+  recovery: RecoveryReport;
+  backend: VolumeBackend;
+  mounts: MountManager;
+  plugin: PluginServer;
+  /**
+   * Stops serving Docker and the exports; mounts stay in place (relays hold their I/O) so the
+   * next agent picks them up. Use `mounts.unmountAll()` first to tear them down instead.
+   */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the host agent: volume backend, mount manager (after recovering what a previous agent
+ * left), the Docker volume plugin socket and the ops server (/metrics).
+ */
+export async function startAgent(options: AgentOptions, log: AgentLogger): Promise<RunningAgent> {
+  const runDir = options.runDir ?? path.join('/run/ballast', options.id);
+  const mountRoot = options.mountRoot ?? path.join(options.stateDir, 'mounts');
+  await fsp.mkdir(options.stateDir, { recursive: true, mode: 0o700 });
+  await fsp.mkdir(runDir, { recursive: true, mode: 0o700 });
+  await fsp.mkdir(mountRoot, { recursive: true, mode: 0o755 });
+  const commandTimeoutMs = options.commandTimeoutMs ?? 20_000;
+
+  let backend = options.backend;
+  if (backend === undefined) {
+    if (options.meta.length > 0) {
+      throw new BallastError(
+        'CONFIG',
+        'meta URLs are configured but no cluster volume backend is wired into the agent yet',
+      );
+    }
+    backend = await LocalFileBackend.open({
+      dataDir: path.join(options.stateDir, 'local-volumes'),
+      runDir,
+      logger: log,
+    });
+    log.warn(
+      { dataDir: path.join(options.stateDir, 'local-volumes') },
+      'no meta configured: single-host LocalFileBackend, volumes are NOT replicated',
+    );
+  }
+  const registry = options.registry ?? createMetricsRegistry({ role: 'agent', host: options.id });
+  const closers: Array<() => Promise<void>> = [];
+  const closeAll = async (): Promise<void> => {
+    for (const close of closers.splice(0).reverse()) {
+      try {
+        await close();
+      } catch (err) {
+        log.error({ err: errorText(err) }, 'agent: error while stopping');
+      }
+    }
+  };
+  closers.push(() => backend.close());
+  try {
+    const attacher = await chooseAttacher(options.attachMode ?? 'auto', {
+      runDir,
+      commandTimeoutMs,
+      logger: log,
+      nbdTimeoutSeconds: options.nbdTimeoutSeconds ?? 30,
+      allowModprobe: options.allowModprobe ?? true,
+    });
+    const nbdTimeoutSeconds = options.nbdTimeoutSeconds ?? 30;
+    let holdMs = options.relayHoldMs ?? 60_000;
+    if (attacher.kind === 'nbd-client') {
+      // The kernel gives up on a request after its timeout and then shuts the device down, so a
+      // relay must fail held requests (EIO) before that.
+      holdMs = Math.min(holdMs, Math.max(1_000, (nbdTimeoutSeconds - 5) * 1000));
+    }
+    const relays =
+      options.relay === false
+        ? undefined
+        : new RelayManager({
+            runDir,
+            holdMs,
+            startTimeoutMs: commandTimeoutMs,
+            logger: log,
+          });
+    const mounts = new MountManager({
+      host: options.id,
+      backend,
+      attacher,
+      relays,
+      stateDir: options.stateDir,
+      mountRoot,
+      commandTimeoutMs,
+      logger: log,
+      registry,
+    });
+    const recovery = await mounts.recover();
+    closers.push(() => mounts.close());
+    const plugin = await PluginServer.start({
+      socketPath: options.pluginSocket,
+      socketMode: options.pluginSocketMode,
+      backend,
+      mounts,
+      defaults: options.volumeDefaults ?? DEFAULT_VOLUME,
+      logger: log,
+      registry,
+    });
+    closers.push(() => plugin.close());
+    const { host, port } = parseHostPort(options.opsListen ?? '127.0.0.1:0', 'opsListen');
+    const ops: OpsServer = await startOpsServer({ host, port, registry });
+    closers.push(() => ops.close());
+    log.info(
+      {
+        pluginSocket: options.pluginSocket,
+        attach: attacher.kind,
+        relay: relays !== undefined,
+        backend: backend.kind,
+      },
+      'agent started',
+    );
+    return {
+      endpoints: {
+        plugin: options.pluginSocket,
+        metrics: `${ops.url}/metrics`,
+        health: `${ops.url}/healthz`,
+      },
+      recovery,
+      backend,
+      mounts,
+      plugin,
+      close: closeAll,
+    };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}

@@ -1,0 +1,40 @@
+export {
+  checkVolumeName,
+  specsEqual,
+  VOLUME_NAME_PATTERN,
+  type AttachOptions,
+  type FilesystemType,
+  type VolumeAttachment,
+  type VolumeBackend,
+  type VolumeInfo,
+  type VolumeSpec,
+} from './backend.js';
+export { LocalFileBackend, type LocalFileBackendOptions } from './local-file-backend.js';
+export {
+  DEFAULT_VOLUME,
+  VALID_OPTIONS,
+  describeSpec,
+  parseVolumeOptions,
+  type VolumeDefaults,
+} from './options.js';
+export {
+  MountManager,
+  type MountManagerOptions,
+  type MountStatus,
+  type RecoveryReport,
+  type VolumeMountRecord,
+} from './mount-manager.js';
+export {
+  NbdClientAttacher,
+  NbdfuseLoopAttacher,
+  chooseAttacher,
+  nbdModuleLoaded,
+  type BlockAttacher,
+  type KernelDevice,
+} from './attach.js';
+export { PluginServer, type PluginServerOptions } from './plugin-server.js';
+export { RelayManager, type RelayManagerOptions } from './relay/relay-process.js';
+export { ReconnectingNbdDevice, type UpstreamTarget } from './relay/reconnecting-device.js';
+export { NbdClient, ConnectionLostError } from './relay/nbd-client.js';
+export { startAgent, type AgentOptions, type RunningAgent } from './agent.js';
+export { SILENT_LOGGER, type AgentLogger } from './logger.js';
