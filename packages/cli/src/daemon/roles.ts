@@ -6,6 +6,7 @@ import {
   parseHostPort,
   startOpsServer,
 } from '@ballast/common';
+import { startAgent as startHostAgent } from '@ballast/agent';
 import { startMetaMember } from '@ballast/meta';
 import type { DaemonContext, Running } from './lifecycle.js';
 import type { AgentConfig, MetaConfig, NodeConfig } from './schemas.js';
@@ -63,13 +64,17 @@ export async function startNode(config: NodeConfig, ctx: DaemonContext): Promise
 }
 
 export async function startAgent(config: AgentConfig, ctx: DaemonContext): Promise<Running> {
-  mkdirSync(config.stateDir, { recursive: true });
-  const registry = createMetricsRegistry({ role: 'agent', host: config.id });
-  const { host, port } = parseHostPort(config.opsListen ?? '127.0.0.1:0', 'opsListen');
-  const ops = await startOpsServer({ host, port, registry });
-  ctx.log.debug({ stateDir: config.stateDir }, 'agent configured');
-  return {
-    endpoints: { metrics: `${ops.url}/metrics`, health: `${ops.url}/healthz` },
-    close: () => ops.close(),
-  };
+  const agent = await startHostAgent(
+    {
+      id: config.id,
+      stateDir: config.stateDir,
+      runDir: config.runDir,
+      pluginSocket: config.pluginSocket,
+      opsListen: config.opsListen,
+      meta: config.meta,
+      joinToken: config.joinToken,
+    },
+    ctx.log,
+  );
+  return { endpoints: agent.endpoints, close: () => agent.close() };
 }
