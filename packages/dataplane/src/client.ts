@@ -1,0 +1,816 @@
+import { connect as netConnect, type Socket } from 'node:net';
+import { BallastError, type Logger } from '@ballast/common';
+import {
+  DEFAULT_MAX_FRAME_BYTES,
+  FrameDecoder,
+  FrameError,
+  FrameType,
+  ballast,
+  createRegistry,
+  type Frame,
+} from '@ballast/proto';
+import { MAX_ID_CHARS, PROTOCOL_VERSION, helloMac, secretBytes } from './auth.js';
+import { FrameWriter } from './frame-writer.js';
+import type { ChunkMapResult, ChunkReadResult } from './handler.js';
+import { DataPlaneError, StatusCode } from './status.js';
+
+const dp = ballast.dataplane;
+const registry = createRegistry();
+const HELLO_MAX_FRAME_BYTES = 8 * 1024;
+const EMPTY = Buffer.alloc(0);
+
+export interface DataPlaneClientOptions {
+  host: string;
+  port: number;
+  clusterId: string;
+  /** Who this client is (agent or node id); part of the mac and of the node's logs. */
+  clientId: string;
+  /** The cluster secret. Required unless insecureNoAuth is set (then any mac is sent). */
+  secret?: string | Uint8Array;
+  insecureNoAuth?: boolean;
+  /** Refuse the connection when the node announces another id (addresses are not ids). */
+  expectedNodeId?: string;
+  /** Bound on TCP connect plus the hello exchange. */
+  connectTimeoutMs?: number;
+  /** A request not answered within this is failed with TIMEOUT (the connection stays). */
+  requestTimeoutMs?: number;
+  /** Requests on the wire at once; more wait in a local queue, in order. */
+  maxInFlightRequests?: number;
+  /** Bound on that local queue; past it requests fail at once with RATE_LIMITED. */
+  maxQueuedRequests?: number;
+  maxFrameBytes?: number;
+  logger?: Logger;
+}
+
+export interface OpenSessionOptions {
+  volumeId: string;
+  epoch: number;
+  /** Expected replica size (0 or left out: accept whatever the node has). */
+  sizeBytes?: number;
+  chunkSizeBytes?: number;
+}
+
+export interface WriteOptions {
+  /** Durable before the ack (the node flushes after applying the write). */
+  fua?: boolean;
+}
+
+export interface ZeroOptions {
+  fua?: boolean;
+  /** Keep the range allocated (WRITE_ZEROES with NO_HOLE). */
+  noHole?: boolean;
+}
+
+export interface DataPlaneClientStats {
+  inFlight: number;
+  queued: number;
+  requestsSent: number;
+  /** Socket writes made (each carries every frame queued during one event-loop turn). */
+  socketWrites: number;
+  timeouts: number;
+  /** Responses that arrived after their request had timed out. */
+  lateResponses: number;
+}
+
+interface Pending {
+  readonly id: number;
+  readonly responseType: number;
+  readonly deadlineMs: number;
+  readonly resolve: (frame: Frame) => void;
+  readonly reject: (err: Error) => void;
+}
+
+interface Queued extends Pending {
+  readonly type: number;
+  readonly header: Uint8Array;
+  readonly payload: Buffer;
+}
+
+function validId(id: unknown, what: string): string {
+  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_CHARS) {
+    throw new BallastError('INVALID_ARGUMENT', `${what} must be 1-${MAX_ID_CHARS} characters`);
+  }
+  return id;
+}
+
+function checkOffset(value: number, what: string): void {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new BallastError(
+      'INVALID_ARGUMENT',
+      `${what} must be a non-negative integer, not ${value}`,
+    );
+  }
+}
+
+function statusError(
+  status: ballast.dataplane.Status.$Properties | null | undefined,
+): DataPlaneError | null {
+  const code = status?.code ?? StatusCode.OK;
+  if (code === StatusCode.OK) return null;
+  return new DataPlaneError(code, status?.message || `request failed with status ${code}`);
+}
+
+/**
+ * One authenticated connection to a node's data plane. Requests are pipelined with ids; the
+ * frames produced in one event-loop turn go out in one socket write (flushed on
+ * process.nextTick). Open sessions with `openSession`; every request of a session carries its
+ * volume and epoch on the node's side.
+ *
+ * When the connection is lost every pending request fails with UNAVAILABLE and `closed`
+ * resolves with the reason; there is no automatic reconnect (the engine decides what to do).
+ */
+export class DataPlaneClient {
+  readonly nodeId: string;
+  readonly clusterId: string;
+  /** Resolves once the connection is gone, with the error that ended it (undefined if clean). */
+  readonly closed: Promise<Error | undefined>;
+  readonly #socket: Socket;
+  readonly #writer: FrameWriter;
+  readonly #decoder: FrameDecoder;
+  readonly #requestTimeoutMs: number;
+  readonly #maxFrameBytes: number;
+  readonly #maxInFlight: number;
+  readonly #maxQueued: number;
+  readonly #log: Logger | undefined;
+  readonly #pending = new Map<number, Pending>();
+  #queue: Queued[] = [];
+  #queueHead = 0;
+  #nextId = 1;
+  #error: Error | undefined;
+  #ending = false;
+  #closedByClient = false;
+  #idleWaiters: Array<() => void> = [];
+  #timer: NodeJS.Timeout | undefined;
+  readonly #timedOut = new Set<number>();
+  #resolveClosed!: (err: Error | undefined) => void;
+  readonly #stats = { requestsSent: 0, timeouts: 0, lateResponses: 0 };
+
+  private constructor(
+    socket: Socket,
+    hello: { nodeId: string; clusterId: string },
+    opts: DataPlaneClientOptions,
+    leftover: Frame[],
+  ) {
+    this.#socket = socket;
+    this.nodeId = hello.nodeId;
+    this.clusterId = hello.clusterId;
+    this.#requestTimeoutMs = opts.requestTimeoutMs ?? 30_000;
+    this.#maxInFlight = opts.maxInFlightRequests ?? 1024;
+    this.#maxQueued = opts.maxQueuedRequests ?? 65_536;
+    this.#log = opts.logger;
+    this.#maxFrameBytes = opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+    this.#decoder = new FrameDecoder({
+      registry,
+      maxFrameBytes: opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+    });
+    this.#writer = new FrameWriter(
+      socket,
+      undefined,
+      opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+    );
+    this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('end', () => {
+      try {
+        this.#decoder.end();
+      } catch (err) {
+        this.#fail(err as Error);
+        return;
+      }
+      this.#fail(new BallastError('UNAVAILABLE', `node ${this.nodeId} closed the connection`));
+    });
+    socket.on('error', (err) =>
+      this.#fail(
+        new BallastError(
+          'UNAVAILABLE',
+          `connection to node ${this.nodeId} failed: ${err.message}`,
+          {},
+          err,
+        ),
+      ),
+    );
+    socket.on('close', () => {
+      this.#fail(new BallastError('UNAVAILABLE', `connection to node ${this.nodeId} lost`));
+      if (this.#timer) clearInterval(this.#timer);
+      this.#writer.close();
+      this.#resolveClosed(this.#closedByClient ? undefined : this.#error);
+    });
+    const sweepMs = Math.max(10, Math.min(1000, Math.floor(this.#requestTimeoutMs / 4)));
+    this.#timer = setInterval(() => this.#sweep(), sweepMs);
+    this.#timer.unref();
+    if (leftover.length > 0) {
+      this.#fail(new BallastError('PROTOCOL', 'node sent frames before any request'));
+    }
+  }
+
+  /** Connects, checks who the node is, authenticates. Fails within connectTimeoutMs. */
+  static async connect(opts: DataPlaneClientOptions): Promise<DataPlaneClient> {
+    const clientId = validId(opts.clientId, 'client id');
+    const secret =
+      opts.secret !== undefined && opts.secret !== '' ? secretBytes(opts.secret) : null;
+    if (secret === null && opts.insecureNoAuth !== true) {
+      throw new BallastError('CONFIG', 'the data-plane client needs the cluster secret');
+    }
+    const timeoutMs = opts.connectTimeoutMs ?? 5_000;
+    const socket = netConnect({ host: opts.host, port: opts.port });
+    // Frames are batched per event-loop turn already; Nagle would only add delayed-ACK stalls.
+    socket.setNoDelay(true);
+    const where = `${opts.host}:${opts.port}`;
+    const decoder = new FrameDecoder({ registry, maxFrameBytes: HELLO_MAX_FRAME_BYTES });
+    let stage: 'server_hello' | 'hello_response' = 'server_hello';
+    let hello: { nodeId: string; clusterId: string } | undefined;
+    try {
+      const leftover = await new Promise<Frame[]>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          reject(
+            new BallastError('TIMEOUT', `no data-plane hello from ${where} within ${timeoutMs} ms`),
+          );
+        }, timeoutMs);
+        const cleanup = (): void => {
+          clearTimeout(timer);
+          socket.off('data', onData);
+          socket.off('error', onError);
+          socket.off('close', onClose);
+        };
+        const onError = (err: Error): void => {
+          cleanup();
+          reject(
+            new BallastError(
+              'UNAVAILABLE',
+              `cannot connect to data plane ${where}: ${err.message}`,
+              {},
+              err,
+            ),
+          );
+        };
+        const onClose = (): void => {
+          cleanup();
+          reject(
+            new BallastError(
+              'UNAVAILABLE',
+              `data plane ${where} closed the connection during the hello`,
+            ),
+          );
+        };
+        const onData = (chunk: Buffer): void => {
+          let frames: Frame[];
+          try {
+            frames = decoder.push(chunk);
+          } catch (err) {
+            cleanup();
+            reject(err);
+            return;
+          }
+          while (frames.length > 0) {
+            const frame = frames.shift()!;
+            if (frame.type === FrameType.ErrorNotice) {
+              cleanup();
+              const notice = frame.header as ballast.dataplane.ErrorNotice;
+              reject(
+                statusError(notice.status) ?? new BallastError('PROTOCOL', 'empty ErrorNotice'),
+              );
+              return;
+            }
+            if (stage === 'server_hello') {
+              if (frame.type !== FrameType.ServerHello) {
+                cleanup();
+                reject(
+                  new BallastError(
+                    'PROTOCOL',
+                    `expected ServerHello from ${where}, got ${registry.name(frame.type)}`,
+                  ),
+                );
+                return;
+              }
+              const sh = frame.header as ballast.dataplane.ServerHello;
+              const problem =
+                sh.protocolVersion !== PROTOCOL_VERSION
+                  ? `node speaks protocol ${sh.protocolVersion}, this client ${PROTOCOL_VERSION}`
+                  : sh.clusterId !== opts.clusterId
+                    ? `node belongs to cluster ${sh.clusterId}, not ${opts.clusterId}`
+                    : opts.expectedNodeId !== undefined && sh.nodeId !== opts.expectedNodeId
+                      ? `expected node ${opts.expectedNodeId} at ${where}, found ${sh.nodeId}`
+                      : null;
+              if (problem !== null) {
+                cleanup();
+                reject(new BallastError('CONFLICT', problem));
+                return;
+              }
+              hello = { nodeId: sh.nodeId, clusterId: sh.clusterId };
+              const mac = secret === null ? Buffer.alloc(32) : helloMac(secret, sh.nonce, clientId);
+              const writer = new FrameWriter(socket);
+              writer.pushFrame(
+                FrameType.ClientHello,
+                0,
+                dp.ClientHello.encode({
+                  protocolVersion: PROTOCOL_VERSION,
+                  clusterId: opts.clusterId,
+                  clientId,
+                  mac,
+                }).finish(),
+              );
+              writer.flush();
+              stage = 'hello_response';
+            } else {
+              if (frame.type !== FrameType.HelloResponse) {
+                cleanup();
+                reject(
+                  new BallastError(
+                    'PROTOCOL',
+                    `expected HelloResponse, got ${registry.name(frame.type)}`,
+                  ),
+                );
+                return;
+              }
+              const err = statusError((frame.header as ballast.dataplane.HelloResponse).status);
+              cleanup();
+              if (err !== null) reject(err);
+              else if (decoder.bufferedBytes > 0)
+                reject(
+                  new BallastError('PROTOCOL', 'node sent a partial frame after HelloResponse'),
+                );
+              else resolve(frames);
+              return;
+            }
+          }
+        };
+        socket.on('data', onData);
+        socket.once('error', onError);
+        socket.once('close', onClose);
+      });
+      return new DataPlaneClient(socket, hello!, opts, leftover);
+    } catch (err) {
+      socket.destroy();
+      throw err;
+    }
+  }
+
+  get isOpen(): boolean {
+    return this.#error === undefined && !this.#ending;
+  }
+
+  stats(): DataPlaneClientStats {
+    return {
+      inFlight: this.#pending.size,
+      queued: this.#queue.length - this.#queueHead,
+      requestsSent: this.#stats.requestsSent,
+      socketWrites: this.#writer.flushes,
+      timeouts: this.#stats.timeouts,
+      lateResponses: this.#stats.lateResponses,
+    };
+  }
+
+  /** Opens a session on the node's replica of `volumeId` at `epoch` (FENCED if it is stale). */
+  async openSession(opts: OpenSessionOptions): Promise<ClientSession> {
+    const volumeId = validId(opts.volumeId, 'volume id');
+    checkOffset(opts.epoch, 'epoch');
+    checkOffset(opts.sizeBytes ?? 0, 'sizeBytes');
+    checkOffset(opts.chunkSizeBytes ?? 0, 'chunkSizeBytes');
+    const frame = await this.request(
+      FrameType.OpenSession,
+      dp.OpenSession.encode({
+        volumeId,
+        epoch: opts.epoch,
+        sizeBytes: opts.sizeBytes ?? 0,
+        chunkSizeBytes: opts.chunkSizeBytes ?? 0,
+      }).finish(),
+    );
+    const r = frame.header as ballast.dataplane.OpenSessionResponse;
+    return new ClientSession(this, {
+      id: r.sessionId,
+      volumeId,
+      epoch: opts.epoch,
+      sizeBytes: r.sizeBytes,
+      chunkSizeBytes: r.chunkSizeBytes,
+      blockSizeBytes: r.blockSizeBytes,
+      highestEpoch: r.highestEpoch,
+    });
+  }
+
+  /** Chunk map of a volume's replica without a session (rebuild sources). */
+  async getChunkMap(volumeId: string): Promise<ChunkMapResult> {
+    return this._chunkMap(0, validId(volumeId, 'volume id'));
+  }
+
+  /** One chunk of a volume's replica without a session (rebuild sources). */
+  async readChunk(volumeId: string, index: number): Promise<ChunkReadResult> {
+    return this._readChunk(0, validId(volumeId, 'volume id'), index);
+  }
+
+  /** @internal */
+  async _chunkMap(sessionId: number, volumeId: string): Promise<ChunkMapResult> {
+    const frame = await this.request(
+      FrameType.GetChunkMap,
+      dp.GetChunkMapRequest.encode({ sessionId, volumeId }).finish(),
+    );
+    const r = frame.header as ballast.dataplane.GetChunkMapResponse;
+    return {
+      chunkSizeBytes: r.chunkSizeBytes,
+      chunks: r.chunks.map((c) => ({
+        index: c.index ?? 0,
+        generation: c.generation ?? 0,
+        dirty: c.dirty === true,
+      })),
+    };
+  }
+
+  /** @internal */
+  async _readChunk(sessionId: number, volumeId: string, index: number): Promise<ChunkReadResult> {
+    checkOffset(index, 'chunk index');
+    const frame = await this.request(
+      FrameType.ReadChunk,
+      dp.ReadChunkRequest.encode({ sessionId, volumeId, index }).finish(),
+    );
+    const r = frame.header as ballast.dataplane.ReadChunkResponse;
+    return { generation: r.generation, data: r.hole ? null : frame.payload };
+  }
+
+  /**
+   * Sends one request frame and resolves with its response frame (status OK), or rejects with a
+   * DataPlaneError for any other status. `payload` is sent by reference: do not change it until
+   * the promise settles. The same payload may go to several clients at once (fan-out).
+   */
+  request(type: number, header: Uint8Array, payload: Buffer = EMPTY): Promise<Frame> {
+    if (this.#error !== undefined) return Promise.reject(this.#error);
+    if (this.#ending) {
+      return Promise.reject(
+        new BallastError('UNAVAILABLE', `connection to node ${this.nodeId} is closing`),
+      );
+    }
+    if (12 + header.length + payload.length > this.#maxFrameBytes) {
+      return Promise.reject(
+        new BallastError('TOO_LARGE', `request of ${payload.length} bytes does not fit one frame`),
+      );
+    }
+    return new Promise<Frame>((resolve, reject) => {
+      const id = this.#takeId();
+      const entry: Queued = {
+        id,
+        type,
+        header,
+        payload,
+        responseType: type + 1,
+        deadlineMs: Date.now() + this.#requestTimeoutMs,
+        resolve,
+        reject,
+      };
+      if (this.#pending.size < this.#maxInFlight && this.#queueHead === this.#queue.length) {
+        this.#send(entry);
+      } else if (this.#queue.length - this.#queueHead >= this.#maxQueued) {
+        reject(
+          new BallastError(
+            'RATE_LIMITED',
+            `more than ${this.#maxQueued} requests queued for node ${this.nodeId}`,
+          ),
+        );
+      } else {
+        this.#queue.push(entry);
+      }
+    });
+  }
+
+  /** Sends a frame that has no response (CloseSession). */
+  notify(type: number, header: Uint8Array): void {
+    if (this.#error !== undefined || this.#ending) return;
+    this.#writer.pushFrame(type, 0, header);
+  }
+
+  /**
+   * Clean close: waits for pending requests (each bounded by its timeout), then ends the
+   * connection. New requests are refused meanwhile.
+   */
+  async close(): Promise<void> {
+    if (this.#error !== undefined) {
+      await this.closed;
+      return;
+    }
+    this.#ending = true;
+    if (this.#pending.size > 0 || this.#queueHead < this.#queue.length) {
+      await Promise.race([
+        new Promise<void>((resolve) => this.#idleWaiters.push(resolve)),
+        this.closed,
+      ]);
+    }
+    if (this.#error === undefined) {
+      this.#closedByClient = true;
+      this.#error = new BallastError(
+        'UNAVAILABLE',
+        `connection to node ${this.nodeId} closed by client`,
+      );
+    }
+    this.#writer.flush();
+    this.#socket.end();
+    const timer = setTimeout(() => this.#socket.destroy(), 2000);
+    timer.unref();
+    await this.closed;
+    clearTimeout(timer);
+  }
+
+  /** Drops the connection now; pending requests fail with UNAVAILABLE. */
+  destroy(): void {
+    if (this.#error === undefined) this.#closedByClient = true;
+    this.#fail(
+      new BallastError('UNAVAILABLE', `connection to node ${this.nodeId} closed by client`),
+    );
+    this.#socket.destroy();
+  }
+
+  #takeId(): number {
+    // Ids wrap at 2^32; skipping those still pending keeps them unique among live requests.
+    for (;;) {
+      const id = this.#nextId;
+      this.#nextId = id >= 0xffffffff ? 1 : id + 1;
+      if (!this.#pending.has(id) && !this.#timedOut.has(id)) return id;
+    }
+  }
+
+  #send(entry: Queued): void {
+    this.#pending.set(entry.id, entry);
+    this.#stats.requestsSent += 1;
+    this.#writer.pushFrame(entry.type, entry.id, entry.header, entry.payload);
+  }
+
+  #sendQueued(): void {
+    while (this.#pending.size < this.#maxInFlight && this.#queueHead < this.#queue.length) {
+      const next = this.#queue[this.#queueHead]!;
+      this.#queue[this.#queueHead++] = undefined as unknown as Queued;
+      this.#send(next);
+    }
+    if (this.#queueHead === this.#queue.length) {
+      this.#queue = [];
+      this.#queueHead = 0;
+    }
+  }
+
+  #onData(chunk: Buffer): void {
+    let frames: Frame[];
+    try {
+      frames = this.#decoder.push(chunk);
+    } catch (err) {
+      const reason = err instanceof FrameError ? err.reason : 'DECODE';
+      this.#log?.warn(
+        { node: this.nodeId, reason, message: (err as Error).message },
+        'bad frame from node',
+      );
+      this.#fail(
+        new BallastError(
+          'PROTOCOL',
+          `bad frame from node ${this.nodeId}: ${(err as Error).message}`,
+          {},
+          err,
+        ),
+      );
+      this.#socket.destroy();
+      return;
+    }
+    for (const frame of frames) {
+      if (frame.type === FrameType.ErrorNotice) {
+        const notice = frame.header as ballast.dataplane.ErrorNotice;
+        const err = statusError(notice.status);
+        this.#log?.warn({ node: this.nodeId, status: notice.status }, 'node sent an error notice');
+        if (err !== null) this.#error ??= err;
+        continue;
+      }
+      const pending = this.#pending.get(frame.requestId);
+      if (pending === undefined) {
+        if (this.#timedOut.delete(frame.requestId)) {
+          this.#stats.lateResponses += 1;
+          continue;
+        }
+        this.#fail(
+          new BallastError(
+            'PROTOCOL',
+            `node ${this.nodeId} answered unknown request ${frame.requestId}`,
+          ),
+        );
+        this.#socket.destroy();
+        return;
+      }
+      if (frame.type !== pending.responseType) {
+        this.#fail(
+          new BallastError(
+            'PROTOCOL',
+            `node ${this.nodeId} answered request ${frame.requestId} with ${registry.name(frame.type)}`,
+          ),
+        );
+        this.#socket.destroy();
+        return;
+      }
+      this.#pending.delete(frame.requestId);
+      const err = statusError(
+        (frame.header as { status?: ballast.dataplane.Status.$Properties | null }).status,
+      );
+      if (err === null) pending.resolve(frame);
+      else pending.reject(err);
+    }
+    this.#sendQueued();
+    this.#checkIdle();
+  }
+
+  #checkIdle(): void {
+    if (this.#idleWaiters.length === 0) return;
+    if (this.#pending.size > 0 || this.#queueHead < this.#queue.length) return;
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  #sweep(): void {
+    const now = Date.now();
+    // Pending requests are in send order and share one timeout, so the oldest come first.
+    for (const p of this.#pending.values()) {
+      if (p.deadlineMs > now) break;
+      this.#pending.delete(p.id);
+      // Remember the id (bounded by the in-flight limit) so a late answer is not a protocol error.
+      if (this.#timedOut.size < this.#maxInFlight * 4) this.#timedOut.add(p.id);
+      this.#stats.timeouts += 1;
+      p.reject(
+        new BallastError(
+          'TIMEOUT',
+          `node ${this.nodeId} did not answer request ${p.id} within ${this.#requestTimeoutMs} ms`,
+        ),
+      );
+    }
+    while (this.#queueHead < this.#queue.length) {
+      const q = this.#queue[this.#queueHead]!;
+      if (q.deadlineMs > now) break;
+      this.#queue[this.#queueHead++] = undefined as unknown as Queued;
+      this.#stats.timeouts += 1;
+      q.reject(
+        new BallastError(
+          'TIMEOUT',
+          `request to node ${this.nodeId} waited ${this.#requestTimeoutMs} ms in the queue`,
+        ),
+      );
+    }
+    this.#sendQueued();
+    this.#checkIdle();
+  }
+
+  #fail(err: Error): void {
+    this.#error ??= err;
+    const reason = this.#error;
+    const pending = [...this.#pending.values()];
+    this.#pending.clear();
+    const queued = this.#queue.slice(this.#queueHead);
+    this.#queue = [];
+    this.#queueHead = 0;
+    for (const p of pending) p.reject(reason);
+    for (const q of queued) q.reject(reason);
+    this.#checkIdle();
+  }
+}
+
+export interface SessionInfo {
+  id: number;
+  volumeId: string;
+  epoch: number;
+  sizeBytes: number;
+  chunkSizeBytes: number;
+  blockSizeBytes: number;
+  highestEpoch: number;
+}
+
+/** A session on one node's replica of a volume, at one epoch. */
+export class ClientSession {
+  readonly client: DataPlaneClient;
+  readonly id: number;
+  readonly volumeId: string;
+  readonly epoch: number;
+  readonly sizeBytes: number;
+  readonly chunkSizeBytes: number;
+  readonly blockSizeBytes: number;
+  readonly highestEpoch: number;
+
+  constructor(client: DataPlaneClient, info: SessionInfo) {
+    this.client = client;
+    this.id = info.id;
+    this.volumeId = info.volumeId;
+    this.epoch = info.epoch;
+    this.sizeBytes = info.sizeBytes;
+    this.chunkSizeBytes = info.chunkSizeBytes;
+    this.blockSizeBytes = info.blockSizeBytes;
+    this.highestEpoch = info.highestEpoch;
+  }
+
+  async read(offsetBytes: number, lengthBytes: number): Promise<Buffer> {
+    checkOffset(offsetBytes, 'offset');
+    checkOffset(lengthBytes, 'length');
+    const frame = await this.client.request(
+      FrameType.Read,
+      dp.ReadRequest.encode({
+        sessionId: this.id,
+        offset: offsetBytes,
+        length: lengthBytes,
+      }).finish(),
+    );
+    if (frame.payload.length !== lengthBytes) {
+      throw new BallastError(
+        'PROTOCOL',
+        `node ${this.client.nodeId} returned ${frame.payload.length} bytes for a ${lengthBytes}-byte read`,
+      );
+    }
+    return frame.payload;
+  }
+
+  /**
+   * Writes `data` at the offset. The buffer is sent as it is, not copied: keep it unchanged
+   * until the promise settles (handing the same buffer to N sessions is how to fan out).
+   */
+  async write(offsetBytes: number, data: Buffer, opts: WriteOptions = {}): Promise<void> {
+    checkOffset(offsetBytes, 'offset');
+    await this.client.request(
+      FrameType.Write,
+      dp.WriteRequest.encode({
+        sessionId: this.id,
+        offset: offsetBytes,
+        fua: opts.fua === true,
+      }).finish(),
+      data,
+    );
+  }
+
+  /** Makes every write this session sent before it durable (also those not yet acknowledged). */
+  async flush(): Promise<void> {
+    await this.client.request(
+      FrameType.Flush,
+      dp.FlushRequest.encode({ sessionId: this.id }).finish(),
+    );
+  }
+
+  async trim(offsetBytes: number, lengthBytes: number, opts: WriteOptions = {}): Promise<void> {
+    checkOffset(offsetBytes, 'offset');
+    checkOffset(lengthBytes, 'length');
+    await this.client.request(
+      FrameType.Trim,
+      dp.TrimRequest.encode({
+        sessionId: this.id,
+        offset: offsetBytes,
+        length: lengthBytes,
+        zero: false,
+        fua: opts.fua === true,
+      }).finish(),
+    );
+  }
+
+  async zero(offsetBytes: number, lengthBytes: number, opts: ZeroOptions = {}): Promise<void> {
+    checkOffset(offsetBytes, 'offset');
+    checkOffset(lengthBytes, 'length');
+    await this.client.request(
+      FrameType.Trim,
+      dp.TrimRequest.encode({
+        sessionId: this.id,
+        offset: offsetBytes,
+        length: lengthBytes,
+        zero: true,
+        noHole: opts.noHole === true,
+        fua: opts.fua === true,
+      }).finish(),
+    );
+  }
+
+  getChunkMap(): Promise<ChunkMapResult> {
+    return this.client._chunkMap(this.id, '');
+  }
+
+  readChunk(index: number): Promise<ChunkReadResult> {
+    return this.client._readChunk(this.id, '', index);
+  }
+
+  /** Installs a whole chunk at a generation (data null: a hole). */
+  async writeChunk(index: number, generation: number, data: Buffer | null): Promise<void> {
+    checkOffset(index, 'chunk index');
+    checkOffset(generation, 'generation');
+    await this.client.request(
+      FrameType.WriteChunk,
+      dp.WriteChunkRequest.encode({
+        sessionId: this.id,
+        index,
+        generation,
+        hole: data === null,
+      }).finish(),
+      data ?? EMPTY,
+    );
+  }
+
+  /** Ends the session on the node (there is no answer; later requests on it get NO_SESSION). */
+  close(): void {
+    this.client.notify(
+      FrameType.CloseSession,
+      dp.CloseSession.encode({ sessionId: this.id }).finish(),
+    );
+  }
+}
+
+/**
+ * Fans one write out to several sessions (one per replica) with the same payload buffer: no
+ * copy per replica. Resolves with each replica's outcome, in the order of `sessions`.
+ */
+export function fanOutWrite(
+  sessions: readonly ClientSession[],
+  offsetBytes: number,
+  data: Buffer,
+  opts: WriteOptions = {},
+): Promise<PromiseSettledResult<void>[]> {
+  return Promise.allSettled(sessions.map((s) => s.write(offsetBytes, data, opts)));
+}

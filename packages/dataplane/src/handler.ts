@@ -1,0 +1,107 @@
+/**
+ * What the data-plane server asks of the storage behind it. The node implements it over the
+ * chunk store; tests and tools can use MemoryReplicaHandler.
+ *
+ * Contract (the server relies on it, the engine above relies on the server):
+ * - Calls happen in the order requests arrived. Mutations (write, trim, writeChunk) of one
+ *   volume must be APPLIED in call order, also when an earlier one returned a promise and a
+ *   later one could have been applied at once (the chunk store's replica queue does this).
+ * - A mutation that returns undefined is applied; one that returns a promise is applied when it
+ *   resolves. `flush` makes every mutation applied before the call durable.
+ * - Errors are thrown (synchronously or as rejections) as BallastError with a stable code:
+ *   FENCED, CHECKSUM_MISMATCH, NOT_FOUND, INVALID_ARGUMENT/TOO_LARGE, IO, UNAVAILABLE. They go
+ *   back to the client as the matching status. Bad data is never returned as good: a read that
+ *   cannot be verified throws CHECKSUM_MISMATCH.
+ * - `checkEpoch` is synchronous and cheap: the server calls it before every session request, so
+ *   a session whose epoch has been superseded (through any connection, or before a restart) is
+ *   refused with FENCED.
+ */
+export interface ReplicaHandler<B = unknown> {
+  /**
+   * Opens a session on the volume's replica for `epoch`: refuses an epoch older than the highest
+   * persisted for the volume (FENCED), persists a newer one before resolving, and refuses a
+   * shape mismatch (INVALID_ARGUMENT) when the request states a size or chunk size.
+   */
+  openSession(request: OpenSessionArgs, peer: PeerInfo): Promise<OpenedSession<B>>;
+  /** The session ended (closed by the client or its connection went away). */
+  closeSession?(binding: B): void;
+  /** Throws FENCED when `epoch` is older than the highest accepted for the volume. */
+  checkEpoch(volumeId: string, epoch: number): void;
+
+  /** The data of [offset, offset+length): a buffer of exactly `lengthBytes`, owned by the caller. */
+  read(binding: B, offsetBytes: number, lengthBytes: number): Buffer | Promise<Buffer>;
+  /**
+   * Optional fast path for large reads: fill `target` (all of it) with the data at the offset.
+   * The server reads into recycled buffers this way. On error `target` is discarded unsent.
+   */
+  readInto?(binding: B, offsetBytes: number, target: Buffer): Promise<void> | undefined;
+  /** `data` is a view into a received frame; keep it only until the returned promise settles. */
+  write(binding: B, offsetBytes: number, data: Buffer): Promise<void> | undefined;
+  /** TRIM (zero=false) or WRITE_ZEROES (zero=true; noHole keeps the range allocated). */
+  trim(
+    binding: B,
+    offsetBytes: number,
+    lengthBytes: number,
+    opts: TrimOptions,
+  ): Promise<void> | undefined;
+  flush(binding: B): Promise<void>;
+
+  /** Every allocated chunk of the volume's replica (rebuild, reconcile). */
+  chunkMap(volumeId: string): Promise<ChunkMapResult>;
+  /** One whole chunk with its generation; data null for a hole. */
+  readChunk(volumeId: string, index: number): ChunkReadResult | Promise<ChunkReadResult>;
+  /** Installs a whole chunk at a generation (data null installs a hole). Same contract as write. */
+  writeChunk(
+    binding: B,
+    index: number,
+    generation: number,
+    data: Buffer | null,
+  ): Promise<void> | undefined;
+}
+
+export interface OpenSessionArgs {
+  volumeId: string;
+  epoch: number;
+  /** Expected replica size; 0 = do not check. */
+  sizeBytes: number;
+  /** Expected chunk size; 0 = do not check. */
+  chunkSizeBytes: number;
+}
+
+export interface OpenedSession<B> {
+  binding: B;
+  sizeBytes: number;
+  chunkSizeBytes: number;
+  blockSizeBytes: number;
+  /** The highest epoch persisted for the volume after this open (the session's own epoch). */
+  highestEpoch: number;
+}
+
+/** Who is on the other end of a connection (authenticated by the hello). */
+export interface PeerInfo {
+  clientId: string;
+  remoteAddress: string;
+}
+
+export interface TrimOptions {
+  zero: boolean;
+  noHole: boolean;
+}
+
+export interface ChunkMapEntry {
+  index: number;
+  generation: number;
+  /** Written since the last flush, or left unclean by a crash: resynchronise, do not trust. */
+  dirty: boolean;
+}
+
+export interface ChunkMapResult {
+  chunkSizeBytes: number;
+  chunks: ChunkMapEntry[];
+}
+
+export interface ChunkReadResult {
+  generation: number;
+  /** null when the chunk is a hole (reads as zeroes). */
+  data: Buffer | null;
+}

@@ -1,0 +1,47 @@
+export {
+  DataPlaneServer,
+  DEFAULT_MAX_IO_BYTES,
+  type DataPlaneObserver,
+  type DataPlaneOp,
+  type DataPlaneServerOptions,
+  type DataPlaneServerStats,
+} from './server.js';
+export {
+  ClientSession,
+  DataPlaneClient,
+  fanOutWrite,
+  type DataPlaneClientOptions,
+  type DataPlaneClientStats,
+  type OpenSessionOptions,
+  type SessionInfo,
+  type WriteOptions,
+  type ZeroOptions,
+} from './client.js';
+export type {
+  ChunkMapEntry,
+  ChunkMapResult,
+  ChunkReadResult,
+  OpenSessionArgs,
+  OpenedSession,
+  PeerInfo,
+  ReplicaHandler,
+  TrimOptions,
+} from './handler.js';
+export {
+  DataPlaneError,
+  MAX_STATUS_MESSAGE_CHARS,
+  StatusCode,
+  isDataPlaneError,
+  statusFor,
+  statusName,
+} from './status.js';
+export {
+  MAC_BYTES,
+  MIN_SECRET_BYTES,
+  NONCE_BYTES,
+  PROTOCOL_VERSION,
+  helloMac,
+  verifyHelloMac,
+} from './auth.js';
+export { FrameWriter } from './frame-writer.js';
+export { MemoryReplicaHandler, MemoryVolume, type MemoryHandlerOptions } from './memory-handler.js';

@@ -1,0 +1,265 @@
+// Serves one replicated volume (a VolumeEngine over the TCP data plane) through @ballast/nbd on a
+// unix socket: the benchmark's target (c) and the agent stand-in of the end-to-end tests.
+//
+// Standalone (starts its own storage-node processes and an in-process cluster map):
+//   node dist/bench/serve.js --socket /tmp/vol.sock --start-nodes 3 --replicas 3 --size 1GiB
+// Against a running cluster (meta's REST API; the volume must be attached already):
+//   node dist/bench/serve.js --socket /tmp/vol.sock --meta-url http://127.0.0.1:7000 \
+//     --token $T --volume-name pgdata --secret-file /etc/ballast/secret
+//
+// Prints one JSON line {"ready":true,"socket":...,"nodePids":[...],"epoch":...} when it serves,
+// then serves until SIGTERM (a clean detach: NBD connections drain, the engine flushes).
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { BallastError, createLogger, parseSize } from '@ballast/common';
+import { DirectMetaStore, type Command, type NodeRecord, type VolumeRecord } from '@ballast/meta';
+import { NbdServer } from '@ballast/nbd';
+import {
+  DirectControlPlane,
+  RestControlPlane,
+  VolumeEngine,
+  dataPlaneChannelFactory,
+  type ControlPlane,
+} from '../src/index.js';
+import { startNodes, stopNodes, type NodeProcess } from './nodes.js';
+
+const USAGE = `usage: serve.js --socket PATH (--start-nodes N [--replicas R] [--size S] [--chunk-size C] [--dir D]
+                  | --meta-url URL --token T --volume-name NAME (--secret S | --secret-file F))
+       [--export-name NAME] [--cluster-id ID] [--no-multi-conn] [--replica-timeout-ms MS]
+       [--prefer-node ID] [--log-level LEVEL]
+`;
+
+const { values } = parseArgs({
+  options: {
+    socket: { type: 'string' },
+    'start-nodes': { type: 'string' },
+    replicas: { type: 'string' },
+    size: { type: 'string', default: '1GiB' },
+    'chunk-size': { type: 'string', default: '4MiB' },
+    dir: { type: 'string' },
+    'meta-url': { type: 'string' },
+    token: { type: 'string' },
+    'volume-name': { type: 'string' },
+    secret: { type: 'string' },
+    'secret-file': { type: 'string' },
+    'export-name': { type: 'string', default: '' },
+    'cluster-id': { type: 'string', default: 'ballast' },
+    'no-multi-conn': { type: 'boolean', default: false },
+    'replica-timeout-ms': { type: 'string', default: '10000' },
+    'prefer-node': { type: 'string', multiple: true },
+    'log-level': { type: 'string', default: 'warn' },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+
+if (values.help || values.socket === undefined) {
+  process.stdout.write(USAGE);
+  process.exit(values.help ? 0 : 2);
+}
+
+const log = createLogger({
+  name: 'engine/serve',
+  level: values['log-level']!,
+  pretty: false,
+  destination: 2,
+});
+const clusterId = values['cluster-id']!;
+let nodes: NodeProcess[] = [];
+let scratch: string | undefined;
+let control: ControlPlane;
+let volume: VolumeRecord;
+let addresses: Map<string, string>;
+let secret: string;
+
+async function jsonGet<T>(url: string, token: string): Promise<T> {
+  const response = await fetch(url, {
+    headers: { authorization: `Bearer ${token}` },
+    signal: AbortSignal.timeout(10_000),
+  });
+  const body = (await response.json()) as T & { detail?: string; code?: string };
+  if (!response.ok) {
+    throw new BallastError('UNAVAILABLE', `GET ${url}: ${response.status} ${body.detail ?? ''}`);
+  }
+  return body;
+}
+
+if (values['start-nodes'] !== undefined) {
+  const count = Number(values['start-nodes']);
+  const replicas = Number(values.replicas ?? count);
+  if (
+    !Number.isInteger(count) ||
+    count < 1 ||
+    !Number.isInteger(replicas) ||
+    replicas < 1 ||
+    replicas > count
+  ) {
+    process.stderr.write(`--start-nodes must be >= 1 and --replicas 1..start-nodes\n${USAGE}`);
+    process.exit(2);
+  }
+  const sizeBytes = parseSize(values.size!, '--size');
+  const chunkSizeBytes = parseSize(values['chunk-size']!, '--chunk-size');
+  scratch = values.dir ?? mkdtempSync(join(tmpdir(), 'ballast-serve-'));
+  secret = randomBytes(32).toString('hex');
+  const volumeId = 'bench-vol';
+  nodes = await startNodes({
+    dir: scratch,
+    count,
+    clusterId,
+    secret,
+    replicas: [{ volumeId, sizeBytes, chunkSizeBytes }],
+    holds: (i) => i < replicas,
+  });
+  const meta = new DirectMetaStore();
+  const propose = async (command: Command): Promise<void> => {
+    const result = await meta.propose(command);
+    if (!result.ok) throw new BallastError(result.error.code, result.error.message);
+  };
+  for (const [i, n] of nodes.entries()) {
+    await propose({
+      type: 'registerNode',
+      at: Date.now(),
+      nodeId: n.id,
+      address: n.address,
+      labels: { zone: 'local', host: `bench-host-${i + 1}` },
+      capacityBytes: 2 ** 42,
+      usedBytes: 0,
+    });
+  }
+  await propose({
+    type: 'createVolume',
+    at: Date.now(),
+    volumeId,
+    name: 'bench',
+    sizeBytes,
+    chunkSizeBytes,
+    desiredReplicas: replicas,
+    constraints: { nodeSelector: {}, zoneSpread: 'preferred' },
+    fs: 'ext4',
+    replicaNodeIds: nodes.slice(0, replicas).map((n) => n.id),
+  });
+  await propose({
+    type: 'attachVolume',
+    at: Date.now(),
+    volumeId,
+    host: 'bench-agent',
+    force: false,
+  });
+  volume = meta.map.getVolume(volumeId)!;
+  addresses = new Map(nodes.map((n) => [n.id, n.address]));
+  control = new DirectControlPlane(meta);
+} else {
+  const metaUrl = values['meta-url'];
+  const token = values.token;
+  const name = values['volume-name'];
+  if (metaUrl === undefined || token === undefined || name === undefined) {
+    process.stderr.write(USAGE);
+    process.exit(2);
+  }
+  secret =
+    values.secret ??
+    (values['secret-file']
+      ? readFileSync(values['secret-file'], 'utf8').replace(/\r?\n$/, '')
+      : '');
+  if (secret === '') {
+    process.stderr.write('--secret or --secret-file is required with --meta-url\n');
+    process.exit(2);
+  }
+  volume = await jsonGet<VolumeRecord>(`${metaUrl}/v1/volumes/${encodeURIComponent(name)}`, token);
+  addresses = new Map();
+  for (const r of volume.replicas) {
+    const node = await jsonGet<NodeRecord>(
+      `${metaUrl}/v1/nodes/${encodeURIComponent(r.nodeId)}`,
+      token,
+    );
+    addresses.set(node.id, node.address);
+  }
+  control = new RestControlPlane({ apiUrls: [metaUrl], token });
+}
+
+if (volume.attachment === null) {
+  process.stderr.write(`volume ${volume.name} is not attached\n`);
+  process.exit(1);
+}
+const replicaTimeoutMs = Number(values['replica-timeout-ms']);
+const engine = await VolumeEngine.open({
+  volume,
+  epoch: volume.attachment.epoch,
+  connect: dataPlaneChannelFactory({
+    addressOf: (nodeId) => {
+      const address = addresses.get(nodeId);
+      if (address === undefined) throw new BallastError('NOT_FOUND', `no address for ${nodeId}`);
+      return address;
+    },
+    clusterId,
+    clientId: 'bench-agent',
+    secret,
+    requestTimeoutMs: replicaTimeoutMs * 2,
+  }),
+  controlPlane: control,
+  replicaTimeoutMs,
+  preferredNodeIds: values['prefer-node'] ?? [],
+  logger: log,
+});
+const exportName = values['export-name']!;
+const server = new NbdServer();
+server.addExport(exportName || 'volume', engine, {
+  description: `ballast volume ${volume.name}`,
+  multiConn: !values['no-multi-conn'],
+});
+await server.listenUnix(values.socket, { defaultExport: exportName || 'volume' });
+process.stdout.write(
+  `${JSON.stringify({
+    ready: true,
+    socket: values.socket,
+    volume: volume.name,
+    epoch: volume.attachment.epoch,
+    replicas: volume.replicas.map((r) => r.nodeId),
+    nodePids: nodes.map((n) => n.process.pid),
+  })}\n`,
+);
+
+let stopping = false;
+async function shutdown(): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  let code = 0;
+  try {
+    await server.close();
+    await engine.close();
+    process.stderr.write(`${JSON.stringify({ engineStats: summary() })}\n`);
+  } catch (err) {
+    log.error({ err }, 'error while stopping');
+    code = 1;
+  }
+  await stopNodes(nodes);
+  if (scratch !== undefined && values.dir === undefined)
+    rmSync(scratch, { recursive: true, force: true });
+  process.exit(code);
+}
+
+function summary(): unknown {
+  const s = engine.stats();
+  return {
+    state: s.state,
+    ops: s.ops,
+    readFallbacks: s.readFallbacks,
+    readRepairs: s.readRepairs,
+    replicaWriteFailures: s.replicaWriteFailures,
+    replicasMarkedOutOfSync: s.replicasMarkedOutOfSync,
+    replicas: s.replicas.map((r) => ({ nodeId: r.nodeId, role: r.role, state: r.state })),
+  };
+}
+
+// The testkit's process hook would SIGKILL the nodes and exit at once on these signals; this
+// process stops them gracefully itself (its exit hook still kills them if this process dies).
+process.removeAllListeners('SIGTERM');
+process.removeAllListeners('SIGINT');
+process.on('SIGTERM', () => void shutdown());
+process.on('SIGINT', () => void shutdown());
+// SIGUSR2: print the engine's counters without stopping.
+process.on('SIGUSR2', () =>
+  process.stderr.write(`${JSON.stringify({ engineStats: summary() })}\n`),
+);

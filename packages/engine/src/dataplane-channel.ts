@@ -1,0 +1,173 @@
+import { BallastError, parseHostPort, type Logger } from '@ballast/common';
+import { DataPlaneClient, type ClientSession } from '@ballast/dataplane';
+import type {
+  ChannelFactory,
+  ChunkCopy,
+  ChunkMapEntry,
+  ReplicaChannel,
+  SessionSpec,
+} from './channel.js';
+import { ChannelError, toChannelError } from './errors.js';
+
+export interface DataPlaneChannelOptions {
+  /** The node's data-plane address (`host:port`) from the cluster map. */
+  addressOf: (nodeId: string) => string | Promise<string>;
+  clusterId: string;
+  /** Who this engine is (the agent's id): part of the hello mac and of the node's logs. */
+  clientId: string;
+  /** The cluster secret (required unless insecureNoAuth). */
+  secret?: string | Uint8Array;
+  insecureNoAuth?: boolean;
+  connectTimeoutMs?: number;
+  /** The client's own request timeout; keep it at or above the engine's replicaTimeoutMs. */
+  requestTimeoutMs?: number;
+  maxInFlightRequests?: number;
+  logger?: Logger;
+}
+
+/**
+ * A session on one node's replica over the TCP data plane: one authenticated DataPlaneClient
+ * connection per replica, requests pipelined with ids, the frames of one event-loop turn sent in
+ * one socket write. Write payloads go out by reference (no copy), so the engine's fan-out hands
+ * the same Buffer to every replica.
+ */
+export class DataPlaneChannel implements ReplicaChannel {
+  constructor(
+    readonly nodeId: string,
+    private readonly client: DataPlaneClient,
+    private readonly session: ClientSession,
+  ) {}
+
+  read(offsetBytes: number, lengthBytes: number): Promise<Buffer> {
+    return this.session.read(offsetBytes, lengthBytes);
+  }
+
+  readInto(
+    offsetBytes: number,
+    lengthBytes: number,
+    target: Buffer,
+    targetOffset: number,
+  ): Promise<void> {
+    // The payload arrives in a socket buffer: one copy into the caller's reply buffer.
+    return this.session.read(offsetBytes, lengthBytes).then((data) => {
+      data.copy(target, targetOffset);
+    });
+  }
+
+  write(offsetBytes: number, data: Buffer, fua: boolean): Promise<void> {
+    return this.session.write(offsetBytes, data, fua ? FUA : NO_FUA);
+  }
+
+  trim(offsetBytes: number, lengthBytes: number, fua: boolean): Promise<void> {
+    return this.session.trim(offsetBytes, lengthBytes, fua ? FUA : NO_FUA);
+  }
+
+  writeZeroes(
+    offsetBytes: number,
+    lengthBytes: number,
+    noHole: boolean,
+    fua: boolean,
+  ): Promise<void> {
+    return this.session.zero(offsetBytes, lengthBytes, { noHole, fua });
+  }
+
+  flush(): Promise<void> {
+    return this.session.flush();
+  }
+
+  async chunkMap(): Promise<ChunkMapEntry[]> {
+    const result = await this.session.getChunkMap();
+    // The wire reports "dirty or unclean" as one flag and no hole flag: treat a dirty chunk as
+    // possibly unclean too (reconcile then also re-installs it on its source, which is harmless).
+    return result.chunks
+      .map((c) => ({
+        index: c.index,
+        generation: c.generation,
+        hole: false,
+        dirty: c.dirty,
+        unclean: c.dirty,
+      }))
+      .sort((a, b) => a.index - b.index);
+  }
+
+  async readChunk(index: number): Promise<ChunkCopy> {
+    const chunk = await this.session.readChunk(index);
+    return { generation: chunk.generation, data: chunk.data };
+  }
+
+  writeChunk(index: number, generation: number, data: Buffer | null): Promise<void> {
+    return this.session.writeChunk(index, generation, data);
+  }
+
+  async close(): Promise<void> {
+    this.session.close();
+    await this.client.close();
+  }
+
+  abort(): void {
+    this.client.destroy();
+  }
+}
+
+const FUA = { fua: true };
+const NO_FUA = { fua: false };
+
+/** Opens data-plane sessions for a VolumeEngine: connect, authenticate, open (volume, epoch). */
+export function dataPlaneChannelFactory(options: DataPlaneChannelOptions): ChannelFactory {
+  return async (nodeId: string, session: SessionSpec): Promise<ReplicaChannel> => {
+    let client: DataPlaneClient;
+    try {
+      const address = await options.addressOf(nodeId);
+      let host: string;
+      let port: number;
+      try {
+        ({ host, port } = parseHostPort(address, `address of node ${nodeId}`));
+      } catch (err) {
+        throw new BallastError('CONFIG', (err as Error).message);
+      }
+      client = await DataPlaneClient.connect({
+        host,
+        port,
+        clusterId: options.clusterId,
+        clientId: options.clientId,
+        expectedNodeId: nodeId,
+        ...(options.secret !== undefined ? { secret: options.secret } : {}),
+        ...(options.insecureNoAuth === true ? { insecureNoAuth: true } : {}),
+        ...(options.connectTimeoutMs !== undefined
+          ? { connectTimeoutMs: options.connectTimeoutMs }
+          : {}),
+        ...(options.requestTimeoutMs !== undefined
+          ? { requestTimeoutMs: options.requestTimeoutMs }
+          : {}),
+        ...(options.maxInFlightRequests !== undefined
+          ? { maxInFlightRequests: options.maxInFlightRequests }
+          : {}),
+        ...(options.logger !== undefined ? { logger: options.logger } : {}),
+      });
+    } catch (err) {
+      throw toChannelError(err, nodeId);
+    }
+    try {
+      const opened = await client.openSession({
+        volumeId: session.volumeId,
+        epoch: session.epoch,
+        sizeBytes: session.sizeBytes,
+        chunkSizeBytes: session.chunkSizeBytes,
+      });
+      if (
+        opened.sizeBytes !== session.sizeBytes ||
+        opened.chunkSizeBytes !== session.chunkSizeBytes
+      ) {
+        throw new ChannelError(
+          'invalid',
+          nodeId,
+          `replica on ${nodeId} is ${opened.sizeBytes} bytes in ${opened.chunkSizeBytes}-byte chunks, the volume ${session.sizeBytes} in ${session.chunkSizeBytes}`,
+        );
+      }
+      return new DataPlaneChannel(nodeId, client, opened);
+    } catch (err) {
+      client.destroy();
+      throw toChannelError(err, nodeId);
+    }
+  };
+}

@@ -1,0 +1,1314 @@
+import { performance } from 'node:perf_hooks';
+import {
+  BallastError,
+  assert,
+  isBallastError,
+  type BlockDevice,
+  type Logger,
+} from '@ballast/common';
+import type { ChannelFactory, ReplicaChannel, SessionSpec } from './channel.js';
+import type { ControlPlane } from './control-plane.js';
+import { ChannelError, toChannelError } from './errors.js';
+import {
+  LatencyHistogram,
+  OP_KINDS,
+  type EngineStats,
+  type OpCounters,
+  type OpKind,
+  type ReconcileProgress,
+} from './metrics.js';
+import { RangeLock, type LockEntry } from './range-lock.js';
+import { reconcileReplicas } from './reconcile.js';
+import { rebuildReplica, type RebuildOptions, type RebuildResult } from './rebuild.js';
+import { ceilBlock, errorMessage, floorBlock, replicaTimeout, withTimeout } from './util.js';
+
+/** The part of meta's volume record the engine uses. */
+export interface VolumeSpec {
+  id: string;
+  name: string;
+  sizeBytes: number;
+  chunkSizeBytes: number;
+  replicas: ReadonlyArray<{ nodeId: string; role: 'in-sync' | 'rebuilding' }>;
+}
+
+export interface VolumeEngineOptions {
+  volume: VolumeSpec;
+  /** The attachment's epoch: every session and every control-plane change carries it. */
+  epoch: number;
+  connect: ChannelFactory;
+  controlPlane: ControlPlane;
+  /** Nodes on this host (same `host` label as the agent): reads prefer them. */
+  preferredNodeIds?: readonly string[];
+  /** A replica that has not answered a request within this is failed (and leaves the set). */
+  replicaTimeoutMs?: number;
+  /** Bound on one markOutOfSync/promote (the control plane retries inside it). */
+  controlPlaneTimeoutMs?: number;
+  /** Bound on opening one session. */
+  openTimeoutMs?: number;
+  /** Make the replicas identical before serving (after an unclean detach). Default true: after
+   * a clean detach it only compares chunk maps and copies nothing. */
+  reconcile?: boolean;
+  /** Chunks copied concurrently by reconcile and rebuild. */
+  copyConcurrency?: number;
+  /** Bound on operations admitted at once (in flight or waiting for a range). */
+  maxInFlightOps?: number;
+  /** Bound on close() waiting for operations in flight. */
+  closeTimeoutMs?: number;
+  logger?: Logger;
+}
+
+export type EngineState =
+  'opening' | 'reconciling' | 'open' | 'fenced' | 'failed' | 'closing' | 'closed';
+
+type MemberState = 'active' | 'removing' | 'removed';
+
+/** One replica of the set, as this engine sees it. */
+export class Member {
+  state: MemberState = 'active';
+  /** Resolves once meta has committed this replica's removal from the set. */
+  removal: Promise<void> | null = null;
+  inFlight = 0;
+  writeFailures = 0;
+  readFailures = 0;
+  checksumErrors = 0;
+  repairs = 0;
+  lastError: string | null = null;
+
+  constructor(
+    readonly nodeId: string,
+    public role: 'in-sync' | 'rebuilding',
+    public channel: ReplicaChannel | null,
+  ) {}
+}
+
+const enum MutationKind {
+  Write = 0,
+  Trim = 1,
+  Zero = 2,
+}
+
+const KIND_NAME: readonly OpKind[] = ['write', 'trim', 'zero'];
+const MAX_TARGETS = 30;
+const NOOP = (): void => undefined;
+
+/** Fields shared by operations that fan out to several replicas and count their legs. */
+abstract class FanOutOp {
+  targets: Member[] = [];
+  legsPending = 0;
+  /** Bit i: leg to targets[i] settled / succeeded. */
+  settledMask = 0;
+  okMask = 0;
+  dispatchedAtMs = 0;
+  /** The acknowledgement has been decided (answered, or waiting for removals). */
+  evaluated = false;
+  done = false;
+  resolve: () => void = NOOP;
+  reject: (err: unknown) => void = NOOP;
+  constructor(readonly createdAtMs: number) {}
+
+  reached(member: Member): boolean {
+    const i = this.targets.indexOf(member);
+    return i >= 0 && (this.okMask & (1 << i)) !== 0;
+  }
+}
+
+class MutationOp extends FanOutOp implements LockEntry {
+  readonly exclusive = true;
+  lockWaitingOn = 0;
+  lockWaiters: LockEntry[] | null = null;
+  lockPrev: LockEntry | null = null;
+  lockNext: LockEntry | null = null;
+  lockQueued = false;
+
+  constructor(
+    private readonly engine: VolumeEngine,
+    readonly kind: MutationKind,
+    readonly startBytes: number,
+    readonly endBytes: number,
+    readonly data: Buffer | null,
+    readonly fua: boolean,
+    readonly noHole: boolean,
+    createdAtMs: number,
+  ) {
+    super(createdAtMs);
+  }
+
+  lockGranted(): void {
+    this.engine.dispatchMutation(this);
+  }
+}
+
+class FlushOp extends FanOutOp {}
+
+class ReadOp implements LockEntry {
+  readonly exclusive = false;
+  lockWaitingOn = 0;
+  lockWaiters: LockEntry[] | null = null;
+  lockPrev: LockEntry | null = null;
+  lockNext: LockEntry | null = null;
+  lockQueued = false;
+  current: Member | null = null;
+  attempt = 0;
+  dispatchedAtMs = 0;
+  tried: Member[] | null = null;
+  /** Replicas whose copy failed its checksum: repaired once a good copy is read. */
+  bad: Member[] | null = null;
+  done = false;
+  resolve: (data: Buffer | undefined) => void = NOOP;
+  reject: (err: unknown) => void = NOOP;
+
+  constructor(
+    private readonly engine: VolumeEngine,
+    readonly startBytes: number,
+    readonly endBytes: number,
+    /** readInto: where the data goes; readAt: null (a new buffer is returned). */
+    readonly target: Buffer | null,
+    readonly targetOffset: number,
+    readonly createdAtMs: number,
+  ) {}
+
+  lockGranted(): void {
+    this.engine.dispatchRead(this);
+  }
+}
+
+/** A whole-range exclusive hold for chunk copies (rebuild) and map snapshots. */
+export class RangeHold implements LockEntry {
+  readonly exclusive = true;
+  lockWaitingOn = 0;
+  lockWaiters: LockEntry[] | null = null;
+  lockPrev: LockEntry | null = null;
+  lockNext: LockEntry | null = null;
+  lockQueued = false;
+  private onGranted: (() => void) | null = null;
+  private onCancel: ((err: unknown) => void) | null = null;
+  readonly granted: Promise<void>;
+
+  constructor(
+    readonly startBytes: number,
+    readonly endBytes: number,
+  ) {
+    this.granted = new Promise<void>((resolve, reject) => {
+      this.onGranted = resolve;
+      this.onCancel = reject;
+    });
+    this.granted.catch(NOOP);
+  }
+
+  lockGranted(): void {
+    this.onGranted?.();
+  }
+
+  /** The engine stopped: a holder still waiting gets the reason instead of waiting forever. */
+  cancel(err: unknown): void {
+    this.onCancel?.(err);
+  }
+}
+
+/**
+ * A replicated volume as a BlockDevice: the agent puts one behind its NBD export, shared by every
+ * connection to that export (so FLUSH is global and the export may advertise CAN_MULTI_CONN).
+ * See the README for the algorithms and why they keep DESIGN.md's invariants.
+ */
+export class VolumeEngine implements BlockDevice {
+  readonly sizeBytes: number;
+  readonly fastZero = false;
+  readonly volume: VolumeSpec;
+  readonly epoch: number;
+
+  private stateValue: EngineState = 'opening';
+  private stateError: BallastError | null = null;
+  private readonly members: Member[] = [];
+  /** Members receiving I/O (copy-on-write: an op keeps the array it was dispatched with). */
+  private active: Member[] = [];
+  private activeInSync: Member[] = [];
+  private readonly preferred: ReadonlySet<string>;
+  private readonly lock = new RangeLock();
+  private readonly flushOps = new Set<FlushOp>();
+  private readonly connect: ChannelFactory;
+  private readonly controlPlane: ControlPlane;
+  private readonly replicaTimeoutMs: number;
+  private readonly controlPlaneTimeoutMs: number;
+  private readonly openTimeoutMs: number;
+  private readonly closeTimeoutMs: number;
+  private readonly maxInFlightOps: number;
+  readonly copyConcurrency: number;
+  private readonly logger: Logger | undefined;
+  private sweeper: NodeJS.Timeout | null = null;
+  private readCursor = 0;
+  private inFlightOps = 0;
+  private readonly idleWaiters: Array<() => void> = [];
+  private rebuildsRunning = new Set<string>();
+
+  private readonly counters: Record<OpKind, OpCounters>;
+  private readonly latency: Record<OpKind, LatencyHistogram>;
+  private readFallbacks = 0;
+  private readRepairs = 0;
+  private replicasMarkedOutOfSync = 0;
+  readonly reconcileProgress: ReconcileProgress = {
+    state: 'idle',
+    chunksTotal: 0,
+    chunksDone: 0,
+    bytesCopied: 0,
+  };
+
+  private readonly sweep = (): void => this.sweepTimeouts();
+
+  private constructor(options: VolumeEngineOptions) {
+    const v = options.volume;
+    if (!Number.isSafeInteger(v.sizeBytes) || v.sizeBytes <= 0) {
+      throw new BallastError('INVALID_ARGUMENT', `volume size must be a positive integer`);
+    }
+    if (!Number.isSafeInteger(options.epoch) || options.epoch < 0) {
+      throw new BallastError('INVALID_ARGUMENT', `epoch must be a non-negative integer`);
+    }
+    if (v.replicas.length === 0 || v.replicas.length > MAX_TARGETS) {
+      throw new BallastError('INVALID_ARGUMENT', `a volume needs 1..${MAX_TARGETS} replicas`);
+    }
+    if (new Set(v.replicas.map((r) => r.nodeId)).size !== v.replicas.length) {
+      throw new BallastError('INVALID_ARGUMENT', `a node appears twice in the replica set`);
+    }
+    if (!v.replicas.some((r) => r.role === 'in-sync')) {
+      throw new BallastError('INVALID_ARGUMENT', `volume ${v.name} has no in-sync replica`);
+    }
+    this.volume = v;
+    this.sizeBytes = v.sizeBytes;
+    this.epoch = options.epoch;
+    this.connect = options.connect;
+    this.controlPlane = options.controlPlane;
+    this.preferred = new Set(options.preferredNodeIds ?? []);
+    this.replicaTimeoutMs = positive(options.replicaTimeoutMs ?? 30_000, 'replicaTimeoutMs');
+    this.controlPlaneTimeoutMs = positive(
+      options.controlPlaneTimeoutMs ?? 60_000,
+      'controlPlaneTimeoutMs',
+    );
+    this.openTimeoutMs = positive(options.openTimeoutMs ?? 30_000, 'openTimeoutMs');
+    this.closeTimeoutMs = positive(options.closeTimeoutMs ?? 60_000, 'closeTimeoutMs');
+    this.maxInFlightOps = positive(options.maxInFlightOps ?? 65_536, 'maxInFlightOps');
+    this.copyConcurrency = positive(options.copyConcurrency ?? 4, 'copyConcurrency');
+    this.logger = options.logger;
+    this.counters = {} as Record<OpKind, OpCounters>;
+    this.latency = {} as Record<OpKind, LatencyHistogram>;
+    for (const k of OP_KINDS) {
+      this.counters[k] = { ops: 0, bytes: 0, errors: 0 };
+      this.latency[k] = new LatencyHistogram();
+    }
+  }
+
+  /**
+   * Opens sessions to every replica of the set at `epoch` (in-sync and rebuilding), takes the
+   * unreachable ones out of the set (waiting for meta's commit), reconciles the in-sync replicas
+   * and resolves when the volume can be served. Rejects FENCED when a node or meta has seen a
+   * newer epoch, IO when no in-sync replica is left.
+   */
+  static async open(options: VolumeEngineOptions): Promise<VolumeEngine> {
+    const engine = new VolumeEngine(options);
+    try {
+      await engine.start(options.reconcile ?? true);
+    } catch (err) {
+      await engine.abandon();
+      throw err;
+    }
+    return engine;
+  }
+
+  get state(): EngineState {
+    return this.stateValue;
+  }
+
+  private async start(reconcile: boolean): Promise<void> {
+    const session = {
+      volumeId: this.volume.id,
+      epoch: this.epoch,
+      sizeBytes: this.volume.sizeBytes,
+      chunkSizeBytes: this.volume.chunkSizeBytes,
+    };
+    const results = await Promise.allSettled(
+      this.volume.replicas.map((r) => this.openSession(r.nodeId, session)),
+    );
+    const failed: Array<{ member: Member; err: ChannelError }> = [];
+    results.forEach((result, i) => {
+      const r = this.volume.replicas[i]!;
+      const member = new Member(r.nodeId, r.role, null);
+      this.members.push(member);
+      if (result.status === 'fulfilled') member.channel = result.value;
+      else failed.push({ member, err: toChannelError(result.reason, r.nodeId) });
+    });
+    const fenced = failed.find((f) => f.err.kind === 'fenced');
+    if (fenced) throw this.fence(fenced.err);
+    this.recomputeActive();
+    // Referenced on purpose: an open engine is a live resource, like a listening socket; a
+    // request waiting on a silent replica must still time out. close() or abandon() stop it.
+    this.sweeper = setInterval(this.sweep, Math.max(5, Math.min(1000, this.replicaTimeoutMs / 4)));
+    for (const f of failed) this.memberFailed(f.member, f.err, 'open session');
+    await this.waitForRemovals();
+    this.stateValue = 'reconciling';
+    if (reconcile) {
+      await reconcileReplicas(this.reconcileContext());
+      this.throwIfUnusable();
+    }
+    this.stateValue = 'open';
+    this.logger?.info(
+      {
+        volumeId: this.volume.id,
+        epoch: this.epoch,
+        inSync: this.activeInSync.map((m) => m.nodeId),
+        rebuilding: this.active.filter((m) => m.role === 'rebuilding').map((m) => m.nodeId),
+      },
+      'volume engine open',
+    );
+  }
+
+  /** Opens one session within openTimeoutMs; a session that opens after that is aborted. */
+  private openSession(nodeId: string, session: SessionSpec): Promise<ReplicaChannel> {
+    let opening: Promise<ReplicaChannel>;
+    try {
+      opening = this.connect(nodeId, session);
+    } catch (err) {
+      return Promise.reject(toChannelError(err, nodeId));
+    }
+    return replicaTimeout(opening, this.openTimeoutMs, nodeId, 'open session').catch(
+      (err: unknown) => {
+        opening.then((late) => late.abort(), NOOP);
+        throw err;
+      },
+    );
+  }
+
+  /** Awaits every pending removal of an in-sync replica; throws if one was refused. */
+  private async waitForRemovals(): Promise<void> {
+    const pending = this.members
+      .filter((m) => m.role === 'in-sync' && m.state === 'removing')
+      .map((m) => m.removal!);
+    await Promise.all(pending);
+    this.throwIfUnusable();
+    if (this.activeInSync.length === 0) {
+      throw this.failEngine('no in-sync replica of the volume is reachable');
+    }
+  }
+
+  private throwIfUnusable(): void {
+    if (this.stateError !== null) throw this.stateError;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // BlockDevice
+
+  writeAt(offset: number, data: Buffer, fua = false): Promise<void> {
+    return this.mutate(MutationKind.Write, offset, data.length, data, fua, false);
+  }
+
+  trim(offset: number, length: number, fua = false): Promise<void> {
+    return this.mutate(MutationKind.Trim, offset, length, null, fua, false);
+  }
+
+  writeZeroes(
+    offset: number,
+    length: number,
+    opts: { noHole?: boolean; fua?: boolean } = {},
+  ): Promise<void> {
+    return this.mutate(
+      MutationKind.Zero,
+      offset,
+      length,
+      null,
+      opts.fua === true,
+      opts.noHole === true,
+    );
+  }
+
+  readAt(offset: number, length: number): Promise<Buffer> {
+    return this.read(offset, length, null, 0) as Promise<Buffer>;
+  }
+
+  /** NBD fast path: reads straight into the reply buffer. */
+  readInto(offset: number, length: number, target: Buffer, targetOffset: number): Promise<void> {
+    if (targetOffset < 0 || targetOffset + length > target.length) {
+      return Promise.reject(new BallastError('INVALID_ARGUMENT', 'readInto target is too small'));
+    }
+    return this.read(offset, length, target, targetOffset) as Promise<void>;
+  }
+
+  /**
+   * Makes every write acknowledged before this call durable on every in-sync replica (or the
+   * replicas that failed the flush are out of the set). Global across NBD connections.
+   */
+  flush(): Promise<void> {
+    const now = performance.now();
+    const refusal = this.admit();
+    if (refusal !== null) return this.refuse('flush', refusal);
+    const op = new FlushOp(now);
+    const promise = new Promise<void>((resolve, reject) => {
+      op.resolve = resolve;
+      op.reject = reject;
+    });
+    this.flushOps.add(op);
+    this.fanOut(op, (m) => m.channel!.flush());
+    return promise;
+  }
+
+  /**
+   * Clean detach: waits for operations in flight (bounded), flushes every replica (so the next
+   * attach finds nothing to reconcile), ends the sessions.
+   */
+  async close(): Promise<void> {
+    if (this.stateValue === 'closed' || this.stateValue === 'closing') return;
+    const usable = this.stateValue === 'open';
+    this.stateValue = 'closing';
+    if (this.inFlightOps > 0 || this.lock.size > 0 || this.flushOps.size > 0) {
+      await withTimeout(
+        new Promise<void>((resolve) => this.idleWaiters.push(resolve)),
+        this.closeTimeoutMs,
+        () => new BallastError('TIMEOUT', 'operations still in flight at close'),
+      ).catch((err: unknown) => this.logger?.warn({ err }, 'closing with operations in flight'));
+    }
+    if (usable) {
+      const flushes = this.active.map((m) =>
+        replicaTimeout(m.channel!.flush(), this.replicaTimeoutMs, m.nodeId, 'flush at close'),
+      );
+      const results = await Promise.allSettled(flushes);
+      results.forEach((r, i) => {
+        if (r.status === 'rejected') {
+          this.logger?.warn(
+            { nodeId: this.active[i]?.nodeId, err: r.reason },
+            'flush at close failed',
+          );
+        }
+      });
+    }
+    this.stopSweeper();
+    await Promise.allSettled(
+      this.members.map((m) => (m.channel ? m.channel.close() : Promise.resolve())),
+    );
+    this.failAllOps(new BallastError('UNAVAILABLE', `volume ${this.volume.name} is closed`));
+    this.stateValue = 'closed';
+  }
+
+  /**
+   * Drops everything without flushing or waiting, as a crash would (sessions aborted, operations
+   * rejected). For tests that leave replicas as a crashed engine leaves them, and for open()
+   * failures.
+   */
+  async abandon(): Promise<void> {
+    this.stopSweeper();
+    if (this.stateError === null) this.stateValue = 'closed';
+    for (const m of this.members) m.channel?.abort();
+    this.failAllOps(new BallastError('UNAVAILABLE', `volume ${this.volume.name} was abandoned`));
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Mutations
+
+  private mutate(
+    kind: MutationKind,
+    offset: number,
+    length: number,
+    data: Buffer | null,
+    fua: boolean,
+    noHole: boolean,
+  ): Promise<void> {
+    const now = performance.now();
+    const name = KIND_NAME[kind]!;
+    const refusal = this.admit() ?? this.checkRange(offset, length);
+    if (refusal !== null) return this.refuse(name, refusal);
+    if (length === 0) return Promise.resolve();
+    const op = new MutationOp(this, kind, offset, offset + length, data, fua, noHole, now);
+    const promise = new Promise<void>((resolve, reject) => {
+      op.resolve = resolve;
+      op.reject = reject;
+    });
+    if (this.lock.acquire(op)) this.dispatchMutation(op);
+    return promise;
+  }
+
+  /** @internal Sends a mutation that holds its range to every active replica. */
+  dispatchMutation(op: MutationOp): void {
+    if (op.done) {
+      this.lock.release(op);
+      return;
+    }
+    const length = op.endBytes - op.startBytes;
+    switch (op.kind) {
+      case MutationKind.Write:
+        this.fanOut(op, (m) => m.channel!.write(op.startBytes, op.data!, op.fua));
+        break;
+      case MutationKind.Trim:
+        this.fanOut(op, (m) => m.channel!.trim(op.startBytes, length, op.fua));
+        break;
+      case MutationKind.Zero:
+        this.fanOut(op, (m) => m.channel!.writeZeroes(op.startBytes, length, op.noHole, op.fua));
+        break;
+    }
+  }
+
+  /**
+   * Sends one leg per active replica (the same arguments, the same payload Buffer) and counts
+   * the answers. The acknowledgement is decided once no in-sync replica's leg is pending (a slow
+   * rebuilding replica never delays it); the range is released once every leg has settled (so
+   * every replica applies overlapping operations in the same order).
+   */
+  private fanOut(op: FanOutOp, send: (m: Member) => Promise<void>): void {
+    if (this.stateError !== null || this.activeInSync.length === 0) {
+      this.settleFanOut(op, this.stateError ?? this.noReplicaError());
+      this.releaseOp(op);
+      return;
+    }
+    const targets = this.active;
+    op.targets = targets;
+    op.legsPending = targets.length;
+    op.dispatchedAtMs = performance.now();
+    this.inFlightOps += 1;
+    for (let i = 0; i < targets.length; i++) {
+      const member = targets[i]!;
+      member.inFlight += 1;
+      let leg: Promise<void>;
+      try {
+        leg = send(member);
+      } catch (err) {
+        leg = Promise.reject(err);
+      }
+      leg.then(
+        () => this.legSettled(op, i, null),
+        (err: unknown) => this.legSettled(op, i, err),
+      );
+    }
+  }
+
+  private legSettled(op: FanOutOp, index: number, err: unknown): void {
+    const bit = 1 << index;
+    if ((op.settledMask & bit) !== 0) return; // timed out earlier; the late answer changes nothing
+    op.settledMask |= bit;
+    const member = op.targets[index]!;
+    member.inFlight -= 1;
+    if (err === null) {
+      op.okMask |= bit;
+    } else {
+      const failure = toChannelError(err, member.nodeId);
+      member.writeFailures += 1;
+      this.memberFailed(member, failure, op instanceof FlushOp ? 'flush' : 'write');
+    }
+    op.legsPending -= 1;
+    if (!op.evaluated && !this.inSyncLegPending(op)) {
+      op.evaluated = true;
+      this.decideAck(op);
+    }
+    if (op.legsPending === 0) {
+      this.inFlightOps -= 1;
+      this.releaseOp(op);
+    }
+  }
+
+  /** True while a replica that counts as in-sync has not answered this op. */
+  private inSyncLegPending(op: FanOutOp): boolean {
+    if (op.legsPending === 0) return false;
+    const targets = op.targets;
+    for (let i = 0; i < targets.length; i++) {
+      if ((op.settledMask & (1 << i)) === 0 && targets[i]!.role === 'in-sync') return true;
+    }
+    return false;
+  }
+
+  /**
+   * Invariant 4: acknowledge only when every replica the map lists as in-sync has the operation,
+   * or its removal from the set has been committed.
+   */
+  private decideAck(op: FanOutOp): void {
+    if (op.done) return;
+    if (this.stateError !== null) {
+      this.settleFanOut(op, this.stateError);
+      return;
+    }
+    let reachedInSync = 0;
+    let waits: Array<Promise<void>> | null = null;
+    for (const m of this.members) {
+      if (m.role !== 'in-sync' || m.state === 'removed') continue;
+      if (op.reached(m)) {
+        reachedInSync += 1;
+        continue;
+      }
+      if (m.state === 'active') {
+        // Counts as in-sync but was not sent this op: promoted while it was in flight. It missed
+        // the op, so it must leave the set like any replica that failed one.
+        this.memberFailed(
+          m,
+          new ChannelError('io', m.nodeId, `missed an operation dispatched before its promotion`),
+          'write',
+        );
+      }
+      assert(m.removal !== null, 'a replica that missed an operation has no removal under way');
+      (waits ??= []).push(m.removal);
+    }
+    if (reachedInSync === 0) {
+      this.settleFanOut(op, this.noReplicaError());
+      return;
+    }
+    if (waits === null) {
+      this.settleFanOut(op, null);
+      return;
+    }
+    Promise.all(waits).then(
+      () => this.settleFanOut(op, this.stateError),
+      (err: unknown) => this.settleFanOut(op, err),
+    );
+  }
+
+  /** Answers the client (once). */
+  private settleFanOut(op: FanOutOp, err: unknown): void {
+    if (op.done) return;
+    op.done = true;
+    const kind: OpKind = op instanceof MutationOp ? KIND_NAME[op.kind]! : 'flush';
+    const counters = this.counters[kind];
+    if (err === null) {
+      counters.ops += 1;
+      if (op instanceof MutationOp) counters.bytes += op.endBytes - op.startBytes;
+      this.latency[kind].observeMs(performance.now() - op.createdAtMs);
+      op.resolve();
+    } else {
+      counters.errors += 1;
+      op.reject(this.clientError(err));
+    }
+  }
+
+  /** Every leg settled (or the engine stopped): the op no longer holds its range. */
+  private releaseOp(op: FanOutOp): void {
+    if (op instanceof MutationOp) this.lock.release(op);
+    else this.flushOps.delete(op as FlushOp);
+    this.notifyIdle();
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Reads
+
+  private read(
+    offset: number,
+    length: number,
+    target: Buffer | null,
+    targetOffset: number,
+  ): Promise<Buffer | undefined> {
+    const now = performance.now();
+    const refusal = this.admit() ?? this.checkRange(offset, length);
+    if (refusal !== null) return this.refuse('read', refusal);
+    if (length === 0) return Promise.resolve(target === null ? Buffer.alloc(0) : undefined);
+    const op = new ReadOp(this, offset, offset + length, target, targetOffset, now);
+    const promise = new Promise<Buffer | undefined>((resolve, reject) => {
+      op.resolve = resolve;
+      op.reject = reject;
+    });
+    if (this.lock.acquire(op)) this.dispatchRead(op);
+    return promise;
+  }
+
+  /** @internal Sends the read to one in-sync replica: a local one, else the least loaded. */
+  dispatchRead(op: ReadOp): void {
+    if (op.done) {
+      this.lock.release(op);
+      return;
+    }
+    if (this.stateError !== null) {
+      this.finishRead(op, undefined, this.stateError);
+      return;
+    }
+    const member = this.pickReadMember(op);
+    if (member === null) {
+      const err =
+        op.bad !== null
+          ? new BallastError(
+              'CHECKSUM_MISMATCH',
+              `every in-sync replica failed its checksum for ${op.endBytes - op.startBytes} bytes at ${op.startBytes}`,
+            )
+          : this.noReplicaError();
+      this.finishRead(op, undefined, err);
+      return;
+    }
+    op.current = member;
+    op.dispatchedAtMs = performance.now();
+    member.inFlight += 1;
+    const attempt = op.attempt;
+    const channel = member.channel!;
+    let pending: Promise<Buffer | undefined | void>;
+    try {
+      if (op.bad !== null) {
+        // After a checksum failure: read whole blocks, so they can be written back as repair.
+        const start = floorBlock(op.startBytes);
+        pending = channel.read(start, ceilBlock(op.endBytes) - start);
+      } else if (op.target !== null) {
+        pending = channel.readInto(
+          op.startBytes,
+          op.endBytes - op.startBytes,
+          op.target,
+          op.targetOffset,
+        );
+      } else {
+        pending = channel.read(op.startBytes, op.endBytes - op.startBytes);
+      }
+    } catch (err) {
+      pending = Promise.reject(err);
+    }
+    pending.then(
+      (data) => this.readSettled(op, attempt, data ?? undefined, null),
+      (err: unknown) => this.readSettled(op, attempt, undefined, err),
+    );
+  }
+
+  private pickReadMember(op: ReadOp): Member | null {
+    const candidates = this.activeInSync;
+    const tried = op.tried;
+    if (this.preferred.size > 0) {
+      for (const m of candidates) {
+        if (this.preferred.has(m.nodeId) && (tried === null || !tried.includes(m))) return m;
+      }
+    }
+    const n = candidates.length;
+    if (n === 0) return null;
+    // Least in flight; ties rotate so equal replicas share the reads.
+    const startAt = this.readCursor++ % n;
+    let best: Member | null = null;
+    for (let k = 0; k < n; k++) {
+      const m = candidates[(startAt + k) % n]!;
+      if (tried !== null && tried.includes(m)) continue;
+      if (best === null || m.inFlight < best.inFlight) best = m;
+    }
+    return best;
+  }
+
+  private readSettled(op: ReadOp, attempt: number, data: Buffer | undefined, err: unknown): void {
+    if (attempt !== op.attempt || op.done) return; // a timed-out attempt answering late
+    const member = op.current!;
+    member.inFlight -= 1;
+    op.current = null;
+    if (err !== null) {
+      const failure = toChannelError(err, member.nodeId);
+      (op.tried ??= []).push(member);
+      op.attempt += 1;
+      if (failure.kind === 'checksum') {
+        member.checksumErrors += 1;
+        member.lastError = failure.message;
+        (op.bad ??= []).push(member);
+      } else {
+        member.readFailures += 1;
+        this.memberFailed(member, failure, 'read');
+      }
+      if (this.stateError === null) this.readFallbacks += 1;
+      this.dispatchRead(op);
+      return;
+    }
+    if (op.bad === null) {
+      this.finishRead(op, data, null);
+      return;
+    }
+    // Good whole blocks after a checksum failure: answer, then repair under the read's range.
+    const good = data!;
+    const skip = op.startBytes - floorBlock(op.startBytes);
+    const length = op.endBytes - op.startBytes;
+    const view = good.subarray(skip, skip + length);
+    if (op.target !== null) view.copy(op.target, op.targetOffset);
+    this.answerRead(op, op.target === null ? view : undefined);
+    this.repair(op.bad, floorBlock(op.startBytes), good).finally(() => {
+      this.lock.release(op);
+      this.notifyIdle();
+    });
+  }
+
+  private finishRead(op: ReadOp, data: Buffer | undefined, err: unknown): void {
+    this.lock.release(op);
+    if (!op.done) {
+      if (err === null) this.answerRead(op, op.target === null ? data : undefined);
+      else {
+        op.done = true;
+        this.counters.read.errors += 1;
+        op.reject(this.clientError(err));
+      }
+    }
+    this.notifyIdle();
+  }
+
+  private answerRead(op: ReadOp, data: Buffer | undefined): void {
+    op.done = true;
+    this.counters.read.ops += 1;
+    this.counters.read.bytes += op.endBytes - op.startBytes;
+    this.latency.read.observeMs(performance.now() - op.createdAtMs);
+    op.resolve(data);
+  }
+
+  /**
+   * Writes good bytes back to replicas whose copy failed its checksum (invariant 5). No write to
+   * the range can run meanwhile: the read holds it, and writers wait for readers.
+   */
+  private async repair(bad: Member[], offsetBytes: number, good: Buffer): Promise<void> {
+    await Promise.all(
+      bad.map(async (member) => {
+        if (member.state !== 'active' || member.channel === null) return;
+        const channel = member.channel;
+        try {
+          try {
+            // Prefer a repair that keeps generations (bytes must match the stored checksums).
+            if (channel.repairBlocks === undefined) throw new Error('no repairBlocks');
+            await replicaTimeout(
+              channel.repairBlocks(offsetBytes, good),
+              this.replicaTimeoutMs,
+              member.nodeId,
+              'repair',
+            );
+          } catch (first) {
+            if (first instanceof ChannelError && first.kind === 'fenced') throw first;
+            await replicaTimeout(
+              channel.write(offsetBytes, good, false),
+              this.replicaTimeoutMs,
+              member.nodeId,
+              'repair write',
+            );
+          }
+          member.repairs += 1;
+          this.readRepairs += 1;
+          this.logger?.warn(
+            { nodeId: member.nodeId, offsetBytes, lengthBytes: good.length },
+            'repaired a range that failed its checksum',
+          );
+        } catch (err) {
+          this.memberFailed(member, toChannelError(err, member.nodeId), 'repair');
+        }
+      }),
+    );
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Failures
+
+  /**
+   * A replica failed a request: it stops receiving I/O at once (so no later overlapping write
+   * can reach it out of order) and its removal from the in-sync set is proposed. Operations that
+   * it did not complete wait for that commit before they are acknowledged.
+   */
+  private memberFailed(member: Member, err: ChannelError, what: string): void {
+    if (err.kind === 'fenced') {
+      this.fence(err);
+      return;
+    }
+    member.lastError = `${what}: ${err.message}`;
+    if (member.state !== 'active') return;
+    member.state = 'removing';
+    this.recomputeActive();
+    member.channel?.abort();
+    if (this.stateError !== null || this.stateValue === 'closed') {
+      // A dead (or abandoned) engine changes nothing in the map.
+      member.removal = Promise.reject(
+        this.stateError ?? new BallastError('UNAVAILABLE', `volume ${this.volume.name} is closed`),
+      );
+      member.removal.catch(NOOP);
+      return;
+    }
+    const reason = `${what} failed on ${member.nodeId}: ${err.message}`;
+    this.logger?.warn(
+      {
+        volumeId: this.volume.id,
+        nodeId: member.nodeId,
+        role: member.role,
+        kind: err.kind,
+        reason,
+      },
+      'replica failed; taking it out of the set',
+    );
+    member.removal = this.removeFromSet(member, reason);
+    member.removal.catch(NOOP);
+  }
+
+  private async removeFromSet(member: Member, reason: string): Promise<void> {
+    try {
+      await withTimeout(
+        this.controlPlane.markOutOfSync({
+          volumeId: this.volume.id,
+          volumeName: this.volume.name,
+          nodeId: member.nodeId,
+          epoch: this.epoch,
+          reason,
+        }),
+        this.controlPlaneTimeoutMs,
+        () =>
+          new BallastError(
+            'TIMEOUT',
+            `meta did not confirm within ${this.controlPlaneTimeoutMs} ms that ${member.nodeId} left the set`,
+          ),
+      );
+    } catch (err) {
+      if (isBallastError(err, 'FENCED')) throw this.fence(err);
+      if (member.role === 'rebuilding') {
+        // Never blocks an acknowledgement; the replica stays out of this engine's I/O.
+        this.logger?.warn({ nodeId: member.nodeId, err }, 'could not mark a rebuilding replica');
+        member.state = 'removed';
+        return;
+      }
+      if (isBallastError(err, 'CONFLICT')) {
+        throw this.failEngine(
+          `the replica on ${member.nodeId} is the last in-sync replica and it failed (${reason})`,
+          err,
+        );
+      }
+      throw this.failEngine(
+        `meta did not take ${member.nodeId} out of the in-sync set: ${errorMessage(err)}`,
+        err,
+      );
+    }
+    member.state = 'removed';
+    this.replicasMarkedOutOfSync += 1;
+  }
+
+  /** A newer epoch holds the volume: stop, fail everything, never acknowledge again. */
+  private fence(err: unknown): BallastError {
+    if (this.stateValue === 'fenced') return this.stateError!;
+    const fenced = new BallastError(
+      'FENCED',
+      `volume ${this.volume.name}: epoch ${this.epoch} was superseded (${errorMessage(err)})`,
+      { volumeId: this.volume.id, epoch: this.epoch },
+      err,
+    );
+    this.logger?.error({ volumeId: this.volume.id, epoch: this.epoch, err }, 'engine fenced');
+    this.stateError = fenced;
+    if (this.stateValue !== 'closed') this.stateValue = 'fenced';
+    for (const m of this.members) m.channel?.abort();
+    this.failAllOps(fenced);
+    return fenced;
+  }
+
+  /** The engine cannot keep invariant 4 any more (the last in-sync replica failed, or meta did
+   * not answer): every operation fails with EIO from now on. */
+  private failEngine(reason: string, cause?: unknown): BallastError {
+    if (this.stateError !== null) return this.stateError;
+    const failed = new BallastError(
+      'IO',
+      `volume ${this.volume.name}: ${reason}`,
+      {
+        volumeId: this.volume.id,
+      },
+      cause,
+    );
+    this.logger?.error({ volumeId: this.volume.id, reason }, 'engine failed');
+    this.stateError = failed;
+    if (this.stateValue !== 'closed') this.stateValue = 'failed';
+    this.failAllOps(failed);
+    return failed;
+  }
+
+  private failAllOps(err: BallastError): void {
+    const entries = [...this.lock.entries()];
+    for (const e of entries) {
+      if (e instanceof MutationOp) {
+        this.settleFanOut(e, err);
+        this.lock.release(e);
+      } else if (e instanceof ReadOp) this.finishRead(e, undefined, err);
+      else {
+        this.lock.release(e);
+        if (e instanceof RangeHold) e.cancel(err);
+      }
+    }
+    for (const f of [...this.flushOps]) {
+      this.settleFanOut(f, err);
+      this.flushOps.delete(f);
+    }
+    this.notifyIdle();
+  }
+
+  private noReplicaError(): BallastError {
+    return new BallastError('IO', `volume ${this.volume.name}: no in-sync replica is available`, {
+      volumeId: this.volume.id,
+    });
+  }
+
+  /** What the NBD server sees: FENCED (EPERM), INVALID_ARGUMENT (EINVAL), or IO (EIO). */
+  private clientError(err: unknown): BallastError {
+    if (err instanceof BallastError && !(err instanceof ChannelError)) {
+      if (err.code === 'FENCED' || err.code === 'INVALID_ARGUMENT' || err.code === 'IO') return err;
+      if (err.code === 'CHECKSUM_MISMATCH') return err;
+    }
+    if (isBallastError(err, 'FENCED')) return this.fence(err);
+    return new BallastError('IO', `volume ${this.volume.name}: ${errorMessage(err)}`, {}, err);
+  }
+
+  private admit(): BallastError | null {
+    if (this.stateValue === 'open') {
+      if (this.lock.size + this.flushOps.size >= this.maxInFlightOps) {
+        return new BallastError(
+          'UNAVAILABLE',
+          `volume ${this.volume.name}: more than ${this.maxInFlightOps} operations in flight`,
+        );
+      }
+      return null;
+    }
+    if (this.stateError !== null) return this.stateError;
+    return new BallastError('UNAVAILABLE', `volume ${this.volume.name} is ${this.stateValue}`);
+  }
+
+  private checkRange(offset: number, length: number): BallastError | null {
+    if (
+      !Number.isSafeInteger(offset) ||
+      !Number.isSafeInteger(length) ||
+      offset < 0 ||
+      length < 0 ||
+      offset + length > this.sizeBytes
+    ) {
+      return new BallastError(
+        'INVALID_ARGUMENT',
+        `range ${offset}+${length} is outside volume ${this.volume.name} (${this.sizeBytes} bytes)`,
+      );
+    }
+    return null;
+  }
+
+  private refuse(kind: OpKind, err: BallastError): Promise<never> {
+    this.counters[kind].errors += 1;
+    return Promise.reject(err);
+  }
+
+  private recomputeActive(): void {
+    this.active = this.members.filter((m) => m.state === 'active' && m.channel !== null);
+    assert(this.active.length <= MAX_TARGETS, 'more replicas than an operation can track');
+    this.activeInSync = this.active.filter((m) => m.role === 'in-sync');
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Timeouts
+
+  /** One timer for every request: legs older than replicaTimeoutMs fail as `timeout`. */
+  private sweepTimeouts(): void {
+    const limit = performance.now() - this.replicaTimeoutMs;
+    // A snapshot: settling a timed-out entry changes the list.
+    for (const e of [...this.lock.entries()]) {
+      if (e instanceof MutationOp) this.timeOutLegs(e, limit);
+      else if (e instanceof ReadOp) {
+        if (e.current !== null && e.dispatchedAtMs < limit) {
+          this.readSettled(
+            e,
+            e.attempt,
+            undefined,
+            new ChannelError(
+              'timeout',
+              e.current.nodeId,
+              `read took more than ${this.replicaTimeoutMs} ms`,
+            ),
+          );
+        }
+      }
+    }
+    for (const f of [...this.flushOps]) this.timeOutLegs(f, limit);
+  }
+
+  private timeOutLegs(op: FanOutOp, limit: number): void {
+    if (op.legsPending === 0 || op.dispatchedAtMs >= limit) return;
+    for (let i = 0; i < op.targets.length; i++) {
+      if ((op.settledMask & (1 << i)) !== 0) continue;
+      const nodeId = op.targets[i]!.nodeId;
+      this.legSettled(
+        op,
+        i,
+        new ChannelError('timeout', nodeId, `no answer within ${this.replicaTimeoutMs} ms`),
+      );
+    }
+  }
+
+  private stopSweeper(): void {
+    if (this.sweeper !== null) clearInterval(this.sweeper);
+    this.sweeper = null;
+  }
+
+  private notifyIdle(): void {
+    if (this.idleWaiters.length === 0) return;
+    if (this.inFlightOps > 0 || this.lock.size > 0 || this.flushOps.size > 0) return;
+    for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Membership, reconcile, rebuild
+
+  /**
+   * Applies a newer volume record from the map (the agent's watch): a changed attachment epoch
+   * fences this engine; replicas that left the map stop receiving I/O; promoted replicas count as
+   * in-sync from now on; new (rebuilding) replicas get a session and receive every write from
+   * then on. Promotions should come from `rebuildReplica`, which promotes under a hold of the
+   * whole volume; a promotion made elsewhere is handled conservatively (see the README).
+   */
+  async updateVolume(
+    volume: VolumeSpec & { epoch?: number; attachment?: { epoch: number } | null },
+  ): Promise<void> {
+    if (volume.id !== this.volume.id || this.stateError !== null) return;
+    const attachmentEpoch = volume.attachment === undefined ? this.epoch : volume.attachment?.epoch;
+    if (attachmentEpoch !== this.epoch) {
+      this.fence(new Error(`the map holds attachment epoch ${attachmentEpoch ?? 'none'}`));
+      return;
+    }
+    const listed = new Map(volume.replicas.map((r) => [r.nodeId, r.role] as const));
+    for (const m of this.members) {
+      const role = listed.get(m.nodeId);
+      if (role === undefined) {
+        if (m.state === 'active') {
+          // Removed by the map (an operator, or a move finishing): stop writing to it.
+          m.state = 'removed';
+          m.channel?.abort();
+          this.recomputeActive();
+        } else if (m.state === 'removing') {
+          m.state = 'removed';
+        }
+      } else if (role === 'in-sync' && m.role === 'rebuilding' && m.state === 'active') {
+        m.role = 'in-sync';
+        this.recomputeActive();
+      }
+    }
+    const known = new Set(this.members.map((m) => m.nodeId));
+    const joining = volume.replicas.filter((r) => !known.has(r.nodeId));
+    await Promise.all(joining.map((r) => this.addMember(r.nodeId, r.role)));
+  }
+
+  private async addMember(nodeId: string, role: 'in-sync' | 'rebuilding'): Promise<void> {
+    const member = new Member(nodeId, 'rebuilding', null);
+    this.members.push(member);
+    try {
+      member.channel = await this.openSession(nodeId, {
+        volumeId: this.volume.id,
+        epoch: this.epoch,
+        sizeBytes: this.volume.sizeBytes,
+        chunkSizeBytes: this.volume.chunkSizeBytes,
+      });
+    } catch (err) {
+      member.state = 'removing';
+      this.memberFailed(member, toChannelError(err, nodeId), 'open session');
+      return;
+    }
+    if (this.stateError !== null || member.state !== 'active') {
+      member.channel.abort();
+      return;
+    }
+    if (role === 'in-sync') {
+      // Listed in-sync without ever having received this engine's writes: it cannot count.
+      this.logger?.error({ nodeId }, 'a replica joined the set as in-sync; treating it as failed');
+      this.recomputeActive();
+      this.memberFailed(
+        member,
+        new ChannelError('io', nodeId, "joined as in-sync without receiving this engine's writes"),
+        'join',
+      );
+      return;
+    }
+    this.recomputeActive();
+  }
+
+  /**
+   * Copies to the rebuilding replica on `nodeId` every chunk it lacks, from an in-sync replica,
+   * each copy under an exclusive hold of the chunk (no write to it in flight), and promotes it
+   * once a comparison made under a hold of the whole volume finds nothing left to copy.
+   */
+  rebuildReplica(nodeId: string, options: RebuildOptions = {}): Promise<RebuildResult> {
+    const member = this.members.find((m) => m.nodeId === nodeId);
+    if (this.stateValue !== 'open') return Promise.reject(this.admit());
+    if (member === undefined || member.role !== 'rebuilding' || member.state !== 'active') {
+      return Promise.reject(
+        new BallastError(
+          'CONFLICT',
+          `${nodeId} is not an active rebuilding replica of ${this.volume.name}`,
+        ),
+      );
+    }
+    if (this.rebuildsRunning.has(nodeId)) {
+      return Promise.reject(new BallastError('CONFLICT', `${nodeId} is already being rebuilt`));
+    }
+    this.rebuildsRunning.add(nodeId);
+    return rebuildReplica(this.rebuildContext(), member, options).finally(() =>
+      this.rebuildsRunning.delete(nodeId),
+    );
+  }
+
+  private reconcileContext() {
+    return {
+      volumeName: this.volume.name,
+      chunkSizeBytes: this.volume.chunkSizeBytes,
+      sizeBytes: this.volume.sizeBytes,
+      concurrency: this.copyConcurrency,
+      timeoutMs: this.replicaTimeoutMs,
+      progress: this.reconcileProgress,
+      logger: this.logger,
+      inSync: () => this.activeInSync,
+      others: () => this.active.filter((m) => m.role !== 'in-sync'),
+      fail: (m: Member, err: unknown, what: string) => {
+        this.memberFailed(m, toChannelError(err, m.nodeId), what);
+        return m.removal ?? Promise.resolve();
+      },
+      checkUsable: () => this.throwIfUnusable(),
+    };
+  }
+
+  private rebuildContext() {
+    return {
+      ...this.reconcileContext(),
+      volumeId: this.volume.id,
+      epoch: this.epoch,
+      controlPlane: this.controlPlane,
+      controlPlaneTimeoutMs: this.controlPlaneTimeoutMs,
+      hold: async (startBytes: number, endBytes: number): Promise<RangeHold> => {
+        const hold = new RangeHold(startBytes, endBytes);
+        if (this.lock.acquire(hold)) hold.lockGranted();
+        await hold.granted;
+        return hold;
+      },
+      release: (hold: RangeHold) => {
+        this.lock.release(hold);
+        this.notifyIdle();
+      },
+      promote: (m: Member) => {
+        m.role = 'in-sync';
+        this.recomputeActive();
+      },
+      isActive: (m: Member) => m.state === 'active' && this.stateError === null,
+    };
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Metrics
+
+  stats(): EngineStats {
+    const ops = {} as Record<OpKind, OpCounters>;
+    const latency = {} as EngineStats['latency'];
+    for (const k of OP_KINDS) {
+      ops[k] = { ...this.counters[k] };
+      latency[k] = this.latency[k].snapshot();
+    }
+    let replicaWriteFailures = 0;
+    for (const m of this.members) replicaWriteFailures += m.writeFailures;
+    return {
+      volumeId: this.volume.id,
+      state: this.stateValue,
+      epoch: this.epoch,
+      ops,
+      latency,
+      inFlight: this.lock.size + this.flushOps.size,
+      readFallbacks: this.readFallbacks,
+      readRepairs: this.readRepairs,
+      replicaWriteFailures,
+      replicasMarkedOutOfSync: this.replicasMarkedOutOfSync,
+      replicas: this.members.map((m) => ({
+        nodeId: m.nodeId,
+        role: m.role,
+        state: m.state,
+        inFlight: m.inFlight,
+        writeFailures: m.writeFailures,
+        readFailures: m.readFailures,
+        checksumErrors: m.checksumErrors,
+        repairs: m.repairs,
+        lastError: m.lastError,
+      })),
+      reconcile: { ...this.reconcileProgress },
+    };
+  }
+
+  /** Node ids of the replicas receiving I/O, by role (for tests and the agent's status). */
+  replicaSet(): { inSync: string[]; rebuilding: string[]; leaving: string[] } {
+    return {
+      inSync: this.activeInSync.map((m) => m.nodeId),
+      rebuilding: this.active.filter((m) => m.role === 'rebuilding').map((m) => m.nodeId),
+      leaving: this.members.filter((m) => m.state !== 'active').map((m) => m.nodeId),
+    };
+  }
+}
+
+function positive(value: number, name: string): number {
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new BallastError('CONFIG', `${name} must be a positive number, not ${value}`);
+  }
+  return value;
+}

@@ -1,0 +1,90 @@
+import { BallastError, type ErrorCode } from '@ballast/common';
+
+/**
+ * Why a call on one replica's channel failed. The engine's reaction depends only on this:
+ * - `fenced`: a newer epoch holds the volume; this engine must stop (never marks anything).
+ * - `checksum`: the replica's stored bytes failed their CRC; read elsewhere and repair.
+ * - `io`, `disconnected`, `timeout`, `no-space`: the replica cannot be trusted with this
+ *   write; it leaves the in-sync set.
+ * - `invalid`: the request was refused as malformed or out of range: a bug on one side, handled
+ *   like `io` so that a replica refusing a write never silently misses it.
+ */
+export type ChannelErrorKind =
+  'fenced' | 'checksum' | 'io' | 'disconnected' | 'timeout' | 'no-space' | 'invalid';
+
+const CODE_OF_KIND: Record<ChannelErrorKind, ErrorCode> = {
+  fenced: 'FENCED',
+  checksum: 'CHECKSUM_MISMATCH',
+  io: 'IO',
+  disconnected: 'UNAVAILABLE',
+  timeout: 'TIMEOUT',
+  'no-space': 'IO',
+  invalid: 'INVALID_ARGUMENT',
+};
+
+export class ChannelError extends BallastError {
+  readonly kind: ChannelErrorKind;
+  readonly nodeId: string;
+
+  constructor(
+    kind: ChannelErrorKind,
+    nodeId: string,
+    message: string,
+    details?: Record<string, unknown>,
+    cause?: unknown,
+  ) {
+    super(CODE_OF_KIND[kind], message, { nodeId, kind, ...details }, cause);
+    this.name = 'ChannelError';
+    this.kind = kind;
+    this.nodeId = nodeId;
+  }
+}
+
+function errnoOf(err: unknown): string | undefined {
+  for (let depth = 0, e = err; depth < 4 && typeof e === 'object' && e !== null; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/** Classifies whatever a channel implementation threw (a BallastError from the chunk store or
+ * the data-plane client, a system error) into a ChannelError. */
+export function toChannelError(err: unknown, nodeId: string): ChannelError {
+  if (err instanceof ChannelError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  if (err instanceof BallastError) {
+    switch (err.code) {
+      case 'FENCED':
+        return new ChannelError('fenced', nodeId, message, err.details, err);
+      case 'CHECKSUM_MISMATCH':
+        return new ChannelError('checksum', nodeId, message, err.details, err);
+      case 'TIMEOUT':
+        return new ChannelError('timeout', nodeId, message, err.details, err);
+      case 'INVALID_ARGUMENT':
+      case 'TOO_LARGE':
+        return new ChannelError('invalid', nodeId, message, err.details, err);
+      case 'PROTOCOL':
+      case 'UNAVAILABLE':
+        return new ChannelError('disconnected', nodeId, message, err.details, err);
+      default:
+        break;
+    }
+  }
+  const errno = errnoOf(err);
+  if (errno === 'ENOSPC' || errno === 'EDQUOT') {
+    return new ChannelError('no-space', nodeId, message, { errno }, err);
+  }
+  if (
+    errno === 'ECONNRESET' ||
+    errno === 'ECONNREFUSED' ||
+    errno === 'EPIPE' ||
+    errno === 'ENOTCONN' ||
+    errno === 'EHOSTUNREACH' ||
+    errno === 'ETIMEDOUT'
+  ) {
+    return new ChannelError('disconnected', nodeId, message, { errno }, err);
+  }
+  return new ChannelError('io', nodeId, message, errno ? { errno } : undefined, err);
+}

@@ -1,0 +1,36 @@
+export { VolumeEngine, RangeHold } from './engine.js';
+export type { VolumeEngineOptions, VolumeSpec, EngineState } from './engine.js';
+export type {
+  ReplicaChannel,
+  ChannelFactory,
+  ChunkMapEntry,
+  ChunkCopy,
+  SessionSpec,
+} from './channel.js';
+export { ChannelError, toChannelError, type ChannelErrorKind } from './errors.js';
+export { LocalReplicaChannel } from './local-channel.js';
+export {
+  DataPlaneChannel,
+  dataPlaneChannelFactory,
+  type DataPlaneChannelOptions,
+} from './dataplane-channel.js';
+export {
+  DirectControlPlane,
+  RestControlPlane,
+  type ControlPlane,
+  type CommandProposer,
+  type OutOfSyncRequest,
+  type PromoteRequest,
+  type RestControlPlaneOptions,
+} from './control-plane.js';
+export { RangeLock, type LockEntry } from './range-lock.js';
+export type { RebuildOptions, RebuildResult } from './rebuild.js';
+export {
+  LATENCY_BUCKETS_SECONDS,
+  type EngineStats,
+  type HistogramSnapshot,
+  type OpCounters,
+  type OpKind,
+  type ReconcileProgress,
+  type ReplicaCounters,
+} from './metrics.js';

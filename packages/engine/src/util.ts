@@ -1,0 +1,56 @@
+import { ChannelError } from './errors.js';
+
+/**
+ * Rejects with `onTimeout()` when `promise` has not settled within `timeoutMs`. For the rare
+ * paths (open, reconcile, repair, control plane); the hot path uses the engine's sweeper instead
+ * of one timer per request.
+ */
+export function withTimeout<T>(
+  promise: Promise<T>,
+  timeoutMs: number,
+  onTimeout: () => Error,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(onTimeout()), timeoutMs);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
+  });
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+export const BLOCK_BYTES = 4096;
+
+export function floorBlock(n: number): number {
+  return n - (n % BLOCK_BYTES);
+}
+
+export function ceilBlock(n: number): number {
+  const r = n % BLOCK_BYTES;
+  return r === 0 ? n : n + BLOCK_BYTES - r;
+}
+
+/** withTimeout for one replica's call: a `timeout` ChannelError naming the node. */
+export function replicaTimeout<T>(
+  promise: Promise<T>,
+  timeoutMs: number,
+  nodeId: string,
+  what: string,
+): Promise<T> {
+  return withTimeout(
+    promise,
+    timeoutMs,
+    () =>
+      new ChannelError('timeout', nodeId, `${what} on ${nodeId} took more than ${timeoutMs} ms`),
+  );
+}

@@ -1,0 +1,116 @@
+// RestControlPlane against meta's real REST API (fastify on a loopback port, DirectMetaStore
+// behind it): commits, refusals with their codes, retries after a lost connection, the overall
+// bound; and DirectControlPlane's refusals.
+import t from 'tap';
+import { BallastError } from '@ballast/common';
+import { DirectMetaStore, NodeLiveness, buildApi, type Command } from '@ballast/meta';
+import { DirectControlPlane, RestControlPlane } from '../src/control-plane.js';
+import type { Teardown } from './helpers/cluster.js';
+
+const TOKEN = 'control-plane-test-token';
+
+async function setup(t: Teardown) {
+  const meta = new DirectMetaStore();
+  const api = await buildApi({ store: meta, token: TOKEN, liveness: new NodeLiveness() });
+  await api.listen({ host: '127.0.0.1', port: 0 });
+  const address = api.server.address();
+  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  t.teardown(async () => {
+    await api.close();
+    meta.close();
+  });
+  const propose = async (command: Command): Promise<void> => {
+    const result = await meta.propose(command);
+    if (!result.ok) throw new Error(result.error.message);
+  };
+  for (const n of ['n1', 'n2', 'n3']) {
+    await propose({
+      type: 'registerNode',
+      at: Date.now(),
+      nodeId: n,
+      address: `10.0.0.${n.slice(1)}:7100`,
+      labels: { host: n },
+      capacityBytes: 2 ** 40,
+      usedBytes: 0,
+    });
+  }
+  await propose({
+    type: 'createVolume',
+    at: Date.now(),
+    volumeId: 'v1',
+    name: 'data',
+    sizeBytes: 2 ** 30,
+    chunkSizeBytes: 4 * 2 ** 20,
+    desiredReplicas: 3,
+    constraints: { nodeSelector: {}, zoneSpread: 'preferred' },
+    fs: 'ext4',
+    replicaNodeIds: ['n1', 'n2', 'n3'],
+  });
+  await propose({ type: 'attachVolume', at: Date.now(), volumeId: 'v1', host: 'h1', force: false });
+  const epoch = meta.map.getVolume('v1')!.attachment!.epoch;
+  return { meta, url, epoch, propose };
+}
+
+const request = (epoch: number, nodeId: string) => ({
+  volumeId: 'v1',
+  volumeName: 'data',
+  nodeId,
+  epoch,
+  reason: 'write failed: test',
+});
+
+t.test('REST: commit, repeat, last replica, stale epoch, bad token', async (t) => {
+  const { meta, url, epoch } = await setup(t);
+  const cp = new RestControlPlane({ apiUrls: [url], token: TOKEN, timeoutMs: 5000 });
+  await cp.markOutOfSync(request(epoch, 'n2'));
+  t.same(
+    meta.map.getVolume('v1')!.replicas.map((r) => r.nodeId),
+    ['n1', 'n3'],
+  );
+  await cp.markOutOfSync(request(epoch, 'n2')); // a retry after a lost answer is a no-op
+  await cp.markOutOfSync(request(epoch, 'n3'));
+  await t.rejects(
+    cp.markOutOfSync(request(epoch, 'n1')),
+    { code: 'CONFLICT' },
+    'the last in-sync replica stays',
+  );
+  await t.rejects(cp.markOutOfSync(request(epoch - 1, 'n1')), { code: 'FENCED' });
+  const bad = new RestControlPlane({ apiUrls: [url], token: 'wrong', timeoutMs: 5000 });
+  await t.rejects(bad.markOutOfSync(request(epoch, 'n1')), { code: 'UNAUTHORIZED' });
+  await t.rejects(cp.promoteReplica({ volumeId: 'v1', volumeName: 'data', nodeId: 'n2', epoch }), {
+    code: 'UNAVAILABLE',
+  });
+});
+
+t.test('REST: retries on the next member after a lost connection, bounded overall', async (t) => {
+  const { meta, url, epoch } = await setup(t);
+  // The first member is down (nothing listens there), the second answers.
+  const cp = new RestControlPlane({
+    apiUrls: ['http://127.0.0.1:1', url],
+    token: TOKEN,
+    timeoutMs: 10_000,
+  });
+  await cp.markOutOfSync(request(epoch, 'n3'));
+  t.same(
+    meta.map.getVolume('v1')!.staleReplicas.map((s) => s.nodeId),
+    ['n3'],
+  );
+  const down = new RestControlPlane({
+    apiUrls: ['http://127.0.0.1:1'],
+    token: TOKEN,
+    timeoutMs: 300,
+  });
+  const err = await down.markOutOfSync(request(epoch, 'n2')).catch((e: unknown) => e);
+  t.type(err, BallastError);
+  t.equal((err as BallastError).code, 'TIMEOUT', 'gives up with TIMEOUT when no member answers');
+});
+
+t.test('Direct: the same refusals from the map', async (t) => {
+  const { meta, epoch } = await setup(t);
+  const cp = new DirectControlPlane(meta);
+  await cp.markOutOfSync(request(epoch, 'n1'));
+  await t.rejects(cp.markOutOfSync(request(epoch + 5, 'n2')), { code: 'INVALID_ARGUMENT' });
+  await t.rejects(cp.markOutOfSync({ ...request(epoch, 'n9') }), { code: 'NOT_FOUND' });
+  await cp.markOutOfSync(request(epoch, 'n2'));
+  await t.rejects(cp.markOutOfSync(request(epoch, 'n3')), { code: 'CONFLICT' });
+});

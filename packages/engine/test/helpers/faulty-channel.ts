@@ -1,0 +1,220 @@
+// A fault-injecting wrapper around a real channel (the simulation's network): each call asks
+// `decide` what happens to it. Faults injected:
+// - fail: the call rejects with a ChannelError of the given kind, after reaching the replica
+//   (applied: true, "the answer was lost") or without reaching it (applied: false);
+// - hang: no answer ever (until the engine aborts the session), applied or not;
+// - delay: the replica applies the call at once, the answer arrives `ms` later (a slow link);
+// - late: the call reaches the replica `ms` later, after calls issued after it (a link that
+//   does not keep order, which the engine must not rely on).
+// Every write's outcome as the engine saw it is recorded by payload Buffer identity, so a test
+// can check, at the moment a write is acknowledged, which replicas have it.
+import type { ChunkCopy, ChunkMapEntry, ReplicaChannel } from '../../src/channel.js';
+import { ChannelError, type ChannelErrorKind } from '../../src/errors.js';
+
+export type CallKind =
+  | 'read'
+  | 'write'
+  | 'trim'
+  | 'zero'
+  | 'flush'
+  | 'chunkMap'
+  | 'readChunk'
+  | 'writeChunk'
+  | 'markClean'
+  | 'repair';
+
+export interface CallInfo {
+  nodeId: string;
+  kind: CallKind;
+  offsetBytes: number;
+  lengthBytes: number;
+  /** Calls of this channel so far. */
+  seq: number;
+}
+
+export type Fault =
+  | { type: 'none' }
+  | { type: 'fail'; kind: ChannelErrorKind; applied: boolean }
+  | { type: 'hang'; applied: boolean }
+  | { type: 'delay'; ms: number }
+  | { type: 'late'; ms: number };
+
+const NONE: Fault = { type: 'none' };
+
+export class FaultyChannel implements ReplicaChannel {
+  decide: (call: CallInfo) => Fault = () => NONE;
+  /** Outcome of each write, by payload buffer, as the engine was told. */
+  readonly writeOutcomes = new Map<Buffer, 'ok' | 'failed'>();
+  private seq = 0;
+  private aborted = false;
+  private readonly hung = new Set<(err: Error) => void>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  calls = 0;
+
+  constructor(private readonly inner: ReplicaChannel) {}
+
+  get nodeId(): string {
+    return this.inner.nodeId;
+  }
+
+  get markChunksClean(): ((indices: number[]) => Promise<void>) | undefined {
+    const inner = this.inner.markChunksClean?.bind(this.inner);
+    if (inner === undefined) return undefined;
+    return (indices) =>
+      this.run({ kind: 'markClean', offsetBytes: 0, lengthBytes: 0 }, () => inner(indices));
+  }
+
+  get repairBlocks(): ((offset: number, data: Buffer) => Promise<void>) | undefined {
+    const inner = this.inner.repairBlocks?.bind(this.inner);
+    if (inner === undefined) return undefined;
+    return (offset, data) =>
+      this.run({ kind: 'repair', offsetBytes: offset, lengthBytes: data.length }, () =>
+        inner(offset, data),
+      );
+  }
+
+  read(offsetBytes: number, lengthBytes: number): Promise<Buffer> {
+    return this.run({ kind: 'read', offsetBytes, lengthBytes }, () =>
+      this.inner.read(offsetBytes, lengthBytes),
+    );
+  }
+
+  readInto(
+    offsetBytes: number,
+    lengthBytes: number,
+    target: Buffer,
+    targetOffset: number,
+  ): Promise<void> {
+    return this.run({ kind: 'read', offsetBytes, lengthBytes }, () =>
+      this.inner.readInto(offsetBytes, lengthBytes, target, targetOffset),
+    );
+  }
+
+  write(offsetBytes: number, data: Buffer, fua: boolean): Promise<void> {
+    const p = this.run({ kind: 'write', offsetBytes, lengthBytes: data.length }, () =>
+      this.inner.write(offsetBytes, data, fua),
+    );
+    p.then(
+      () => this.writeOutcomes.set(data, 'ok'),
+      () => this.writeOutcomes.set(data, 'failed'),
+    );
+    return p;
+  }
+
+  trim(offsetBytes: number, lengthBytes: number, fua: boolean): Promise<void> {
+    return this.run({ kind: 'trim', offsetBytes, lengthBytes }, () =>
+      this.inner.trim(offsetBytes, lengthBytes, fua),
+    );
+  }
+
+  writeZeroes(
+    offsetBytes: number,
+    lengthBytes: number,
+    noHole: boolean,
+    fua: boolean,
+  ): Promise<void> {
+    return this.run({ kind: 'zero', offsetBytes, lengthBytes }, () =>
+      this.inner.writeZeroes(offsetBytes, lengthBytes, noHole, fua),
+    );
+  }
+
+  flush(): Promise<void> {
+    return this.run({ kind: 'flush', offsetBytes: 0, lengthBytes: 0 }, () => this.inner.flush());
+  }
+
+  chunkMap(): Promise<ChunkMapEntry[]> {
+    return this.run({ kind: 'chunkMap', offsetBytes: 0, lengthBytes: 0 }, () =>
+      this.inner.chunkMap(),
+    );
+  }
+
+  readChunk(index: number): Promise<ChunkCopy> {
+    return this.run({ kind: 'readChunk', offsetBytes: index, lengthBytes: 0 }, () =>
+      this.inner.readChunk(index),
+    );
+  }
+
+  writeChunk(index: number, generation: number, data: Buffer | null): Promise<void> {
+    return this.run(
+      { kind: 'writeChunk', offsetBytes: index, lengthBytes: data?.length ?? 0 },
+      () => this.inner.writeChunk(index, generation, data),
+    );
+  }
+
+  close(): Promise<void> {
+    this.stop();
+    return this.inner.close();
+  }
+
+  abort(): void {
+    this.stop();
+    this.inner.abort();
+  }
+
+  private stop(): void {
+    this.aborted = true;
+    const err = new ChannelError('disconnected', this.nodeId, 'session aborted');
+    for (const reject of this.hung) reject(err);
+    this.hung.clear();
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+  }
+
+  private run<T>(call: Omit<CallInfo, 'nodeId' | 'seq'>, forward: () => Promise<T>): Promise<T> {
+    this.calls += 1;
+    if (this.aborted) {
+      return Promise.reject(new ChannelError('disconnected', this.nodeId, 'session aborted'));
+    }
+    const fault = this.decide({ ...call, nodeId: this.nodeId, seq: this.seq++ });
+    switch (fault.type) {
+      case 'none':
+        return forward();
+      case 'fail': {
+        const err = new ChannelError(
+          fault.kind,
+          this.nodeId,
+          `injected ${fault.kind} on ${call.kind}`,
+        );
+        if (!fault.applied) return Promise.reject(err);
+        return forward().then(
+          () => {
+            throw err;
+          },
+          () => {
+            throw err;
+          },
+        );
+      }
+      case 'hang': {
+        if (fault.applied) forward().catch(() => undefined);
+        return new Promise<T>((_resolve, reject) => {
+          this.hung.add(reject);
+        });
+      }
+      case 'late': {
+        return new Promise<T>((resolve, reject) => {
+          this.hung.add(reject);
+          const timer = setTimeout(() => {
+            this.timers.delete(timer);
+            this.hung.delete(reject);
+            forward().then(resolve, reject);
+          }, fault.ms);
+          this.timers.add(timer);
+        });
+      }
+      case 'delay': {
+        const answer = forward();
+        answer.catch(() => undefined); // an abort may leave nobody waiting for it
+        return new Promise<T>((resolve, reject) => {
+          this.hung.add(reject);
+          const timer = setTimeout(() => {
+            this.timers.delete(timer);
+            this.hung.delete(reject);
+            answer.then(resolve, reject);
+          }, fault.ms);
+          this.timers.add(timer);
+        });
+      }
+    }
+  }
+}

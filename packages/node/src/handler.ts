@@ -1,0 +1,171 @@
+import { BallastError, type Logger } from '@ballast/common';
+import { BLOCK_SIZE_BYTES, MAX_IO_BYTES, type ChunkStore, type Replica } from '@ballast/chunkstore';
+import type {
+  ChunkMapResult,
+  ChunkReadResult,
+  OpenSessionArgs,
+  OpenedSession,
+  ReplicaHandler,
+  TrimOptions,
+} from '@ballast/dataplane';
+
+/** What a data-plane session holds on to: the replica it reads and writes. */
+export interface ReplicaBinding {
+  readonly volumeId: string;
+  readonly epoch: number;
+  readonly replica: Replica;
+}
+
+/**
+ * The data plane's view of the chunk store. A node holds at most one replica per volume, so the
+ * replica id is the volume id. Epochs are the store's (persisted in its index, so fencing
+ * survives restarts); checksum failures surface as CHECKSUM_MISMATCH and are never answered
+ * with data.
+ */
+export class ChunkStoreHandler implements ReplicaHandler<ReplicaBinding> {
+  readonly #store: ChunkStore;
+  readonly #log: Logger | undefined;
+  /**
+   * The latest mutation per volume that is still waiting for a dirty mark. The replica applies
+   * its queue in order, so once this settles every earlier one has too.
+   */
+  readonly #tails = new Map<string, Promise<void>>();
+
+  constructor(store: ChunkStore, log?: Logger) {
+    this.#store = store;
+    this.#log = log;
+  }
+
+  async openSession(request: OpenSessionArgs): Promise<OpenedSession<ReplicaBinding>> {
+    const { volumeId, epoch } = request;
+    const replica = this.#store.replica(volumeId);
+    if (replica.state !== 'open') {
+      throw new BallastError('IO', `replica ${volumeId} is ${replica.state} and cannot serve`);
+    }
+    if (request.sizeBytes !== 0 && request.sizeBytes !== replica.sizeBytes) {
+      throw new BallastError(
+        'INVALID_ARGUMENT',
+        `replica ${volumeId} is ${replica.sizeBytes} bytes, the session expects ${request.sizeBytes}`,
+      );
+    }
+    if (request.chunkSizeBytes !== 0 && request.chunkSizeBytes !== replica.chunkSizeBytes) {
+      throw new BallastError(
+        'INVALID_ARGUMENT',
+        `replica ${volumeId} has ${replica.chunkSizeBytes}-byte chunks, the session expects ${request.chunkSizeBytes}`,
+      );
+    }
+    // FENCED for an older epoch; a newer one is persisted (synced) before we go on.
+    const newer = this.#store.checkEpoch(volumeId, epoch) === 'newer';
+    await this.#store.acceptEpoch(volumeId, epoch);
+    if (newer) {
+      // A clean cut: mutations of older epochs that were accepted before this moment land
+      // before the new writer hears it may start; every later one is refused by checkEpoch.
+      await this.#settled(volumeId);
+      this.#log?.info({ volumeId, epoch }, 'accepted a new epoch');
+    }
+    return {
+      binding: { volumeId, epoch, replica },
+      sizeBytes: replica.sizeBytes,
+      chunkSizeBytes: replica.chunkSizeBytes,
+      blockSizeBytes: BLOCK_SIZE_BYTES,
+      highestEpoch: this.#store.highestEpoch(volumeId),
+    };
+  }
+
+  checkEpoch(volumeId: string, epoch: number): void {
+    this.#store.checkEpoch(volumeId, epoch);
+  }
+
+  read(b: ReplicaBinding, offsetBytes: number, lengthBytes: number): Buffer {
+    return b.replica.read(offsetBytes, lengthBytes);
+  }
+
+  readInto(b: ReplicaBinding, offsetBytes: number, target: Buffer): undefined {
+    b.replica.readInto(offsetBytes, target);
+    return undefined;
+  }
+
+  write(b: ReplicaBinding, offsetBytes: number, data: Buffer): Promise<void> | undefined {
+    return this.#track(b.volumeId, b.replica.write(offsetBytes, data));
+  }
+
+  trim(
+    b: ReplicaBinding,
+    offsetBytes: number,
+    lengthBytes: number,
+    opts: TrimOptions,
+  ): Promise<void> | undefined {
+    // The store takes at most MAX_IO_BYTES per call; NBD clients trim far more at once. The
+    // pieces are submitted now, in order, so they keep their place among other mutations.
+    const waits: Promise<void>[] = [];
+    let pos = offsetBytes;
+    const end = offsetBytes + lengthBytes;
+    if (lengthBytes === 0) return undefined;
+    if (end > b.replica.sizeBytes) {
+      throw new BallastError(
+        'INVALID_ARGUMENT',
+        `range ${offsetBytes}+${lengthBytes} is outside replica ${b.volumeId} (${b.replica.sizeBytes} bytes)`,
+      );
+    }
+    while (pos < end) {
+      const n = Math.min(MAX_IO_BYTES, end - pos);
+      const r = opts.zero
+        ? b.replica.writeZeroes(pos, n, { noHole: opts.noHole })
+        : b.replica.trim(pos, n);
+      if (r !== undefined) waits.push(r);
+      pos += n;
+    }
+    if (waits.length === 0) return undefined;
+    const all = waits.length === 1 ? waits[0]! : Promise.all(waits).then(() => undefined);
+    return this.#track(b.volumeId, all);
+  }
+
+  flush(b: ReplicaBinding): Promise<void> {
+    return b.replica.flush();
+  }
+
+  async chunkMap(volumeId: string): Promise<ChunkMapResult> {
+    const replica = this.#store.replica(volumeId);
+    const entries = await replica.fullChunkMap();
+    return {
+      chunkSizeBytes: replica.chunkSizeBytes,
+      // Unclean chunks (dirty at a crash) are as untrustworthy as dirty ones.
+      chunks: entries.map((e) => ({
+        index: e.index,
+        generation: e.generation,
+        dirty: e.dirty || e.unclean,
+      })),
+    };
+  }
+
+  readChunk(volumeId: string, index: number): ChunkReadResult {
+    const chunk = this.#store.replica(volumeId).readChunk(index);
+    return { generation: chunk.generation, data: chunk.data };
+  }
+
+  writeChunk(
+    b: ReplicaBinding,
+    index: number,
+    generation: number,
+    data: Buffer | null,
+  ): Promise<void> | undefined {
+    return this.#track(b.volumeId, b.replica.installChunk(index, generation, data));
+  }
+
+  #track(volumeId: string, result: Promise<void> | undefined): Promise<void> | undefined {
+    if (result === undefined) return undefined;
+    this.#tails.set(volumeId, result);
+    const clear = (): void => {
+      if (this.#tails.get(volumeId) === result) this.#tails.delete(volumeId);
+    };
+    result.then(clear, clear);
+    return result;
+  }
+
+  async #settled(volumeId: string): Promise<void> {
+    // Mutations submitted after acceptEpoch resolved carry the new epoch (older ones are
+    // refused), so the tail seen now covers every older mutation still in the queue.
+    const tail = this.#tails.get(volumeId);
+    if (tail !== undefined) await tail.catch(() => undefined);
+  }
+}

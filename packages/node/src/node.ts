@@ -1,0 +1,275 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import type { Registry } from 'prom-client';
+import {
+  BallastError,
+  createMetricsRegistry,
+  parseHostPort,
+  parseSize,
+  startOpsServer,
+  type Logger,
+  type OpsServer,
+} from '@ballast/common';
+import {
+  ChunkStore,
+  type BadBlock,
+  type CreateReplicaOptions,
+  type ReplicaSummary,
+} from '@ballast/chunkstore';
+import { DataPlaneServer } from '@ballast/dataplane';
+import { ChunkStoreHandler, type ReplicaBinding } from './handler.js';
+import { NodeMetrics, type CapacityInfo } from './metrics.js';
+import { Scrubber } from './scrub.js';
+
+/**
+ * What `ballastd node` passes in. The first fields are NodeConfig's (packages/cli schemas.ts);
+ * the rest are new and need schema entries there (see README, "Wiring").
+ */
+export interface StorageNodeConfig {
+  id: string;
+  dataDir: string;
+  /** Data-plane listen address (host:port, port 0 = any); default 127.0.0.1:0. */
+  listen?: string;
+  /** Data-plane address peers and agents dial (default: the bound listen address). */
+  advertise?: string;
+  /** /metrics, /healthz, /readyz; default 127.0.0.1:0. */
+  opsListen?: string;
+  labels?: Record<string, string>;
+  /** Capacity to offer, e.g. `100GiB` (default: the size of the data directory's file system). */
+  capacity?: string;
+  joinToken?: string;
+  /** Must match what clients announce; default `ballast`. */
+  clusterId?: string;
+  /** The cluster secret clients prove they know (HMAC key), at least 16 bytes. */
+  dataPlaneSecret?: string;
+  /** File holding the secret (trailing newline ignored); used when dataPlaneSecret is unset. */
+  dataPlaneSecretFile?: string;
+  /** Development only: serve clients without authentication. */
+  insecureDataPlane?: boolean;
+  /** Scrub rate bound; 0 turns the background scrub off. Default 8 MiB/s. */
+  scrubBytesPerSecond?: number;
+  /** Pause between scrub passes; default 6 hours. */
+  scrubIntervalMs?: number;
+  /** Chunk-store metadata cache bound (default: the store's). */
+  metadataCacheBytes?: number;
+}
+
+export interface StorageNode {
+  /** `dataPlane` (host:port), `metrics` and `health` (URLs): for the `ready` log line. */
+  readonly endpoints: Record<string, string>;
+  readonly store: ChunkStore;
+  readonly server: DataPlaneServer<ReplicaBinding>;
+  readonly registry: Registry;
+  readonly scrubber: Scrubber | undefined;
+  /** Local replica lifecycle: the lead drives this from the cluster map (see README). */
+  readonly replicas: ReplicaAdmin;
+  capacity(): CapacityInfo;
+  /** Graceful stop: data plane (running requests finish), scrub, ops server, chunk store. */
+  close(): Promise<void>;
+}
+
+/**
+ * Replica lifecycle on this node, for the node's own control code only (it is not reachable
+ * over the data plane). Replica id = volume id.
+ */
+export interface ReplicaAdmin {
+  create(volumeId: string, opts: CreateReplicaOptions): Promise<ReplicaSummary>;
+  /** Creates the replica unless it exists with this shape; CONFLICT if it exists with another. */
+  ensure(volumeId: string, opts: CreateReplicaOptions): Promise<ReplicaSummary>;
+  delete(volumeId: string): Promise<void>;
+  resize(volumeId: string, sizeBytes: number): Promise<void>;
+  list(): ReplicaSummary[];
+  /** Highest epoch persisted for a volume (0 if none). */
+  highestEpoch(volumeId: string): number;
+  /** Persists an epoch learned from the cluster map, fencing older writers before they connect. */
+  acceptEpoch(volumeId: string, epoch: number): Promise<void>;
+}
+
+export interface StartStorageNodeOptions {
+  /** Repair hook for blocks the scrub finds bad (fetch good bytes from a peer, repairBlocks). */
+  onBadBlocks?: (volumeId: string, badBlocks: BadBlock[]) => Promise<void>;
+}
+
+const DEFAULT_SCRUB_BYTES_PER_SECOND = 8 * 1024 * 1024;
+const DEFAULT_SCRUB_INTERVAL_MS = 6 * 60 * 60 * 1000;
+
+function formatHostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+function loadSecret(config: StorageNodeConfig): string | undefined {
+  if (config.dataPlaneSecret !== undefined && config.dataPlaneSecret !== '') {
+    return config.dataPlaneSecret;
+  }
+  if (config.dataPlaneSecretFile !== undefined) {
+    try {
+      return readFileSync(config.dataPlaneSecretFile, 'utf8').replace(/\r?\n$/, '');
+    } catch (err) {
+      throw new BallastError(
+        'CONFIG',
+        `dataPlaneSecretFile: cannot read ${config.dataPlaneSecretFile}: ${(err as Error).message}`,
+      );
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Starts a storage node: opens the chunk store in `dataDir`, serves the data plane on `listen`
+ * and metrics on `opsListen`, and scrubs in the background. Everything opened is closed again
+ * if a later step fails.
+ */
+export async function startStorageNode(
+  config: StorageNodeConfig,
+  log: Logger,
+  options: StartStorageNodeOptions = {},
+): Promise<StorageNode> {
+  const secret = loadSecret(config);
+  if (secret === undefined && config.insecureDataPlane !== true) {
+    throw new BallastError(
+      'CONFIG',
+      'the data plane needs a secret: set dataPlaneSecret or dataPlaneSecretFile (insecureDataPlane only for development)',
+    );
+  }
+  const listen = parseHostPort(config.listen ?? '127.0.0.1:0', 'listen');
+  const opsListen = parseHostPort(config.opsListen ?? '127.0.0.1:0', 'opsListen');
+  const capacityLimit =
+    config.capacity !== undefined ? parseSize(config.capacity, 'capacity') : undefined;
+  const scrubRate = config.scrubBytesPerSecond ?? DEFAULT_SCRUB_BYTES_PER_SECOND;
+  if (!Number.isFinite(scrubRate) || scrubRate < 0) {
+    throw new BallastError('CONFIG', `scrubBytesPerSecond must be 0 or positive, not ${scrubRate}`);
+  }
+  mkdirSync(config.dataDir, { recursive: true });
+
+  const cleanups: Array<() => Promise<void>> = [];
+  const unwind = async (): Promise<void> => {
+    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+  };
+  try {
+    const store = await ChunkStore.open({
+      dir: config.dataDir,
+      logger: log.child({ component: 'chunkstore' }),
+      ...(config.metadataCacheBytes !== undefined
+        ? { metadataCacheBytes: config.metadataCacheBytes }
+        : {}),
+    });
+    cleanups.push(() => store.close());
+
+    const capacity = (): CapacityInfo => {
+      const c = store.capacity();
+      const capacityBytes = Math.min(capacityLimit ?? c.totalBytes, c.totalBytes);
+      const freeBytes = Math.max(0, Math.min(capacityBytes - c.usedBytes, c.availableBytes));
+      return {
+        capacityBytes,
+        usedBytes: c.usedBytes,
+        freeBytes,
+        provisionedBytes: c.provisionedBytes,
+      };
+    };
+
+    const registry = createMetricsRegistry({ role: 'node', node: config.id });
+    const metrics = new NodeMetrics(registry, store, capacity);
+    const handler = new ChunkStoreHandler(store, log.child({ component: 'dataplane' }));
+    const server = new DataPlaneServer<ReplicaBinding>({
+      handler,
+      clusterId: config.clusterId ?? 'ballast',
+      nodeId: config.id,
+      ...(secret !== undefined ? { secret } : { insecureNoAuth: true }),
+      observer: metrics.observer,
+      logger: log.child({ component: 'dataplane' }),
+    });
+    metrics.attachServer(server);
+    const bound = await server.listen(listen.host, listen.port);
+    const dataPlaneServer = server;
+    cleanups.push(() => dataPlaneServer.close());
+    if (config.advertise === undefined && (bound.host === '0.0.0.0' || bound.host === '::')) {
+      log.warn(
+        { listen: config.listen },
+        'data plane listens on a wildcard address without `advertise`: peers cannot dial it',
+      );
+    }
+
+    const ops: OpsServer = await startOpsServer({
+      host: opsListen.host,
+      port: opsListen.port,
+      registry,
+      ready: () => true,
+    });
+    cleanups.push(() => ops.close());
+
+    let scrubber: Scrubber | undefined;
+    if (scrubRate > 0) {
+      scrubber = new Scrubber(store, {
+        bytesPerSecond: scrubRate,
+        intervalMs: config.scrubIntervalMs ?? DEFAULT_SCRUB_INTERVAL_MS,
+        log: log.child({ component: 'scrub' }),
+        ...(options.onBadBlocks ? { onBadBlocks: options.onBadBlocks } : {}),
+        onProgress: (volumeId, bytes, bad) => {
+          metrics.scrubbedBytes.inc({ volume: volumeId }, bytes);
+          if (bad > 0) metrics.scrubErrors.inc({ volume: volumeId }, bad);
+        },
+        onPassDone: () => metrics.scrubPasses.inc(),
+      });
+      const s = scrubber;
+      cleanups.push(() => s.stop());
+      scrubber.start();
+    }
+
+    const find = (volumeId: string): ReplicaSummary | undefined =>
+      store.listReplicas().find((r) => r.replicaId === volumeId);
+    const replicas: ReplicaAdmin = {
+      create: async (volumeId, opts) => {
+        await store.createReplica(volumeId, opts);
+        log.info({ volumeId, sizeBytes: opts.sizeBytes }, 'replica created');
+        return find(volumeId)!;
+      },
+      ensure: async (volumeId, opts) => {
+        const existing = find(volumeId);
+        if (existing === undefined) return replicas.create(volumeId, opts);
+        const chunk = opts.chunkSizeBytes ?? existing.chunkSizeBytes;
+        if (existing.sizeBytes !== opts.sizeBytes || existing.chunkSizeBytes !== chunk) {
+          throw new BallastError(
+            'CONFLICT',
+            `replica ${volumeId} exists with ${existing.sizeBytes} bytes and ${existing.chunkSizeBytes}-byte chunks`,
+          );
+        }
+        return existing;
+      },
+      delete: async (volumeId) => {
+        await store.deleteReplica(volumeId);
+        log.info({ volumeId }, 'replica deleted');
+      },
+      resize: (volumeId, sizeBytes) => store.resizeReplica(volumeId, sizeBytes),
+      list: () => store.listReplicas(),
+      highestEpoch: (volumeId) => store.highestEpoch(volumeId),
+      acceptEpoch: (volumeId, epoch) => store.acceptEpoch(volumeId, epoch),
+    };
+
+    let closing: Promise<void> | undefined;
+    return {
+      endpoints: {
+        dataPlane: config.advertise ?? formatHostPort(bound.host, bound.port),
+        metrics: `${ops.url}/metrics`,
+        health: `${ops.url}/healthz`,
+      },
+      store,
+      server: dataPlaneServer,
+      registry,
+      scrubber,
+      replicas,
+      capacity,
+      close: () => {
+        // The data plane first (running requests finish), then the scrub, then the store.
+        closing ??= (async () => {
+          await dataPlaneServer.close();
+          await scrubber?.stop();
+          await ops.close();
+          await store.close();
+        })();
+        return closing;
+      },
+    };
+  } catch (err) {
+    await unwind();
+    throw err;
+  }
+}
