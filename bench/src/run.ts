@@ -5,7 +5,13 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatSize, parseDuration, parseSize } from '@ballast/common';
 import { STANDARD_JOBS, hostCpu, parseFio, processCpuSeconds, runFio, type Job } from './fio.js';
-import { BallastNbdFileTarget, FileTarget, NbdkitTarget, type Target } from './targets.js';
+import {
+  BallastNbdFileTarget,
+  BallastVolumeTarget,
+  FileTarget,
+  NbdkitTarget,
+  type Target,
+} from './targets.js';
 
 const repoRoot = new URL('../..', import.meta.url).pathname;
 
@@ -27,6 +33,8 @@ const USAGE = `usage: npm run bench -- <suite> [options]
 suites:
   baseline   fio on a plain file (libaio, direct) and nbdkit serving that file over a unix socket
   nbd        nbdkit and Ballast's NBD server (packages/nbd), each serving a file: the NBD layer alone
+  volume     nbdkit and Ballast volumes with 1, 2 and 3 replicas (engine + data plane + storage
+             node processes on this machine); --replicas 1,3 picks a subset
 
 options:
   --runtime <dur>   measured time per job (default 10s; plus 2s ramp)
@@ -45,6 +53,7 @@ async function main(): Promise<void> {
       dir: { type: 'string' },
       jobs: { type: 'string' },
       rounds: { type: 'string', default: '1' },
+      replicas: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -90,6 +99,21 @@ async function main(): Promise<void> {
         new NbdkitTarget(fileB, join(scratch, 'nbdkit.sock')),
         new BallastNbdFileTarget(fileC, join(scratch, 'ballast.sock'), serveCli),
       ];
+      break;
+    }
+    case 'volume': {
+      const fileB = join(scratch, 'nbdkit.img');
+      execFileSync('fallocate', ['-l', String(sizeBytes), fileB]);
+      const serveJs = join(repoRoot, 'packages', 'engine', 'dist', 'bench', 'serve.js');
+      targets = [new NbdkitTarget(fileB, join(scratch, 'nbdkit.sock'))];
+      for (const r of (values.replicas ?? '1,2,3').split(',').map(Number)) {
+        if (![1, 2, 3, 4, 5].includes(r)) throw new Error(`--replicas: ${r} is not 1..5`);
+        const dir = join(scratch, `r${r}`);
+        mkdirSync(dir, { recursive: true });
+        targets.push(
+          new BallastVolumeTarget(r, sizeBytes, join(scratch, `vol-r${r}.sock`), dir, serveJs),
+        );
+      }
       break;
     }
     default:

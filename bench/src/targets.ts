@@ -68,48 +68,44 @@ export function nbdFioTarget(socket: string, exportName = ''): string[] {
 }
 
 /**
- * Ballast's NBD server (packages/nbd) serving a plain file: the cost of Ballast's own NBD layer,
- * before any replication. Runs in its own process, as the agent will.
+ * A server process that prints a JSON line with `"ready":true` on stdout once it serves an NBD
+ * export on `socket`. Its pid and any `nodePids` it reports count as server CPU.
  */
-export class BallastNbdFileTarget implements Target {
-  readonly name = 'ballast-nbd-file';
-  readonly replicas = 1;
+class ReadyLineServerTarget implements Target {
   #child: ChildProcess | undefined;
+  #extraPids: number[] = [];
   constructor(
-    private readonly file: string,
+    readonly name: string,
+    readonly replicas: number,
     private readonly socket: string,
-    private readonly serveCli: string,
+    private readonly argv: string[],
   ) {}
   async start(): Promise<void> {
-    const child = spawn(
-      process.execPath,
-      [this.serveCli, '--socket', this.socket, '--file', this.file],
-      {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
+    const child = spawn(process.execPath, this.argv, { stdio: ['ignore', 'pipe', 'inherit'] });
     this.#child = child;
-    await new Promise<void>((resolve, reject) => {
+    const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
       let out = '';
       const onData = (d: Buffer): void => {
         out += d.toString();
-        if (out.includes('"ready":true')) {
+        const line = out.split('\n').find((l) => l.includes('"ready":true'));
+        if (line) {
           child.stdout!.off('data', onData);
           child.stdout!.resume();
-          resolve();
+          resolve(JSON.parse(line.slice(line.indexOf('{'))) as Record<string, unknown>);
         }
       };
       child.stdout!.on('data', onData);
       child.once('exit', (code) =>
-        reject(new Error(`NBD server exited with ${code} before ready: ${out}`)),
+        reject(new Error(`${this.name} exited with ${code} before ready: ${out}`)),
       );
     });
+    this.#extraPids = Array.isArray(ready.nodePids) ? (ready.nodePids as number[]) : [];
   }
   fioTarget(): string[] {
     return nbdFioTarget(this.socket);
   }
   serverPids(): number[] {
-    return this.#child?.pid ? [this.#child.pid] : [];
+    return [...(this.#child?.pid ? [this.#child.pid] : []), ...this.#extraPids];
   }
   async stop(): Promise<void> {
     const child = this.#child;
@@ -117,5 +113,37 @@ export class BallastNbdFileTarget implements Target {
     const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGTERM');
     await exited;
+  }
+}
+
+/**
+ * Ballast's NBD server (packages/nbd) serving a plain file: the cost of Ballast's own NBD layer,
+ * before any replication. Runs in its own process, as the agent will.
+ */
+export class BallastNbdFileTarget extends ReadyLineServerTarget {
+  constructor(file: string, socket: string, serveCli: string) {
+    super('ballast-nbd-file', 1, socket, [serveCli, '--socket', socket, '--file', file]);
+  }
+}
+
+/**
+ * A Ballast volume: the replicating engine behind the NBD server, with `replicas` storage-node
+ * processes on this machine talking the TCP data plane (packages/engine/bench/serve.ts).
+ */
+export class BallastVolumeTarget extends ReadyLineServerTarget {
+  constructor(replicas: number, sizeBytes: number, socket: string, dir: string, serveJs: string) {
+    super(`ballast-volume-r${replicas}`, replicas, socket, [
+      serveJs,
+      '--socket',
+      socket,
+      '--start-nodes',
+      String(replicas),
+      '--replicas',
+      String(replicas),
+      '--size',
+      String(sizeBytes),
+      '--dir',
+      dir,
+    ]);
   }
 }
