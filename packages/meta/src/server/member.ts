@@ -108,6 +108,13 @@ export async function startMetaMember(
     metricsRegistry: registry,
     ...(config.tickMs ? { tickMs: config.tickMs } : {}),
   });
+  // A member that hit a disk or state-machine failure has stopped; a process that keeps serving
+  // the API without it would only answer 503s, so it exits and its supervisor restarts it.
+  member.on('fatal', (err: unknown) => {
+    log.fatal({ err }, 'raft member failed; exiting');
+    log.flush();
+    setImmediate(() => process.exit(70));
+  });
   const store = new RaftMetaStore({ member, stateMachine, token, log });
   const liveness = new NodeLiveness();
 
