@@ -26,9 +26,14 @@ const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 const projects = dirs.map((d) => join('packages', d));
 // The bench harness is a TypeScript project of its own on top of the packages.
 if (only.length === 0 || only.includes('bench')) projects.push('bench');
-try {
-  execFileSync(process.execPath, [tsc, '-b', ...projects], { cwd: root, stdio: 'inherit' });
-} catch {
-  // tsc has printed the errors.
-  process.exit(1);
+// One `tsc -b` per project (each builds its references first and skips what is up to date).
+// A single `tsc -b` over every project shares its module-resolution caches across projects and
+// was seen to report a referenced package as missing when an unrelated project built first.
+for (const project of projects) {
+  try {
+    execFileSync(process.execPath, [tsc, '-b', project], { cwd: root, stdio: 'inherit' });
+  } catch {
+    // tsc has printed the errors.
+    process.exit(1);
+  }
 }
