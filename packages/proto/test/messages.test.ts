@@ -153,7 +153,8 @@ t.test('garbage never crashes decode with anything but an Error', async (t) => {
         staticClass(type.fullName).decode(bytes);
         decodedOk++;
       } catch (err) {
-        if (!(err instanceof Error)) throw new Error(`non-Error thrown: ${String(err)}`, { cause: err });
+        if (!(err instanceof Error))
+          throw new Error(`non-Error thrown: ${String(err)}`, { cause: err });
       }
     }),
     { numRuns: 20_000 },
