@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { colourState, printJson, printKeyValues, printTable } from '../output.js';
+import { CliError, ExitCode } from '../client.js';
 import { clientFor, wantsJson, withEndpointOptions } from './shared.js';
 
 interface ClusterStatus {
@@ -21,15 +22,56 @@ export function clusterCommand(): Command {
         ['Commit index', status.commitIndex],
       ]);
       process.stdout.write('\n');
-      printTable(
-        ['MEMBER', 'ROLE', 'API'],
-        status.members.map((m) => [
-          m.id,
-          colourState(m.id === status.leader ? 'leader' : m.role),
-          m.api,
-        ]),
-      );
+      printMembers(status);
     },
   );
+
+  const members = cluster
+    .command('members')
+    .description('add or remove metadata members (start a new one with --join first)');
+  withEndpointOptions(
+    members
+      .command('add <id> <url>')
+      .description('add a member by id and API URL: it joins as a learner, catches up, then votes'),
+  ).action(async (id: string, url: string, _opts: unknown, cmd: Command) => {
+    if (!/^https?:\/\/[^/?#\s]+\/?$/.test(url)) {
+      throw new CliError(
+        `URL ${url} is not a member API URL (want http://host:port)`,
+        ExitCode.USAGE,
+      );
+    }
+    const status = await clientFor(cmd).request<ClusterStatus>('POST', '/v1/cluster/members', {
+      id,
+      api: url.replace(/\/$/, ''),
+    });
+    if (wantsJson(cmd)) return printJson(status);
+    process.stdout.write(`member ${id} added\n\n`);
+    printMembers(status);
+  });
+  withEndpointOptions(
+    members
+      .command('remove <id>')
+      .alias('rm')
+      .description('remove a member (never the last voter; a removed leader steps down)'),
+  ).action(async (id: string, _opts: unknown, cmd: Command) => {
+    const status = await clientFor(cmd).request<ClusterStatus>(
+      'DELETE',
+      `/v1/cluster/members/${encodeURIComponent(id)}`,
+    );
+    if (wantsJson(cmd)) return printJson(status);
+    process.stdout.write(`member ${id} removed\n\n`);
+    printMembers(status);
+  });
   return cluster;
+}
+
+function printMembers(status: ClusterStatus): void {
+  printTable(
+    ['MEMBER', 'ROLE', 'API'],
+    status.members.map((m) => [
+      m.id,
+      colourState(m.id === status.leader ? 'leader' : m.role),
+      m.api,
+    ]),
+  );
 }

@@ -1,1 +1,2 @@
 export * from './member.js';
+export * from './membership.js';

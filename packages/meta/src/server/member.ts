@@ -9,7 +9,8 @@ import { BallastError, createMetricsRegistry, type Logger } from '@ballast/commo
 import { RAFT_PATH, RaftMember, type PeerAddress } from '@ballast/raft-node';
 import { NodeLiveness, buildApi, sweepLiveness, type ApiContext } from '../api/index.js';
 import { FORWARD_PROPOSE_PATH, MapStateMachine, RaftMetaStore } from '../store/raft-store.js';
-import type { ApplyResult, Command } from '../map/index.js';
+import { decodeCommand, type ApplyResult, type Command } from '../map/index.js';
+import { MembershipService, membershipRoutes } from './membership.js';
 
 export interface MetaMemberConfig {
   id: string;
@@ -19,8 +20,19 @@ export interface MetaMemberConfig {
   port: number;
   /** URL others use for this member's API; defaults to http://host:port. */
   advertise?: string | undefined;
-  /** Founding members as id -> API URL, this one included. */
+  /**
+   * Founding members as id -> API URL, this one included. With `join`, the current members
+   * (this one may be left out when host and port are fixed, or advertise is set).
+   */
   peers: Record<string, string>;
+  /**
+   * Join a running cluster instead of founding one: with an empty data dir the member starts
+   * with no configuration and waits until the leader adds it (POST /v1/cluster/members). Once
+   * its data dir holds a log, the flag changes nothing.
+   */
+  join?: boolean | undefined;
+  /** How long POST /v1/cluster/members waits for a new learner to catch up. */
+  catchUpTimeoutMs?: number;
   clusterId: string;
   /** Admin token; when absent, one is read from or generated into dataDir/admin-token (0600). */
   token?: string | undefined;
@@ -84,8 +96,14 @@ export async function startMetaMember(
   log: Logger,
 ): Promise<RunningMember> {
   mkdirSync(config.dataDir, { recursive: true });
-  if (!(config.id in config.peers)) {
-    throw new BallastError('CONFIG', `--peers must include this member (${config.id}=URL)`);
+  const peerUrls = { ...config.peers };
+  if (!(config.id in peerUrls)) {
+    const self =
+      config.advertise ?? (config.port !== 0 ? `http://${config.host}:${config.port}` : '');
+    if (!config.join || self === '') {
+      throw new BallastError('CONFIG', `--peers must include this member (${config.id}=URL)`);
+    }
+    peerUrls[config.id] = self;
   }
   const token = resolveAdminToken(config.dataDir, config.token);
   const secret = config.clusterSecret ?? token;
@@ -95,14 +113,15 @@ export async function startMetaMember(
 
   const stateMachine = new MapStateMachine();
   const peers: Record<string, PeerAddress> = {};
-  for (const [id, url] of Object.entries(config.peers)) peers[id] = peerAddressFor(url);
+  for (const [id, url] of Object.entries(peerUrls)) peers[id] = peerAddressFor(url);
   const member = await RaftMember.open<ApplyResult>({
     clusterId: config.clusterId,
     memberId: config.id,
     dataDir: join(config.dataDir, 'raft'),
     secret,
     peers,
-    initialVoters: Object.keys(config.peers).sort(),
+    // A joining member founds nothing: the leader's conf changes and snapshot tell it the rest.
+    ...(config.join ? {} : { initialVoters: Object.keys(peerUrls).sort() }),
     stateMachine,
     logger: log.child({ component: 'raft' }),
     metricsRegistry: registry,
@@ -117,6 +136,13 @@ export async function startMetaMember(
   });
   const store = new RaftMetaStore({ member, stateMachine, token, log });
   const liveness = new NodeLiveness();
+  const membership = new MembershipService({
+    member,
+    store,
+    token,
+    peerAddressFor,
+    ...(config.catchUpTimeoutMs ? { catchUpTimeoutMs: config.catchUpTimeoutMs } : {}),
+  });
 
   const internalRoutes = async (app: FastifyInstance, _ctx: ApiContext): Promise<void> => {
     app.post(
@@ -124,7 +150,11 @@ export async function startMetaMember(
       { schema: { hide: true, body: ForwardBody } as object },
       async (request) => {
         const { command } = request.body as { command: Command };
-        return { result: await store.proposeForwarded(command) };
+        // Checked here as on the way in from the public routes: a command the map would refuse
+        // as malformed never takes a slot in the log.
+        const decoded = decodeCommand(command);
+        if (!decoded.ok) throw new BallastError('INVALID_ARGUMENT', decoded.message);
+        return { result: await store.proposeForwarded(decoded.command) };
       },
     );
   };
@@ -133,7 +163,7 @@ export async function startMetaMember(
     token,
     liveness,
     metricsRegistry: registry,
-    plugins: [internalRoutes],
+    plugins: [internalRoutes, membershipRoutes(membership)],
   });
   routeRaftUpgrades(app, member);
   await app.listen({ host: config.host, port: config.port });
