@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import {
@@ -10,6 +11,7 @@ import {
 import type { Registry } from 'prom-client';
 import { chooseAttacher } from './attach.js';
 import type { VolumeBackend } from './backend.js';
+import { ClusterBackend } from './cluster-backend.js';
 import { LocalFileBackend } from './local-file-backend.js';
 import { errorText, type AgentLogger } from './logger.js';
 import { MountManager, type RecoveryReport } from './mount-manager.js';
@@ -32,10 +34,19 @@ export interface AgentOptions {
   /** Meta URLs; none means single-host mode with LocalFileBackend. */
   meta: string[];
   joinToken?: string | undefined;
+  /** Bearer token of meta's API (falls back to joinToken). */
+  token?: string | undefined;
+  tokenFile?: string | undefined;
+  /** Data-plane cluster id and secret: the storage nodes' own. */
+  clusterId?: string | undefined;
+  dataPlaneSecret?: string | undefined;
+  dataPlaneSecretFile?: string | undefined;
+  /** Development only: nodes run without data-plane authentication. */
+  insecureDataPlane?: boolean | undefined;
 
   /** Filesystems are mounted at <mountRoot>/<volume>. Default <stateDir>/mounts. */
   mountRoot?: string | undefined;
-  /** Volume backend to use; the cluster backend is passed in here when meta is configured. */
+  /** Volume backend to use; default: ClusterBackend when meta URLs are given, else LocalFileBackend. */
   backend?: VolumeBackend | undefined;
   attachMode?: 'auto' | 'nbd-client' | 'nbdfuse-loop' | undefined;
   /** Per-volume relay processes that keep mounts alive across agent restarts (default true). */
@@ -76,14 +87,34 @@ export async function startAgent(options: AgentOptions, log: AgentLogger): Promi
   await fsp.mkdir(mountRoot, { recursive: true, mode: 0o755 });
   const commandTimeoutMs = options.commandTimeoutMs ?? 20_000;
 
+  const registry = options.registry ?? createMetricsRegistry({ role: 'agent', host: options.id });
   let backend = options.backend;
-  if (backend === undefined) {
-    if (options.meta.length > 0) {
+  if (backend === undefined && options.meta.length > 0) {
+    const token =
+      readSecret(options.token, options.tokenFile, 'tokenFile') ?? options.joinToken ?? undefined;
+    if (token === undefined) {
       throw new BallastError(
         'CONFIG',
-        'meta URLs are configured but no cluster volume backend is wired into the agent yet',
+        'meta URLs are configured but no token: set BALLAST_TOKEN or tokenFile',
       );
     }
+    backend = await ClusterBackend.open({
+      host: options.id,
+      metaUrls: options.meta,
+      token,
+      clusterId: options.clusterId ?? 'ballast',
+      dataPlaneSecret: readSecret(
+        options.dataPlaneSecret,
+        options.dataPlaneSecretFile,
+        'dataPlaneSecretFile',
+      ),
+      insecureDataPlane: options.insecureDataPlane,
+      runDir,
+      logger: log,
+      registry,
+    });
+  }
+  if (backend === undefined) {
     backend = await LocalFileBackend.open({
       dataDir: path.join(options.stateDir, 'local-volumes'),
       runDir,
@@ -94,7 +125,6 @@ export async function startAgent(options: AgentOptions, log: AgentLogger): Promi
       'no meta configured: single-host LocalFileBackend, volumes are NOT replicated',
     );
   }
-  const registry = options.registry ?? createMetricsRegistry({ role: 'agent', host: options.id });
   const closers: Array<() => Promise<void>> = [];
   const closeAll = async (): Promise<void> => {
     for (const close of closers.splice(0).reverse()) {
@@ -105,7 +135,8 @@ export async function startAgent(options: AgentOptions, log: AgentLogger): Promi
       }
     }
   };
-  closers.push(() => backend.close());
+  const volumes = backend;
+  closers.push(() => volumes.close());
   try {
     const attacher = await chooseAttacher(options.attachMode ?? 'auto', {
       runDir,
@@ -180,5 +211,20 @@ export async function startAgent(options: AgentOptions, log: AgentLogger): Promi
   } catch (err) {
     await closeAll();
     throw err;
+  }
+}
+
+/** A secret given directly, or read from a file (one trailing newline ignored). */
+function readSecret(
+  value: string | undefined,
+  file: string | undefined,
+  setting: string,
+): string | undefined {
+  if (value !== undefined && value !== '') return value;
+  if (file === undefined) return undefined;
+  try {
+    return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+  } catch (err) {
+    throw new BallastError('CONFIG', `${setting}: cannot read ${file}: ${errorText(err)}`);
   }
 }

@@ -38,3 +38,5 @@ export { ReconnectingNbdDevice, type UpstreamTarget } from './relay/reconnecting
 export { NbdClient, ConnectionLostError } from './relay/nbd-client.js';
 export { startAgent, type AgentOptions, type RunningAgent } from './agent.js';
 export { SILENT_LOGGER, type AgentLogger } from './logger.js';
+export { ClusterBackend, type ClusterBackendOptions } from './cluster-backend.js';
+export { EngineMetrics } from './engine-metrics.js';

@@ -54,7 +54,7 @@ t.test('startAgent serves the plugin socket and /metrics with the local backend'
   t.notOk(fs.existsSync(pluginSocket), 'the plugin socket is removed on close');
 });
 
-t.test('meta URLs without a cluster backend are a clear configuration error', async (t) => {
+t.test('meta URLs without a token are a clear configuration error', async (t) => {
   const dir = tempDir(t);
   await t.rejects(
     startAgent(
@@ -67,7 +67,7 @@ t.test('meta URLs without a cluster backend are a clear configuration error', as
       },
       captureLogger().logger,
     ),
-    { code: 'CONFIG', message: /no cluster volume backend/ },
+    { code: 'CONFIG', message: /no token/ },
   );
 });
 

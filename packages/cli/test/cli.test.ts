@@ -61,6 +61,16 @@ t.test('ballastd refuses a bad setting at start-up, naming it', async (t) => {
   });
   t.equal(env.code, 2);
   t.match(env.stderr, /BALLAST_LABELS: expected key=value/);
+  const noSecret = await run('ballastd', ['node', '--id', 'n1', '--data-dir', dir]);
+  t.equal(noSecret.code, 1);
+  t.match(noSecret.stdout, /the data plane needs a secret/);
+  const noToken = await run(
+    'ballastd',
+    ['node', '--id', 'n1', '--data-dir', dir, '--meta', 'http://127.0.0.1:1'],
+    { BALLAST_DATA_PLANE_SECRET: 'a-secret-of-enough-length' },
+  );
+  t.equal(noToken.code, 1);
+  t.match(noToken.stdout, /needs its token: set BALLAST_JOIN_TOKEN/);
   const missing = await run('ballastd', ['agent', '--id', 'h1']);
   t.equal(missing.code, 2);
   t.match(missing.stderr, /stateDir/);
@@ -84,6 +94,36 @@ t.test('client commands without a cluster say what to do (exit 2)', async (t) =>
   t.equal(unreachable.code, 5, 'unavailable');
   t.match(unreachable.stderr, /cannot reach any meta member/);
 });
+
+interface NodeView {
+  id: string;
+  state: string;
+  address: string;
+  labels: Record<string, string>;
+  lastHeartbeatAt: number | null;
+}
+
+/** Nodes as meta lists them; lastHeartbeatAt is the leader's (other members answer null). */
+async function metaNodes(file: {
+  token: string;
+  meta: Array<{ api: string }>;
+}): Promise<NodeView[]> {
+  const views = await Promise.all(
+    file.meta.map(async (m) => {
+      const response = await fetch(`${m.api}/v1/nodes`, {
+        headers: { authorization: `Bearer ${file.token}` },
+      });
+      return ((await response.json()) as { items: NodeView[] }).items;
+    }),
+  );
+  return views[0]!.map((n) => ({
+    ...n,
+    lastHeartbeatAt: Math.max(
+      0,
+      ...views.map((v) => v.find((x) => x.id === n.id)?.lastHeartbeatAt ?? 0),
+    ),
+  }));
+}
 
 t.test('dev up / status / kill / restart / down with real processes', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'dev-'));
@@ -109,6 +149,8 @@ t.test('dev up / status / kill / restart / down with real processes', async (t) 
   t.same(JSON.parse(up.stdout), file, '--json prints cluster.json');
   t.equal(statSync(join(dir, 'cluster.json')).mode & 0o777, 0o600, 'cluster.json is private');
   t.match(file.token, /^[0-9a-f]{48}$/);
+  t.match(file.clusterId, /^dev-[0-9a-f]{8}$/);
+  t.match(file.dataPlaneSecret, /^[0-9a-f]{64}$/);
   t.equal(file.meta.length, 3);
   t.equal(file.nodes.length, 2);
   t.same(file.agents, []);
@@ -118,6 +160,22 @@ t.test('dev up / status / kill / restart / down with real processes', async (t) 
     t.equal((await fetch(`${m.api}/healthz`)).status, 200);
   }
   t.ok(pids.every(isAlive), 'all running');
+  for (const pid of pids) {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    t.notOk(
+      argv.includes(file.token) || argv.includes(file.dataPlaneSecret),
+      `no secret on the command line of ${pid}`,
+    );
+  }
+  const nodes = await metaNodes(file);
+  t.same(
+    nodes.map((n) => [n.id, n.state, n.address, n.labels.zone, n.labels.host]),
+    [
+      ['n1', 'up', file.nodes[0].address, 'zone-a', 'n1'],
+      ['n2', 'up', file.nodes[1].address, 'zone-b', 'n2'],
+    ],
+    'dev up returns once every node registered with meta, with its data-plane address and labels',
+  );
 
   const again = await run('ballast', ['dev', 'up', '--dir', dir]);
   t.equal(again.code, 4, 'a second up in the same dir is a conflict');
@@ -128,12 +186,18 @@ t.test('dev up / status / kill / restart / down with real processes', async (t) 
   t.pass('n1 was SIGKILLed');
   const status = await run('ballast', ['dev', 'status', '--dir', dir]);
   t.match(status.stdout, /n1\s+node\s+\d+\s+stopped/);
+  const restartedAt = Date.now();
   const restart = await run('ballast', ['dev', 'restart', '--dir', dir, 'n1']);
   t.equal(restart.code, 0, restart.stderr);
   const after = JSON.parse(readFileSync(join(dir, 'cluster.json'), 'utf8'));
   t.not(after.nodes[0].pid, n1, 'a new pid is recorded');
   t.ok(isAlive(after.nodes[0].pid));
   pids.push(after.nodes[0].pid);
+  const restarted = await waitFor('n1 to register again', async () => {
+    const n = (await metaNodes(file)).find((x) => x.id === 'n1');
+    return n?.state === 'up' && (n.lastHeartbeatAt ?? 0) > restartedAt ? n : undefined;
+  });
+  t.equal(restarted.address, file.nodes[0].address, 'a restarted node keeps its address');
 
   t.equal((await run('ballast', ['dev', 'pause', '--dir', dir, 'm2'])).code, 0);
   t.equal((await run('ballast', ['dev', 'resume', '--dir', dir, 'm2'])).code, 0);

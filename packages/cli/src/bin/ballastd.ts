@@ -75,7 +75,19 @@ role('meta', MetaConfig, startMeta, (cmd) =>
     .option('--peers <list>', 'initial members as id=url pairs, comma-separated, this one included')
     .option('--cluster-id <id>', 'cluster id; members of other clusters are refused')
     .option('--token <token>', 'admin API token (prefer --token-file or BALLAST_TOKEN)')
-    .option('--token-file <file>', 'file holding the admin API token'),
+    .option('--token-file <file>', 'file holding the admin API token')
+    .option(
+      '--cluster-secret <secret>',
+      'secret members authenticate Raft traffic with (prefer BALLAST_CLUSTER_SECRET)',
+    )
+    .option(
+      '--join',
+      'join a running cluster (the leader adds this member) instead of founding one',
+    )
+    .option(
+      '--node-timeout <duration>',
+      'mark a storage node down after this long without heartbeats (default 15s)',
+    ),
 );
 
 role('node', NodeConfig, startNode, (cmd) =>
@@ -89,7 +101,21 @@ role('node', NodeConfig, startNode, (cmd) =>
     .option('--meta <urls>', 'metadata service URLs, comma-separated')
     .option('--labels <k=v,...>', 'placement labels, e.g. zone=a,rack=r1')
     .option('--capacity <size>', 'capacity to offer, e.g. 100GiB')
-    .option('--join-token <token>', 'cluster join token'),
+    .option('--join-token <token>', 'token for the meta API (prefer BALLAST_JOIN_TOKEN)')
+    .option('--join-token-file <file>', 'file holding the token for the meta API')
+    .option('--cluster-id <id>', 'cluster id checked in every data-plane hello')
+    .option(
+      '--data-plane-secret-file <file>',
+      'file holding the data-plane secret (or BALLAST_DATA_PLANE_SECRET)',
+    )
+    .option('--insecure-data-plane', 'development only: no data-plane authentication')
+    .option('--scrub-rate <size>', 'background scrub rate per second, e.g. 8MiB (0 = off)')
+    .option('--scrub-interval <duration>', 'pause between scrub passes (default 6h)')
+    .option('--heartbeat-interval <duration>', 'how often to heartbeat to meta (default 3s)')
+    .option(
+      '--orphan-grace <duration>',
+      'delete replicas the map no longer lists after this long (default 10s)',
+    ),
 );
 
 role('agent', AgentConfig, startAgent, (cmd) =>
@@ -106,7 +132,18 @@ role('agent', AgentConfig, startAgent, (cmd) =>
     )
     .option('--ops-listen <host:port>', 'health and metrics address (default 127.0.0.1:0)')
     .option('--meta <urls>', 'metadata service URLs, comma-separated')
-    .option('--join-token <token>', 'cluster join token'),
+    .option('--join-token <token>', 'cluster join token')
+    .option('--token-file <file>', 'file holding the meta API token (or BALLAST_TOKEN)')
+    .option('--cluster-id <id>', 'cluster id checked in every data-plane hello')
+    .option(
+      '--data-plane-secret-file <file>',
+      'file holding the data-plane secret (or BALLAST_DATA_PLANE_SECRET)',
+    )
+    .option('--insecure-data-plane', 'development only: no data-plane authentication')
+    .option(
+      '--mount-root <dir>',
+      'filesystems are mounted at DIR/<volume> (default STATE_DIR/mounts)',
+    ),
 );
 
 try {

@@ -21,9 +21,22 @@ export interface ClusterFile {
   version: 1;
   dir: string;
   token: string;
+  /** Data-plane cluster id and secret shared by nodes and agents (absent in older files). */
+  clusterId?: string;
+  dataPlaneSecret?: string;
   meta: Array<ProcessEntry & { api: string; metrics: string }>;
   nodes: Array<ProcessEntry & { address?: string; metrics: string }>;
-  agents: Array<ProcessEntry & { pluginSocket: string; metrics: string }>;
+  agents: Array<
+    ProcessEntry & {
+      /** The agent's host id (the attachment holder in the map). */
+      host?: string;
+      pluginSocket: string;
+      stateDir?: string;
+      runDir?: string;
+      mountRoot?: string;
+      metrics: string;
+    }
+  >;
 }
 
 interface ProcessEntry {
@@ -70,6 +83,23 @@ function isOurProcess(pid: number): boolean {
   }
 }
 
+/**
+ * Secrets travel through the environment, never argv (which any local user can read in /proc):
+ * meta members get the admin token, nodes the same token to join with, and nodes and agents the
+ * data-plane cluster id and secret.
+ */
+function envFor(file: ClusterFile, role: Role): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  if (file.clusterId !== undefined) env.BALLAST_CLUSTER_ID = file.clusterId;
+  if (role === 'meta') env.BALLAST_TOKEN = file.token;
+  if (role === 'node') env.BALLAST_JOIN_TOKEN = file.token;
+  if (role === 'agent') env.BALLAST_TOKEN = file.token;
+  if (role !== 'meta' && file.dataPlaneSecret !== undefined) {
+    env.BALLAST_DATA_PLANE_SECRET = file.dataPlaneSecret;
+  }
+  return env;
+}
+
 function processFor(file: ClusterFile, entry: ProcessEntry): ManagedProcess {
   return ballastdProcess({
     role: entry.role,
@@ -77,8 +107,34 @@ function processFor(file: ClusterFile, entry: ProcessEntry): ManagedProcess {
     args: entry.args,
     logFile: entry.logFile,
     detached: true,
-    env: entry.role === 'meta' ? { BALLAST_TOKEN: file.token } : {},
+    env: envFor(file, entry.role),
   });
+}
+
+/** Waits until meta lists every node as up (they register in the background after `ready`). */
+async function waitForNodes(file: ClusterFile, timeoutMs: number): Promise<void> {
+  const want = file.nodes.map((n) => n.id);
+  if (want.length === 0) return;
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer yet';
+  for (let attempt = 0; Date.now() < deadline; attempt++) {
+    const meta = file.meta[attempt % file.meta.length]!;
+    try {
+      const response = await fetch(`${meta.api}/v1/nodes?limit=1000`, {
+        headers: { authorization: `Bearer ${file.token}` },
+        signal: AbortSignal.timeout(5_000),
+      });
+      const body = (await response.json()) as { items?: Array<{ id: string; state: string }> };
+      const up = new Set((body.items ?? []).filter((n) => n.state === 'up').map((n) => n.id));
+      const missing = want.filter((id) => !up.has(id));
+      if (missing.length === 0) return;
+      last = `not registered and up yet: ${missing.join(', ')}`;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    await sleep(200);
+  }
+  throw new Error(`storage nodes did not register with meta within ${timeoutMs} ms (${last})`);
 }
 
 interface UpOptions {
@@ -86,6 +142,7 @@ interface UpOptions {
   meta: string;
   nodes: string;
   agent?: boolean;
+  pluginSocket?: string;
   json?: boolean;
 }
 
@@ -110,7 +167,16 @@ async function up(opts: UpOptions): Promise<void> {
   }
   mkdirSync(join(dir, 'logs'), { recursive: true });
   const token = randomBytes(24).toString('hex');
-  const file: ClusterFile = { version: 1, dir, token, meta: [], nodes: [], agents: [] };
+  const file: ClusterFile = {
+    version: 1,
+    dir,
+    token,
+    clusterId: `dev-${randomBytes(4).toString('hex')}`,
+    dataPlaneSecret: randomBytes(32).toString('hex'),
+    meta: [],
+    nodes: [],
+    agents: [],
+  };
 
   const metaPorts = await Promise.all(Array.from({ length: metaCount }, () => freePort()));
   const peers = metaPorts.map((p, i) => `m${i + 1}=http://127.0.0.1:${p}`).join(',');
@@ -147,6 +213,8 @@ async function up(opts: UpOptions): Promise<void> {
     file.meta = metaReady;
     const metaUrls = file.meta.map((m) => m.api).join(',');
 
+    // Fixed data-plane ports: a restarted node keeps its address in the map.
+    const nodePorts = await Promise.all(Array.from({ length: nodeCount }, () => freePort()));
     for (let i = 0; i < nodeCount; i++) {
       const id = `n${i + 1}`;
       const zone = `zone-${String.fromCharCode(97 + (i % 3))}`;
@@ -156,7 +224,7 @@ async function up(opts: UpOptions): Promise<void> {
         '--data-dir',
         join(dir, id),
         '--listen',
-        '127.0.0.1:0',
+        `127.0.0.1:${nodePorts[i]}`,
         '--meta',
         metaUrls,
         '--labels',
@@ -180,19 +248,28 @@ async function up(opts: UpOptions): Promise<void> {
       });
     }
 
+    await waitForNodes(file, 30_000);
+
     if (opts.agent) {
       const id = 'agent';
+      // The agent's host id matches no node's `host` label (n1..nN): every node of a dev cluster
+      // runs on this machine, but they stand for other hosts, so read locality does not apply.
+      const host = 'host1';
       const pluginSocket =
-        process.getuid?.() === 0
-          ? '/run/docker/plugins/ballast.sock'
-          : join(dir, 'agent', 'ballast.sock');
+        opts.pluginSocket !== undefined
+          ? resolve(opts.pluginSocket)
+          : process.getuid?.() === 0
+            ? '/run/docker/plugins/ballast.sock'
+            : join(dir, 'agent', 'ballast.sock');
+      const stateDir = join(dir, 'agent');
+      const runDir = join(dir, 'agent', 'run');
       const args = [
         '--id',
-        'host1',
+        host,
         '--state-dir',
-        join(dir, 'agent'),
+        stateDir,
         '--run-dir',
-        join(dir, 'agent', 'run'),
+        runDir,
         '--plugin-socket',
         pluginSocket,
         '--meta',
@@ -208,7 +285,16 @@ async function up(opts: UpOptions): Promise<void> {
       const proc = processFor(file, entry);
       started.push(proc);
       const ep = (await proc.start()) as Record<string, string>;
-      file.agents.push({ ...entry, pid: proc.pid!, pluginSocket, metrics: ep.metrics! });
+      file.agents.push({
+        ...entry,
+        pid: proc.pid!,
+        host,
+        pluginSocket,
+        stateDir,
+        runDir,
+        mountRoot: join(stateDir, 'mounts'),
+        metrics: ep.metrics!,
+      });
     }
   } catch (err) {
     for (const p of started) await p.stop(3_000).catch(() => undefined);
@@ -225,7 +311,7 @@ async function up(opts: UpOptions): Promise<void> {
   }
   printStatus(file);
   process.stdout.write(
-    `\nCluster file: ${clusterPath(dir)} (holds the admin token; mode 0600)\n` +
+    `\nCluster file: ${clusterPath(dir)} (holds the admin token and the data-plane secret; mode 0600)\n` +
       `Use it:       export BALLAST_CLUSTER=${clusterPath(dir)}; ballast cluster status\n` +
       `Stop it:      ballast dev down --dir ${dir}\n`,
   );
@@ -261,9 +347,17 @@ async function down(opts: { dir: string }): Promise<void> {
   }
   const deadline = Date.now() + 15_000;
   while (alive.some((e) => isOurProcess(e.pid)) && Date.now() < deadline) await sleep(100);
-  for (const e of alive.filter((x) => isOurProcess(x.pid))) {
-    process.kill(e.pid, 'SIGKILL');
+  const stuck = alive.filter((x) => isOurProcess(x.pid));
+  for (const e of stuck) {
+    try {
+      process.kill(e.pid, 'SIGKILL');
+    } catch {
+      // exited meanwhile
+    }
   }
+  // SIGKILL is asynchronous: report only once they are gone (bounded).
+  const killDeadline = Date.now() + 5_000;
+  while (stuck.some((e) => isOurProcess(e.pid)) && Date.now() < killDeadline) await sleep(50);
   process.stdout.write(`stopped ${alive.length} process(es); data kept in ${file.dir}\n`);
 }
 
@@ -326,6 +420,10 @@ export function devCommand(): Command {
     .addOption(new Option('--meta <n>', 'metadata members').choices(['1', '3', '5']).default('3'))
     .option('--nodes <n>', 'storage nodes', '3')
     .option('--agent', 'also start a host agent (as root it serves the Docker plugin socket)')
+    .option(
+      '--plugin-socket <path>',
+      "the agent's Docker plugin socket (default /run/docker/plugins/ballast.sock as root, else DIR/agent/ballast.sock)",
+    )
     .option('--json', 'print cluster.json instead of a table')
     .action(up);
   dev

@@ -1,19 +1,15 @@
-import { mkdirSync, readFileSync } from 'node:fs';
-import {
-  BallastError,
-  createMetricsRegistry,
-  parseDuration,
-  parseHostPort,
-  startOpsServer,
-} from '@ballast/common';
+import { readFileSync } from 'node:fs';
+import { BallastError, parseDuration, parseHostPort, parseSize } from '@ballast/common';
 import { startAgent as startHostAgent } from '@ballast/agent';
 import { startMetaMember } from '@ballast/meta';
+import { MetaSync, startStorageNode } from '@ballast/node';
 import type { DaemonContext, Running } from './lifecycle.js';
 import type { AgentConfig, MetaConfig, NodeConfig } from './schemas.js';
 
-// Each role is assembled here from the packages that implement it. Parts that have not landed yet
-// are listed in docs/status.md; until then a role runs the shared process skeleton: validated
-// configuration, logging, its data directory, health and Prometheus metrics.
+// Each role is assembled here from the packages that implement it: meta members from
+// @ballast/meta, storage nodes from @ballast/node (data plane, chunk store, scrub, and the sync
+// loop that registers with meta and makes local replicas follow the map), host agents from
+// @ballast/agent (with its cluster backend when meta URLs are configured).
 
 export async function startMeta(config: MetaConfig, ctx: DaemonContext): Promise<Running> {
   const { host, port } = parseHostPort(config.listen ?? '127.0.0.1:0', 'listen');
@@ -22,7 +18,7 @@ export async function startMeta(config: MetaConfig, ctx: DaemonContext): Promise
     const eq = pair.indexOf('=');
     peers[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
-  if (Object.keys(peers).length === 0) {
+  if (Object.keys(peers).length === 0 && !config.join) {
     // A single member that names no peers: a one-member cluster of itself.
     if (port === 0)
       throw new BallastError('CONFIG', 'a member without --peers needs a fixed --listen port');
@@ -42,6 +38,7 @@ export async function startMeta(config: MetaConfig, ctx: DaemonContext): Promise
       token,
       clusterSecret: config.clusterSecret,
       nodeTimeoutMs: parseDuration(config.nodeTimeout, 'nodeTimeout'),
+      join: config.join,
     },
     ctx.log,
   );
@@ -52,14 +49,65 @@ export async function startMeta(config: MetaConfig, ctx: DaemonContext): Promise
 }
 
 export async function startNode(config: NodeConfig, ctx: DaemonContext): Promise<Running> {
-  mkdirSync(config.dataDir, { recursive: true });
-  const registry = createMetricsRegistry({ role: 'node', node: config.id });
-  const { host, port } = parseHostPort(config.opsListen ?? '127.0.0.1:0', 'opsListen');
-  const ops = await startOpsServer({ host, port, registry });
-  ctx.log.debug({ dataDir: config.dataDir, labels: config.labels }, 'storage node configured');
+  const heartbeatIntervalMs = parseDuration(config.heartbeatInterval, 'heartbeatInterval');
+  const orphanGraceMs = parseDuration(config.orphanGrace, 'orphanGrace');
+  const scrubIntervalMs = parseDuration(config.scrubInterval, 'scrubInterval');
+  const scrubBytesPerSecond = parseSize(config.scrubRate, 'scrubRate');
+  const token = readSecret(config.joinToken, config.joinTokenFile, 'joinTokenFile');
+  if (config.meta.length > 0 && token === undefined) {
+    throw new BallastError(
+      'CONFIG',
+      'a node that joins meta needs its token: set BALLAST_JOIN_TOKEN or joinTokenFile',
+    );
+  }
+  const node = await startStorageNode(
+    {
+      id: config.id,
+      dataDir: config.dataDir,
+      listen: config.listen,
+      advertise: config.advertise,
+      opsListen: config.opsListen,
+      labels: config.labels,
+      capacity: config.capacity,
+      clusterId: config.clusterId,
+      dataPlaneSecret: config.dataPlaneSecret,
+      dataPlaneSecretFile: config.dataPlaneSecretFile,
+      insecureDataPlane: config.insecureDataPlane,
+      scrubBytesPerSecond,
+      scrubIntervalMs,
+    },
+    ctx.log,
+  );
+  let sync: MetaSync | undefined;
+  if (config.meta.length > 0) {
+    try {
+      sync = new MetaSync({
+        nodeId: config.id,
+        address: node.endpoints.dataPlane!,
+        labels: config.labels,
+        metaUrls: config.meta,
+        token: token!,
+        replicas: node.replicas,
+        capacity: () => node.capacity(),
+        log: ctx.log.child({ component: 'meta-sync' }),
+        registry: node.registry,
+        heartbeatIntervalMs,
+        orphanGraceMs,
+      });
+    } catch (err) {
+      await node.close();
+      throw err;
+    }
+    sync.start();
+  } else {
+    ctx.log.warn('no meta configured: this node serves the data plane but joins no cluster');
+  }
   return {
-    endpoints: { metrics: `${ops.url}/metrics`, health: `${ops.url}/healthz` },
-    close: () => ops.close(),
+    endpoints: node.endpoints,
+    close: async () => {
+      await sync?.close();
+      await node.close();
+    },
   };
 }
 
@@ -73,8 +121,30 @@ export async function startAgent(config: AgentConfig, ctx: DaemonContext): Promi
       opsListen: config.opsListen,
       meta: config.meta,
       joinToken: config.joinToken,
+      token: config.token,
+      tokenFile: config.tokenFile,
+      clusterId: config.clusterId,
+      dataPlaneSecret: config.dataPlaneSecret,
+      dataPlaneSecretFile: config.dataPlaneSecretFile,
+      insecureDataPlane: config.insecureDataPlane,
+      mountRoot: config.mountRoot,
     },
     ctx.log,
   );
   return { endpoints: agent.endpoints, close: () => agent.close() };
+}
+
+/** A secret given directly, or read from a file (one trailing newline ignored). */
+function readSecret(
+  value: string | undefined,
+  file: string | undefined,
+  setting: string,
+): string | undefined {
+  if (value !== undefined && value !== '') return value;
+  if (file === undefined) return undefined;
+  try {
+    return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+  } catch (err) {
+    throw new BallastError('CONFIG', `${setting}: cannot read ${file}: ${(err as Error).message}`);
+  }
 }

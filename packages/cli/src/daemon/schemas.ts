@@ -22,6 +22,17 @@ const common = {
   parentPid: Type.Optional(Type.Integer({ minimum: 1 })),
 };
 
+/** Data-plane identity and authentication, shared by storage nodes and agents. */
+const dataPlaneAuth = {
+  /** Must be the same on every node and agent of the cluster (checked in every hello). */
+  clusterId: Type.String({ minLength: 1, default: 'ballast' }),
+  /** The data-plane secret (HMAC key, 16+ characters); prefer the file or the environment. */
+  dataPlaneSecret: Type.Optional(Type.String({ minLength: 16 })),
+  dataPlaneSecretFile: Type.Optional(Type.String({ minLength: 1 })),
+  /** Development only: no data-plane authentication (a warning is logged). */
+  insecureDataPlane: Type.Boolean({ default: false }),
+};
+
 export const MetaConfig = Type.Object(
   {
     ...common,
@@ -40,6 +51,8 @@ export const MetaConfig = Type.Object(
     tokenFile: Type.Optional(Type.String({ minLength: 1 })),
     /** Shared by all members to authenticate Raft traffic (defaults to the admin token). */
     clusterSecret: Type.Optional(Type.String({ minLength: 16 })),
+    /** Join a running cluster (empty data dir; the leader adds this member) instead of founding one. */
+    join: Type.Boolean({ default: false }),
     /** Mark a storage node down after this long without a heartbeat. */
     nodeTimeout: Type.String({ default: '15s', description: 'a duration such as 15s' }),
   },
@@ -64,7 +77,24 @@ export const NodeConfig = Type.Object(
     capacity: Type.Optional(
       Type.String({ description: 'capacity to offer, e.g. 100GiB (default: free disk space)' }),
     ),
+    /** Bearer token for meta's API (the admin token today); prefer the file or the environment. */
     joinToken: Type.Optional(Type.String({ minLength: 16 })),
+    joinTokenFile: Type.Optional(Type.String({ minLength: 1 })),
+    ...dataPlaneAuth,
+    /** Background scrub rate per second (e.g. 8MiB); 0 turns the scrub off. */
+    scrubRate: Type.String({
+      default: '8MiB',
+      description: 'a size per second such as 8MiB, or 0',
+    }),
+    /** Pause between scrub passes. */
+    scrubInterval: Type.String({ default: '6h', description: 'a duration such as 6h' }),
+    /** How often the node tells meta it is alive (meta's nodeTimeout is 15 s by default). */
+    heartbeatInterval: Type.String({ default: '3s', description: 'a duration such as 3s' }),
+    /**
+     * A local replica the map no longer lists on this node is deleted after it stayed unlisted
+     * this long.
+     */
+    orphanGrace: Type.String({ default: '10s', description: 'a duration such as 10s' }),
   },
   { additionalProperties: false },
 );
@@ -81,6 +111,12 @@ export const AgentConfig = Type.Object(
     opsListen: Type.Optional(HostPort),
     meta: Type.Array(Url, { default: [] }),
     joinToken: Type.Optional(Type.String({ minLength: 16 })),
+    /** Bearer token for meta's API; prefer tokenFile or BALLAST_TOKEN over a flag. */
+    token: Type.Optional(Type.String({ minLength: 16 })),
+    tokenFile: Type.Optional(Type.String({ minLength: 1 })),
+    ...dataPlaneAuth,
+    /** Filesystems are mounted at <mountRoot>/<volume> (default <stateDir>/mounts). */
+    mountRoot: Type.Optional(Type.String({ minLength: 1 })),
   },
   { additionalProperties: false },
 );

@@ -191,8 +191,10 @@ export async function startMetaMember(
     app,
     close: async () => {
       clearInterval(sweeper);
-      await app.close();
+      // Raft first: app.close() waits for every open socket, and the inbound Raft websockets
+      // only end when the member closes its transport.
       await member.close();
+      await app.close();
     },
   };
 }

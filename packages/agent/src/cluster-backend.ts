@@ -1,0 +1,622 @@
+import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
+import type { Registry } from 'prom-client';
+import {
+  BallastError,
+  isBallastError,
+  parseHostPort,
+  type ErrorCode,
+  type Logger,
+} from '@ballast/common';
+import { DataPlaneClient, isDataPlaneError, StatusCode } from '@ballast/dataplane';
+import {
+  RestControlPlane,
+  VolumeEngine,
+  dataPlaneChannelFactory,
+  type EngineStats,
+} from '@ballast/engine';
+import type { VolumeRecord } from '@ballast/meta';
+import { NbdServer } from '@ballast/nbd';
+import {
+  MapFollower,
+  MetaClient,
+  parseNode,
+  parseVolume,
+  type MapChanges,
+  type MapMirror,
+} from '@ballast/node';
+import {
+  checkVolumeName,
+  type AttachOptions,
+  type FilesystemType,
+  type VolumeAttachment,
+  type VolumeBackend,
+  type VolumeInfo,
+  type VolumeSpec,
+} from './backend.js';
+import { EngineMetrics } from './engine-metrics.js';
+import { KeyedLock } from './lock.js';
+import { SILENT_LOGGER, errorText, type AgentLogger } from './logger.js';
+import { volumeSocketPath } from './socket-path.js';
+
+export interface ClusterBackendOptions {
+  /** This agent's host id: the attachment holder, and the `host` label reads prefer. */
+  host: string;
+  metaUrls: readonly string[];
+  /** Bearer token of meta's API. */
+  token: string;
+  /** Cluster id and secret of the data plane (the nodes' own). */
+  clusterId: string;
+  dataPlaneSecret?: string | undefined;
+  /** Development only: talk to nodes that run without data-plane authentication. */
+  insecureDataPlane?: boolean | undefined;
+  /** Export sockets go to <runDir>/nbd/<name>.sock. */
+  runDir: string;
+  logger?: AgentLogger;
+  /** Engine metrics are registered here (the agent's registry). */
+  registry?: Registry | undefined;
+  /**
+   * How long an attach waits for the nodes to create the replicas of a new volume (they do it
+   * asynchronously, from the map). Default 30 s; after that the engine takes the missing ones
+   * out of the in-sync set.
+   */
+  replicaReadyTimeoutMs?: number;
+  /** A replica that does not answer a request within this leaves the in-sync set. Default 15 s. */
+  replicaTimeoutMs?: number;
+  /** Bound on one meta call. Default 15 s. */
+  requestTimeoutMs?: number;
+}
+
+/** A volume served by this agent: its engine, NBD export and attachment epoch. */
+interface LiveVolume {
+  name: string;
+  volumeId: string;
+  epoch: number;
+  engine: VolumeEngine;
+  server: NbdServer;
+  socketPath: string;
+  /** Map updates for this engine, applied one after the other. */
+  updates: Promise<void>;
+  rebuilding: Set<string>;
+}
+
+/** meta's host label pattern (preferHost); agent ids may hold characters it refuses. */
+const HOST_LABEL = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/;
+/** meta's volume names are Docker's rule bounded to 63 characters. */
+const MAX_META_NAME = 63;
+const READY_POLL_MS = 200;
+
+/**
+ * The cluster volume backend: volumes live in meta's map and on the storage nodes; an attached
+ * volume is a replicating VolumeEngine (@ballast/engine) over the data plane, served by
+ * @ballast/nbd on a unix socket. Attach takes a new epoch in meta, which fences every earlier
+ * writer; detach hands the volume back with that epoch. The agent follows the map (watch) to keep
+ * each engine's replica set current and to start rebuilds of replicas that join.
+ */
+export class ClusterBackend implements VolumeBackend {
+  readonly kind = 'cluster';
+  readonly client: MetaClient;
+  private readonly lock = new KeyedLock();
+  private readonly live = new Map<string, LiveVolume>();
+  private readonly follower: MapFollower;
+  private readonly logger: AgentLogger;
+  private readonly metrics: EngineMetrics | undefined;
+  private readonly replicaReadyTimeoutMs: number;
+  private readonly replicaTimeoutMs: number;
+  /** Node addresses and labels, from lists and the map watch. */
+  private readonly nodes = new Map<string, { address: string; labels: Record<string, string> }>();
+  private closed = false;
+
+  private constructor(private readonly options: ClusterBackendOptions) {
+    if (options.dataPlaneSecret === undefined && options.insecureDataPlane !== true) {
+      throw new BallastError(
+        'CONFIG',
+        'the cluster backend needs the data-plane secret (dataPlaneSecret or dataPlaneSecretFile)',
+      );
+    }
+    this.logger = options.logger ?? SILENT_LOGGER;
+    this.replicaReadyTimeoutMs = options.replicaReadyTimeoutMs ?? 30_000;
+    this.replicaTimeoutMs = options.replicaTimeoutMs ?? 15_000;
+    this.client = new MetaClient({
+      urls: options.metaUrls,
+      token: options.token,
+      timeoutMs: options.requestTimeoutMs ?? 15_000,
+    });
+    this.follower = new MapFollower({
+      client: this.client,
+      log: pinoLike(this.logger),
+      onChange: (mirror, changes) => this.onMapChange(mirror, changes),
+    });
+    if (options.registry !== undefined) {
+      this.metrics = new EngineMetrics(options.registry, () =>
+        [...this.live.values()].map((lv) => ({ volume: lv.name, stats: lv.engine.stats() })),
+      );
+    }
+  }
+
+  static async open(options: ClusterBackendOptions): Promise<ClusterBackend> {
+    const backend = new ClusterBackend(options);
+    await fsp.mkdir(path.join(options.runDir, 'nbd'), { recursive: true, mode: 0o700 });
+    // Meta may not be up yet: the follower keeps trying in the background.
+    backend.follower.start();
+    return backend;
+  }
+
+  exportSocketPath(name: string): string {
+    return volumeSocketPath(path.join(this.options.runDir, 'nbd'), name);
+  }
+
+  async create(name: string, spec: VolumeSpec): Promise<VolumeInfo> {
+    checkVolumeName(name);
+    if (name.length > MAX_META_NAME) {
+      throw new BallastError(
+        'INVALID_ARGUMENT',
+        `volume name ${name} is longer than the ${MAX_META_NAME} characters the cluster accepts`,
+      );
+    }
+    const nodeSelector: Record<string, string> = { ...spec.labels };
+    if (spec.zone !== undefined) nodeSelector.zone = spec.zone;
+    const body: Record<string, unknown> = {
+      name,
+      size: spec.sizeBytes,
+      replicas: spec.replicas,
+      fs: spec.fs,
+    };
+    if (spec.chunkSizeBytes !== undefined) body.chunkSize = spec.chunkSizeBytes;
+    if (Object.keys(nodeSelector).length > 0) body.nodeSelector = nodeSelector;
+    // Locality: a replica on this host when placement can afford it (it only breaks ties).
+    if (HOST_LABEL.test(this.options.host)) body.preferHost = this.options.host;
+    try {
+      const record = await this.client.post<VolumeRecord>('/v1/volumes', body);
+      this.logger.info(
+        { volume: name, volumeId: record.id, replicas: record.replicas.map((r) => r.nodeId) },
+        'cluster: volume created',
+      );
+      return toInfo(checkedVolume(record));
+    } catch (err) {
+      throw backendError(err, { name });
+    }
+  }
+
+  async remove(name: string): Promise<void> {
+    checkVolumeName(name);
+    if (name.length > MAX_META_NAME) throw notFound(name);
+    try {
+      await this.client.delete(`/v1/volumes/${encodeURIComponent(name)}`);
+      this.logger.info({ volume: name }, 'cluster: volume deleted');
+    } catch (err) {
+      // A DELETE whose first answer was lost has done its job already.
+      if (isBallastError(err, 'NOT_FOUND') && err.details?.afterUnknownOutcome === true) return;
+      throw backendError(err, { name });
+    }
+  }
+
+  async get(name: string): Promise<VolumeInfo> {
+    return toInfo(await this.fetchVolume(name));
+  }
+
+  async list(): Promise<VolumeInfo[]> {
+    const { items } = await this.client.list<unknown>('/v1/volumes');
+    return items.map((v) => toInfo(checkedVolume(v)));
+  }
+
+  async attach(name: string, options: AttachOptions): Promise<VolumeAttachment> {
+    checkVolumeName(name);
+    return this.lock.run(name, async () => {
+      this.checkOpen();
+      const running = this.live.get(name);
+      if (running !== undefined) {
+        throw new BallastError('CONFLICT', `volume ${name} is already attached by this process`, {
+          name,
+          host: options.host,
+        });
+      }
+      const before = await this.fetchVolume(name);
+      const holder = before.attachment?.host;
+      if (holder !== undefined && holder !== options.host && options.force !== true) {
+        throw holderConflict(name, holder, before.attachment!.epoch);
+      }
+      await this.refreshNodes();
+      await this.waitForReplicas(before);
+
+      let record: VolumeRecord;
+      try {
+        record = checkedVolume(
+          await this.client.post<VolumeRecord>(`/v1/volumes/${encodeURIComponent(name)}/attach`, {
+            host: options.host,
+            ...(options.force === true ? { force: true } : {}),
+          }),
+        );
+      } catch (err) {
+        throw backendError(err, { name });
+      }
+      const epoch = record.attachment?.epoch;
+      if (epoch === undefined || record.attachment?.host !== options.host) {
+        throw new BallastError('INTERNAL', `meta's attach of ${name} returned no attachment`);
+      }
+      const started = Date.now();
+      let engine: VolumeEngine;
+      try {
+        engine = await this.openEngine(record, epoch, options.host);
+      } catch (err) {
+        // Hand the volume back unless a newer attachment already took it.
+        if (!isBallastError(err, 'FENCED')) await this.detach(name, options.host, epoch);
+        throw backendError(err, { name });
+      }
+      const server = new NbdServer({ logger: this.logger });
+      const socketPath = this.exportSocketPath(name);
+      try {
+        server.addExport(name, engine, {
+          description: `ballast volume ${name} (epoch ${epoch})`,
+          multiConn: true,
+        });
+        await server.listenUnix(socketPath, { exports: [name], defaultExport: name });
+      } catch (err) {
+        await server.close().catch(() => undefined);
+        await engine.close().catch(() => undefined);
+        await this.detach(name, options.host, epoch);
+        throw err;
+      }
+      const lv: LiveVolume = {
+        name,
+        volumeId: record.id,
+        epoch,
+        engine,
+        server,
+        socketPath,
+        updates: Promise.resolve(),
+        rebuilding: new Set(),
+      };
+      this.live.set(name, lv);
+      this.logger.info(
+        {
+          volume: name,
+          epoch,
+          socketPath,
+          openMs: Date.now() - started,
+          replicas: engine.replicaSet(),
+        },
+        'cluster: volume attached and served',
+      );
+      // The map may already have moved on (a replica left or joined while the engine opened).
+      const latest = this.follower.mirror.volumes.get(record.id);
+      if (latest !== undefined) this.feed(lv, latest as unknown as VolumeRecord);
+      let released: Promise<void> | undefined;
+      return {
+        exportSocketPath: socketPath,
+        exportName: name,
+        sizeBytes: record.sizeBytes,
+        fs: record.fs as FilesystemType,
+        release: () => (released ??= this.release(lv, options.host)),
+      };
+    });
+  }
+
+  /**
+   * Stops serving every export without detaching: the attachments stay in meta, so a restarted
+   * agent attaches again (a new epoch) and its relays carry the mounts over.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const name of [...this.live.keys()]) {
+      await this.lock.run(name, async () => {
+        const lv = this.live.get(name);
+        if (lv === undefined) return;
+        this.live.delete(name);
+        await this.stopServing(lv);
+      });
+    }
+    await this.follower.close();
+    this.metrics?.close();
+  }
+
+  /** Names of the volumes this process serves (tests, status). */
+  attachedVolumes(): string[] {
+    return [...this.live.keys()];
+  }
+
+  engineStats(name: string): EngineStats | undefined {
+    return this.live.get(name)?.engine.stats();
+  }
+
+  private async release(lv: LiveVolume, host: string): Promise<void> {
+    await this.lock.run(lv.name, async () => {
+      if (this.live.get(lv.name) !== lv) return; // closed by close(): the attachment stays
+      this.live.delete(lv.name);
+      await this.stopServing(lv);
+      await this.detach(lv.name, host, lv.epoch, true);
+      this.logger.info({ volume: lv.name, epoch: lv.epoch }, 'cluster: volume released');
+    });
+  }
+
+  private async stopServing(lv: LiveVolume): Promise<void> {
+    try {
+      await lv.server.close();
+    } catch (err) {
+      this.logger.warn({ volume: lv.name, err: errorText(err) }, 'cluster: closing export failed');
+    }
+    await lv.updates;
+    // Flushes every replica, so the next attach has nothing to reconcile.
+    await lv.engine.close();
+    this.metrics?.retire(lv.name, lv.engine.stats());
+  }
+
+  /** Detach with our epoch; a newer holder (FENCED) means there is nothing left to hand back. */
+  private async detach(name: string, host: string, epoch: number, strict = false): Promise<void> {
+    try {
+      await this.client.post(`/v1/volumes/${encodeURIComponent(name)}/detach`, { host, epoch });
+    } catch (err) {
+      if (isBallastError(err, 'FENCED') || isBallastError(err, 'NOT_FOUND')) {
+        this.logger.warn(
+          { volume: name, epoch, err: errorText(err) },
+          'cluster: detach found a newer holder or no volume; nothing to hand back',
+        );
+        return;
+      }
+      this.logger.error({ volume: name, epoch, err: errorText(err) }, 'cluster: detach failed');
+      if (strict) throw backendError(err, { name });
+    }
+  }
+
+  private async openEngine(
+    record: VolumeRecord,
+    epoch: number,
+    host: string,
+  ): Promise<VolumeEngine> {
+    const preferred = record.replicas
+      .map((r) => r.nodeId)
+      .filter((id) => this.nodes.get(id)?.labels.host === host);
+    return VolumeEngine.open({
+      volume: record,
+      epoch,
+      connect: dataPlaneChannelFactory({
+        addressOf: (nodeId) => this.addressOf(nodeId),
+        clusterId: this.options.clusterId,
+        clientId: host,
+        ...(this.options.dataPlaneSecret !== undefined
+          ? { secret: this.options.dataPlaneSecret }
+          : { insecureNoAuth: true }),
+        connectTimeoutMs: 5_000,
+        requestTimeoutMs: this.replicaTimeoutMs * 2,
+        logger: pinoLike(this.logger),
+      }),
+      controlPlane: new RestControlPlane({
+        apiUrls: this.options.metaUrls,
+        token: this.options.token,
+      }),
+      preferredNodeIds: preferred,
+      replicaTimeoutMs: this.replicaTimeoutMs,
+      logger: pinoLike(this.logger),
+    });
+  }
+
+  private async addressOf(nodeId: string): Promise<string> {
+    const known = this.nodes.get(nodeId);
+    if (known !== undefined) return known.address;
+    const node = parseNode(
+      await this.client.get<unknown>(`/v1/nodes/${encodeURIComponent(nodeId)}`),
+    );
+    this.nodes.set(node.id, { address: node.address, labels: node.labels });
+    return node.address;
+  }
+
+  private async refreshNodes(): Promise<void> {
+    const { items } = await this.client.list<unknown>('/v1/nodes');
+    for (const raw of items) {
+      const node = parseNode(raw);
+      this.nodes.set(node.id, { address: node.address, labels: node.labels });
+    }
+  }
+
+  /**
+   * Nodes create the replicas of a new volume when their map watch shows it. Before the first
+   * attach (epoch 0), wait until every reachable replica node answers a chunk-map request for
+   * the volume, so the engine does not take a replica out of the set only because its node was a
+   * moment late. Replicas of a volume that was attached before exist already (or are lost, and
+   * waiting would not bring them back); rebuilding ones are created by their node at any time.
+   */
+  private async waitForReplicas(record: VolumeRecord): Promise<void> {
+    const waitFor = record.replicas.filter((r) => {
+      if (record.epoch !== 0 && r.role !== 'rebuilding') return false;
+      const node = this.follower.mirror.nodes.get(r.nodeId);
+      return node === undefined || node.reachable;
+    });
+    if (waitFor.length === 0) return;
+    const deadline = Date.now() + this.replicaReadyTimeoutMs;
+    const started = Date.now();
+    const results = await Promise.all(
+      waitFor.map((r) => this.waitForReplica(record.id, r.nodeId, deadline)),
+    );
+    const late = waitFor.filter((_, i) => !results[i]).map((r) => r.nodeId);
+    if (late.length > 0) {
+      this.logger.warn(
+        { volume: record.name, nodes: late, waitedMs: Date.now() - started },
+        'cluster: some nodes have not created their replica yet; the engine will take them out of the in-sync set',
+      );
+    }
+  }
+
+  private async waitForReplica(
+    volumeId: string,
+    nodeId: string,
+    deadline: number,
+  ): Promise<boolean> {
+    let client: DataPlaneClient | undefined;
+    try {
+      while (Date.now() < deadline && !this.closed) {
+        try {
+          if (client === undefined || !client.isOpen) {
+            client?.destroy();
+            const { host, port } = parseHostPort(await this.addressOf(nodeId), `node ${nodeId}`);
+            client = await DataPlaneClient.connect({
+              host,
+              port,
+              clusterId: this.options.clusterId,
+              clientId: this.options.host,
+              expectedNodeId: nodeId,
+              ...(this.options.dataPlaneSecret !== undefined
+                ? { secret: this.options.dataPlaneSecret }
+                : { insecureNoAuth: true }),
+              connectTimeoutMs: Math.max(100, Math.min(5_000, deadline - Date.now())),
+              requestTimeoutMs: 5_000,
+            });
+          }
+          await client.getChunkMap(volumeId);
+          return true;
+        } catch (err) {
+          if (!isDataPlaneError(err, StatusCode.NOT_FOUND)) {
+            this.logger.debug(
+              { nodeId, volumeId, err: errorText(err) },
+              'cluster: asking a node for a replica failed; retrying',
+            );
+            client?.destroy();
+            client = undefined;
+          }
+        }
+        await new Promise((resolve) => setTimeout(resolve, READY_POLL_MS));
+      }
+      return false;
+    } finally {
+      client?.destroy();
+    }
+  }
+
+  private async fetchVolume(name: string): Promise<VolumeRecord> {
+    checkVolumeName(name);
+    if (name.length > MAX_META_NAME) throw notFound(name);
+    try {
+      return checkedVolume(
+        await this.client.get<unknown>(`/v1/volumes/${encodeURIComponent(name)}`),
+      );
+    } catch (err) {
+      throw backendError(err, { name });
+    }
+  }
+
+  /** Map changes: node addresses, and the replica sets of the volumes this agent serves. */
+  private onMapChange(mirror: MapMirror, changes: MapChanges): void {
+    const nodeIds = changes.full ? mirror.nodes.keys() : changes.nodes;
+    for (const id of nodeIds) {
+      const node = mirror.nodes.get(id);
+      if (node !== undefined) this.nodes.set(id, { address: node.address, labels: node.labels });
+    }
+    for (const lv of this.live.values()) {
+      if (!changes.full && !changes.volumes.has(lv.volumeId)) continue;
+      const record = mirror.volumes.get(lv.volumeId);
+      if (record === undefined) {
+        this.logger.error(
+          { volume: lv.name },
+          'cluster: the map no longer has a volume this agent serves',
+        );
+        continue;
+      }
+      this.feed(lv, record as unknown as VolumeRecord);
+    }
+  }
+
+  /** Hands a map record to the engine (in order) and starts rebuilds of joining replicas. */
+  private feed(lv: LiveVolume, record: VolumeRecord): void {
+    // Epochs never go back: an older record is a view from before this attach (a lagging watch)
+    // and must not make the engine believe it was fenced.
+    if (record.epoch < lv.epoch) return;
+    lv.updates = lv.updates
+      .then(() => lv.engine.updateVolume(record))
+      .catch((err: unknown) =>
+        this.logger.error({ volume: lv.name, err: errorText(err) }, 'cluster: map update failed'),
+      );
+    if (record.epoch !== lv.epoch) return;
+    for (const r of record.replicas) {
+      if (r.role !== 'rebuilding' || lv.rebuilding.has(r.nodeId)) continue;
+      lv.rebuilding.add(r.nodeId);
+      const nodeId = r.nodeId;
+      void lv.updates
+        .then(() => lv.engine.rebuildReplica(nodeId))
+        .then(
+          (result) =>
+            this.logger.info({ volume: lv.name, nodeId, result }, 'cluster: replica rebuilt'),
+          (err: unknown) =>
+            this.logger.error(
+              { volume: lv.name, nodeId, err: errorText(err) },
+              'cluster: replica rebuild failed',
+            ),
+        )
+        .finally(() => lv.rebuilding.delete(nodeId));
+    }
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new BallastError('UNAVAILABLE', 'the volume backend is closed');
+  }
+}
+
+function notFound(name: string): BallastError {
+  return new BallastError('NOT_FOUND', `no volume named ${name}`, { name });
+}
+
+function holderConflict(name: string, host: string, epoch: number): BallastError {
+  return new BallastError(
+    'CONFLICT',
+    `volume ${name} is attached to host ${host} (epoch ${epoch}); detach it there or force the attach`,
+    { name, host, epoch },
+  );
+}
+
+/** Meta's answers in the backend's terms (VolumeBackend's error contract). */
+function backendError(err: unknown, context: { name: string }): BallastError {
+  if (!isBallastError(err)) return new BallastError('INTERNAL', errorText(err), context, err);
+  // Placement refusals and sizes that do not fit: a spec this cluster cannot honour. CONFLICT
+  // keeps meta's details, which name the holder (`host`) of an attached volume.
+  const code: ErrorCode = err.code === 'UNPROCESSABLE' ? 'INVALID_ARGUMENT' : err.code;
+  return new BallastError(code, err.message, { ...err.details, ...context }, err);
+}
+
+function checkedVolume(value: unknown): VolumeRecord {
+  try {
+    return parseVolume(value) as unknown as VolumeRecord;
+  } catch (err) {
+    throw new BallastError('INTERNAL', errorText(err));
+  }
+}
+
+/** A meta volume record as the agent's VolumeInfo (shown by `docker volume inspect`). */
+function toInfo(record: VolumeRecord): VolumeInfo {
+  const selector = { ...record.constraints.nodeSelector };
+  const zone = selector.zone;
+  delete selector.zone;
+  const spec: VolumeSpec = {
+    sizeBytes: record.sizeBytes,
+    replicas: record.desiredReplicas,
+    fs: record.fs,
+    chunkSizeBytes: record.chunkSizeBytes,
+    zone,
+    labels: selector,
+  };
+  return {
+    name: record.name,
+    spec,
+    createdAt: new Date(record.createdAt).toISOString(),
+    attachment:
+      record.attachment === null
+        ? undefined
+        : { host: record.attachment.host, since: new Date(record.attachment.since).toISOString() },
+    status: {
+      backend: 'cluster',
+      volumeId: record.id,
+      state: record.state,
+      stateReason: record.stateReason,
+      epoch: record.epoch,
+      attachedEpoch: record.attachment?.epoch ?? null,
+      replicas: record.replicas.map((r) => ({ node: r.nodeId, role: r.role })),
+      staleReplicas: record.staleReplicas.map((r) => ({ node: r.nodeId, reason: r.reason })),
+    },
+  };
+}
+
+/**
+ * The engine, the data-plane client and the follower take a pino Logger; they only call its
+ * level methods, which every AgentLogger has. A real pino logger (ballastd) is passed through.
+ */
+function pinoLike(logger: AgentLogger): Logger {
+  return logger as unknown as Logger;
+}

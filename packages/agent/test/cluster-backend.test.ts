@@ -1,0 +1,291 @@
+// ClusterBackend against a real meta member and three real storage nodes (chunk stores, data
+// plane over TCP, each following the map with MetaSync), all in this process; I/O goes through
+// the NBD export on its unix socket. No mounts here: the e2e test under packages/cli mounts.
+import { randomBytes } from 'node:crypto';
+import * as path from 'node:path';
+import { Registry } from 'prom-client';
+import t, { type Test } from 'tap';
+import { createLogger, isBallastError, type Logger } from '@ballast/common';
+import { startMetaMember, type RunningMember } from '@ballast/meta';
+import { MetaSync, startStorageNode, type StorageNode } from '@ballast/node';
+import { freePort, waitFor } from '@ballast/testkit';
+import { ClusterBackend, NbdClient, type VolumeSpec } from '../src/index.js';
+import { tempDir } from './helpers/env.js';
+
+const TOKEN = 'cluster-backend-test-token-0123';
+const SECRET = 'cluster-backend-test-secret-0123';
+const CLUSTER = 'cb-test';
+const MiB = 1024 * 1024;
+
+function logger(name: string): Logger {
+  return createLogger({
+    name,
+    level: process.env.BALLAST_TEST_LOG_LEVEL ?? 'silent',
+    pretty: false,
+    destination: 2,
+  });
+}
+
+interface Cluster {
+  dir: string;
+  metaUrl: string;
+  meta: RunningMember;
+  nodes: Map<string, StorageNode>;
+  backend(host: string, registry?: Registry): Promise<ClusterBackend>;
+}
+
+async function startCluster(t: Test): Promise<Cluster> {
+  const dir = tempDir(t, 'ballast-cb-');
+  const port = await freePort();
+  const metaUrl = `http://127.0.0.1:${port}`;
+  const meta = await startMetaMember(
+    {
+      id: 'm1',
+      dataDir: path.join(dir, 'm1'),
+      host: '127.0.0.1',
+      port,
+      peers: { m1: metaUrl },
+      clusterId: CLUSTER,
+      token: TOKEN,
+    },
+    logger('meta/m1'),
+  );
+  t.teardown(() => meta.close());
+  await waitFor('a leader', () => meta.store.isLeader(), { timeoutMs: 20_000 });
+  const nodes = new Map<string, StorageNode>();
+  for (const id of ['n1', 'n2', 'n3']) {
+    const log = logger(`node/${id}`);
+    const labels = { zone: `zone-${id}`, host: `host-${id}` };
+    const node = await startStorageNode(
+      {
+        id,
+        dataDir: path.join(dir, id),
+        clusterId: CLUSTER,
+        dataPlaneSecret: SECRET,
+        scrubBytesPerSecond: 0,
+        labels,
+        capacity: '10GiB',
+      },
+      log,
+    );
+    const sync = new MetaSync({
+      nodeId: id,
+      address: node.endpoints.dataPlane!,
+      labels,
+      metaUrls: [metaUrl],
+      token: TOKEN,
+      replicas: node.replicas,
+      capacity: () => node.capacity(),
+      log,
+      heartbeatIntervalMs: 500,
+      orphanGraceMs: 300,
+    });
+    sync.start();
+    t.teardown(async () => {
+      await sync.close();
+      await node.close();
+    });
+    if (!(await sync.waitRegistered(20_000))) throw new Error(`${id} did not register`);
+    nodes.set(id, node);
+  }
+  const backend = async (host: string, registry?: Registry): Promise<ClusterBackend> => {
+    const b = await ClusterBackend.open({
+      host,
+      metaUrls: [metaUrl],
+      token: TOKEN,
+      clusterId: CLUSTER,
+      dataPlaneSecret: SECRET,
+      runDir: path.join(dir, `run-${host}`),
+      logger: logger(`agent/${host}`),
+      registry,
+      replicaTimeoutMs: 5_000,
+    });
+    t.teardown(() => b.close());
+    return b;
+  };
+  return { dir, metaUrl, meta, nodes, backend };
+}
+
+async function metaGet(url: string): Promise<Record<string, unknown>> {
+  const response = await fetch(url, { headers: { authorization: `Bearer ${TOKEN}` } });
+  return (await response.json()) as Record<string, unknown>;
+}
+
+const SPEC: VolumeSpec = { sizeBytes: 64 * MiB, replicas: 3, fs: 'ext4', labels: {} };
+
+async function expectCode(t: Test, work: Promise<unknown>, code: string): Promise<unknown> {
+  try {
+    await work;
+    t.fail(`expected ${code}`);
+    return undefined;
+  } catch (err) {
+    t.ok(isBallastError(err, code as never), `${code}: ${(err as Error).message}`);
+    return err;
+  }
+}
+
+t.test('create, get, list and remove go through meta', async (t) => {
+  const c = await startCluster(t);
+  const backend = await c.backend('h1');
+  const info = await backend.create('vol1', SPEC);
+  t.equal(info.name, 'vol1');
+  t.match(info.spec, { sizeBytes: 64 * MiB, replicas: 3, fs: 'ext4', chunkSizeBytes: 4 * MiB });
+  const status = info.status as { replicas: Array<{ node: string }>; state: string };
+  t.same(status.replicas.map((r) => r.node).sort(), ['n1', 'n2', 'n3']);
+  t.equal(status.state, 'healthy');
+  t.same((await backend.create('vol1', SPEC)).name, 'vol1', 'create is idempotent');
+  const conflict = await expectCode(
+    t,
+    backend.create('vol1', { ...SPEC, sizeBytes: 128 * MiB }),
+    'CONFLICT',
+  );
+  t.match((conflict as Error).message, /size is 64 MiB|different spec/);
+  await expectCode(t, backend.create('vol2', { ...SPEC, replicas: 5 }), 'INVALID_ARGUMENT');
+  await expectCode(t, backend.create('x'.repeat(70), SPEC), 'INVALID_ARGUMENT');
+  await expectCode(t, backend.get('nope'), 'NOT_FOUND');
+  await expectCode(t, backend.get('y'.repeat(70)), 'NOT_FOUND');
+  t.same(
+    (await backend.list()).map((v) => v.name),
+    ['vol1'],
+  );
+  const zoned = await backend.create('zoned', {
+    ...SPEC,
+    replicas: 1,
+    zone: 'zone-n2',
+    labels: { host: 'host-n2' },
+  });
+  t.same((zoned.status as { replicas: Array<{ node: string }> }).replicas, [
+    { node: 'n2', role: 'in-sync' },
+  ]);
+  t.equal(zoned.spec.zone, 'zone-n2');
+  t.same(zoned.spec.labels, { host: 'host-n2' });
+
+  await backend.remove('vol1');
+  await expectCode(t, backend.get('vol1'), 'NOT_FOUND');
+  await expectCode(t, backend.remove('vol1'), 'NOT_FOUND');
+});
+
+t.test('attach serves a replicated volume over NBD; one writer; release detaches', async (t) => {
+  const c = await startCluster(t);
+  const registry = new Registry();
+  const backend = await c.backend('h1', registry);
+  const info = await backend.create('data', SPEC);
+  const volumeId = (info.status as { volumeId: string }).volumeId;
+
+  const attachment = await backend.attach('data', { host: 'h1' });
+  t.equal(attachment.sizeBytes, 64 * MiB);
+  t.equal(attachment.fs, 'ext4');
+  const record = await metaGet(`${c.metaUrl}/v1/volumes/data`);
+  t.match(record, { epoch: 1, attachment: { host: 'h1', epoch: 1 }, state: 'healthy' });
+  for (const node of c.nodes.values()) {
+    t.equal(node.replicas.highestEpoch(volumeId), 1, 'every replica holds epoch 1');
+  }
+
+  const client = await NbdClient.connect(attachment.exportSocketPath, attachment.exportName, 5_000);
+  const pattern = randomBytes(1 * MiB);
+  await client.write(3 * MiB, pattern, false);
+  await client.flush();
+  t.ok((await client.read(3 * MiB, 1 * MiB)).equals(pattern), 'reads back what it wrote');
+
+  await expectCode(t, backend.attach('data', { host: 'h1' }), 'CONFLICT');
+  const other = await c.backend('h2');
+  const held = await expectCode(t, other.attach('data', { host: 'h2' }), 'CONFLICT');
+  t.equal((held as { details?: { host?: string } }).details?.host, 'h1', 'names the holder');
+  await expectCode(t, backend.remove('data'), 'CONFLICT');
+
+  const metrics = await registry.metrics();
+  t.match(metrics, /ballast_agent_volume_ops_total\{volume="data",op="write"\} [1-9]/);
+  t.match(
+    metrics,
+    /ballast_agent_volume_op_duration_seconds_bucket\{volume="data",op="write",le="\+Inf"\} [1-9]/,
+  );
+  t.match(metrics, /ballast_agent_volume_replicas\{volume="data",role="in-sync"\} 3/);
+  t.match(metrics, /ballast_agent_volumes_attached 1/);
+
+  await client.close();
+  await attachment.release();
+  t.match(await metaGet(`${c.metaUrl}/v1/volumes/data`), { attachment: null, epoch: 1 });
+  t.match(await registry.metrics(), /ballast_agent_volumes_attached 0/);
+  t.match(
+    await registry.metrics(),
+    /ballast_agent_volume_ops_total\{volume="data",op="write"\} [1-9]/,
+    'counters outlive the engine',
+  );
+
+  // Another host now: a new epoch, and the data is there.
+  const moved = await other.attach('data', { host: 'h2' });
+  t.match(await metaGet(`${c.metaUrl}/v1/volumes/data`), { attachment: { host: 'h2', epoch: 2 } });
+  const reader = await NbdClient.connect(moved.exportSocketPath, moved.exportName, 5_000);
+  t.ok((await reader.read(3 * MiB, 1 * MiB)).equals(pattern), 'the data moved with the volume');
+  await reader.close();
+  await moved.release();
+  await backend.remove('data');
+  for (const node of c.nodes.values()) {
+    await waitFor(
+      'replicas to be deleted',
+      () => !node.replicas.list().some((r) => r.replicaId === volumeId),
+      { timeoutMs: 20_000 },
+    );
+  }
+  t.pass('every node deleted its replica');
+});
+
+t.test('a forced attach elsewhere fences the old writer', async (t) => {
+  const c = await startCluster(t);
+  const a = await c.backend('h1');
+  const b = await c.backend('h2');
+  await a.create('shared', SPEC);
+  const first = await a.attach('shared', { host: 'h1' });
+  const writer = await NbdClient.connect(first.exportSocketPath, first.exportName, 5_000);
+  await writer.write(0, Buffer.alloc(4096, 1), true);
+
+  const second = await b.attach('shared', { host: 'h2', force: true });
+  t.match(await metaGet(`${c.metaUrl}/v1/volumes/shared`), {
+    attachment: { host: 'h2', epoch: 2 },
+  });
+  let refused: unknown;
+  try {
+    await writer.write(0, Buffer.alloc(4096, 2), true);
+  } catch (err) {
+    refused = err;
+  }
+  t.ok(refused, `the old holder cannot write any more (${String(refused)})`);
+  const reader = await NbdClient.connect(second.exportSocketPath, second.exportName, 5_000);
+  t.ok((await reader.read(0, 4096)).equals(Buffer.alloc(4096, 1)), 'the fenced write did not land');
+  await reader.close();
+  await writer.close().catch(() => undefined);
+  await first.release();
+  t.match(
+    await metaGet(`${c.metaUrl}/v1/volumes/shared`),
+    { attachment: { host: 'h2', epoch: 2 } },
+    "the fenced holder's release leaves the new attachment alone",
+  );
+  await second.release();
+});
+
+t.test('close() keeps the attachment; the next agent attaches again', async (t) => {
+  const c = await startCluster(t);
+  const first = await c.backend('h1');
+  await first.create('kept', SPEC);
+  const attachment = await first.attach('kept', { host: 'h1' });
+  const client = await NbdClient.connect(attachment.exportSocketPath, attachment.exportName, 5_000);
+  const data = randomBytes(64 * 1024);
+  await client.write(MiB, data, false);
+  await client.flush();
+  await client.close();
+  await first.close();
+  t.match(await metaGet(`${c.metaUrl}/v1/volumes/kept`), { attachment: { host: 'h1', epoch: 1 } });
+
+  const restarted = await c.backend('h1');
+  const again = await restarted.attach('kept', { host: 'h1' });
+  t.equal(
+    again.exportSocketPath,
+    attachment.exportSocketPath,
+    'the same socket path (relays find it)',
+  );
+  t.match(await metaGet(`${c.metaUrl}/v1/volumes/kept`), { attachment: { host: 'h1', epoch: 2 } });
+  const reader = await NbdClient.connect(again.exportSocketPath, again.exportName, 5_000);
+  t.ok((await reader.read(MiB, data.length)).equals(data));
+  await reader.close();
+  await again.release();
+});
