@@ -2,6 +2,9 @@ import { existsSync } from 'node:fs';
 import t from 'tap';
 import { Fleet, ballastdProcess, freePort, isAlive, waitFor } from '../src/index.js';
 
+// A storage node refuses to start without a data-plane secret.
+const SECRET = 'testkit-data-plane-secret-0123456789';
+
 async function get(url: string): Promise<number> {
   const res = await fetch(url);
   await res.arrayBuffer();
@@ -21,6 +24,7 @@ t.test('a real ballastd: ready, SIGSTOP/SIGCONT, SIGKILL, restart, stop', async 
       id: 'n1',
       args: ['--id', 'n1', '--data-dir', fleet.path('n1')],
       logFile: fleet.path('n1.log'),
+      env: { BALLAST_DATA_PLANE_SECRET: SECRET },
     }),
   );
   const ep = (await proc.start()) as Record<string, string>;
@@ -79,7 +83,7 @@ t.test('a child exits by itself when its parent dies', async (t) => {
       id: 'orphan',
       args: ['--id', 'orphan', '--data-dir', fleet.path('o')],
       logFile: fleet.path('o.log'),
-      env: { BALLAST_PARENT_PID: String(parent.pid) },
+      env: { BALLAST_PARENT_PID: String(parent.pid), BALLAST_DATA_PLANE_SECRET: SECRET },
     }),
   );
   await proc.start();
