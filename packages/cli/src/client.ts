@@ -118,6 +118,20 @@ export function resolveEndpoint(flags: EndpointFlags, env = process.env): Endpoi
 }
 
 const REQUEST_TIMEOUT_MS = 30_000;
+/** How long to keep retrying while the cluster elects a leader (BALLAST_RETRY_SECONDS). */
+const DEFAULT_RETRY_MS = 10_000;
+
+/**
+ * A 503 is safe to retry when nothing can have happened: any read, or a write the server
+ * refused before it entered the Raft log (it says so with `details.safeToRetry`). A write whose
+ * forwarding failed midway may have committed, so it is reported instead of repeated.
+ */
+function retriable(method: string, err: CliError): boolean {
+  if (err.exitCode !== ExitCode.UNAVAILABLE) return false;
+  if (method === 'GET') return true;
+  const details = err.problem?.details as { safeToRetry?: unknown } | undefined;
+  return details?.safeToRetry === true;
+}
 
 /**
  * A small client for the admin REST API. Tries each meta member in turn on connection failure
@@ -133,6 +147,22 @@ export class ApiClient {
   }
 
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const retryMs = Number(process.env.BALLAST_RETRY_SECONDS ?? NaN) * 1000;
+    const deadline = Date.now() + (Number.isFinite(retryMs) ? retryMs : DEFAULT_RETRY_MS);
+    let delay = 100;
+    for (;;) {
+      try {
+        return await this.requestOnce<T>(method, path, body);
+      } catch (err) {
+        if (!(err instanceof CliError) || !retriable(method, err) || Date.now() >= deadline)
+          throw err;
+      }
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, 1000);
+    }
+  }
+
+  private async requestOnce<T>(method: string, path: string, body?: unknown): Promise<T> {
     const errors: string[] = [];
     const n = this.endpoint.urls.length;
     for (let i = 0; i < n; i++) {

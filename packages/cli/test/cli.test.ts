@@ -85,12 +85,11 @@ t.test('client commands without a cluster say what to do (exit 2)', async (t) =>
   t.equal(r.code, 2);
   t.match(r.stderr, /no cluster to talk to/);
   t.match(r.stderr, /ballast dev up/);
-  const unreachable = await run('ballast', [
-    'cluster',
-    'status',
-    '--endpoint',
-    'http://127.0.0.1:1',
-  ]);
+  const unreachable = await run(
+    'ballast',
+    ['cluster', 'status', '--endpoint', 'http://127.0.0.1:1'],
+    { BALLAST_RETRY_SECONDS: '0' },
+  );
   t.equal(unreachable.code, 5, 'unavailable');
   t.match(unreachable.stderr, /cannot reach any meta member/);
 });

@@ -80,7 +80,7 @@ t.test('cluster members remove and add: tables, --json and exit codes', async (t
   t.notMatch(removed.stdout, /\bm3\b.*http/);
 
   const again = await ballast(['cluster', 'members', 'remove', 'm3', '--json'], env);
-  t.equal(again.code, 3, 'removing a non-member is not found');
+  t.equal(again.code, 3, `removing a non-member is not found: ${again.stderr}`);
 
   await leaderSeen();
   const json = await ballast(['cluster', 'members', 'rm', 'm2', '--json'], env);
@@ -94,6 +94,6 @@ t.test('cluster members remove and add: tables, --json and exit codes', async (t
 
   await leaderSeen();
   const last = await ballast(['cluster', 'members', 'remove', 'm1'], env);
-  t.equal(last.code, 4, 'the last voter cannot be removed');
+  t.equal(last.code, 4, `the last voter cannot be removed: ${last.stderr}`);
   t.match(last.stderr, /last voter/);
 });

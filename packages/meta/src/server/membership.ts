@@ -82,7 +82,10 @@ export class MembershipService {
     if (this.#o.member.isLeader()) return this.changeAsLeader(change);
     const leader = this.#o.member.leaderHint();
     if (!leader || !leader.api || leader.id === this.#o.member.id) {
-      throw new BallastError('UNAVAILABLE', 'no leader right now; retry shortly', { leader: null });
+      throw new BallastError('UNAVAILABLE', 'no leader right now; retry shortly', {
+        leader: null,
+        safeToRetry: true,
+      });
     }
     let res: Response;
     try {
@@ -99,13 +102,14 @@ export class MembershipService {
     }
     if (res.ok) return;
     const body = (await res.json().catch(() => undefined)) as
-      { code?: string; detail?: string } | undefined;
+      { code?: string; detail?: string; details?: { safeToRetry?: unknown } } | undefined;
     const passThrough = new Set(['INVALID_ARGUMENT', 'NOT_FOUND', 'CONFLICT', 'TIMEOUT']);
     const code = body?.code && passThrough.has(body.code) ? body.code : 'UNAVAILABLE';
     throw new BallastError(
       code as 'UNAVAILABLE',
       body?.detail ?? `the leader answered HTTP ${res.status}`,
-      { leader },
+      // The leader refused it before it entered the log: the client may simply retry.
+      body?.details?.safeToRetry === true ? { leader, safeToRetry: true } : { leader },
     );
   }
 
@@ -113,7 +117,10 @@ export class MembershipService {
   async changeAsLeader(change: MembershipChange): Promise<void> {
     const member = this.#o.member;
     if (!member.isLeader()) {
-      throw new BallastError('UNAVAILABLE', 'not the leader', { leader: member.leaderHint() });
+      throw new BallastError('UNAVAILABLE', 'not the leader', {
+        leader: member.leaderHint(),
+        safeToRetry: true,
+      });
     }
     if (this.#busy) {
       throw new BallastError(

@@ -128,11 +128,15 @@ export class RaftMetaStore implements MetaStore {
   private async proposeOnLeader(command: Command): Promise<ApplyResult> {
     const leader = this.#member.leaderHint();
     if (!leader || !leader.api) {
-      throw new BallastError('UNAVAILABLE', 'no leader right now; retry shortly', { leader: null });
+      throw new BallastError('UNAVAILABLE', 'no leader right now; retry shortly', {
+        leader: null,
+        safeToRetry: true,
+      });
     }
     if (leader.id === this.#member.id) {
       throw new BallastError('UNAVAILABLE', 'leadership is changing; retry shortly', {
         leader: null,
+        safeToRetry: true,
       });
     }
     let res: Response;
@@ -150,7 +154,13 @@ export class RaftMetaStore implements MetaStore {
       });
     }
     const body = (await res.json().catch(() => undefined)) as
-      { result?: ApplyResult; code?: string; detail?: string } | undefined;
+      | {
+          result?: ApplyResult;
+          code?: string;
+          detail?: string;
+          details?: { safeToRetry?: unknown };
+        }
+      | undefined;
     if (res.ok && body?.result) return body.result;
     const code =
       body?.code && body.code in { UNAVAILABLE: 1, TIMEOUT: 1, TOO_LARGE: 1, RATE_LIMITED: 1 }
@@ -159,14 +169,18 @@ export class RaftMetaStore implements MetaStore {
     throw new BallastError(
       code as 'UNAVAILABLE',
       body?.detail ?? `the leader answered HTTP ${res.status}`,
-      { leader },
+      // The leader refused it before it entered the log: the client may simply retry.
+      body?.details?.safeToRetry === true ? { leader, safeToRetry: true } : { leader },
     );
   }
 
   /** Runs a forwarded proposal; only the leader accepts them (no forwarding chains). */
   async proposeForwarded(command: Command): Promise<ApplyResult> {
     if (!this.#member.isLeader()) {
-      throw new BallastError('UNAVAILABLE', 'not the leader', { leader: this.leaderHint() });
+      throw new BallastError('UNAVAILABLE', 'not the leader', {
+        leader: this.leaderHint(),
+        safeToRetry: true,
+      });
     }
     return this.#member.propose(encoder.encode(JSON.stringify(command)));
   }
