@@ -166,7 +166,12 @@ t.test('dev up / status / kill / restart / down with real processes', async (t) 
       `no secret on the command line of ${pid}`,
     );
   }
-  const nodes = await metaNodes(file);
+  // dev up returns once every node registered; a node heard late (a loaded machine) may be
+  // marked down for a moment and comes back up with its next heartbeat.
+  const nodes = await waitFor('both nodes up', async () => {
+    const list = await metaNodes(file);
+    return list.length === 2 && list.every((n) => n.state === 'up') ? list : undefined;
+  });
   t.same(
     nodes.map((n) => [n.id, n.state, n.address, n.labels.zone, n.labels.host]),
     [
