@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatSize, parseDuration, parseSize } from '@ballast/common';
@@ -25,7 +25,11 @@ interface Row {
   p99LatUs: number;
   hostBusyPct: number;
   serverCoreUsPerOp: number;
+  round?: number;
   ratio?: number;
+  /** Lowest and highest ratio to nbdkit over the rounds (each round against its own nbdkit). */
+  ratioMin?: number;
+  ratioMax?: number;
 }
 
 const USAGE = `usage: npm run bench -- <suite> [options]
@@ -42,6 +46,8 @@ options:
   --dir <dir>       scratch directory (default: a temp dir on the same disk as /tmp)
   --jobs <names>    comma-separated subset of: ${STANDARD_JOBS.map((j) => j.name).join(', ')}
   --rounds <n>      repeat the whole job list n times, interleaved (default 1)
+  --node-options <s> Node options for Ballast's server processes and storage nodes, e.g.
+                    "--max-semi-space-size=4" (default none)
 `;
 
 async function main(): Promise<void> {
@@ -54,6 +60,7 @@ async function main(): Promise<void> {
       jobs: { type: 'string' },
       rounds: { type: 'string', default: '1' },
       replicas: { type: 'string' },
+      'node-options': { type: 'string', default: '' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -65,6 +72,7 @@ async function main(): Promise<void> {
   const runtimeMs = parseDuration(values.runtime!, '--runtime');
   const sizeBytes = parseSize(values.size!, '--size');
   const rounds = Number(values.rounds);
+  const nodeOptions = values['node-options']!.split(' ').filter((a) => a !== '');
   const jobs = values.jobs
     ? values.jobs.split(',').map((n) => {
         const j = STANDARD_JOBS.find((x) => x.name === n.trim());
@@ -97,7 +105,7 @@ async function main(): Promise<void> {
       const serveCli = join(repoRoot, 'packages', 'nbd', 'dist', 'src', 'serve-cli.js');
       targets = [
         new NbdkitTarget(fileB, join(scratch, 'nbdkit.sock')),
-        new BallastNbdFileTarget(fileC, join(scratch, 'ballast.sock'), serveCli),
+        new BallastNbdFileTarget(fileC, join(scratch, 'ballast.sock'), serveCli, nodeOptions),
       ];
       break;
     }
@@ -111,7 +119,14 @@ async function main(): Promise<void> {
         const dir = join(scratch, `r${r}`);
         mkdirSync(dir, { recursive: true });
         targets.push(
-          new BallastVolumeTarget(r, sizeBytes, join(scratch, `vol-r${r}.sock`), dir, serveJs),
+          new BallastVolumeTarget(
+            r,
+            sizeBytes,
+            join(scratch, `vol-r${r}.sock`),
+            dir,
+            serveJs,
+            nodeOptions,
+          ),
         );
       }
       break;
@@ -161,7 +176,11 @@ async function main(): Promise<void> {
   process.stdout.write(table);
   writeFileSync(
     join(resultsDir, 'summary.json'),
-    JSON.stringify({ suite, runtimeMs, sizeBytes, rounds, rows: summary }, null, 2),
+    JSON.stringify(
+      { suite, runtimeMs, sizeBytes, rounds, nodeOptions, loadAverage: loadavg(), rows: summary },
+      null,
+      2,
+    ),
   );
   writeFileSync(join(resultsDir, 'summary.md'), table);
   process.stdout.write(`\nraw fio JSON and summary: ${resultsDir}\n`);
@@ -213,6 +232,7 @@ async function measure(
     p99LatUs: result.p99LatUs,
     hostBusyPct: (100 * (cpu1.busy - cpu0.busy)) / Math.max(1, cpu1.total - cpu0.total),
     serverCoreUsPerOp: ops > 0 ? ((srv1 - srv0) * 1e6) / ops : NaN,
+    round,
   };
 }
 
@@ -238,6 +258,17 @@ function summarise(rows: Row[]): Row[] {
   for (const r of out) {
     const base = out.find((b) => b.target === 'nbdkit' && b.job === r.job);
     if (base && base.iops > 0) r.ratio = r.iops / base.iops;
+    const perRound = rows
+      .filter((x) => x.target === r.target && x.job === r.job)
+      .map((x) => {
+        const b = rows.find((y) => y.target === 'nbdkit' && y.job === x.job && y.round === x.round);
+        return b && b.iops > 0 ? x.iops / b.iops : NaN;
+      })
+      .filter((x) => !Number.isNaN(x));
+    if (perRound.length > 0) {
+      r.ratioMin = Math.min(...perRound);
+      r.ratioMax = Math.max(...perRound);
+    }
   }
   return out;
 }
@@ -251,6 +282,7 @@ function renderTable(rows: Row[]): string {
     'lat mean µs',
     'lat p99 µs',
     'ratio vs nbdkit',
+    'ratio range (rounds)',
     'x replicas',
     'host CPU %',
     'server core-µs/op',
@@ -268,6 +300,7 @@ function renderTable(rows: Row[]): string {
       fmt(r.meanLatUs, 1),
       fmt(r.p99LatUs, 1),
       fmt(r.ratio, 2),
+      r.ratioMin === undefined ? '-' : `${fmt(r.ratioMin, 2)}-${fmt(r.ratioMax, 2)}`,
       fmt(r.ratio === undefined ? undefined : r.ratio * r.replicas, 2),
       fmt(r.hostBusyPct),
       r.serverCoreUsPerOp ? fmt(r.serverCoreUsPerOp, 1) : '-',

@@ -79,9 +79,14 @@ class ReadyLineServerTarget implements Target {
     readonly replicas: number,
     private readonly socket: string,
     private readonly argv: string[],
+    /** Node options for the server process and the storage nodes it starts. */
+    private readonly nodeOptions: string[] = [],
   ) {}
   async start(): Promise<void> {
-    const child = spawn(process.execPath, this.argv, { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [...this.nodeOptions, ...this.argv], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, BALLAST_BENCH_NODE_ARGS: this.nodeOptions.join(' ') },
+    });
     this.#child = child;
     const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
       let out = '';
@@ -121,8 +126,14 @@ class ReadyLineServerTarget implements Target {
  * before any replication. Runs in its own process, as the agent will.
  */
 export class BallastNbdFileTarget extends ReadyLineServerTarget {
-  constructor(file: string, socket: string, serveCli: string) {
-    super('ballast-nbd-file', 1, socket, [serveCli, '--socket', socket, '--file', file]);
+  constructor(file: string, socket: string, serveCli: string, nodeOptions: string[] = []) {
+    super(
+      'ballast-nbd-file',
+      1,
+      socket,
+      [serveCli, '--socket', socket, '--file', file],
+      nodeOptions,
+    );
   }
 }
 
@@ -131,19 +142,32 @@ export class BallastNbdFileTarget extends ReadyLineServerTarget {
  * processes on this machine talking the TCP data plane (packages/engine/bench/serve.ts).
  */
 export class BallastVolumeTarget extends ReadyLineServerTarget {
-  constructor(replicas: number, sizeBytes: number, socket: string, dir: string, serveJs: string) {
-    super(`ballast-volume-r${replicas}`, replicas, socket, [
-      serveJs,
-      '--socket',
+  constructor(
+    replicas: number,
+    sizeBytes: number,
+    socket: string,
+    dir: string,
+    serveJs: string,
+    nodeOptions: string[] = [],
+  ) {
+    super(
+      `ballast-volume-r${replicas}`,
+      replicas,
       socket,
-      '--start-nodes',
-      String(replicas),
-      '--replicas',
-      String(replicas),
-      '--size',
-      String(sizeBytes),
-      '--dir',
-      dir,
-    ]);
+      [
+        serveJs,
+        '--socket',
+        socket,
+        '--start-nodes',
+        String(replicas),
+        '--replicas',
+        String(replicas),
+        '--size',
+        String(sizeBytes),
+        '--dir',
+        dir,
+      ],
+      nodeOptions,
+    );
   }
 }

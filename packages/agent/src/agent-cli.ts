@@ -5,7 +5,13 @@
  *
  *   node packages/agent/dist/src/agent-cli.js --id h1 --state-dir /var/lib/ballast/agent \
  *     [--run-dir /run/ballast/h1] [--plugin-socket /run/docker/plugins/ballast.sock] \
- *     [--mount-root DIR] [--ops-listen 127.0.0.1:0] [--no-relay] [--attach-mode auto]
+ *     [--mount-root DIR] [--ops-listen 127.0.0.1:0] [--no-relay] [--attach-mode auto] \
+ *     [--admin-socket PATH] [--nbd-listen 127.0.0.1:10809] \
+ *     [--meta URL,URL --cluster-id ID [--token-file F] [--data-plane-secret-file F]]
+ *
+ * Without --meta it runs the single-host LocalFileBackend. With --meta it runs the cluster
+ * backend; the token and the data-plane secret come from files or from the environment
+ * (BALLAST_TOKEN, BALLAST_DATA_PLANE_SECRET), never from argv, which other users can read.
  *
  * Prints one JSON line {"ready":true,...} on stdout when serving. SIGTERM/SIGINT stop it and
  * leave mounts in place; with --unmount-on-exit they are torn down first.
@@ -27,6 +33,13 @@ async function main(): Promise<void> {
       'no-relay': { type: 'boolean', default: false },
       'relay-hold-ms': { type: 'string' },
       'unmount-on-exit': { type: 'boolean', default: false },
+      'admin-socket': { type: 'string' },
+      'nbd-listen': { type: 'string' },
+      'max-nbd-attachments': { type: 'string' },
+      meta: { type: 'string' },
+      'cluster-id': { type: 'string' },
+      'token-file': { type: 'string' },
+      'data-plane-secret-file': { type: 'string' },
       'log-level': { type: 'string', default: process.env.BALLAST_LOG_LEVEL ?? 'info' },
     },
     strict: true,
@@ -50,7 +63,21 @@ async function main(): Promise<void> {
       pluginSocket: values['plugin-socket'],
       mountRoot: values['mount-root'],
       opsListen: values['ops-listen'],
-      meta: [],
+      meta: (values.meta ?? '')
+        .split(',')
+        .map((u) => u.trim())
+        .filter((u) => u !== ''),
+      token: process.env.BALLAST_TOKEN,
+      tokenFile: values['token-file'],
+      clusterId: values['cluster-id'],
+      dataPlaneSecret: process.env.BALLAST_DATA_PLANE_SECRET,
+      dataPlaneSecretFile: values['data-plane-secret-file'],
+      adminSocket: values['admin-socket'],
+      nbdListen: values['nbd-listen'],
+      maxNbdAttachments:
+        values['max-nbd-attachments'] === undefined
+          ? undefined
+          : Number(values['max-nbd-attachments']),
       attachMode: mode,
       relay: !values['no-relay'],
       relayHoldMs:
@@ -75,7 +102,13 @@ async function main(): Promise<void> {
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
   process.stdout.write(
-    `${JSON.stringify({ ready: true, pid: process.pid, ...agent.endpoints, recovery: agent.recovery })}\n`,
+    `${JSON.stringify({
+      ready: true,
+      pid: process.pid,
+      ...agent.endpoints,
+      recovery: agent.recovery,
+      attachments: agent.attachmentRecovery,
+    })}\n`,
   );
 }
 

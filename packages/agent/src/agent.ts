@@ -16,6 +16,8 @@ import { LocalFileBackend } from './local-file-backend.js';
 import { errorText, type AgentLogger } from './logger.js';
 import { MountManager, type RecoveryReport } from './mount-manager.js';
 import { DEFAULT_VOLUME, type VolumeDefaults } from './options.js';
+import { AdminServer } from './admin-server.js';
+import { NbdAttachments, type NbdRecoveryReport } from './nbd-attachments.js';
 import { PluginServer } from './plugin-server.js';
 import { RelayManager } from './relay/relay-process.js';
 
@@ -29,6 +31,18 @@ export interface AgentOptions {
   /** NBD sockets, relays, FUSE mount points. Default /run/ballast/<id>. */
   runDir?: string | undefined;
   pluginSocket: string;
+  /**
+   * The admin API for `ballast volume attach|detach` (unix socket, mode 0600, root only).
+   * Default <stateDir>/agent.sock.
+   */
+  adminSocket?: string | undefined;
+  /**
+   * host:port on which raw-attached volumes are also served over NBD (TCP, unauthenticated;
+   * keep it on loopback). Default: none, unix sockets only.
+   */
+  nbdListen?: string | undefined;
+  /** Bound on raw NBD attachments (default 1024). */
+  maxNbdAttachments?: number | undefined;
   /** host:port for /metrics, /healthz, /readyz. Default 127.0.0.1:0. */
   opsListen?: string | undefined;
   /** Meta URLs; none means single-host mode with LocalFileBackend. */
@@ -65,8 +79,12 @@ export interface AgentOptions {
 export interface RunningAgent {
   endpoints: Record<string, string>;
   recovery: RecoveryReport;
+  /** Raw NBD attachments of the previous agent served again, or dropped. */
+  attachmentRecovery: NbdRecoveryReport;
   backend: VolumeBackend;
   mounts: MountManager;
+  attachments: NbdAttachments;
+  admin: AdminServer;
   plugin: PluginServer;
   /**
    * Stops serving Docker and the exports; mounts stay in place (relays hold their I/O) so the
@@ -174,6 +192,29 @@ export async function startAgent(options: AgentOptions, log: AgentLogger): Promi
     });
     const recovery = await mounts.recover();
     closers.push(() => mounts.close());
+    const tcp =
+      options.nbdListen === undefined || options.nbdListen === ''
+        ? undefined
+        : parseHostPort(options.nbdListen, 'nbdListen');
+    const { attachments, recovery: attachmentRecovery } = await NbdAttachments.open({
+      host: options.id,
+      backend,
+      mounts,
+      stateDir: options.stateDir,
+      tcpListen: tcp,
+      maxAttachments: options.maxNbdAttachments,
+      logger: log,
+      registry,
+    });
+    closers.push(() => attachments.close());
+    mounts.setRefusal((volume) => {
+      const raw = attachments.get(volume);
+      return raw === undefined
+        ? undefined
+        : `volume ${volume} is attached on this host for raw NBD use (${raw.uri}, by ` +
+            `\`ballast volume attach\`); a filesystem mounted over it would be corrupted by that ` +
+            `writer. Detach it first: ballast volume detach ${volume}`;
+    });
     const plugin = await PluginServer.start({
       socketPath: options.pluginSocket,
       socketMode: options.pluginSocketMode,
@@ -184,12 +225,25 @@ export async function startAgent(options: AgentOptions, log: AgentLogger): Promi
       registry,
     });
     closers.push(() => plugin.close());
+    const adminSocket = options.adminSocket ?? path.join(options.stateDir, 'agent.sock');
+    const admin = await AdminServer.start({
+      socketPath: adminSocket,
+      host: options.id,
+      backendKind: backend.kind,
+      attachments,
+      mounts,
+      pluginSocket: options.pluginSocket,
+      logger: log,
+    });
+    closers.push(() => admin.close());
     const { host, port } = parseHostPort(options.opsListen ?? '127.0.0.1:0', 'opsListen');
     const ops: OpsServer = await startOpsServer({ host, port, registry });
     closers.push(() => ops.close());
     log.info(
       {
         pluginSocket: options.pluginSocket,
+        adminSocket,
+        nbdTcp: attachments.tcpEndpoint,
         attach: attacher.kind,
         relay: relays !== undefined,
         backend: backend.kind,
@@ -199,12 +253,17 @@ export async function startAgent(options: AgentOptions, log: AgentLogger): Promi
     return {
       endpoints: {
         plugin: options.pluginSocket,
+        admin: adminSocket,
+        ...(attachments.tcpEndpoint !== undefined ? { nbdTcp: attachments.tcpEndpoint } : {}),
         metrics: `${ops.url}/metrics`,
         health: `${ops.url}/healthz`,
       },
       recovery,
+      attachmentRecovery,
       backend,
       mounts,
+      attachments,
+      admin,
       plugin,
       close: closeAll,
     };

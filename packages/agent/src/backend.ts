@@ -1,4 +1,4 @@
-import { BallastError } from '@ballast/common';
+import { BallastError, type BlockDevice } from '@ballast/common';
 
 /**
  * What the agent needs from wherever volumes live. The agent (plugin server, mount manager) only
@@ -30,6 +30,14 @@ export interface VolumeBackend {
    * Attaching again from the host that already holds it (an agent restarting) succeeds.
    */
   attach(name: string, options: AttachOptions): Promise<VolumeAttachment>;
+  /**
+   * Ends an attachment in the backend's books that this process does not serve: this host's,
+   * left behind by an agent that died, or, with `force`, another host's (a host known to be dead;
+   * the cluster backend fences it with a new epoch). CONFLICT when another host holds it and
+   * `force` is not set (naming the holder), or when this process serves it (use the
+   * attachment's release() instead). A volume that is not attached is left as it is.
+   */
+  detach(name: string, options: DetachOptions): Promise<DetachResult>;
   /**
    * Stops serving every export of this process without detaching: attachments stay recorded,
    * so an agent that restarts attaches again and keeps its mounts (see MountManager.recover).
@@ -70,6 +78,19 @@ export interface AttachOptions {
   force?: boolean;
 }
 
+export interface DetachOptions {
+  /** The host asking (the agent id). */
+  host: string;
+  force?: boolean;
+}
+
+export interface DetachResult {
+  /** Who held the volume before; undefined when it was not attached. */
+  previousHost?: string | undefined;
+  /** The volume's epoch afterwards (cluster backend); a forced detach takes a new one. */
+  epoch?: number | undefined;
+}
+
 export interface VolumeAttachment {
   /** A unix socket serving the volume over NBD (fixed newstyle). */
   readonly exportSocketPath: string;
@@ -77,6 +98,18 @@ export interface VolumeAttachment {
   readonly exportName: string;
   readonly sizeBytes: number;
   readonly fs: FilesystemType;
+  /** The attachment epoch (cluster backend): every earlier writer is fenced. */
+  readonly epoch?: number | undefined;
+  /**
+   * The device behind the export, for serving it on another listener too (the agent's TCP
+   * export). It is only valid until release(): remove every other export of it before that.
+   */
+  readonly device?: BlockDevice | undefined;
+  /**
+   * True once a newer attachment (another host, with force) has fenced this one: nothing it
+   * writes reaches the replicas any more. Absent for backends without epochs.
+   */
+  readonly fenced?: (() => boolean) | undefined;
   /** Flushes, stops serving and detaches (the volume can then be attached elsewhere). Idempotent. */
   release(): Promise<void>;
 }

@@ -28,6 +28,8 @@ import {
 import {
   checkVolumeName,
   type AttachOptions,
+  type DetachOptions,
+  type DetachResult,
   type FilesystemType,
   type VolumeAttachment,
   type VolumeBackend,
@@ -78,6 +80,8 @@ interface LiveVolume {
   /** Map updates for this engine, applied one after the other. */
   updates: Promise<void>;
   rebuilding: Set<string>;
+  /** Set when a newer epoch took the volume while this engine held it (seen at release). */
+  superseded: boolean;
 }
 
 /** meta's host label pattern (preferHost); agent ids may hold characters it refuses. */
@@ -240,7 +244,7 @@ export class ClusterBackend implements VolumeBackend {
         engine = await this.openEngine(record, epoch, options.host);
       } catch (err) {
         // Hand the volume back unless a newer attachment already took it.
-        if (!isBallastError(err, 'FENCED')) await this.detach(name, options.host, epoch);
+        if (!isBallastError(err, 'FENCED')) await this.handBack(name, options.host, epoch);
         throw backendError(err, { name });
       }
       const server = new NbdServer({ logger: this.logger });
@@ -254,7 +258,7 @@ export class ClusterBackend implements VolumeBackend {
       } catch (err) {
         await server.close().catch(() => undefined);
         await engine.close().catch(() => undefined);
-        await this.detach(name, options.host, epoch);
+        await this.handBack(name, options.host, epoch);
         throw err;
       }
       const lv: LiveVolume = {
@@ -266,6 +270,7 @@ export class ClusterBackend implements VolumeBackend {
         socketPath,
         updates: Promise.resolve(),
         rebuilding: new Set(),
+        superseded: false,
       };
       this.live.set(name, lv);
       this.logger.info(
@@ -287,8 +292,58 @@ export class ClusterBackend implements VolumeBackend {
         exportName: name,
         sizeBytes: record.sizeBytes,
         fs: record.fs as FilesystemType,
+        epoch,
+        device: engine,
+        fenced: () => lv.superseded || engine.state === 'fenced',
         release: () => (released ??= this.release(lv, options.host)),
       };
+    });
+  }
+
+  async detach(name: string, options: DetachOptions): Promise<DetachResult> {
+    checkVolumeName(name);
+    return this.lock.run(name, async () => {
+      this.checkOpen();
+      if (this.live.has(name)) {
+        throw new BallastError(
+          'CONFLICT',
+          `volume ${name} is served by this agent; release its attachment instead`,
+          { name, host: options.host },
+        );
+      }
+      const before = await this.fetchVolume(name);
+      const holder = before.attachment;
+      if (holder === null) return { previousHost: undefined, epoch: before.epoch };
+      if (holder.host !== options.host && options.force !== true) {
+        throw holderConflict(name, holder.host, holder.epoch);
+      }
+      // Our own leftover is handed back with its epoch (meta refuses it if the host attached
+      // again meanwhile); anyone else's is taken with force, which takes a new epoch.
+      const body =
+        options.force === true
+          ? { host: options.host, force: true }
+          : { host: options.host, epoch: holder.epoch };
+      let record: VolumeRecord;
+      try {
+        record = checkedVolume(
+          await this.client.post<VolumeRecord>(
+            `/v1/volumes/${encodeURIComponent(name)}/detach`,
+            body,
+          ),
+        );
+      } catch (err) {
+        throw backendError(err, { name });
+      }
+      this.logger.info(
+        {
+          volume: name,
+          previousHost: holder.host,
+          force: options.force === true,
+          epoch: record.epoch,
+        },
+        'cluster: volume detached without serving it',
+      );
+      return { previousHost: holder.host, epoch: record.epoch };
     });
   }
 
@@ -324,9 +379,15 @@ export class ClusterBackend implements VolumeBackend {
     await this.lock.run(lv.name, async () => {
       if (this.live.get(lv.name) !== lv) return; // closed by close(): the attachment stays
       this.live.delete(lv.name);
+      // close() ends in the `closed` state, so whether the engine was fenced is read first.
+      const fencedBefore = lv.engine.state === 'fenced';
       await this.stopServing(lv);
-      await this.detach(lv.name, host, lv.epoch, true);
-      this.logger.info({ volume: lv.name, epoch: lv.epoch }, 'cluster: volume released');
+      const superseded = await this.handBack(lv.name, host, lv.epoch, true);
+      lv.superseded = fencedBefore || superseded;
+      this.logger.info(
+        { volume: lv.name, epoch: lv.epoch, superseded: lv.superseded },
+        'cluster: volume released',
+      );
     });
   }
 
@@ -342,20 +403,33 @@ export class ClusterBackend implements VolumeBackend {
     this.metrics?.retire(lv.name, lv.engine.stats());
   }
 
-  /** Detach with our epoch; a newer holder (FENCED) means there is nothing left to hand back. */
-  private async detach(name: string, host: string, epoch: number, strict = false): Promise<void> {
+  /**
+   * Detach with our epoch; a newer holder (FENCED) means there is nothing left to hand back.
+   * Resolves true when a newer epoch had taken the volume (this attachment was superseded).
+   */
+  private async handBack(
+    name: string,
+    host: string,
+    epoch: number,
+    strict = false,
+  ): Promise<boolean> {
     try {
-      await this.client.post(`/v1/volumes/${encodeURIComponent(name)}/detach`, { host, epoch });
+      const record = await this.client.post<{ epoch?: unknown }>(
+        `/v1/volumes/${encodeURIComponent(name)}/detach`,
+        { host, epoch },
+      );
+      return typeof record?.epoch === 'number' && record.epoch > epoch;
     } catch (err) {
       if (isBallastError(err, 'FENCED') || isBallastError(err, 'NOT_FOUND')) {
         this.logger.warn(
           { volume: name, epoch, err: errorText(err) },
           'cluster: detach found a newer holder or no volume; nothing to hand back',
         );
-        return;
+        return isBallastError(err, 'FENCED');
       }
       this.logger.error({ volume: name, epoch, err: errorText(err) }, 'cluster: detach failed');
       if (strict) throw backendError(err, { name });
+      return false;
     }
   }
 
@@ -557,7 +631,9 @@ function notFound(name: string): BallastError {
 function holderConflict(name: string, host: string, epoch: number): BallastError {
   return new BallastError(
     'CONFLICT',
-    `volume ${name} is attached to host ${host} (epoch ${epoch}); detach it there or force the attach`,
+    `volume ${name} is attached to host ${host} (epoch ${epoch}): one host at a time. ` +
+      `Release it on ${host} (stop its containers there, or \`ballast volume detach ${name}\`); ` +
+      `if ${host} is dead, \`ballast volume detach --force ${name}\` takes it over and fences ${host}`,
     { name, host, epoch },
   );
 }

@@ -3,6 +3,8 @@ export {
   specsEqual,
   VOLUME_NAME_PATTERN,
   type AttachOptions,
+  type DetachOptions,
+  type DetachResult,
   type FilesystemType,
   type VolumeAttachment,
   type VolumeBackend,
@@ -40,3 +42,12 @@ export { startAgent, type AgentOptions, type RunningAgent } from './agent.js';
 export { SILENT_LOGGER, type AgentLogger } from './logger.js';
 export { ClusterBackend, type ClusterBackendOptions } from './cluster-backend.js';
 export { EngineMetrics } from './engine-metrics.js';
+export {
+  NbdAttachments,
+  nbdUnixUri,
+  type NbdAttachmentView,
+  type NbdAttachmentsOptions,
+  type NbdDetachView,
+  type NbdRecoveryReport,
+} from './nbd-attachments.js';
+export { AdminServer, type AdminServerOptions } from './admin-server.js';

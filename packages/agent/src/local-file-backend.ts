@@ -7,6 +7,8 @@ import {
   checkVolumeName,
   specsEqual,
   type AttachOptions,
+  type DetachOptions,
+  type DetachResult,
   type VolumeAttachment,
   type VolumeBackend,
   type VolumeInfo,
@@ -234,8 +236,37 @@ export class LocalFileBackend implements VolumeBackend {
         exportName: name,
         sizeBytes: device.sizeBytes,
         fs: entry.spec.fs,
+        device,
         release: () => (released ??= this.release(name, live)),
       };
+    });
+  }
+
+  async detach(name: string, options: DetachOptions): Promise<DetachResult> {
+    checkVolumeName(name);
+    return this.lock.run(CATALOGUE_LOCK, async () => {
+      this.checkOpen();
+      const entry = this.entry(name);
+      if (this.live.has(name)) {
+        throw new BallastError(
+          'CONFLICT',
+          `volume ${name} is served by this process; release its attachment instead`,
+          { name, host: this.live.get(name)!.host },
+        );
+      }
+      const holder = entry.attachment?.host;
+      if (holder === undefined) return { previousHost: undefined };
+      if (holder !== options.host && options.force !== true) {
+        throw new BallastError(
+          'CONFLICT',
+          `volume ${name} is attached to host ${holder}; detach it there or force the detach`,
+          { name, host: holder },
+        );
+      }
+      delete entry.attachment;
+      await this.save();
+      this.logger.info({ volume: name, previousHost: holder }, 'local-file: detached');
+      return { previousHost: holder };
     });
   }
 

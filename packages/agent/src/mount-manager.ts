@@ -95,6 +95,8 @@ export class MountManager {
   private readonly mkfsTimeoutMs: number;
   private readonly metrics: ReturnType<typeof createMetrics> | undefined;
   private saving: Promise<void> = Promise.resolve();
+  /** Why a volume must not be mounted here right now (it is attached raw), if it must not. */
+  private refusal: ((volume: string) => string | undefined) | undefined;
 
   constructor(private readonly options: MountManagerOptions) {
     this.logger = options.logger ?? SILENT_LOGGER;
@@ -105,6 +107,14 @@ export class MountManager {
     this.metrics = options.registry
       ? createMetrics(options.registry, () => this.mountedCount())
       : undefined;
+  }
+
+  /**
+   * Installs the check that keeps a volume from being mounted while something else on this host
+   * holds it (the agent's raw NBD attachments): it returns the reason to refuse, or undefined.
+   */
+  setRefusal(check: (volume: string) => string | undefined): void {
+    this.refusal = check;
   }
 
   get attacherKind(): string {
@@ -165,6 +175,8 @@ export class MountManager {
           'mount: recorded mount is gone from the system; setting it up again',
         );
       }
+      const refused = this.refusal?.(volume);
+      if (refused !== undefined) throw new BallastError('CONFLICT', refused, { volume });
       const keptIds = existing?.phase === 'mounted' ? { ...existing.mountIds } : {};
       // A teardown that failed earlier (a busy filesystem) is finished first; if it still
       // fails, this Mount fails with the reason and nothing else changes.

@@ -1,8 +1,4 @@
-import * as fs from 'node:fs';
-import * as fsp from 'node:fs/promises';
 import * as http from 'node:http';
-import * as net from 'node:net';
-import * as path from 'node:path';
 import { BallastError, isBallastError } from '@ballast/common';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { checkVolumeName, type VolumeBackend, type VolumeInfo } from './backend.js';
@@ -14,6 +10,7 @@ import {
   parseVolumeOptions,
   type VolumeDefaults,
 } from './options.js';
+import { closeUnixHttp, listenUnixHttp } from './unix-http.js';
 
 export interface PluginServerOptions {
   /** Docker finds a legacy plugin at /run/docker/plugins/<name>.sock; <name> is the driver. */
@@ -71,9 +68,6 @@ export class PluginServer {
   }
 
   static async start(options: PluginServerOptions): Promise<PluginServer> {
-    const socketPath = options.socketPath;
-    await fsp.mkdir(path.dirname(socketPath), { recursive: true, mode: 0o755 });
-    await removeStaleSocket(socketPath);
     const server = http.createServer();
     const plugin = new PluginServer(options, server);
     server.on('request', (req, res) => plugin.handle(req, res));
@@ -82,22 +76,8 @@ export class PluginServer {
     server.headersTimeout = 10_000;
     server.requestTimeout = 30_000;
     server.maxHeadersCount = 100;
-    // Create the socket without group/other access, then set the wanted mode: no window in
-    // which another user could connect.
-    const oldUmask = process.umask(0o177);
-    try {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(socketPath, () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
-    } finally {
-      process.umask(oldUmask);
-    }
-    fs.chmodSync(socketPath, options.socketMode ?? 0o600);
-    plugin.logger.info({ socketPath }, 'docker volume plugin listening');
+    await listenUnixHttp(server, options.socketPath, options.socketMode ?? 0o600);
+    plugin.logger.info({ socketPath: options.socketPath }, 'docker volume plugin listening');
     return plugin;
   }
 
@@ -106,11 +86,7 @@ export class PluginServer {
   }
 
   async close(): Promise<void> {
-    await new Promise<void>((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
-    await fsp.rm(this.options.socketPath, { force: true });
+    await closeUnixHttp(this.server, this.options.socketPath);
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -295,31 +271,6 @@ function parseBody(text: string): Body {
     throw new BallastError('INVALID_ARGUMENT', 'request body must be a JSON object');
   }
   return parsed as Body;
-}
-
-/** A socket file left by a dead agent is removed; one that a live process answers is an error. */
-async function removeStaleSocket(socketPath: string): Promise<void> {
-  let stat: fs.Stats;
-  try {
-    stat = await fsp.lstat(socketPath);
-  } catch {
-    return;
-  }
-  if (!stat.isSocket()) {
-    throw new BallastError('CONFLICT', `${socketPath} exists and is not a socket`);
-  }
-  const alive = await new Promise<boolean>((resolve) => {
-    const probe = net.connect(socketPath);
-    probe.once('connect', () => {
-      probe.destroy();
-      resolve(true);
-    });
-    probe.once('error', () => resolve(false));
-  });
-  if (alive) {
-    throw new BallastError('CONFLICT', `${socketPath} is in use by another running plugin`);
-  }
-  await fsp.rm(socketPath, { force: true });
 }
 
 function createMetrics(registry: Registry) {

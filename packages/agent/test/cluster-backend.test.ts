@@ -289,3 +289,40 @@ t.test('close() keeps the attachment; the next agent attaches again', async (t) 
   await reader.close();
   await again.release();
 });
+
+t.test(
+  "detach: another host's only with force, this host's leftover, never a served one",
+  async (t) => {
+    const c = await startCluster(t);
+    const a = await c.backend('h1');
+    const b = await c.backend('h2');
+    await a.create('d', SPEC);
+    t.same(await b.detach('d', { host: 'h2' }), { previousHost: undefined, epoch: 0 });
+    const held = await a.attach('d', { host: 'h1' });
+    t.equal(held.epoch, 1);
+    await expectCode(t, a.detach('d', { host: 'h1' }), 'CONFLICT');
+    const refused = await expectCode(t, b.detach('d', { host: 'h2' }), 'CONFLICT');
+    t.equal((refused as { details?: { host?: string } }).details?.host, 'h1', 'names the holder');
+    t.match((refused as Error).message, /if h1 is dead, `ballast volume detach --force d`/);
+    t.match(await metaGet(`${c.metaUrl}/v1/volumes/d`), { attachment: { host: 'h1', epoch: 1 } });
+
+    t.same(await b.detach('d', { host: 'h2', force: true }), { previousHost: 'h1', epoch: 2 });
+    t.match(await metaGet(`${c.metaUrl}/v1/volumes/d`), { attachment: null, epoch: 2 });
+    const writer = await NbdClient.connect(held.exportSocketPath, held.exportName, 5_000);
+    await t.rejects(writer.write(0, Buffer.alloc(4096, 7), true), 'the old holder is fenced');
+    await writer.close().catch(() => undefined);
+    t.equal(held.fenced?.(), true, 'and knows it');
+    await held.release();
+    t.equal(held.fenced?.(), true, 'and still says so once released');
+    t.match(await metaGet(`${c.metaUrl}/v1/volumes/d`), { attachment: null, epoch: 2 });
+
+    // An attachment left by an agent that stopped serving (close() keeps it) is handed back.
+    const gone = await c.backend('h3');
+    await gone.attach('d', { host: 'h3' });
+    await gone.close();
+    const back = await c.backend('h3');
+    t.same(await back.detach('d', { host: 'h3' }), { previousHost: 'h3', epoch: 3 });
+    t.match(await metaGet(`${c.metaUrl}/v1/volumes/d`), { attachment: null, epoch: 3 });
+    await expectCode(t, back.detach('nope', { host: 'h3' }), 'NOT_FOUND');
+  },
+);

@@ -113,6 +113,8 @@ export interface ReplicaCounters {
   dirtyMarks: number;
   /** Mutations that had to wait for a dirty mark (took the asynchronous path). */
   mutationsQueued: number;
+  /** Chunks flagged unclean because a mutation of them failed here. */
+  uncleanFlags: number;
 }
 
 export interface ReplicaStats {
@@ -175,6 +177,7 @@ function newCounters(): ReplicaCounters {
     flushLatencyMsTotal: 0,
     dirtyMarks: 0,
     mutationsQueued: 0,
+    uncleanFlags: 0,
   };
 }
 
@@ -863,10 +866,11 @@ export class Replica implements MetaOwner {
 
   private submit(mutation: Mutation, first: number, last: number): Promise<void> | undefined {
     if (this.queue.length === 0 && this.tryClaim(first, last)) {
-      this.apply(mutation);
+      this.apply(mutation, first, last);
       return undefined;
     }
     if (this.queue.length >= MAX_QUEUED_OPS_PER_REPLICA) {
+      this.flagUnclean(first, last);
       throw new BallastError('UNAVAILABLE', 'too many mutations waiting for dirty marks', {
         replicaId: this.replicaId,
         queued: this.queue.length,
@@ -993,11 +997,12 @@ export class Replica implements MetaOwner {
         }
         this.queue.shift();
         if (error !== null) {
+          this.flagUnclean(head.first, head.last);
           head.reject(error);
           continue;
         }
         try {
-          this.apply(head.mutation);
+          this.apply(head.mutation, head.first, head.last);
           head.resolve();
         } catch (err) {
           head.reject(err);
@@ -1019,7 +1024,7 @@ export class Replica implements MetaOwner {
   // ---------------------------------------------------------------------------------------
   // Applying mutations (all chunks involved are claimed: marked in the current interval)
 
-  private apply(mutation: Mutation): void {
+  private apply(mutation: Mutation, first: number, last: number): void {
     try {
       switch (mutation.kind) {
         case 'write':
@@ -1033,8 +1038,63 @@ export class Replica implements MetaOwner {
           break;
       }
     } catch (err) {
-      if (err instanceof BallastError || err instanceof AssertionError) throw err;
-      throw this.afterFailedMutation(mutation, err);
+      if (err instanceof AssertionError) throw err;
+      const failure = err instanceof BallastError ? err : this.afterFailedMutation(mutation, err);
+      this.flagUnclean(first, last);
+      throw failure;
+    }
+  }
+
+  /**
+   * A mutation of these chunks failed here after it was accepted (a checksum failure in a
+   * read-modify-write, a disk error, no dirty mark), while later mutations of the same chunks
+   * may still apply: the replica then no longer holds a prefix of the stream it was sent, and
+   * its generation stops saying which writes it holds. A peer that failed a different write to
+   * the same chunk could reach the same generation with other bytes. Flag the chunks unclean
+   * (durably, and in memory at once so any later flush writes the flag too) so that reconcile
+   * and rebuild copy them instead of trusting equal generations.
+   */
+  private flagUnclean(first: number, last: number): void {
+    if (this.stateValue !== 'open' && this.stateValue !== 'closing') return;
+    const pinned: ChunkMeta[] = [];
+    const ops: IndexOp[] = [];
+    for (let c = first; c <= last; c++) {
+      let meta: ChunkMeta;
+      try {
+        meta = this.acquire(c, (m) => {
+          m.ioPins += 1;
+        });
+      } catch (err) {
+        // An unreadable index record fails every access to the chunk anyway.
+        this.ctx.logger?.warn(
+          { replicaId: this.replicaId, chunkIndex: c, err },
+          'cannot flag a chunk unclean after a failed mutation',
+        );
+        continue;
+      }
+      meta.flags |= FLAG_UNCLEAN;
+      pinned.push(meta);
+      this.pushRecordOps(ops, meta);
+    }
+    if (pinned.length === 0) return;
+    this.counters.uncleanFlags += pinned.length;
+    this.ctx.writer.submit(ops).then(
+      () => this.unpin(pinned),
+      (err: unknown) => {
+        // The flag stays in memory and reaches the index with the next flush of the chunk.
+        this.ctx.logger?.error(
+          { replicaId: this.replicaId, err },
+          'writing unclean flags after a failed mutation failed',
+        );
+        this.unpin(pinned);
+      },
+    );
+  }
+
+  private unpin(metas: ChunkMeta[]): void {
+    for (const meta of metas) {
+      meta.ioPins -= 1;
+      this.ctx.cache.updatePin(meta);
     }
   }
 

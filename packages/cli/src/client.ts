@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { Agent, type Dispatcher } from 'undici';
 
 /** Exit codes scripts can rely on (documented in the README). */
 export const ExitCode = {
@@ -39,6 +40,8 @@ export interface Problem {
 export interface Endpoint {
   urls: string[];
   token: string | undefined;
+  /** CA certificate file for https endpoints with a private CA (--ca, BALLAST_CA). */
+  ca?: string | undefined;
   /** Where the settings came from, for error messages. */
   source: string;
 }
@@ -47,10 +50,12 @@ export interface EndpointFlags {
   cluster?: string | undefined;
   endpoint?: string | undefined;
   token?: string | undefined;
+  ca?: string | undefined;
 }
 
 interface ClusterFile {
   token?: string;
+  ca?: string;
   meta?: Array<{ api?: string }>;
 }
 
@@ -60,6 +65,12 @@ interface ClusterFile {
  * else ~/.config/ballast/config.json ({"endpoint": "...", "token": "..."}).
  */
 export function resolveEndpoint(flags: EndpointFlags, env = process.env): Endpoint {
+  const found = findEndpoint(flags, env);
+  const ca = flags.ca ?? env.BALLAST_CA ?? found.ca;
+  return ca === undefined ? found : { ...found, ca };
+}
+
+function findEndpoint(flags: EndpointFlags, env: NodeJS.ProcessEnv): Endpoint {
   const clusterFile = flags.cluster ?? env.BALLAST_CLUSTER;
   if (clusterFile) {
     let parsed: ClusterFile;
@@ -77,7 +88,12 @@ export function resolveEndpoint(flags: EndpointFlags, env = process.env): Endpoi
       .filter((u): u is string => typeof u === 'string');
     if (urls.length === 0)
       throw new CliError(`cluster file ${clusterFile} lists no meta members`, ExitCode.USAGE);
-    return { urls, token: flags.token ?? env.BALLAST_TOKEN ?? parsed.token, source: clusterFile };
+    return {
+      urls,
+      token: flags.token ?? env.BALLAST_TOKEN ?? parsed.token,
+      ca: parsed.ca,
+      source: clusterFile,
+    };
   }
   const endpoint = flags.endpoint ?? env.BALLAST_ENDPOINT;
   if (endpoint) {
@@ -99,11 +115,13 @@ export function resolveEndpoint(flags: EndpointFlags, env = process.env): Endpoi
     const cfg = JSON.parse(readFileSync(configPath, 'utf8')) as {
       endpoint?: string;
       token?: string;
+      ca?: string;
     };
     if (cfg.endpoint) {
       return {
         urls: cfg.endpoint.split(',').map((s) => s.trim()),
         token: flags.token ?? env.BALLAST_TOKEN ?? cfg.token,
+        ca: cfg.ca,
         source: configPath,
       };
     }
@@ -118,6 +136,21 @@ export function resolveEndpoint(flags: EndpointFlags, env = process.env): Endpoi
 }
 
 const REQUEST_TIMEOUT_MS = 30_000;
+
+/** An HTTP dispatcher that trusts the CA in `caFile` (for https endpoints with a private CA). */
+export function caDispatcher(caFile: string): Dispatcher {
+  let ca: Buffer;
+  try {
+    ca = readFileSync(caFile);
+  } catch (err) {
+    throw new CliError(
+      `cannot read the CA file ${caFile}: ${(err as Error).message}`,
+      ExitCode.USAGE,
+      "pass the CA certificate that signed the meta members' certificates with --ca or BALLAST_CA",
+    );
+  }
+  return new Agent({ connect: { ca } });
+}
 /** How long to keep retrying while the cluster elects a leader (BALLAST_RETRY_SECONDS). */
 const DEFAULT_RETRY_MS = 10_000;
 
@@ -141,9 +174,11 @@ function retriable(method: string, err: CliError): boolean {
 export class ApiClient {
   readonly endpoint: Endpoint;
   #preferred = 0;
+  readonly #dispatcher: Dispatcher | undefined;
 
   constructor(endpoint: Endpoint) {
     this.endpoint = endpoint;
+    this.#dispatcher = endpoint.ca === undefined ? undefined : caDispatcher(endpoint.ca);
   }
 
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -164,6 +199,7 @@ export class ApiClient {
 
   private async requestOnce<T>(method: string, path: string, body?: unknown): Promise<T> {
     const errors: string[] = [];
+    let tlsFailures = 0;
     const n = this.endpoint.urls.length;
     for (let i = 0; i < n; i++) {
       const idx = (this.#preferred + i) % n;
@@ -179,10 +215,13 @@ export class ApiClient {
           },
           body: body === undefined ? undefined : JSON.stringify(body),
           signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+          // Node's fetch takes an undici dispatcher; the DOM typings do not know the field.
+          ...(this.#dispatcher === undefined ? {} : ({ dispatcher: this.#dispatcher } as object)),
         });
       } catch (err) {
         const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
         errors.push(`${base}: ${cause}`);
+        if (/CERT|SSL|TLS|SELF_SIGNED/.test(cause)) tlsFailures++;
         continue;
       }
       this.#preferred = idx;
@@ -190,6 +229,14 @@ export class ApiClient {
       const parsed: unknown = text ? safeJson(text) : undefined;
       if (res.ok) return parsed as T;
       throw problemToError(res.status, parsed, text);
+    }
+    if (tlsFailures === n) {
+      // Not a cluster that is down: retrying cannot help, so this is no UNAVAILABLE.
+      throw new CliError(
+        `cannot talk to any meta member over TLS (${errors.join('; ')})`,
+        ExitCode.FAILURE,
+        "the server's certificate is not trusted: pass the cluster's CA with --ca FILE or BALLAST_CA",
+      );
     }
     throw new CliError(
       `cannot reach any meta member (${errors.join('; ')})`,

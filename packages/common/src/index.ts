@@ -4,3 +4,4 @@ export * from './config.js';
 export * from './logger.js';
 export type { BlockDevice } from './block-device.js';
 export * from './ops-server.js';
+export * from './tls.js';

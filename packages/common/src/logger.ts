@@ -24,6 +24,17 @@ const REDACT = [
   '*.authorization',
   'req.headers.authorization',
   'headers.authorization',
+  // Named secrets of the configuration (a config dump, an options object in an error).
+  'joinToken',
+  'adminToken',
+  'clusterSecret',
+  'dataPlaneSecret',
+  '*.joinToken',
+  '*.adminToken',
+  '*.clusterSecret',
+  '*.dataPlaneSecret',
+  'req.headers["x-ballast-auth"]',
+  'headers["x-ballast-auth"]',
 ];
 
 export function createLogger(settings: LoggerSettings): Logger {

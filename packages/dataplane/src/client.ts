@@ -10,7 +10,9 @@ import {
   type Frame,
 } from '@ballast/proto';
 import { MAX_ID_CHARS, PROTOCOL_VERSION, helloMac, secretBytes } from './auth.js';
-import { FrameWriter } from './frame-writer.js';
+import { BufferPool } from './buffer-pool.js';
+import { FrameWriter, payloadLength } from './frame-writer.js';
+import { encodeFlushRequest, encodeReadRequest, encodeWriteRequest } from './headers.js';
 import type { ChunkMapResult, ChunkReadResult } from './handler.js';
 import { DataPlaneError, StatusCode } from './status.js';
 
@@ -18,6 +20,15 @@ const dp = ballast.dataplane;
 const registry = createRegistry();
 const HELLO_MAX_FRAME_BYTES = 8 * 1024;
 const EMPTY = Buffer.alloc(0);
+/**
+ * Large read answers for `readInto` are assembled in recycled buffers (shared by every client
+ * of the process, bounded): the data is copied to the caller's buffer and the frame is given
+ * back at once, so a fresh megabyte's page faults are not paid per read.
+ */
+const readPool = new BufferPool({ maxPooledBytes: 64 * 1024 * 1024 });
+const ignore = (): void => undefined;
+/** A batch held back for answers is sent anyway once it holds this much. */
+const HOLD_MAX_BATCH_BYTES = 64 * 1024;
 
 export interface DataPlaneClientOptions {
   host: string;
@@ -39,6 +50,15 @@ export interface DataPlaneClientOptions {
   /** Bound on that local queue; past it requests fail at once with RATE_LIMITED. */
   maxQueuedRequests?: number;
   maxFrameBytes?: number;
+  /**
+   * While writes or trims already sent are unanswered, hold new frames back and send them
+   * together when an answer arrives (or after at most `maxHoldMs`): at queue depth one nothing
+   * waits, under load a socket write and a wake-up of the node carry many requests instead of
+   * one or two. Default true.
+   */
+  batchWhileBusy?: boolean;
+  /** Bound on holding a batch back (default 1 ms). */
+  maxHoldMs?: number;
   logger?: Logger;
 }
 
@@ -67,6 +87,8 @@ export interface DataPlaneClientStats {
   requestsSent: number;
   /** Socket writes made (each carries every frame queued during one event-loop turn). */
   socketWrites: number;
+  /** Batches held back while earlier requests were unanswered (see batchWhileBusy). */
+  heldBatches: number;
   timeouts: number;
   /** Responses that arrived after their request had timed out. */
   lateResponses: number;
@@ -75,6 +97,15 @@ export interface DataPlaneClientStats {
 interface Pending {
   readonly id: number;
   readonly responseType: number;
+  /**
+   * A write or trim: while one is unanswered, the next batch waits for its answer. Reads do
+   * not hold batches back: a node answers them in microseconds, so a read pipeline gains more
+   * from keeping the node busy than from fewer, larger batches (measured: holding behind reads
+   * cost a third of the random-read rate).
+   */
+  readonly fast: boolean;
+  /** The answer is copied out and dropped at once: assemble it in a recycled buffer. */
+  readonly pooled: boolean;
   readonly deadlineMs: number;
   readonly resolve: (frame: Frame) => void;
   readonly reject: (err: Error) => void;
@@ -83,7 +114,7 @@ interface Pending {
 interface Queued extends Pending {
   readonly type: number;
   readonly header: Uint8Array;
-  readonly payload: Buffer;
+  readonly payload: Buffer | readonly Buffer[];
 }
 
 function validId(id: unknown, what: string): string {
@@ -143,7 +174,19 @@ export class DataPlaneClient {
   #timer: NodeJS.Timeout | undefined;
   readonly #timedOut = new Set<number>();
   #resolveClosed!: (err: Error | undefined) => void;
-  readonly #stats = { requestsSent: 0, timeouts: 0, lateResponses: 0 };
+  readonly #stats = { requestsSent: 0, timeouts: 0, lateResponses: 0, heldBatches: 0 };
+  /** Fast requests handed to the writer and not answered yet. */
+  #fastPending = 0;
+  /** Of those, the ones still in the writer's queue (not written to the socket). */
+  #fastQueued = 0;
+  readonly #batchWhileBusy: boolean;
+  readonly #maxHoldMs: number;
+  #holdTimer: NodeJS.Timeout | undefined;
+  readonly #releaseHeld = (): void => this.#writer.release();
+  readonly #holdExpired = (): void => {
+    this.#holdTimer = undefined;
+    this.#writer.release();
+  };
 
   private constructor(
     socket: Socket,
@@ -162,11 +205,26 @@ export class DataPlaneClient {
     this.#decoder = new FrameDecoder({
       registry,
       maxFrameBytes: opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+      allocate: (n, type, requestId) =>
+        n >= readPool.minBytes &&
+        type === FrameType.ReadResponse &&
+        this.#pending.get(requestId)?.pooled === true
+          ? readPool.take(n)
+          : undefined,
     });
+    this.#batchWhileBusy = opts.batchWhileBusy ?? true;
+    this.#maxHoldMs = Math.max(1, opts.maxHoldMs ?? 1);
     this.#writer = new FrameWriter(
       socket,
-      undefined,
+      () => {
+        this.#fastQueued = 0;
+        if (this.#holdTimer !== undefined) {
+          clearTimeout(this.#holdTimer);
+          this.#holdTimer = undefined;
+        }
+      },
       opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+      this.#batchWhileBusy ? () => this.#shouldHold() : undefined,
     );
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
@@ -192,6 +250,7 @@ export class DataPlaneClient {
     socket.on('close', () => {
       this.#fail(new BallastError('UNAVAILABLE', `connection to node ${this.nodeId} lost`));
       if (this.#timer) clearInterval(this.#timer);
+      if (this.#holdTimer) clearTimeout(this.#holdTimer);
       this.#writer.close();
       this.#resolveClosed(this.#closedByClient ? undefined : this.#error);
     });
@@ -355,6 +414,7 @@ export class DataPlaneClient {
       queued: this.#queue.length - this.#queueHead,
       requestsSent: this.#stats.requestsSent,
       socketWrites: this.#writer.flushes,
+      heldBatches: this.#stats.heldBatches,
       timeouts: this.#stats.timeouts,
       lateResponses: this.#stats.lateResponses,
     };
@@ -404,13 +464,22 @@ export class DataPlaneClient {
       dp.GetChunkMapRequest.encode({ sessionId, volumeId }).finish(),
     );
     const r = frame.header as ballast.dataplane.GetChunkMapResponse;
+    const detailed = r.detailed === true;
     return {
       chunkSizeBytes: r.chunkSizeBytes,
-      chunks: r.chunks.map((c) => ({
-        index: c.index ?? 0,
-        generation: c.generation ?? 0,
-        dirty: c.dirty === true,
-      })),
+      detailed,
+      chunks: r.chunks.map((c) =>
+        detailed
+          ? {
+              index: c.index ?? 0,
+              generation: c.generation ?? 0,
+              // A node that reports unclean chunks apart still counts them as dirty too.
+              dirty: c.dirty === true || c.unclean === true,
+              unclean: c.unclean === true,
+              hole: c.hole === true,
+            }
+          : { index: c.index ?? 0, generation: c.generation ?? 0, dirty: c.dirty === true },
+      ),
     };
   }
 
@@ -430,16 +499,26 @@ export class DataPlaneClient {
    * DataPlaneError for any other status. `payload` is sent by reference: do not change it until
    * the promise settles. The same payload may go to several clients at once (fan-out).
    */
-  request(type: number, header: Uint8Array, payload: Buffer = EMPTY): Promise<Frame> {
+  request(
+    type: number,
+    header: Uint8Array,
+    payload: Buffer | readonly Buffer[] = EMPTY,
+    /**
+     * @internal Only for `ClientSession.readInto`: the answer may be assembled in a recycled
+     * buffer, which it gives back once it has copied the payload out.
+     */
+    pooledAnswer = false,
+  ): Promise<Frame> {
     if (this.#error !== undefined) return Promise.reject(this.#error);
     if (this.#ending) {
       return Promise.reject(
         new BallastError('UNAVAILABLE', `connection to node ${this.nodeId} is closing`),
       );
     }
-    if (12 + header.length + payload.length > this.#maxFrameBytes) {
+    const payloadBytes = payloadLength(payload);
+    if (12 + header.length + payloadBytes > this.#maxFrameBytes) {
       return Promise.reject(
-        new BallastError('TOO_LARGE', `request of ${payload.length} bytes does not fit one frame`),
+        new BallastError('TOO_LARGE', `request of ${payloadBytes} bytes does not fit one frame`),
       );
     }
     return new Promise<Frame>((resolve, reject) => {
@@ -450,6 +529,8 @@ export class DataPlaneClient {
         header,
         payload,
         responseType: type + 1,
+        fast: type === FrameType.Write || type === FrameType.Trim,
+        pooled: pooledAnswer,
         deadlineMs: Date.now() + this.#requestTimeoutMs,
         resolve,
         reject,
@@ -527,7 +608,29 @@ export class DataPlaneClient {
   #send(entry: Queued): void {
     this.#pending.set(entry.id, entry);
     this.#stats.requestsSent += 1;
+    if (entry.fast) {
+      this.#fastPending += 1;
+      this.#fastQueued += 1;
+    }
     this.#writer.pushFrame(entry.type, entry.id, entry.header, entry.payload);
+  }
+
+  /** Asked by the writer at the end of a turn: hold the batch while sent requests are out. */
+  #shouldHold(): boolean {
+    if (this.#fastPending - this.#fastQueued <= 0) return false;
+    // A batch this big costs its copy, not its syscall: send it (large writes are never held).
+    if (this.#writer.queuedBytes >= HOLD_MAX_BATCH_BYTES) return false;
+    this.#stats.heldBatches += 1;
+    // The bound: answers may be slow to come (a node busy with a flush or a dirty mark).
+    this.#holdTimer ??= setTimeout(this.#holdExpired, this.#maxHoldMs);
+    return true;
+  }
+
+  /** A fast request left the pending set (answered, timed out). */
+  #fastDone(entry: Pending): void {
+    if (!entry.fast) return;
+    if (this.#fastPending > 0) this.#fastPending -= 1;
+    if (this.#fastQueued > this.#fastPending) this.#fastQueued = this.#fastPending;
   }
 
   #sendQueued(): void {
@@ -597,6 +700,7 @@ export class DataPlaneClient {
         return;
       }
       this.#pending.delete(frame.requestId);
+      this.#fastDone(pending);
       const err = statusError(
         (frame.header as { status?: ballast.dataplane.Status.$Properties | null }).status,
       );
@@ -604,6 +708,9 @@ export class DataPlaneClient {
       else pending.reject(err);
     }
     this.#sendQueued();
+    // Answers came: whatever was held back goes out now (after the callbacks of this turn,
+    // which may add to it).
+    if (this.#writer.held) process.nextTick(this.#releaseHeld);
     this.#checkIdle();
   }
 
@@ -621,6 +728,7 @@ export class DataPlaneClient {
     for (const p of this.#pending.values()) {
       if (p.deadlineMs > now) break;
       this.#pending.delete(p.id);
+      this.#fastDone(p);
       // Remember the id (bounded by the in-flight limit) so a late answer is not a protocol error.
       if (this.#timedOut.size < this.#maxInFlight * 4) this.#timedOut.add(p.id);
       this.#stats.timeouts += 1;
@@ -652,6 +760,8 @@ export class DataPlaneClient {
     const reason = this.#error;
     const pending = [...this.#pending.values()];
     this.#pending.clear();
+    this.#fastPending = 0;
+    this.#fastQueued = 0;
     const queued = this.#queue.slice(this.#queueHead);
     this.#queue = [];
     this.#queueHead = 0;
@@ -698,11 +808,7 @@ export class ClientSession {
     checkOffset(lengthBytes, 'length');
     const frame = await this.client.request(
       FrameType.Read,
-      dp.ReadRequest.encode({
-        sessionId: this.id,
-        offset: offsetBytes,
-        length: lengthBytes,
-      }).finish(),
+      encodeReadRequest(this.id, offsetBytes, lengthBytes),
     );
     if (frame.payload.length !== lengthBytes) {
       throw new BallastError(
@@ -714,28 +820,63 @@ export class ClientSession {
   }
 
   /**
-   * Writes `data` at the offset. The buffer is sent as it is, not copied: keep it unchanged
-   * until the promise settles (handing the same buffer to N sessions is how to fan out).
+   * Reads into `target[targetOffset ..]` (the caller's buffer, e.g. an NBD reply). A large
+   * answer is assembled in a recycled buffer and copied once; nothing of it is kept.
    */
-  async write(offsetBytes: number, data: Buffer, opts: WriteOptions = {}): Promise<void> {
+  async readInto(
+    offsetBytes: number,
+    lengthBytes: number,
+    target: Buffer,
+    targetOffset = 0,
+  ): Promise<void> {
     checkOffset(offsetBytes, 'offset');
-    await this.client.request(
-      FrameType.Write,
-      dp.WriteRequest.encode({
-        sessionId: this.id,
-        offset: offsetBytes,
-        fua: opts.fua === true,
-      }).finish(),
-      data,
+    checkOffset(lengthBytes, 'length');
+    if (targetOffset < 0 || targetOffset + lengthBytes > target.length) {
+      throw new BallastError('INVALID_ARGUMENT', 'readInto target is too small');
+    }
+    const frame = await this.client.request(
+      FrameType.Read,
+      encodeReadRequest(this.id, offsetBytes, lengthBytes),
+      EMPTY,
+      true,
     );
+    try {
+      if (frame.payload.length !== lengthBytes) {
+        throw new BallastError(
+          'PROTOCOL',
+          `node ${this.client.nodeId} returned ${frame.payload.length} bytes for a ${lengthBytes}-byte read`,
+        );
+      }
+      frame.payload.copy(target, targetOffset);
+    } finally {
+      if (frame.assembledIn !== undefined) readPool.give(frame.assembledIn);
+    }
+  }
+
+  /**
+   * Writes `data` (one buffer, or parts written back to back) at the offset. The bytes are sent
+   * as they are, not copied: keep them unchanged until the promise settles (handing the same
+   * buffer to N sessions is how to fan out).
+   */
+  write(
+    offsetBytes: number,
+    data: Buffer | readonly Buffer[],
+    opts: WriteOptions = {},
+  ): Promise<void> {
+    // Not async: one promise per write instead of three (this is the hot path).
+    try {
+      checkOffset(offsetBytes, 'offset');
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.client
+      .request(FrameType.Write, encodeWriteRequest(this.id, offsetBytes, opts.fua === true), data)
+      .then(ignore);
   }
 
   /** Makes every write this session sent before it durable (also those not yet acknowledged). */
-  async flush(): Promise<void> {
-    await this.client.request(
-      FrameType.Flush,
-      dp.FlushRequest.encode({ sessionId: this.id }).finish(),
-    );
+  flush(): Promise<void> {
+    return this.client.request(FrameType.Flush, encodeFlushRequest(this.id)).then(ignore);
   }
 
   async trim(offsetBytes: number, lengthBytes: number, opts: WriteOptions = {}): Promise<void> {
@@ -809,7 +950,7 @@ export class ClientSession {
 export function fanOutWrite(
   sessions: readonly ClientSession[],
   offsetBytes: number,
-  data: Buffer,
+  data: Buffer | readonly Buffer[],
   opts: WriteOptions = {},
 ): Promise<PromiseSettledResult<void>[]> {
   return Promise.allSettled(sessions.map((s) => s.write(offsetBytes, data, opts)));

@@ -27,23 +27,47 @@ export class FrameWriter {
   readonly #socket: Socket;
   readonly #maxFrameBytes: number;
   readonly #afterFlush: () => void;
+  readonly #holdWhile: (() => boolean) | undefined;
   #queue: Buffer[] = [];
   #queuedBytes = 0;
   /** Called once the frames queued with them have been handed to the kernel (or dropped). */
   #onWritten: Array<() => void> = [];
   #scheduled = false;
+  #held = false;
   #closed = false;
   #flushes = 0;
-  readonly #flushBound = (): void => this.flush();
+  readonly #flushBound = (): void => this.#scheduledFlush();
 
+  /**
+   * `holdWhile`, when given, is asked at the end of each turn before the batch is written; while
+   * it says true the batch keeps growing, and the owner writes it with `release()` (when the
+   * reason to wait is gone) or `flush()`.
+   */
   constructor(
     socket: Socket,
     afterFlush: () => void = () => {},
     maxFrameBytes = DEFAULT_MAX_FRAME_BYTES,
+    holdWhile?: () => boolean,
   ) {
     this.#socket = socket;
     this.#afterFlush = afterFlush;
     this.#maxFrameBytes = maxFrameBytes;
+    this.#holdWhile = holdWhile;
+  }
+
+  /** Bytes queued for the next write. */
+  get queuedBytes(): number {
+    return this.#queuedBytes;
+  }
+
+  /** A batch is queued and being held back (see `holdWhile`). */
+  get held(): boolean {
+    return this.#held && this.#queue.length > 0;
+  }
+
+  /** Writes a held batch now (no-op when nothing is held). */
+  release(): void {
+    if (this.#held) this.flush();
   }
 
   /** Bytes queued here plus bytes the socket has not handed to the kernel yet. */
@@ -69,10 +93,11 @@ export class FrameWriter {
     type: number,
     requestId: number,
     header: Uint8Array,
-    payload: Buffer = EMPTY,
+    payload: Buffer | readonly Buffer[] = EMPTY,
     onWritten?: () => void,
   ): void {
-    const frameLength = 12 + header.length + payload.length;
+    const payloadBytes = payloadLength(payload);
+    const frameLength = 12 + header.length + payloadBytes;
     if (frameLength > this.#maxFrameBytes) {
       throw new FrameError(
         'TOO_LARGE',
@@ -94,19 +119,31 @@ export class FrameWriter {
     head.set(header, FRAME_PREFIX_BYTES);
     this.#queue.push(head);
     this.#queuedBytes += head.length;
-    if (payload.length > 0) {
-      this.#queue.push(payload);
-      this.#queuedBytes += payload.length;
+    if (Buffer.isBuffer(payload)) {
+      if (payload.length > 0) this.#queue.push(payload);
+    } else {
+      for (const part of payload) if (part.length > 0) this.#queue.push(part);
     }
+    this.#queuedBytes += payloadBytes;
     if (!this.#scheduled) {
       this.#scheduled = true;
       process.nextTick(this.#flushBound);
     }
   }
 
+  #scheduledFlush(): void {
+    this.#scheduled = false;
+    if (this.#holdWhile !== undefined && this.#queue.length > 0 && this.#holdWhile()) {
+      this.#held = true;
+      return;
+    }
+    this.flush();
+  }
+
   /** Writes everything queued now (normally called on the next tick). */
   flush(): void {
     this.#scheduled = false;
+    this.#held = false;
     const queue = this.#queue;
     if (queue.length === 0 || this.#closed) return;
     const bytes = this.#queuedBytes;
@@ -171,4 +208,12 @@ export class FrameWriter {
     this.#onWritten = [];
     for (const cb of written) cb();
   }
+}
+
+/** Bytes of a payload given as one buffer or as parts to be sent back to back. */
+export function payloadLength(payload: Buffer | readonly Buffer[]): number {
+  if (Buffer.isBuffer(payload)) return payload.length;
+  let n = 0;
+  for (const part of payload) n += part.length;
+  return n;
 }

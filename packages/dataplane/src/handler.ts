@@ -91,13 +91,28 @@ export interface TrimOptions {
 export interface ChunkMapEntry {
   index: number;
   generation: number;
-  /** Written since the last flush, or left unclean by a crash: resynchronise, do not trust. */
+  /** Written since the last flush, or unclean: resynchronise, do not trust. */
   dirty: boolean;
+  /**
+   * Left unclean by a crash of the node, or by a mutation that failed there: sticky until the
+   * chunk is replaced (its generation no longer says which writes it holds). A handler that
+   * reports it for every chunk makes the map `detailed`; one that leaves it out folds unclean
+   * chunks into `dirty`, as nodes before this field did.
+   */
+  unclean?: boolean;
+  /** Every block reads as zeroes: a copy needs no data. */
+  hole?: boolean;
 }
 
 export interface ChunkMapResult {
   chunkSizeBytes: number;
   chunks: ChunkMapEntry[];
+  /**
+   * As the client returns it: true when the node reported `unclean` and `hole` for every chunk
+   * (then `unclean` false means really not unclean). False from nodes that fold unclean chunks
+   * into `dirty`: treat every dirty chunk as possibly unclean. Handlers need not set it.
+   */
+  detailed?: boolean;
 }
 
 export interface ChunkReadResult {

@@ -39,6 +39,8 @@ export class MemoryVolume {
   readonly chunks = new Map<number, Buffer>();
   readonly generations = new Map<number, number>();
   readonly dirty = new Set<number>();
+  /** Chunks a test declares unclean (as a crashed or failed store would); cleared by writeChunk. */
+  readonly unclean = new Set<number>();
   readonly queue: QueuedMutation[] = [];
   queueRunning = false;
   idleWaiters: Array<() => void> = [];
@@ -208,7 +210,13 @@ export class MemoryReplicaHandler implements ReplicaHandler<MemoryVolume> {
     const v = this.volume(volumeId);
     const chunks = [...v.generations.entries()]
       .sort((a, b) => a[0] - b[0])
-      .map(([index, generation]) => ({ index, generation, dirty: v.dirty.has(index) }));
+      .map(([index, generation]) => ({
+        index,
+        generation,
+        dirty: v.dirty.has(index),
+        unclean: v.unclean.has(index),
+        hole: !v.chunks.has(index),
+      }));
     return { chunkSizeBytes: v.chunkSizeBytes, chunks };
   }
 
@@ -241,6 +249,7 @@ export class MemoryReplicaHandler implements ReplicaHandler<MemoryVolume> {
       else v.chunks.set(index, Buffer.from(data));
       v.generations.set(index, generation);
       v.dirty.add(index);
+      v.unclean.delete(index);
     });
   }
 

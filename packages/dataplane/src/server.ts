@@ -658,7 +658,14 @@ class ServerConnection<B> {
     if (this.#handshakeTimer) clearTimeout(this.#handshakeTimer);
     this.#handshakeTimer = undefined;
     this.#peer = { clientId, remoteAddress: this.#remote };
-    this.#decoder = new FrameDecoder({ registry, maxFrameBytes: s.maxFrameBytes });
+    // Large frames that span socket reads (write payloads) are assembled in recycled buffers:
+    // a fresh megabyte costs more in page faults than the copy itself.
+    const pool = s.pool;
+    this.#decoder = new FrameDecoder({
+      registry,
+      maxFrameBytes: s.maxFrameBytes,
+      allocate: (n) => (n >= pool.minBytes ? pool.take(n) : undefined),
+    });
     this.#state = 'open';
     this.#writer.pushFrame(FrameType.HelloResponse, 0, OK_HEADER);
     s.log?.debug({ remote: this.#remote, client: clientId }, 'data-plane client authenticated');
@@ -704,6 +711,20 @@ class ServerConnection<B> {
       this.#fail(req, StatusCode.SHUTTING_DOWN, 'the node is shutting down');
       return;
     }
+    const assembledIn = frame.assembledIn;
+    this.#dispatchFrame(req, frame);
+    // Writes recycle their buffer once the handler is done with the payload, and a chunk
+    // install keeps its own (it is rare); every other request is done with its frame here.
+    if (
+      assembledIn !== undefined &&
+      frame.type !== FrameType.Write &&
+      frame.type !== FrameType.WriteChunk
+    ) {
+      this.#s.pool.give(assembledIn);
+    }
+  }
+
+  #dispatchFrame(req: Request, frame: Frame): void {
     switch (frame.type) {
       case FrameType.OpenSession:
         this.#openSession(req, frame.header as ballast.dataplane.OpenSession);
@@ -712,7 +733,12 @@ class ServerConnection<B> {
         this.#read(req, frame.header as ballast.dataplane.ReadRequest);
         break;
       case FrameType.Write:
-        this.#write(req, frame.header as ballast.dataplane.WriteRequest, frame.payload);
+        this.#write(
+          req,
+          frame.header as ballast.dataplane.WriteRequest,
+          frame.payload,
+          frame.assembledIn,
+        );
         break;
       case FrameType.Flush:
         this.#flush(req, frame.header as ballast.dataplane.FlushRequest);
@@ -1019,16 +1045,26 @@ class ServerConnection<B> {
     else result.then(done, (err) => this.#failWith(req, err));
   }
 
-  #write(req: Request, m: ballast.dataplane.WriteRequest, payload: Buffer): void {
+  #write(
+    req: Request,
+    m: ballast.dataplane.WriteRequest,
+    payload: Buffer,
+    assembledIn: Buffer | undefined,
+  ): void {
     req.op = 'write';
+    // The handler keeps `payload` only until its write settles; then the buffer is recycled.
+    const pool = this.#s.pool;
+    const recycle = assembledIn === undefined ? undefined : (): void => pool.give(assembledIn);
     const session = this.#session(req, m.sessionId);
-    if (!session) return;
-    if (!isOffset(m.offset) || payload.length > this.#s.maxIoBytes) {
-      this.#fail(
-        req,
-        StatusCode.INVALID,
-        `write of ${payload.length} bytes at ${m.offset}: bad range or too large`,
-      );
+    if (!session || !isOffset(m.offset) || payload.length > this.#s.maxIoBytes) {
+      if (session) {
+        this.#fail(
+          req,
+          StatusCode.INVALID,
+          `write of ${payload.length} bytes at ${m.offset}: bad range or too large`,
+        );
+      }
+      recycle?.();
       return;
     }
     req.bytes = payload.length;
@@ -1036,8 +1072,13 @@ class ServerConnection<B> {
     try {
       result = this.#s.handler.write(session.binding, m.offset, payload);
     } catch (err) {
+      recycle?.();
       this.#failWith(req, err);
       return;
+    }
+    if (recycle !== undefined) {
+      if (result === undefined) recycle();
+      else result.then(recycle, recycle);
     }
     this.#settleMutation(req, session, result, m.fua === true);
   }
@@ -1101,15 +1142,29 @@ class ServerConnection<B> {
       result = Promise.reject(err);
     }
     result.then(
-      (map) =>
+      (map) => {
+        // `dirty` keeps covering unclean chunks on the wire, for clients that know no more.
+        let detailed = true;
+        const chunks = map.chunks.map((c) => {
+          if (typeof c.unclean !== 'boolean') detailed = false;
+          return {
+            index: c.index,
+            generation: c.generation,
+            dirty: c.dirty || c.unclean === true,
+            unclean: c.unclean === true,
+            hole: c.hole === true,
+          };
+        });
         this.#ok(
           req,
           dp.GetChunkMapResponse.encode({
             status: OK_STATUS,
             chunkSizeBytes: map.chunkSizeBytes,
-            chunks: map.chunks,
+            chunks,
+            detailed,
           }).finish(),
-        ),
+        );
+      },
       (err) => this.#failWith(req, err),
     );
   }

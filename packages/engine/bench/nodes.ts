@@ -26,6 +26,8 @@ export interface StartNodesOptions {
 }
 
 const launcher = new URL('./node-process.js', import.meta.url).pathname;
+/** Extra Node options for the node processes (profiling: `--cpu-prof --cpu-prof-dir=DIR`). */
+const nodeArgs = (process.env.BALLAST_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
 
 export async function startNodes(options: StartNodesOptions): Promise<NodeProcess[]> {
   const nodes: NodeProcess[] = [];
@@ -53,7 +55,7 @@ export async function startNodes(options: StartNodesOptions): Promise<NodeProces
       const proc = new ManagedProcess({
         id,
         command: process.execPath,
-        args: [launcher, configPath],
+        args: [...nodeArgs, launcher, configPath],
         env: { ...process.env, BALLAST_PARENT_PID: String(process.pid) },
         logFile: join(options.dir, `${id}.log`),
         readyWhen: (_line, json) => (json?.msg === 'ready' ? json.endpoints : undefined),

@@ -28,7 +28,8 @@ import { startNodes, stopNodes, type NodeProcess } from './nodes.js';
 
 const USAGE = `usage: serve.js --socket PATH (--start-nodes N [--replicas R] [--size S] [--chunk-size C] [--dir D]
                   | --meta-url URL --token T --volume-name NAME (--secret S | --secret-file F))
-       [--export-name NAME] [--cluster-id ID] [--no-multi-conn] [--replica-timeout-ms MS]
+       [--export-name NAME] [--cluster-id ID] [--no-multi-conn] [--no-batch-while-busy]
+       [--replica-timeout-ms MS]
        [--prefer-node ID] [--log-level LEVEL]
 `;
 
@@ -48,6 +49,7 @@ const { values } = parseArgs({
     'export-name': { type: 'string', default: '' },
     'cluster-id': { type: 'string', default: 'ballast' },
     'no-multi-conn': { type: 'boolean', default: false },
+    'no-batch-while-busy': { type: 'boolean', default: false },
     'replica-timeout-ms': { type: 'string', default: '10000' },
     'prefer-node': { type: 'string', multiple: true },
     'log-level': { type: 'string', default: 'warn' },
@@ -197,6 +199,7 @@ const engine = await VolumeEngine.open({
     clientId: 'bench-agent',
     secret,
     requestTimeoutMs: replicaTimeoutMs * 2,
+    batchWhileBusy: !values['no-batch-while-busy'],
   }),
   controlPlane: control,
   replicaTimeoutMs,

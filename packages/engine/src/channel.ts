@@ -25,7 +25,8 @@ export interface ReplicaChannel {
     target: Buffer,
     targetOffset: number,
   ): Promise<void>;
-  write(offsetBytes: number, data: Buffer, fua: boolean): Promise<void>;
+  /** `data` is one buffer, or parts to be written back to back (a large NBD payload). */
+  write(offsetBytes: number, data: WritePayload, fua: boolean): Promise<void>;
   trim(offsetBytes: number, lengthBytes: number, fua: boolean): Promise<void>;
   writeZeroes(
     offsetBytes: number,
@@ -50,6 +51,17 @@ export interface ReplicaChannel {
   close(): Promise<void>;
   /** Drops the session now: nothing more reaches the replica, pending requests reject. */
   abort(): void;
+}
+
+/** Bytes to write: one buffer, or parts that are written back to back. */
+export type WritePayload = Buffer | readonly Buffer[];
+
+/** Length of a payload in bytes. */
+export function payloadBytes(data: WritePayload): number {
+  if (Buffer.isBuffer(data)) return data.length;
+  let n = 0;
+  for (const part of data) n += part.length;
+  return n;
 }
 
 /** One entry of a replica's chunk map (the chunk store's `ChunkInfo`). */

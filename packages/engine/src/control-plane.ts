@@ -98,7 +98,8 @@ const RETRYABLE: ReadonlySet<ErrorCode> = new Set([
 const RETRY_MAX_MS = 1000;
 
 /**
- * ControlPlane over meta's admin REST API (`POST /v1/volumes/{name}/replicas/{nodeId}/out-of-sync`)
+ * ControlPlane over meta's admin REST API (`POST /v1/volumes/{name}/replicas/{nodeId}/out-of-sync`
+ * and `.../promote`)
  * with a bearer token. Answers are problem+json with a stable `code`. A network error, 5xx other
  * than a refusal, or a timed-out attempt is retried (with backoff, on the next member) until
  * `timeoutMs`: the command is idempotent, so a retry after a lost answer is harmless.
@@ -124,11 +125,10 @@ export class RestControlPlane implements ControlPlane {
   }
 
   async promoteReplica(request: PromoteRequest): Promise<void> {
-    // The REST API has no promotion route yet (see the README): say so instead of guessing one.
-    throw new BallastError(
-      'UNAVAILABLE',
-      `meta's REST API has no route to promote replica ${request.nodeId} of ${request.volumeName}`,
-    );
+    // Idempotent on meta's side (an in-sync replica at the current epoch answers 200); FENCED
+    // when a newer attachment holds the volume.
+    const path = `/v1/volumes/${encodeURIComponent(request.volumeName)}/replicas/${encodeURIComponent(request.nodeId)}/promote`;
+    await this.post(path, { epoch: request.epoch });
   }
 
   private async post(path: string, body: unknown): Promise<void> {

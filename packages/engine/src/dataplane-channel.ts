@@ -6,6 +6,7 @@ import type {
   ChunkMapEntry,
   ReplicaChannel,
   SessionSpec,
+  WritePayload,
 } from './channel.js';
 import { ChannelError, toChannelError } from './errors.js';
 
@@ -22,6 +23,8 @@ export interface DataPlaneChannelOptions {
   /** The client's own request timeout; keep it at or above the engine's replicaTimeoutMs. */
   requestTimeoutMs?: number;
   maxInFlightRequests?: number;
+  /** Hold new frames while earlier reads/writes are unanswered (DataPlaneClient, default on). */
+  batchWhileBusy?: boolean;
   logger?: Logger;
 }
 
@@ -48,13 +51,11 @@ export class DataPlaneChannel implements ReplicaChannel {
     target: Buffer,
     targetOffset: number,
   ): Promise<void> {
-    // The payload arrives in a socket buffer: one copy into the caller's reply buffer.
-    return this.session.read(offsetBytes, lengthBytes).then((data) => {
-      data.copy(target, targetOffset);
-    });
+    // The payload arrives in socket buffers: one copy into the caller's reply buffer.
+    return this.session.readInto(offsetBytes, lengthBytes, target, targetOffset);
   }
 
-  write(offsetBytes: number, data: Buffer, fua: boolean): Promise<void> {
+  write(offsetBytes: number, data: WritePayload, fua: boolean): Promise<void> {
     return this.session.write(offsetBytes, data, fua ? FUA : NO_FUA);
   }
 
@@ -77,8 +78,22 @@ export class DataPlaneChannel implements ReplicaChannel {
 
   async chunkMap(): Promise<ChunkMapEntry[]> {
     const result = await this.session.getChunkMap();
-    // The wire reports "dirty or unclean" as one flag and no hole flag: treat a dirty chunk as
-    // possibly unclean too (reconcile then also re-installs it on its source, which is harmless).
+    if (result.detailed === true) {
+      // `dirty` covers unclean chunks on the wire; an unclean chunk is handled as unclean
+      // whatever else it is, so only the rest count as merely dirty.
+      return result.chunks
+        .map((c) => ({
+          index: c.index,
+          generation: c.generation,
+          hole: c.hole === true,
+          dirty: c.dirty && c.unclean !== true,
+          unclean: c.unclean === true,
+        }))
+        .sort((a, b) => a.index - b.index);
+    }
+    // An older node reports "dirty or unclean" as one flag and no hole flag: treat a dirty chunk
+    // as possibly unclean too (reconcile then also re-installs it on its source: more copying,
+    // same result).
     return result.chunks
       .map((c) => ({
         index: c.index,
@@ -142,6 +157,7 @@ export function dataPlaneChannelFactory(options: DataPlaneChannelOptions): Chann
         ...(options.maxInFlightRequests !== undefined
           ? { maxInFlightRequests: options.maxInFlightRequests }
           : {}),
+        ...(options.batchWhileBusy !== undefined ? { batchWhileBusy: options.batchWhileBusy } : {}),
         ...(options.logger !== undefined ? { logger: options.logger } : {}),
       });
     } catch (err) {

@@ -6,7 +6,13 @@ import {
   type BlockDevice,
   type Logger,
 } from '@ballast/common';
-import type { ChannelFactory, ReplicaChannel, SessionSpec } from './channel.js';
+import {
+  payloadBytes,
+  type ChannelFactory,
+  type ReplicaChannel,
+  type SessionSpec,
+  type WritePayload,
+} from './channel.js';
 import type { ControlPlane } from './control-plane.js';
 import { ChannelError, toChannelError } from './errors.js';
 import {
@@ -125,7 +131,7 @@ class MutationOp extends FanOutOp implements LockEntry {
     readonly kind: MutationKind,
     readonly startBytes: number,
     readonly endBytes: number,
-    readonly data: Buffer | null,
+    readonly data: WritePayload | null,
     readonly fua: boolean,
     readonly noHole: boolean,
     createdAtMs: number,
@@ -398,6 +404,14 @@ export class VolumeEngine implements BlockDevice {
     return this.mutate(MutationKind.Write, offset, data.length, data, fua, false);
   }
 
+  /**
+   * NBD fast path: a large payload as the pieces it arrived in, sent on to every replica as
+   * they are (no joining copy). The parts must not change until the promise settles.
+   */
+  writeParts(offset: number, parts: readonly Buffer[], fua = false): Promise<void> {
+    return this.mutate(MutationKind.Write, offset, payloadBytes(parts), parts, fua, false);
+  }
+
   trim(offset: number, length: number, fua = false): Promise<void> {
     return this.mutate(MutationKind.Trim, offset, length, null, fua, false);
   }
@@ -503,7 +517,7 @@ export class VolumeEngine implements BlockDevice {
     kind: MutationKind,
     offset: number,
     length: number,
-    data: Buffer | null,
+    data: WritePayload | null,
     fua: boolean,
     noHole: boolean,
   ): Promise<void> {

@@ -6,7 +6,9 @@ export type {
   ChunkMapEntry,
   ChunkCopy,
   SessionSpec,
+  WritePayload,
 } from './channel.js';
+export { payloadBytes } from './channel.js';
 export { ChannelError, toChannelError, type ChannelErrorKind } from './errors.js';
 export { LocalReplicaChannel } from './local-channel.js';
 export {

@@ -1,5 +1,11 @@
 import type { ChunkStore, Replica } from '@ballast/chunkstore';
-import type { ChunkCopy, ChunkMapEntry, ReplicaChannel, SessionSpec } from './channel.js';
+import type {
+  ChunkCopy,
+  ChunkMapEntry,
+  ReplicaChannel,
+  SessionSpec,
+  WritePayload,
+} from './channel.js';
 import { ChannelError, toChannelError } from './errors.js';
 
 const RESOLVED: Promise<void> = Promise.resolve();
@@ -82,8 +88,9 @@ export class LocalReplicaChannel implements ReplicaChannel {
     }
   }
 
-  write(offsetBytes: number, data: Buffer, fua: boolean): Promise<void> {
-    return this.mutate(() => this.replica.write(offsetBytes, data), fua);
+  write(offsetBytes: number, data: WritePayload, fua: boolean): Promise<void> {
+    const bytes = Buffer.isBuffer(data) ? data : Buffer.concat(data);
+    return this.mutate(() => this.replica.write(offsetBytes, bytes), fua);
   }
 
   trim(offsetBytes: number, lengthBytes: number, fua: boolean): Promise<void> {

@@ -69,9 +69,29 @@ export async function reconcileReplicas(ctx: CopyContext): Promise<void> {
     const members = [...ctx.inSync(), ...ctx.others()].filter((m) => maps.has(m));
     const inSyncCount = members.filter((m) => m.role === 'in-sync').length;
     const entries = collate(members, maps);
-    const work = [...entries.keys()]
+    let work = [...entries.keys()]
       .filter((index) => differs(entries.get(index)!, inSyncCount))
       .sort((a, b) => a - b);
+    if (members.length === 1) {
+      // Nothing to make identical with. Reading the chunks would only turn a block that failed
+      // its checksum (it may be why a write failed and left the chunk unclean) into a failed
+      // attach; reads of that block fail on their own.
+      const only = members[0]!;
+      const unclean = work.filter((index) => entries.get(index)![0]?.unclean === true);
+      work = [];
+      if (unclean.length > 0 && only.channel!.markChunksClean !== undefined) {
+        try {
+          await replicaTimeout(
+            only.channel!.markChunksClean(unclean),
+            ctx.timeoutMs,
+            only.nodeId,
+            'mark clean',
+          );
+        } catch (err) {
+          await ctx.fail(only, err, 'mark chunks clean');
+        }
+      }
+    }
     progress.chunksTotal = work.length;
     progress.chunksDone = 0;
     ctx.logger?.info(

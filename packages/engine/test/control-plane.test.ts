@@ -77,9 +77,25 @@ t.test('REST: commit, repeat, last replica, stale epoch, bad token', async (t) =
   await t.rejects(cp.markOutOfSync(request(epoch - 1, 'n1')), { code: 'FENCED' });
   const bad = new RestControlPlane({ apiUrls: [url], token: 'wrong', timeoutMs: 5000 });
   await t.rejects(bad.markOutOfSync(request(epoch, 'n1')), { code: 'UNAUTHORIZED' });
-  await t.rejects(cp.promoteReplica({ volumeId: 'v1', volumeName: 'data', nodeId: 'n2', epoch }), {
-    code: 'UNAVAILABLE',
-  });
+});
+
+t.test('REST: promote a rebuilt replica; repeat is a no-op; a stale epoch is fenced', async (t) => {
+  const { meta, url, epoch, propose } = await setup(t);
+  const cp = new RestControlPlane({ apiUrls: [url], token: TOKEN, timeoutMs: 5000 });
+  await cp.markOutOfSync(request(epoch, 'n2'));
+  await propose({ type: 'addReplica', at: Date.now(), volumeId: 'v1', nodeId: 'n2' });
+  const role = () => meta.map.getVolume('v1')!.replicas.find((r) => r.nodeId === 'n2')?.role;
+  t.equal(role(), 'rebuilding');
+  await t.rejects(
+    cp.promoteReplica({ volumeId: 'v1', volumeName: 'data', nodeId: 'n2', epoch: epoch - 1 }),
+    { code: 'FENCED' },
+    'a rebuild under an older epoch is not promoted',
+  );
+  t.equal(role(), 'rebuilding');
+  await cp.promoteReplica({ volumeId: 'v1', volumeName: 'data', nodeId: 'n2', epoch });
+  t.equal(role(), 'in-sync');
+  await cp.promoteReplica({ volumeId: 'v1', volumeName: 'data', nodeId: 'n2', epoch });
+  t.equal(role(), 'in-sync', 'a retry after a lost answer is a no-op');
 });
 
 t.test('REST: retries on the next member after a lost connection, bounded overall', async (t) => {

@@ -161,3 +161,40 @@ t.test('reconcile copies from the replica whose node did not crash', async (t) =
   t.ok(cluster.contents('n1').equals(cluster.contents('n2')));
   await second.close();
 });
+
+t.test(
+  'a lone replica left unclean by a failed write over a damaged block still attaches',
+  async (t) => {
+    const cluster = await LocalCluster.create(t, {
+      nodes: 1,
+      sizeBytes: SIZE,
+      chunkSizeBytes: CHUNK,
+    });
+    const epoch1 = await cluster.attach('hostA');
+    const first = await cluster.openEngine(epoch1);
+    const data = pattern(CHUNK, 3);
+    await first.writeAt(0, data);
+    await first.flush();
+    const { openSync, readSync, writeSync, closeSync } = await import('node:fs');
+    const fd = openSync(`${cluster.dir}/n1/replicas/${cluster.volumeId}.data`, 'r+');
+    const damaged = Buffer.alloc(1);
+    readSync(fd, damaged, 0, 1, 4096 + 7);
+    damaged[0] = damaged[0]! ^ 0xff;
+    writeSync(fd, damaged, 0, 1, 4096 + 7);
+    closeSync(fd);
+    // The read-modify-write of block 1 fails its checksum: the chunk is left unclean, and the
+    // engine (its only in-sync replica failed) stops.
+    await t.rejects(first.writeAt(4096 + 100, Buffer.from('partial')));
+    const replica = cluster.store('n1').replica(cluster.volumeId);
+    t.equal(replica.chunkInfo(0).unclean, true, 'the chunk is unclean');
+    await first.abandon();
+
+    const epoch2 = await cluster.attach('hostB', true);
+    const second = await cluster.openEngine(epoch2);
+    t.equal(second.reconcileProgress.chunksTotal, 0, 'a lone replica has nothing to copy');
+    t.equal(replica.chunkInfo(0).unclean, false, 'its unclean flag is cleared');
+    t.ok((await second.readAt(0, 4096)).equals(data.subarray(0, 4096)), 'good blocks read');
+    await t.rejects(second.readAt(4096, 4096), { code: 'CHECKSUM_MISMATCH' }, 'the bad one fails');
+    await second.close();
+  },
+);

@@ -88,9 +88,19 @@ const commandArb = fc.oneof(
     }),
   ),
   w(
+    10,
+    fc.record({
+      type: fc.constant('markReplicaLost'),
+      volumeId,
+      nodeId,
+      epoch,
+      reason: fc.constant('node down'),
+    }),
+  ),
+  w(
     5,
     fc.record(
-      { type: fc.constant('addReplica'), volumeId, nodeId, replacing: nodeId },
+      { type: fc.constant('addReplica'), volumeId, nodeId, replacing: nodeId, taskId },
       { requiredKeys: ['type', 'volumeId', 'nodeId'] },
     ),
   ),
@@ -124,10 +134,15 @@ const commandArb = fc.oneof(
   ),
   w(
     1,
-    fc.record({
-      type: fc.constant('updateSettings'),
-      overProvisionPercent: fc.constantFrom(100, 300),
-    }),
+    fc.record(
+      {
+        type: fc.constant('updateSettings'),
+        overProvisionPercent: fc.constantFrom(100, 300),
+        rebalanceEnabled: fc.boolean(),
+        maxConcurrentMoves: fc.constantFrom(1, 4),
+      },
+      { requiredKeys: ['type'] },
+    ),
   ),
   // Garbage among the good entries.
   w(1, fc.anything()),
@@ -155,6 +170,19 @@ const prelude: Draft[] = [
     replicaNodeIds: ['n0', 'n1', 'n2'],
   },
   { type: 'attachVolume', volumeId: 'v0', host: 'd0', force: false },
+  // An idle volume with a replica on a down node (what markReplicaLost is for).
+  {
+    type: 'createVolume',
+    volumeId: 'v1',
+    name: 'beta',
+    sizeBytes: GiB,
+    chunkSizeBytes: 4 * MiB,
+    desiredReplicas: 2,
+    constraints: { nodeSelector: {}, zoneSpread: 'preferred' },
+    fs: 'ext4',
+    replicaNodeIds: ['n3', 'n4'],
+  },
+  { type: 'setNodeState', nodeId: 'n4', action: 'down' },
 ];
 
 const sequence = fc
@@ -192,6 +220,7 @@ t.test('random command sequences keep every invariant after every apply', async 
     'attachVolume',
     'detachVolume',
     'markReplicaOutOfSync',
+    'markReplicaLost',
     'addReplica',
     'promoteReplica',
     'removeReplica',

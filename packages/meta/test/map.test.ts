@@ -1,5 +1,11 @@
 import t from 'tap';
-import { ClusterMap, GiB, MAX_FINISHED_TASKS, type ApplyResult } from '../src/index.js';
+import {
+  ClusterMap,
+  DEFAULT_SETTINGS,
+  GiB,
+  MAX_FINISHED_TASKS,
+  type ApplyResult,
+} from '../src/index.js';
 import { MapHarness } from './helpers/map-harness.js';
 
 function code(result: ApplyResult): string {
@@ -595,9 +601,9 @@ t.test('addReplica, promoteReplica, removeReplica: a repair', async (t) => {
   );
   t.equal(code(h.apply({ type: 'addReplica', volumeId: 'vol-v', nodeId: 'nx' })), 'NOT_FOUND');
   t.equal(
-    code(h.apply({ type: 'addReplica', volumeId: 'vol-v', nodeId: 'n5', replacing: 'n2' })),
+    code(h.apply({ type: 'addReplica', volumeId: 'vol-v', nodeId: 'n5', replacing: 'n4' })),
     'NOT_FOUND',
-    'n2 is no longer a member',
+    'n4 holds neither a replica nor a stale record of v',
   );
 
   h.ok({ type: 'addReplica', volumeId: 'vol-v', nodeId: 'n2' });
@@ -778,7 +784,12 @@ t.test(
     const r2 = restored.apply(next, restored.appliedIndex + 1);
     t.same(r2, r1, 'same result from both');
 
-    t.throws(() => ClusterMap.restore({ ...snap, format: 2 }), { code: 'INVALID_ARGUMENT' });
+    t.throws(() => ClusterMap.restore({ ...snap, format: 3 }), { code: 'INVALID_ARGUMENT' });
+    // Format 1 (before the control-loop settings) still loads, with their defaults.
+    const v1 = { ...snap, format: 1, settings: { overProvisionPercent: 200 } };
+    const upgraded = ClusterMap.restore(JSON.parse(JSON.stringify(v1)));
+    t.same(upgraded.settings, { ...DEFAULT_SETTINGS, overProvisionPercent: 200 });
+    t.equal(upgraded.snapshot().format, 2);
     t.throws(() => ClusterMap.restore({ ...snap, nodes: [...snap.nodes, snap.nodes[0]] }), {
       code: 'INVALID_ARGUMENT',
     });

@@ -63,6 +63,28 @@ export class ByteQueue {
     return out;
   }
 
+  /**
+   * Consumes `n` bytes and returns them as views of the chunks that hold them, in order (no
+   * copy, whatever the chunking).
+   */
+  takeParts(n: number): Buffer[] {
+    assert(n > 0 && n <= this.total, `takeParts(${n}) with ${this.total} queued`);
+    const parts: Buffer[] = [];
+    let remaining = n;
+    let index = this.head;
+    let offset = this.headOffset;
+    while (remaining > 0) {
+      const chunk = this.chunks[index]!;
+      const count = Math.min(chunk.length - offset, remaining);
+      parts.push(chunk.subarray(offset, offset + count));
+      remaining -= count;
+      index += 1;
+      offset = 0;
+    }
+    this.skip(n);
+    return parts;
+  }
+
   /** Consumes and discards up to `n` bytes; returns how many were discarded. */
   skip(n: number): number {
     const dropped = Math.min(n, this.total);

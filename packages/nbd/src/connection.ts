@@ -11,7 +11,8 @@ import {
   type Session,
 } from './negotiation.js';
 import * as P from './protocol.js';
-import { SlabAllocator, ReplyWriter } from './reply-writer.js';
+import { LargeBufferPool } from './buffer-pool.js';
+import { SLAB_ITEM_LIMIT_BYTES, SlabAllocator, ReplyWriter } from './reply-writer.js';
 import { CommandCounters } from './stats.js';
 
 /** The server's record of one export, as a connection sees it. */
@@ -72,6 +73,11 @@ ALLOWED_FLAGS[P.NBD_CMD_WRITE_ZEROES] =
   P.NBD_CMD_FLAG_FUA | P.NBD_CMD_FLAG_NO_HOLE | P.NBD_CMD_FLAG_FAST_ZERO;
 ALLOWED_FLAGS[P.NBD_CMD_BLOCK_STATUS] = P.NBD_CMD_FLAG_FUA | P.NBD_CMD_FLAG_REQ_ONE;
 
+/** Large READ replies, shared by every connection of the process (bounded). */
+const replyPool = new LargeBufferPool();
+
+/** WRITE payloads from this size go to a device's `writeParts` as received (no joining copy). */
+const PARTS_MIN_BYTES = 64 * 1024;
 /** Extents per BLOCK_STATUS chunk (the spec allows 2^20; clients ask again for the rest). */
 const MAX_EXTENTS_PER_REPLY = 65536;
 /** A BLOCK_STATUS query looks at most this far; the reply covers less and clients ask again. */
@@ -326,7 +332,12 @@ export class NbdConnection {
       if (this.input.length < request.length) return false;
       this.pendingWrite = null;
       this.partialRequest = null;
-      this.startWrite(request, this.input.take(request.length));
+      if (request.length >= PARTS_MIN_BYTES && this.device!.writeParts !== undefined) {
+        // A large payload spans socket reads: hand the pieces over instead of joining them.
+        this.startWrite(request, this.input.takeParts(request.length));
+      } else {
+        this.startWrite(request, this.input.take(request.length));
+      }
       return true;
     }
     if (
@@ -471,7 +482,7 @@ export class NbdConnection {
     }
   }
 
-  private startWrite(request: Request, payload: Buffer): void {
+  private startWrite(request: Request, payload: Buffer | Buffer[]): void {
     const session = this.session!;
     const { flags, offset, length } = request;
     if ((flags & ~ALLOWED_FLAGS[P.NBD_CMD_WRITE]!) !== 0) {
@@ -482,6 +493,14 @@ export class NbdConnection {
       this.fail(request, P.NBD_ENOSPC, 'WRITE beyond the end of the export');
     } else if (length === 0) {
       this.succeed(request);
+    } else if (Array.isArray(payload)) {
+      const fua = (flags & 1) !== 0;
+      this.track(
+        request,
+        payload.length === 1
+          ? this.device!.writeAt(offset, payload[0]!, fua)
+          : this.device!.writeParts!(offset, payload, fua),
+      );
     } else {
       this.track(request, this.device!.writeAt(offset, payload, (flags & 1) !== 0));
     }
@@ -498,7 +517,10 @@ export class NbdConnection {
     const headerBytes = structured
       ? P.STRUCTURED_REPLY_HEADER_BYTES + 8
       : P.SIMPLE_REPLY_HEADER_BYTES;
-    const reply = this.slab.take(headerBytes + length);
+    const pooled = headerBytes + length > SLAB_ITEM_LIMIT_BYTES;
+    const reply = pooled
+      ? replyPool.take(headerBytes + length)
+      : this.slab.take(headerBytes + length);
     const device = this.device!;
     let reading: Promise<unknown>;
     try {
@@ -530,9 +552,13 @@ export class NbdConnection {
         } else {
           writeSimpleHeader(reply, 0, 0, request);
         }
-        this.complete(request, reply, true);
+        this.complete(request, reply, true, pooled ? () => replyPool.give(reply) : undefined);
       },
-      (err: unknown) => this.deviceFailed(request, err),
+      (err: unknown) => {
+        // Nothing was sent from it, and the device is done with it.
+        if (pooled) replyPool.give(reply);
+        this.deviceFailed(request, err);
+      },
     );
   }
 
@@ -660,7 +686,12 @@ export class NbdConnection {
     this.complete(request, reply, false);
   }
 
-  private complete(request: Request, reply: Buffer | null, ok: boolean): void {
+  private complete(
+    request: Request,
+    reply: Buffer | null,
+    ok: boolean,
+    onWritten?: () => void,
+  ): void {
     const counters = this.counters!;
     const slot = CommandCounters.slot(request.type);
     counters.ops[slot]! += 1;
@@ -674,7 +705,8 @@ export class NbdConnection {
     counters.inFlight -= 1;
     this.inFlight -= 1;
     this.inFlightBytes -= request.weight;
-    if (reply !== null && !this.socketClosed) this.writer.push(reply);
+    if (reply !== null && !this.socketClosed) this.writer.push(reply, onWritten);
+    else onWritten?.();
     if (this.phase === 'draining') this.maybeFinishDrain();
     else this.maybeResume();
     if (this.socketClosed && this.inFlight === 0) this.settle();

@@ -12,6 +12,12 @@ export interface BlockDeviceFastPaths {
    */
   readInto?(offset: number, length: number, target: Buffer, targetOffset: number): Promise<void>;
   /**
+   * Writes the concatenation of `parts` at `offset`. A large WRITE payload arrives in several
+   * socket reads; with this the server hands those pieces over as they are instead of copying
+   * them into one new buffer. The parts must not be changed until the promise settles.
+   */
+  writeParts?(offset: number, parts: readonly Buffer[], fua: boolean): Promise<void>;
+  /**
    * True when `writeZeroes` without `noHole` is cheaper than writing the zeroes. The server
    * answers NBD_CMD_FLAG_FAST_ZERO with NBD_ENOTSUP unless this is true.
    */

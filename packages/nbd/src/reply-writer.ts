@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 /** Replies are carved out of slabs of this size (one allocation per few thousand small replies). */
 const SLAB_BYTES = 256 * 1024;
 /** Larger buffers get their own allocation instead of a slab region. */
-const SLAB_ITEM_LIMIT_BYTES = 64 * 1024;
+export const SLAB_ITEM_LIMIT_BYTES = 64 * 1024;
 /** A batch up to this size that is not one contiguous region is joined into one buffer. */
 const CONCAT_LIMIT_BYTES = 64 * 1024;
 
@@ -37,6 +37,8 @@ export class SlabAllocator {
 export class ReplyWriter {
   private queue: Buffer[] = [];
   private queuedBytes = 0;
+  /** Called once the replies queued with them are handed to the kernel (or dropped). */
+  private onWritten: Array<() => void> = [];
   private scheduled = false;
   private closed = false;
   private readonly flushBound = (): void => this.flush();
@@ -52,9 +54,17 @@ export class ReplyWriter {
     return this.queuedBytes + this.socket.writableLength;
   }
 
-  /** Queues a complete reply (or part of one, in order); it is written at the next flush. */
-  push(buffer: Buffer): void {
-    if (this.closed || buffer.length === 0) return;
+  /**
+   * Queues a complete reply (or part of one, in order); it is written at the next flush.
+   * `onWritten` runs once the socket no longer needs the buffer (written, or the socket is
+   * gone), so the caller may recycle it.
+   */
+  push(buffer: Buffer, onWritten?: () => void): void {
+    if (this.closed || buffer.length === 0) {
+      onWritten?.();
+      return;
+    }
+    if (onWritten !== undefined) this.onWritten.push(onWritten);
     const last = this.queue[this.queue.length - 1];
     if (
       last !== undefined &&
@@ -84,14 +94,26 @@ export class ReplyWriter {
     const bytes = this.queuedBytes;
     this.queue = [];
     this.queuedBytes = 0;
+    // The stream calls a write's callback once that write (corked: the whole batch) has been
+    // handed to the kernel or the socket was destroyed.
+    const written = this.onWritten;
+    let done: (() => void) | undefined;
+    if (written.length > 0) {
+      this.onWritten = [];
+      done = () => {
+        for (const cb of written) cb();
+      };
+    }
     if (queue.length === 1) {
-      this.socket.write(queue[0]!);
+      this.socket.write(queue[0]!, done);
     } else if (bytes <= CONCAT_LIMIT_BYTES) {
-      this.socket.write(Buffer.concat(queue, bytes));
+      this.socket.write(Buffer.concat(queue, bytes), done);
     } else {
       // cork/uncork turns the writes into one writev.
       this.socket.cork();
-      for (const buffer of queue) this.socket.write(buffer);
+      const last = queue.length - 1;
+      for (let i = 0; i < last; i++) this.socket.write(queue[i]!);
+      this.socket.write(queue[last]!, done);
       this.socket.uncork();
     }
     this.afterFlush();
@@ -102,5 +124,8 @@ export class ReplyWriter {
     this.closed = true;
     this.queue = [];
     this.queuedBytes = 0;
+    const written = this.onWritten;
+    this.onWritten = [];
+    for (const cb of written) cb();
   }
 }

@@ -3,7 +3,8 @@ import fc from 'fast-check';
 import t from 'tap';
 import { ByteQueue } from '../src/byte-queue.js';
 
-type Op = { kind: 'push'; bytes: number[] } | { kind: 'take' | 'skip' | 'peek'; n: number };
+type Op =
+  { kind: 'push'; bytes: number[] } | { kind: 'take' | 'skip' | 'peek' | 'parts'; n: number };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({
@@ -11,7 +12,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     bytes: fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 40 }),
   }),
   fc.record({
-    kind: fc.constantFrom('take' as const, 'skip' as const, 'peek' as const),
+    kind: fc.constantFrom('take' as const, 'skip' as const, 'peek' as const, 'parts' as const),
     n: fc.integer({ min: 0, max: 60 }),
   }),
 );
@@ -30,8 +31,14 @@ t.test('ByteQueue matches a naive concatenating queue', async (t) => {
           if (dropped !== Math.min(op.n, model.length)) return false;
           model = model.subarray(dropped);
         } else {
-          if (op.n > model.length || (op.kind === 'peek' && op.n === 0)) continue;
-          if (op.kind === 'take') {
+          if (op.n > model.length || ((op.kind === 'peek' || op.kind === 'parts') && op.n === 0))
+            continue;
+          if (op.kind === 'parts') {
+            const parts = queue.takeParts(op.n);
+            if (parts.some((p) => p.length === 0)) return false;
+            if (!Buffer.concat(parts).equals(model.subarray(0, op.n))) return false;
+            model = model.subarray(op.n);
+          } else if (op.kind === 'take') {
             if (!queue.take(op.n).equals(model.subarray(0, op.n))) return false;
             model = model.subarray(op.n);
           } else {
@@ -72,4 +79,20 @@ t.test('a message straddling chunks is joined once', async (t) => {
   t.equal(queue.take(6).toString(), 'abcdef');
   t.equal(queue.length, 0);
   t.throws(() => queue.take(1), /assertion failed/);
+});
+
+t.test('takeParts hands out views of the received chunks, never copies', async (t) => {
+  const queue = new ByteQueue();
+  const chunks = [Buffer.from('0123'), Buffer.from('4567'), Buffer.from('89ab')];
+  for (const c of chunks) queue.push(c);
+  queue.skip(1);
+  const parts = queue.takeParts(9);
+  t.same(
+    parts.map((p) => p.toString()),
+    ['123', '4567', '89'],
+  );
+  chunks[1]![0] = 0x5a; // 'Z'
+  t.equal(parts[1]!.toString(), 'Z567', 'each part shares memory with its chunk');
+  t.equal(queue.length, 2);
+  t.equal(queue.take(2).toString(), 'ab');
 });

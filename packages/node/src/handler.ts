@@ -1,4 +1,4 @@
-import { BallastError, type Logger } from '@ballast/common';
+import { BallastError, assert, type Logger } from '@ballast/common';
 import { BLOCK_SIZE_BYTES, MAX_IO_BYTES, type ChunkStore, type Replica } from '@ballast/chunkstore';
 import type {
   ChunkMapResult,
@@ -57,12 +57,11 @@ export class ChunkStoreHandler implements ReplicaHandler<ReplicaBinding> {
     // FENCED for an older epoch; a newer one is persisted (synced) before we go on.
     const newer = this.#store.checkEpoch(volumeId, epoch) === 'newer';
     await this.#store.acceptEpoch(volumeId, epoch);
-    if (newer) {
-      // A clean cut: mutations of older epochs that were accepted before this moment land
-      // before the new writer hears it may start; every later one is refused by checkEpoch.
-      await this.#settled(volumeId);
-      this.#log?.info({ volumeId, epoch }, 'accepted a new epoch');
-    }
+    // A clean cut: mutations of older epochs that were accepted before this moment land before
+    // the new writer hears it may start; every later one is refused by checkEpoch. Also when
+    // the epoch is not new to the store: the map (acceptEpoch below) may have brought it first.
+    await this.#settled(volumeId);
+    if (newer) this.#log?.info({ volumeId, epoch }, 'accepted a new epoch');
     return {
       binding: { volumeId, epoch, replica },
       sizeBytes: replica.sizeBytes,
@@ -74,6 +73,38 @@ export class ChunkStoreHandler implements ReplicaHandler<ReplicaBinding> {
 
   checkEpoch(volumeId: string, epoch: number): void {
     this.#store.checkEpoch(volumeId, epoch);
+  }
+
+  /**
+   * Accepts an epoch for the node's own control code (the cluster map, a rebuild): persisted
+   * (synced) first, then every mutation of an older epoch that was accepted before has landed,
+   * as when a session opens it. FENCED if a newer epoch is already accepted.
+   */
+  async acceptEpoch(volumeId: string, epoch: number): Promise<void> {
+    await this.#store.acceptEpoch(volumeId, epoch);
+    await this.#settled(volumeId);
+  }
+
+  /**
+   * Installs a chunk copied from a peer (a node-driven rebuild) as a mutation of `epoch`, which
+   * the caller accepted first (`acceptEpoch`): refused with FENCED once a newer epoch is
+   * accepted, and ordered with the data plane's mutations (a newer session's clean cut waits
+   * for it), exactly like a WriteChunk on a session of that epoch.
+   */
+  installChunk(
+    volumeId: string,
+    epoch: number,
+    index: number,
+    generation: number,
+    data: Buffer | null,
+  ): Promise<void> | undefined {
+    const state = this.#store.checkEpoch(volumeId, epoch);
+    assert(state === 'current', `install at epoch ${epoch} of ${volumeId} before accepting it`);
+    const replica = this.#store.replica(volumeId);
+    if (replica.state !== 'open') {
+      throw new BallastError('IO', `replica ${volumeId} is ${replica.state} and cannot serve`);
+    }
+    return this.#track(volumeId, replica.installChunk(index, generation, data));
   }
 
   read(b: ReplicaBinding, offsetBytes: number, lengthBytes: number): Buffer {

@@ -17,15 +17,36 @@ export {
 export {
   MapFollower,
   parseNode,
+  parseTask,
   parseVolume,
   type MapChanges,
   type MapFollowerOptions,
   type MapMirror,
   type MapNode,
   type MapReplica,
+  type MapSettings,
   type MapStaleReplica,
+  type MapTask,
   type MapVolume,
 } from './map-follower.js';
+export {
+  PeerService,
+  DEFAULT_REBUILD_BYTES_PER_SECOND,
+  REBUILD_BANDWIDTH_SETTING,
+  type ClusterView,
+  type PeerServiceOptions,
+  type RebuildStatus,
+} from './peers.js';
+export {
+  RebuildJob,
+  chunksToFetch,
+  type PeerNode,
+  type RebuildEnvironment,
+  type RebuildOptions,
+  type RebuildOutcome,
+  type RebuildReport,
+  type RebuildVolume,
+} from './rebuild.js';
 export {
   MetaSync,
   type MetaSyncOptions,

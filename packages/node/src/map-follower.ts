@@ -1,5 +1,5 @@
 import { WebSocket, type RawData } from 'ws';
-import { BallastError, type Logger } from '@ballast/common';
+import { BallastError, isBallastError, type Logger } from '@ballast/common';
 import { sleep, type MetaClient } from './meta-client.js';
 
 /**
@@ -47,10 +47,30 @@ export interface MapVolume {
   [field: string]: unknown;
 }
 
+/** The parts of meta's task records that followers use (rebuild progress). */
+export interface MapTask {
+  id: string;
+  kind: string;
+  volumeId: string | null;
+  nodeId: string | null;
+  sourceNodeId: string | null;
+  state: string;
+  doneBytes: number;
+  totalBytes: number;
+  [field: string]: unknown;
+}
+
+/** Meta's cluster-wide settings, as they came (only known fields are read, each checked). */
+export type MapSettings = Record<string, unknown>;
+
 /** This process's copy of the map's nodes and volumes (volumes keyed by id). */
 export interface MapMirror {
   readonly nodes: ReadonlyMap<string, MapNode>;
   readonly volumes: ReadonlyMap<string, MapVolume>;
+  /** Tasks by id; empty unless the follower was told to follow them (`followTasks`). */
+  readonly tasks: ReadonlyMap<string, MapTask>;
+  /** The settings as of the last settings event or read; null while unknown. */
+  readonly settings: MapSettings | null;
   /** The last revision applied (a lower bound right after a list). */
   readonly revision: number;
 }
@@ -60,6 +80,10 @@ export interface MapChanges {
   full: boolean;
   nodes: ReadonlySet<string>;
   volumes: ReadonlySet<string>;
+  /** Task ids that changed (only with `followTasks`). */
+  tasks?: ReadonlySet<string>;
+  /** The settings changed. */
+  settings?: boolean;
 }
 
 export interface MapFollowerOptions {
@@ -80,6 +104,12 @@ export interface MapFollowerOptions {
   pollAfterFailures?: number;
   /** Offer a full pass to the consumer at least this often (retries, grace periods). */
   fullPassIntervalMs?: number;
+  /**
+   * Also list and follow tasks (`GET /v1/tasks`, task events) and read the settings
+   * (`GET /v1/settings` when meta has it, settings events). The storage node needs them for
+   * rebuild progress and the rebuild bandwidth; the agent does not.
+   */
+  followTasks?: boolean;
 }
 
 /** Watch close codes meta uses (4000 + HTTP status), see packages/meta watch route. */
@@ -100,16 +130,14 @@ const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 export class MapFollower {
   private readonly nodes = new Map<string, MapNode>();
   private readonly volumes = new Map<string, MapVolume>();
+  private readonly tasks = new Map<string, MapTask>();
+  private settings: MapSettings | null = null;
   private revision = 0;
   private listed = false;
   private needList = true;
   private synced = false;
   private watchFailures = 0;
-  private pending: { full: boolean; nodes: Set<string>; volumes: Set<string> } = {
-    full: false,
-    nodes: new Set(),
-    volumes: new Set(),
-  };
+  private pending: Pending = emptyPending();
   private consumerRunning = false;
   private readonly abort = new AbortController();
   private socket: WebSocket | undefined;
@@ -131,7 +159,13 @@ export class MapFollower {
   }
 
   get mirror(): MapMirror {
-    return { nodes: this.nodes, volumes: this.volumes, revision: this.revision };
+    return {
+      nodes: this.nodes,
+      volumes: this.volumes,
+      tasks: this.tasks,
+      settings: this.settings,
+      revision: this.revision,
+    };
   }
 
   /** True once a complete mirror has been handed to the consumer. */
@@ -216,28 +250,61 @@ export class MapFollower {
   /** Rebuilds the mirror from the list routes (also the polling fallback). */
   private async list(): Promise<void> {
     const signal = this.abort.signal;
-    const [nodes, volumes] = await Promise.all([
-      this.options.client.list<unknown>('/v1/nodes', { signal }),
-      this.options.client.list<unknown>('/v1/volumes', { signal }),
+    const client = this.options.client;
+    const followTasks = this.options.followTasks === true;
+    const [nodes, volumes, tasks] = await Promise.all([
+      client.list<unknown>('/v1/nodes', { signal }),
+      client.list<unknown>('/v1/volumes', { signal }),
+      followTasks ? client.list<unknown>('/v1/tasks', { signal }) : undefined,
     ]);
+    // Read after the lists: the watch starts at their revision + 1, so a settings change made
+    // after this read is replayed, and one made before it is in what is read.
+    const settings = followTasks ? await this.readSettings(signal) : undefined;
     const parsedNodes = nodes.items.map(parseNode);
     const parsedVolumes = volumes.items.map(parseVolume);
-    const before = { nodes: new Set(this.nodes.keys()), volumes: new Set(this.volumes.keys()) };
+    const parsedTasks = tasks?.items.map(parseTask) ?? [];
+    const before = {
+      nodes: new Set(this.nodes.keys()),
+      volumes: new Set(this.volumes.keys()),
+      tasks: new Set(this.tasks.keys()),
+    };
     this.nodes.clear();
     this.volumes.clear();
+    this.tasks.clear();
     for (const n of parsedNodes) this.nodes.set(n.id, n);
     for (const v of parsedVolumes) this.volumes.set(v.id, v);
-    // Every item is at least as recent as the older list; a watch from there misses nothing
+    for (const task of parsedTasks) this.tasks.set(task.id, task);
+    if (settings !== undefined && settings !== null) this.settings = settings;
+    // Every item is at least as recent as the oldest list; a watch from there misses nothing
     // (events it replays that are older than an item are overwritten by later ones before the
     // consumer runs, since it runs only once the replay is done).
-    this.revision = Math.min(nodes.revision, volumes.revision);
+    this.revision = Math.min(
+      nodes.revision,
+      volumes.revision,
+      tasks?.revision ?? Number.MAX_SAFE_INTEGER,
+    );
     this.listed = true;
     this.needList = false;
     for (const id of before.nodes) this.pending.nodes.add(id);
     for (const id of before.volumes) this.pending.volumes.add(id);
+    for (const id of before.tasks) this.pending.tasks.add(id);
+    this.pending.settings = true;
     this.pending.full = true;
     // While the watch cannot be used, this list is the view: hand it over now.
     if (this.watchFailures >= this.pollAfterFailures) this.markSynced();
+  }
+
+  /** The settings, or null when this meta has no settings route (then events bring them). */
+  private async readSettings(signal: AbortSignal): Promise<MapSettings | null> {
+    let body: unknown;
+    try {
+      body = await this.options.client.get<unknown>('/v1/settings', { signal });
+    } catch (err) {
+      if (isBallastError(err, 'NOT_FOUND')) return null;
+      throw err;
+    }
+    if (!isRecord(body)) throw malformed('settings answer');
+    return body;
   }
 
   /** One watch connection; resolves when it ends. */
@@ -352,8 +419,18 @@ export class MapFollower {
           this.volumes.set(volume.id, volume);
         }
         this.pending.volumes.add(c.id);
+      } else if (c.kind === 'task' && this.options.followTasks === true) {
+        if (c.value === null) this.tasks.delete(c.id);
+        else {
+          const task = parseTask(c.value);
+          this.tasks.set(task.id, task);
+        }
+        this.pending.tasks.add(c.id);
+      } else if (c.kind === 'settings' && this.options.followTasks === true) {
+        if (!isRecord(c.value)) throw malformed('settings record');
+        this.settings = c.value;
+        this.pending.settings = true;
       }
-      // Tasks and settings are not followed.
     }
     this.revision = revision;
     if (this.synced) this.kick();
@@ -372,8 +449,16 @@ export class MapFollower {
   private kick(): void {
     if (this.consumerRunning || this.abort.signal.aborted) return;
     const p = this.pending;
-    if (!p.full && p.nodes.size === 0 && p.volumes.size === 0) return;
-    this.pending = { full: false, nodes: new Set(), volumes: new Set() };
+    if (
+      !p.full &&
+      p.nodes.size === 0 &&
+      p.volumes.size === 0 &&
+      p.tasks.size === 0 &&
+      !p.settings
+    ) {
+      return;
+    }
+    this.pending = emptyPending();
     this.consumerRunning = true;
     void (async () => {
       try {
@@ -384,8 +469,10 @@ export class MapFollower {
           'map follower: consumer failed; offering the changes again',
         );
         this.pending.full ||= p.full;
+        this.pending.settings ||= p.settings;
         for (const id of p.nodes) this.pending.nodes.add(id);
         for (const id of p.volumes) this.pending.volumes.add(id);
+        for (const id of p.tasks) this.pending.tasks.add(id);
         await sleep(this.reconnectMaxMs, this.abort.signal);
       } finally {
         this.consumerRunning = false;
@@ -393,6 +480,18 @@ export class MapFollower {
       this.kick();
     })();
   }
+}
+
+interface Pending {
+  full: boolean;
+  nodes: Set<string>;
+  volumes: Set<string>;
+  tasks: Set<string>;
+  settings: boolean;
+}
+
+function emptyPending(): Pending {
+  return { full: false, nodes: new Set(), volumes: new Set(), tasks: new Set(), settings: false };
 }
 
 function rawText(data: RawData): string {
@@ -429,6 +528,28 @@ export function parseNode(value: unknown): MapNode {
     if (typeof v !== 'string') throw malformed('node label');
   }
   return value as MapNode;
+}
+
+function isNullableId(value: unknown): value is string | null {
+  return value === null || typeof value === 'string';
+}
+
+/** Checks the task record fields followers rely on. */
+export function parseTask(value: unknown): MapTask {
+  if (
+    !isRecord(value) ||
+    typeof value.id !== 'string' ||
+    typeof value.kind !== 'string' ||
+    typeof value.state !== 'string' ||
+    !isNullableId(value.volumeId) ||
+    !isNullableId(value.nodeId) ||
+    !isNullableId(value.sourceNodeId) ||
+    !isCount(value.doneBytes) ||
+    !isCount(value.totalBytes)
+  ) {
+    throw malformed('task record');
+  }
+  return value as MapTask;
 }
 
 /** Checks the volume record fields followers rely on. */

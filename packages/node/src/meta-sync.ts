@@ -4,6 +4,7 @@ import { MapFollower, type MapChanges, type MapMirror, type MapVolume } from './
 import { MetaClient, sleep } from './meta-client.js';
 import type { CapacityInfo } from './metrics.js';
 import type { ReplicaAdmin } from './node.js';
+import type { ClusterView, PeerService } from './peers.js';
 
 const RETRY_DELAY_MS = 2_000;
 const METRIC_NAMES = [
@@ -39,6 +40,8 @@ export interface MetaSyncOptions {
   fullPassIntervalMs?: number;
   /** Bound on one meta request. */
   requestTimeoutMs?: number;
+  /** The node's peer work to drive from the map (default: `replicas.peers`). */
+  peers?: PeerService;
 }
 
 /** A replica the map places here that must not be created empty (see the README). */
@@ -73,6 +76,8 @@ export interface MetaSyncStatus {
 export class MetaSync {
   readonly client: MetaClient;
   private readonly follower: MapFollower;
+  private readonly peers: PeerService | undefined;
+  private readonly view: ClusterView;
   private readonly abort = new AbortController();
   private registered = false;
   private removed = false;
@@ -112,12 +117,23 @@ export class MetaSync {
       attemptTimeoutMs: Math.min(5_000, this.requestTimeoutMs),
       timeoutMs: this.requestTimeoutMs,
     });
+    this.peers = options.peers ?? options.replicas.peers;
     this.follower = new MapFollower({
       client: this.client,
       log: options.log,
       onChange: (mirror, changes) => this.reconcile(mirror, changes),
       fullPassIntervalMs: options.fullPassIntervalMs ?? 30_000,
+      // Rebuild progress goes to meta's tasks, and the rebuild bandwidth is a setting.
+      followTasks: this.peers !== undefined,
     });
+    const follower = this.follower;
+    this.view = {
+      client: this.client,
+      mirror: () => follower.mirror,
+      requestPass: () => follower.requestFullPass(),
+      waitSynced: (timeoutMs) => follower.waitSynced(timeoutMs),
+    };
+    this.peers?.follow(this.view);
     this.registeredOnce = new Promise((resolve) => (this.resolveRegistered = resolve));
     if (options.registry) {
       const registers = [options.registry];
@@ -198,6 +214,7 @@ export class MetaSync {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     await this.heartbeatLoop;
     await this.follower.close();
+    await this.peers?.unfollow(this.view);
     const registry = this.options.registry;
     if (registry !== undefined && this.metrics !== undefined) {
       for (const name of METRIC_NAMES) registry.removeSingleMetric(name);
@@ -306,6 +323,8 @@ export class MetaSync {
     }
     this.reconcileOrphans(mirror);
     this.metrics?.missing.set(this.missing.size);
+    // After the replicas were created: rebuilds of unattached volumes start or stop here.
+    this.peers?.onMap(mirror, changes);
   }
 
   private async reconcileVolume(

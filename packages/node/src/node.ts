@@ -18,6 +18,8 @@ import {
 import { DataPlaneServer } from '@ballast/dataplane';
 import { ChunkStoreHandler, type ReplicaBinding } from './handler.js';
 import { NodeMetrics, type CapacityInfo } from './metrics.js';
+import { PeerService } from './peers.js';
+import type { RebuildOptions } from './rebuild.js';
 import { Scrubber } from './scrub.js';
 
 /**
@@ -51,6 +53,11 @@ export interface StorageNodeConfig {
   scrubIntervalMs?: number;
   /** Chunk-store metadata cache bound (default: the store's). */
   metadataCacheBytes?: number;
+  /**
+   * Bound on the copy rate of one node-driven rebuild; meta's setting of the same name wins when
+   * the map carries it. Default 64 MiB/s.
+   */
+  rebuildBandwidthBytesPerSecond?: number;
 }
 
 export interface StorageNode {
@@ -58,10 +65,14 @@ export interface StorageNode {
   readonly endpoints: Record<string, string>;
   readonly store: ChunkStore;
   readonly server: DataPlaneServer<ReplicaBinding>;
+  /** The data plane's view of the store (rebuilds install through it, fenced by epoch). */
+  readonly handler: ChunkStoreHandler;
   readonly registry: Registry;
   readonly scrubber: Scrubber | undefined;
   /** Local replica lifecycle: the lead drives this from the cluster map (see README). */
   readonly replicas: ReplicaAdmin;
+  /** Rebuilds from peers and scrub repair; acts once MetaSync follows the map. */
+  readonly peers: PeerService;
   capacity(): CapacityInfo;
   /** Graceful stop: data plane (running requests finish), scrub, ops server, chunk store. */
   close(): Promise<void>;
@@ -82,11 +93,21 @@ export interface ReplicaAdmin {
   highestEpoch(volumeId: string): number;
   /** Persists an epoch learned from the cluster map, fencing older writers before they connect. */
   acceptEpoch(volumeId: string, epoch: number): Promise<void>;
+  /**
+   * The node's peer work (rebuilds, scrub repair). Here so that MetaSync, which gets this
+   * object, drives it from the map without more wiring.
+   */
+  readonly peers?: PeerService;
 }
 
 export interface StartStorageNodeOptions {
-  /** Repair hook for blocks the scrub finds bad (fetch good bytes from a peer, repairBlocks). */
+  /**
+   * Repair hook for blocks the scrub finds bad. Default: `peers.repairBadBlocks` (a good copy
+   * from an in-sync peer, verified against the stored checksum).
+   */
   onBadBlocks?: (volumeId: string, badBlocks: BadBlock[]) => Promise<void>;
+  /** Rebuild tuning (attempts, retry pauses, read-ahead); tests shorten the pauses. */
+  rebuild?: RebuildOptions;
 }
 
 const DEFAULT_SCRUB_BYTES_PER_SECOND = 8 * 1024 * 1024;
@@ -178,6 +199,20 @@ export async function startStorageNode(
       logger: log.child({ component: 'dataplane' }),
     });
     metrics.attachServer(server);
+    const peers = new PeerService({
+      nodeId: config.id,
+      store,
+      handler,
+      clusterId: config.clusterId ?? 'ballast',
+      ...(secret !== undefined ? { secret } : { insecureNoAuth: true }),
+      log: log.child({ component: 'peers' }),
+      registry,
+      ...(config.rebuildBandwidthBytesPerSecond !== undefined
+        ? { rebuildBytesPerSecond: config.rebuildBandwidthBytesPerSecond }
+        : {}),
+      ...(options.rebuild !== undefined ? { rebuild: options.rebuild } : {}),
+    });
+    cleanups.push(() => peers.close());
     const bound = await server.listen(listen.host, listen.port);
     const dataPlaneServer = server;
     cleanups.push(() => dataPlaneServer.close());
@@ -202,7 +237,9 @@ export async function startStorageNode(
         bytesPerSecond: scrubRate,
         intervalMs: config.scrubIntervalMs ?? DEFAULT_SCRUB_INTERVAL_MS,
         log: log.child({ component: 'scrub' }),
-        ...(options.onBadBlocks ? { onBadBlocks: options.onBadBlocks } : {}),
+        onBadBlocks:
+          options.onBadBlocks ??
+          ((volumeId, badBlocks) => peers.repairBadBlocks(volumeId, badBlocks)),
         onProgress: (volumeId, bytes, bad) => {
           metrics.scrubbedBytes.inc({ volume: volumeId }, bytes);
           if (bad > 0) metrics.scrubErrors.inc({ volume: volumeId }, bad);
@@ -241,7 +278,8 @@ export async function startStorageNode(
       resize: (volumeId, sizeBytes) => store.resizeReplica(volumeId, sizeBytes),
       list: () => store.listReplicas(),
       highestEpoch: (volumeId) => store.highestEpoch(volumeId),
-      acceptEpoch: (volumeId, epoch) => store.acceptEpoch(volumeId, epoch),
+      acceptEpoch: (volumeId, epoch) => handler.acceptEpoch(volumeId, epoch),
+      peers,
     };
 
     let closing: Promise<void> | undefined;
@@ -253,13 +291,16 @@ export async function startStorageNode(
       },
       store,
       server: dataPlaneServer,
+      handler,
       registry,
       scrubber,
       replicas,
+      peers,
       capacity,
       close: () => {
-        // The data plane first (running requests finish), then the scrub, then the store.
+        // Rebuilds first, the data plane (running requests finish), the scrub, then the store.
         closing ??= (async () => {
+          await peers.close();
           await dataPlaneServer.close();
           await scrubber?.stop();
           await ops.close();

@@ -81,6 +81,9 @@ async function startMeta(t: Teardown, dir: string, count: number): Promise<MetaC
           token: TOKEN,
           // Fake nodes registered by the tests do not heartbeat.
           nodeTimeoutMs: 120_000,
+          // These tests drive the map by hand: meta's control loops (repair re-adding replicas)
+          // would race them.
+          controlIntervalMs: 3_600_000,
         },
         logger(`meta/${id}`),
       );

@@ -81,6 +81,11 @@ export interface Frame {
   header: unknown;
   /** Payload bytes; a view into the received buffer when the frame arrived in one piece. */
   payload: Buffer;
+  /**
+   * Set when the frame spanned socket reads and was assembled into a buffer from the decoder's
+   * `allocate` option: that buffer, which the owner may recycle once nothing uses the frame.
+   */
+  assembledIn?: Buffer;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -142,6 +147,14 @@ export function encodeMessageFrame<T>(
 export interface FrameDecoderOptions {
   registry: FrameRegistry;
   maxFrameBytes?: number;
+  /**
+   * Where to assemble a frame that spans socket reads (it must be copied into one buffer):
+   * returns a buffer of at least `lengthBytes` (the whole frame), or undefined for a fresh one.
+   * Lets the owner recycle large buffers instead of paying the page faults of a new one per
+   * frame. The frame's type and request id are given (already checked) so the owner can tell
+   * frames it will give back from frames it hands on.
+   */
+  allocate?: (lengthBytes: number, frameType: number, requestId: number) => Buffer | undefined;
 }
 
 /**
@@ -152,6 +165,10 @@ export interface FrameDecoderOptions {
 export class FrameDecoder {
   readonly #registry: FrameRegistry;
   readonly #maxFrameBytes: number;
+  readonly #allocate:
+    ((lengthBytes: number, frameType: number, requestId: number) => Buffer | undefined) | undefined;
+  /** The buffer from `allocate` that the last #take assembled into, if any. */
+  #assembledIn: Buffer | undefined;
   #chunks: Buffer[] = [];
   #buffered = 0;
   #failed: FrameError | undefined;
@@ -159,6 +176,7 @@ export class FrameDecoder {
   constructor(options: FrameDecoderOptions) {
     this.#registry = options.registry;
     this.#maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+    this.#allocate = options.allocate;
   }
 
   /** Bytes held for an incomplete frame. Never more than maxFrameBytes + 4 plus one chunk. */
@@ -222,15 +240,21 @@ export class FrameDecoder {
     );
   }
 
-  #take(length: number): Buffer {
+  #take(length: number, type: number, requestId: number): Buffer {
     const first = this.#chunks[0]!;
     let out: Buffer;
+    this.#assembledIn = undefined;
     if (first.length >= length) {
       out = first.subarray(0, length);
       if (first.length === length) this.#chunks.shift();
       else this.#chunks[0] = first.subarray(length);
     } else {
-      out = Buffer.allocUnsafe(length);
+      const given = this.#allocate?.(length, type, requestId);
+      if (given !== undefined && given.length < length) {
+        throw new RangeError(`allocate returned ${given.length} bytes for a ${length}-byte frame`);
+      }
+      this.#assembledIn = given;
+      out = given === undefined ? Buffer.allocUnsafe(length) : given.subarray(0, length);
       let filled = 0;
       while (filled < length) {
         const c = this.#chunks[0]!;
@@ -279,7 +303,7 @@ export class FrameDecoder {
     }
     if (this.#buffered < 4 + frameLength) return undefined;
     const requestId = this.#peekU32(8);
-    const whole = this.#take(4 + frameLength);
+    const whole = this.#take(4 + frameLength, type, requestId);
     const headerBytes = whole.subarray(FRAME_PREFIX_BYTES, FRAME_PREFIX_BYTES + headerLength);
     let header: unknown;
     try {
@@ -290,6 +314,11 @@ export class FrameDecoder {
         `undecodable ${this.#registry.name(type)} header: ${(err as Error).message}`,
       );
     }
-    return { type, requestId, header, payload: whole.subarray(FRAME_PREFIX_BYTES + headerLength) };
+    const payload = whole.subarray(FRAME_PREFIX_BYTES + headerLength);
+    const assembledIn = this.#assembledIn;
+    this.#assembledIn = undefined;
+    return assembledIn === undefined
+      ? { type, requestId, header, payload }
+      : { type, requestId, header, payload, assembledIn };
   }
 }

@@ -20,6 +20,7 @@ export {
   HEADER_TO,
   type TransportHandler,
   type TransportOptions,
+  type TransportTls,
 } from './transport.js';
 export { RaftMetrics } from './metrics.js';
 export { type PeerAddress, wrapSnapshot, unwrapSnapshot } from './envelope.js';

@@ -1,6 +1,8 @@
 import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
 import { BallastError, assert, type Logger } from '@ballast/common';
 import { ballast } from '@ballast/proto';
 import { isRaftError, type Message } from '@ballast/raft';
@@ -39,6 +41,25 @@ export interface TransportHandler {
   onSnapshotStatus(peer: string, ok: boolean): void;
 }
 
+/**
+ * TLS for the Raft connections (wss). The HMAC handshake still runs inside it: TLS hides and
+ * protects the frames and proves which servers are real; the HMAC proves cluster membership.
+ */
+export interface TransportTls {
+  /** CA certificates the peers' certificates must chain to (PEM); default: Node's root store. */
+  ca?: string | Buffer;
+  /** This member's certificate and key (PEM): served by `listen` and presented to peers. */
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  /**
+   * Refuse incoming connections that are not TLS or whose client certificate the server did not
+   * verify against its CA (mutual TLS). The server must ask for client certificates
+   * (`requestCert: true`; `rejectUnauthorized: false` lets the refusal be an HTTP 403 that says
+   * why, instead of a bare TLS alert). `listen` sets that up itself.
+   */
+  requirePeerCertificate?: boolean;
+}
+
 export interface TransportOptions {
   clusterId: string;
   memberId: string;
@@ -72,9 +93,11 @@ export interface TransportOptions {
    * that vanished without closing (a dead host, a stopped process) does not hold a socket.
    */
   pingIntervalMs?: number;
+  /** wss with these certificates; absent: plain ws (HMAC only). */
+  tls?: TransportTls;
 }
 
-type Settings = Required<Omit<TransportOptions, 'logger' | 'metrics'>>;
+type Settings = Required<Omit<TransportOptions, 'logger' | 'metrics' | 'tls'>>;
 
 function settingsFrom(o: TransportOptions): Settings {
   const s: Settings = {
@@ -165,6 +188,7 @@ interface SnapshotJob {
  */
 export class RaftTransport {
   readonly settings: Settings;
+  readonly tls: TransportTls | undefined;
   private readonly log: Logger;
   private readonly metrics: RaftMetrics;
   private handler: TransportHandler | undefined;
@@ -180,6 +204,13 @@ export class RaftTransport {
 
   constructor(options: TransportOptions) {
     this.settings = settingsFrom(options);
+    this.tls = options.tls;
+    if (this.tls?.requirePeerCertificate && this.tls.ca === undefined) {
+      throw new BallastError('CONFIG', 'requirePeerCertificate needs the CA to verify peers with');
+    }
+    if ((this.tls?.cert === undefined) !== (this.tls?.key === undefined)) {
+      throw new BallastError('CONFIG', 'a TLS certificate and its key go together');
+    }
     this.log = options.logger;
     this.metrics = options.metrics;
     this.wss = new WebSocketServer({
@@ -277,14 +308,30 @@ export class RaftTransport {
     }
   }
 
-  /** Serves the Raft endpoint on its own HTTP server (tests, and members without an API). */
+  /**
+   * Serves the Raft endpoint on its own HTTP server (tests, and members without an API); an HTTPS
+   * server (wss) when the transport has a certificate.
+   */
   async listen(options: { host?: string; port?: number; path?: string } = {}): Promise<string> {
     assert(this.ownServer === undefined, 'transport is already listening');
     const path = options.path ?? RAFT_PATH;
-    const server = createServer((_req, res) => {
+    const notFound = (_req: IncomingMessage, res: ServerResponse): void => {
       res.statusCode = 404;
       res.end();
-    });
+    };
+    const tls = this.tls;
+    const secure = tls?.cert !== undefined && tls.key !== undefined;
+    const server: Server = secure
+      ? createHttpsServer(
+          {
+            cert: tls.cert,
+            key: tls.key,
+            ...(tls.ca !== undefined ? { ca: tls.ca, requestCert: true } : {}),
+            rejectUnauthorized: false,
+          },
+          notFound,
+        )
+      : createServer(notFound);
     this.attach(server, path);
     server.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
       if (pathOf(req) !== path) socket.destroy();
@@ -300,7 +347,7 @@ export class RaftTransport {
     });
     const addr = server.address();
     assert(addr !== null && typeof addr === 'object', 'server address');
-    return `ws://${host}:${addr.port}${path}`;
+    return `${secure ? 'wss' : 'ws'}://${host}:${addr.port}${path}`;
   }
 
   /**
@@ -382,6 +429,13 @@ export class RaftTransport {
       return { ok: false as const, status, reason };
     };
     if (this.closed) return refuse(503, 'Service Unavailable', 'closed');
+    if (this.tls?.requirePeerCertificate) {
+      // Checked before anything else the peer says: without a verified certificate nothing
+      // from this connection is believed.
+      const socket = req.socket as Partial<TLSSocket>;
+      if (socket.encrypted !== true) return refuse(403, 'Forbidden', 'not-tls');
+      if (socket.authorized !== true) return refuse(403, 'Forbidden', 'untrusted-certificate');
+    }
     if (cluster !== this.settings.clusterId) return refuse(403, 'Forbidden', 'cluster-mismatch');
     if (to !== this.settings.memberId) return refuse(403, 'Forbidden', 'wrong-member');
     if (from.length === 0 || from.length > MAX_ID_LENGTH || from === this.settings.memberId) {
@@ -738,7 +792,23 @@ class PeerSender {
     const { clusterId, memberId, secret } = this.s;
     const log = this.t.internals.log;
     const metrics = this.t.internals.metrics;
+    const tls = this.t.tls;
+    if (tls !== undefined && !this.url.startsWith('wss:')) {
+      // With TLS configured, a plain peer URL is a misconfiguration (or a downgrade): never send
+      // frames in the clear. Counted and retried with backoff, as any failed connection.
+      metrics.peerConnects.inc({ peer: this.id, outcome: 'failed' });
+      this.t.logLimited(
+        `plain:${this.id}`,
+        'warn',
+        { peer: this.id, url: this.url },
+        'refusing a plain ws:// raft peer: TLS is configured',
+      );
+      this.onDisconnected(false);
+      return;
+    }
     const ws = new WebSocket(this.url, {
+      ...(tls?.ca !== undefined ? { ca: tls.ca } : {}),
+      ...(tls?.cert !== undefined && tls.key !== undefined ? { cert: tls.cert, key: tls.key } : {}),
       headers: {
         [HEADER_CLUSTER]: clusterId,
         [HEADER_FROM]: memberId,

@@ -6,10 +6,10 @@
 // Needs root, dockerd (docker.io), busybox-static, /dev/fuse and loop devices. Uses the running
 // daemon when /var/run/docker.sock answers; otherwise starts its own dockerd with its own data
 // root, exec root, pidfile and socket, and stops it at the end (also on failure).
-import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import t, { type Test } from 'tap';
+import { BUSYBOX, ensureDocker, importBusybox, type Dockerd } from '../helpers/docker.js';
 import {
   RawHttpClient,
   cleanUpUnder,
@@ -24,85 +24,17 @@ import {
 const DRIVER = `ballast-test-${process.pid}`;
 const PLUGIN_SOCKET = `/run/docker/plugins/${DRIVER}.sock`;
 const IMAGE = `ballast-e2e-${process.pid}:busybox`;
-const BUSYBOX = '/bin/busybox';
-
-let dockerHost: string | undefined;
+let dockerd: Dockerd | undefined;
 
 function docker(args: string[], timeoutMs = 120_000) {
-  return run('docker', dockerHost === undefined ? args : ['-H', dockerHost, ...args], {
-    timeoutMs,
-  });
+  if (dockerd === undefined) throw new Error('no docker daemon yet');
+  return dockerd.run(args, timeoutMs);
 }
 
 async function dockerOk(t: Test, args: string[], what: string): Promise<string> {
   const result = await docker(args);
   t.equal(result.code, 0, `${what}${result.code === 0 ? '' : `: ${result.stderr.trim()}`}`);
   return result.stdout;
-}
-
-/** Uses the running daemon, or starts a private one under `dir`; returns how to stop it. */
-async function ensureDocker(dir: string): Promise<() => Promise<void>> {
-  const probe = await run(
-    'docker',
-    ['-H', 'unix:///var/run/docker.sock', 'version', '--format', '{{.Server.Version}}'],
-    {
-      timeoutMs: 15_000,
-    },
-  ).catch(() => ({ code: 1, stdout: '', stderr: '' }));
-  if (probe.code === 0) {
-    dockerHost = 'unix:///var/run/docker.sock';
-    return async () => {};
-  }
-  const root = path.join(dir, 'docker');
-  fs.mkdirSync(root, { recursive: true });
-  dockerHost = `unix://${root}/docker.sock`;
-  const log = fs.openSync(path.join(root, 'dockerd.log'), 'a');
-  const daemon: ChildProcess = spawn(
-    'dockerd',
-    [
-      '--data-root',
-      path.join(root, 'data'),
-      '--exec-root',
-      path.join(root, 'exec'),
-      '--pidfile',
-      path.join(root, 'dockerd.pid'),
-      '-H',
-      dockerHost,
-      // No registry, no network needed: containers run with --network none.
-      '--iptables=false',
-      '--ip-masq=false',
-      '--bridge=none',
-      '--containerd-namespace',
-      `ballast-e2e-${process.pid}`,
-      '--containerd-plugins-namespace',
-      `ballast-e2e-plugins-${process.pid}`,
-    ],
-    { stdio: ['ignore', log, log] },
-  );
-  fs.closeSync(log);
-  let exited = false;
-  daemon.on('exit', () => (exited = true));
-  const stop = async (): Promise<void> => {
-    await stopProcess(daemon, 'SIGTERM');
-    await cleanUpUnder(root);
-  };
-  try {
-    await waitFor(
-      async () => {
-        if (exited)
-          throw new Error(
-            `dockerd exited: ${fs.readFileSync(path.join(root, 'dockerd.log'), 'utf8').slice(-2000)}`,
-          );
-        return (await docker(['info', '--format', '{{.ServerVersion}}'], 10_000)).code === 0;
-      },
-      'dockerd to answer',
-      90_000,
-    );
-  } catch (err) {
-    await stop();
-    throw err;
-  }
-  return stop;
 }
 
 t.test('docker volume create / ls / inspect / run / rm through the agent', async (t) => {
@@ -125,34 +57,12 @@ t.test('docker volume create / ls / inspect / run / rm through the agent', async
     await cleanUpUnder(dir);
     fs.rmSync(dir, { recursive: true, force: true });
   });
-  const stopDocker = await ensureDocker(dir);
-  t.teardown(stopDocker);
+  const daemon = await ensureDocker(dir);
+  dockerd = daemon;
+  t.teardown(() => daemon.stop());
 
   // The image: a busybox-static rootfs.
-  const rootfs = path.join(dir, 'rootfs');
-  fs.mkdirSync(path.join(rootfs, 'bin'), { recursive: true });
-  fs.mkdirSync(path.join(rootfs, 'data'));
-  fs.mkdirSync(path.join(rootfs, 'tmp'));
-  fs.copyFileSync(BUSYBOX, path.join(rootfs, 'bin', 'busybox'));
-  fs.chmodSync(path.join(rootfs, 'bin', 'busybox'), 0o755);
-  for (const applet of [
-    'sh',
-    'md5sum',
-    'cat',
-    'dd',
-    'echo',
-    'sleep',
-    'ls',
-    'sync',
-    'mountpoint',
-    'grep',
-  ]) {
-    fs.symlinkSync('busybox', path.join(rootfs, 'bin', applet));
-  }
-  const tarball = path.join(dir, 'rootfs.tar');
-  const tar = await run('tar', ['-C', rootfs, '-cf', tarball, '.']);
-  t.equal(tar.code, 0, tar.stderr);
-  await dockerOk(t, ['import', tarball, IMAGE], 'docker import');
+  await importBusybox(daemon, dir, IMAGE);
   t.teardown(() => docker(['rmi', '-f', IMAGE]));
 
   // The agent, on a plugin socket of its own so the driver name cannot clash.

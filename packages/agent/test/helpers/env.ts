@@ -48,10 +48,13 @@ export interface RunResult {
 export function run(
   command: string,
   args: string[],
-  options: { timeoutMs?: number; input?: string } = {},
+  options: { timeoutMs?: number; input?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: options.env ?? process.env,
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -258,9 +261,14 @@ export interface AgentProcess {
 const AGENT_CLI = new URL('../../src/agent-cli.js', import.meta.url).pathname;
 
 /** Starts agent-cli.js as a child process and waits for its ready line. */
-export async function startAgentProcess(args: string[], timeoutMs = 30_000): Promise<AgentProcess> {
+export async function startAgentProcess(
+  args: string[],
+  timeoutMs = 30_000,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<AgentProcess> {
   const child = spawn(process.execPath, [AGENT_CLI, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    env,
   });
   let stdout = '';
   let stderr = '';

@@ -81,6 +81,31 @@ role('meta', MetaConfig, startMeta, (cmd) =>
       'secret members authenticate Raft traffic with (prefer BALLAST_CLUSTER_SECRET)',
     )
     .option(
+      '--join-token <token>',
+      'cluster join token for nodes and agents (prefer --join-token-file or BALLAST_JOIN_TOKEN)',
+    )
+    .option('--join-token-file <file>', 'file holding the cluster join token')
+    .option('--tls-cert <file>', 'serve the API over https and Raft over wss with this certificate')
+    .option('--tls-key <file>', "the certificate's private key")
+    .option(
+      '--tls-ca <file>',
+      'CA that Raft peers must present a certificate of, and that other members are verified against',
+    )
+    .option(
+      '--rate-limit <n/duration>',
+      'API requests per client (token kind and address), e.g. 20000/10s, or off',
+    )
+    .option(
+      '--rate-limit-cluster <n/duration>',
+      "budget of the cluster's own traffic: heartbeats, registration, watch, replica reports",
+    )
+    .option('--rate-limit-anonymous <n/duration>', 'requests without a valid token, per address')
+    .option('--body-limit <size>', 'largest request body (default 64KiB)')
+    .option(
+      '--max-connections-per-address <n>',
+      'open connections from one address at most (default 1024, 0 = no bound)',
+    )
+    .option(
       '--join',
       'join a running cluster (the leader adds this member) instead of founding one',
     )
@@ -110,6 +135,10 @@ role('node', NodeConfig, startNode, (cmd) =>
     )
     .option('--insecure-data-plane', 'development only: no data-plane authentication')
     .option('--scrub-rate <size>', 'background scrub rate per second, e.g. 8MiB (0 = off)')
+    .option(
+      '--rebuild-rate <size>',
+      "node-to-node rebuild rate per second (default 64MiB; meta's setting wins)",
+    )
     .option('--scrub-interval <duration>', 'pause between scrub passes (default 6h)')
     .option('--heartbeat-interval <duration>', 'how often to heartbeat to meta (default 3s)')
     .option(
@@ -143,7 +172,13 @@ role('agent', AgentConfig, startAgent, (cmd) =>
     .option(
       '--mount-root <dir>',
       'filesystems are mounted at DIR/<volume> (default STATE_DIR/mounts)',
-    ),
+    )
+    .option(
+      '--admin-socket <path>',
+      'socket for `ballast volume attach` (default STATE_DIR/agent.sock)',
+    )
+    .option('--nbd-listen <host:port>', 'also export raw attachments over TCP (unauthenticated)')
+    .option('--max-nbd-attachments <n>', 'raw attachments at most (default 1024)'),
 );
 
 try {

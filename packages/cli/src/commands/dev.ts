@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
+import { createDevCertificates } from '@ballast/common';
 import {
   ManagedProcess,
   ballastdProcess,
@@ -10,7 +11,7 @@ import {
   sleep,
   type Role,
 } from '@ballast/testkit';
-import { CliError, ExitCode } from '../client.js';
+import { CliError, ExitCode, caDispatcher } from '../client.js';
 import { printJson, printTable } from '../output.js';
 
 /**
@@ -20,7 +21,15 @@ import { printJson, printTable } from '../output.js';
 export interface ClusterFile {
   version: 1;
   dir: string;
+  /** The admin token: every API route. */
   token: string;
+  /**
+   * The cluster join token nodes and agents use: reads, registration, heartbeats, volumes (the
+   * table in packages/meta/README.md). Absent in older files: nodes and agents used `token`.
+   */
+  joinToken?: string;
+  /** With `dev up --tls`: the CA certificate (PEM) that signed the members' certificate. */
+  ca?: string;
   /** Data-plane cluster id and secret shared by nodes and agents (absent in older files). */
   clusterId?: string;
   dataPlaneSecret?: string;
@@ -31,6 +40,8 @@ export interface ClusterFile {
       /** The agent's host id (the attachment holder in the map). */
       host?: string;
       pluginSocket: string;
+      /** The agent's admin socket (`ballast volume attach|detach`). */
+      adminSocket?: string;
       stateDir?: string;
       runDir?: string;
       mountRoot?: string;
@@ -85,15 +96,25 @@ function isOurProcess(pid: number): boolean {
 
 /**
  * Secrets travel through the environment, never argv (which any local user can read in /proc):
- * meta members get the admin token, nodes the same token to join with, and nodes and agents the
- * data-plane cluster id and secret.
+ * meta members get the admin token and the join token they accept, nodes and agents the join
+ * token (as BALLAST_JOIN_TOKEN and BALLAST_TOKEN, so that neither inherits another cluster's
+ * token from the caller's environment), and the data-plane cluster id and secret. With TLS,
+ * nodes and agents trust the cluster's CA through NODE_EXTRA_CA_CERTS (Node reads it at
+ * start-up; it covers their fetch and websocket clients, which have no CA setting of their own).
  */
 function envFor(file: ClusterFile, role: Role): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   if (file.clusterId !== undefined) env.BALLAST_CLUSTER_ID = file.clusterId;
-  if (role === 'meta') env.BALLAST_TOKEN = file.token;
-  if (role === 'node') env.BALLAST_JOIN_TOKEN = file.token;
-  if (role === 'agent') env.BALLAST_TOKEN = file.token;
+  const joinToken = file.joinToken ?? file.token;
+  if (role === 'meta') {
+    env.BALLAST_TOKEN = file.token;
+    if (file.joinToken !== undefined) env.BALLAST_JOIN_TOKEN = file.joinToken;
+  } else {
+    env.BALLAST_JOIN_TOKEN = joinToken;
+    env.BALLAST_TOKEN = joinToken;
+  }
+  // Meta members trust it through --tls-ca (in their args).
+  if (file.ca !== undefined && role !== 'meta') env.NODE_EXTRA_CA_CERTS = file.ca;
   if (role !== 'meta' && file.dataPlaneSecret !== undefined) {
     env.BALLAST_DATA_PLANE_SECRET = file.dataPlaneSecret;
   }
@@ -116,6 +137,7 @@ async function waitForNodes(file: ClusterFile, timeoutMs: number): Promise<void>
   const want = file.nodes.map((n) => n.id);
   if (want.length === 0) return;
   const deadline = Date.now() + timeoutMs;
+  const dispatcher = file.ca === undefined ? undefined : caDispatcher(file.ca);
   let last = 'no answer yet';
   for (let attempt = 0; Date.now() < deadline; attempt++) {
     const meta = file.meta[attempt % file.meta.length]!;
@@ -123,6 +145,7 @@ async function waitForNodes(file: ClusterFile, timeoutMs: number): Promise<void>
       const response = await fetch(`${meta.api}/v1/nodes?limit=1000`, {
         headers: { authorization: `Bearer ${file.token}` },
         signal: AbortSignal.timeout(5_000),
+        ...(dispatcher === undefined ? {} : ({ dispatcher } as object)),
       });
       const body = (await response.json()) as { items?: Array<{ id: string; state: string }> };
       const up = new Set((body.items ?? []).filter((n) => n.state === 'up').map((n) => n.id));
@@ -143,6 +166,7 @@ interface UpOptions {
   nodes: string;
   agent?: boolean;
   pluginSocket?: string;
+  tls?: boolean;
   json?: boolean;
 }
 
@@ -167,10 +191,14 @@ async function up(opts: UpOptions): Promise<void> {
   }
   mkdirSync(join(dir, 'logs'), { recursive: true });
   const token = randomBytes(24).toString('hex');
+  // Made once per directory and kept: restarted members keep their certificate.
+  const certs = opts.tls ? createDevCertificates(join(dir, 'tls')) : undefined;
   const file: ClusterFile = {
     version: 1,
     dir,
     token,
+    joinToken: randomBytes(24).toString('hex'),
+    ...(certs ? { ca: certs.caFile } : {}),
     clusterId: `dev-${randomBytes(4).toString('hex')}`,
     dataPlaneSecret: randomBytes(32).toString('hex'),
     meta: [],
@@ -179,7 +207,11 @@ async function up(opts: UpOptions): Promise<void> {
   };
 
   const metaPorts = await Promise.all(Array.from({ length: metaCount }, () => freePort()));
-  const peers = metaPorts.map((p, i) => `m${i + 1}=http://127.0.0.1:${p}`).join(',');
+  const scheme = certs ? 'https' : 'http';
+  const peers = metaPorts.map((p, i) => `m${i + 1}=${scheme}://127.0.0.1:${p}`).join(',');
+  const tlsArgs = certs
+    ? ['--tls-cert', certs.certFile, '--tls-key', certs.keyFile, '--tls-ca', certs.caFile]
+    : [];
   const started: ManagedProcess[] = [];
   try {
     const metaProcs = metaPorts.map((port, i) => {
@@ -193,6 +225,7 @@ async function up(opts: UpOptions): Promise<void> {
         `127.0.0.1:${port}`,
         '--peers',
         peers,
+        ...tlsArgs,
       ];
       const entry = {
         id,
@@ -290,6 +323,7 @@ async function up(opts: UpOptions): Promise<void> {
         pid: proc.pid!,
         host,
         pluginSocket,
+        adminSocket: ep.admin ?? join(stateDir, 'agent.sock'),
         stateDir,
         runDir,
         mountRoot: join(stateDir, 'mounts'),
@@ -311,7 +345,10 @@ async function up(opts: UpOptions): Promise<void> {
   }
   printStatus(file);
   process.stdout.write(
-    `\nCluster file: ${clusterPath(dir)} (holds the admin token and the data-plane secret; mode 0600)\n` +
+    `\nCluster file: ${clusterPath(dir)} (holds the admin token, the join token and the data-plane secret; mode 0600)\n` +
+      (file.ca
+        ? `TLS:          https and wss; the CA is ${file.ca} (ballast --ca, or BALLAST_CA)\n`
+        : '') +
       `Use it:       export BALLAST_CLUSTER=${clusterPath(dir)}; ballast cluster status\n` +
       `Stop it:      ballast dev down --dir ${dir}\n`,
   );
@@ -423,6 +460,10 @@ export function devCommand(): Command {
     .option(
       '--plugin-socket <path>',
       "the agent's Docker plugin socket (default /run/docker/plugins/ballast.sock as root, else DIR/agent/ballast.sock)",
+    )
+    .option(
+      '--tls',
+      'make a private CA and a certificate in DIR/tls: the API over https, Raft over wss (needs openssl)',
     )
     .option('--json', 'print cluster.json instead of a table')
     .action(up);

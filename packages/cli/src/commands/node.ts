@@ -1,8 +1,18 @@
 import { Command } from 'commander';
+import cliProgress from 'cli-progress';
 import { formatSize } from '@ballast/common';
-import type { NodeRecord, VolumeRecord } from '@ballast/meta';
+import type { NodeRecord, TaskRecord, VolumeRecord } from '@ballast/meta';
+import { CliError, ExitCode, type ApiClient } from '../client.js';
 import { colourState, printJson, printKeyValues, printTable } from '../output.js';
 import { clientFor, listAll, parseLabels, wantsJson, withEndpointOptions } from './shared.js';
+
+/** A node as GET /v1/nodes answers: the record plus what meta derives for it. */
+type NodeView = NodeRecord & {
+  provisionedBytes: number;
+  schedulableBytes: number;
+  replicaCount: number;
+  lastHeartbeatAt: number | null;
+};
 
 function labels(n: NodeRecord): string {
   return (
@@ -12,58 +22,164 @@ function labels(n: NodeRecord): string {
   );
 }
 
+function share(n: NodeView): string {
+  if (n.schedulableBytes <= 0) return '-';
+  return `${Math.round((100 * n.provisionedBytes) / n.schedulableBytes)}%`;
+}
+
+function ago(ms: number | null): string {
+  if (ms === null) return '-';
+  const s = Math.max(0, Math.round((Date.now() - ms) / 1000));
+  return `${new Date(ms).toISOString()} (${s}s ago)`;
+}
+
+const OPEN = new Set(['pending', 'running']);
+const POLL_MS = 500;
+
+/**
+ * Shows a task's progress until it finishes: a bar on a terminal, a line per change otherwise
+ * (logs and pipes), nothing with --json. Resolves with the finished task; bounded by timeoutMs.
+ */
+export async function followTask(
+  client: ApiClient,
+  taskId: string,
+  options: { title: string; json: boolean; timeoutMs: number; intervalMs?: number },
+): Promise<TaskRecord> {
+  const interval = options.intervalMs ?? POLL_MS;
+  const deadline = options.timeoutMs > 0 ? Date.now() + options.timeoutMs : Infinity;
+  const tty = !options.json && process.stderr.isTTY === true;
+  const bar = tty
+    ? new cliProgress.SingleBar(
+        {
+          format: `${options.title} [{bar}] {percentage}% {done}/{all} {message}`,
+          hideCursor: true,
+          stream: process.stderr,
+        },
+        cliProgress.Presets.shades_classic,
+      )
+    : undefined;
+  let started = false;
+  let lastLine = '';
+  try {
+    for (;;) {
+      const task = await client.request<TaskRecord>(
+        'GET',
+        `/v1/tasks/${encodeURIComponent(taskId)}`,
+      );
+      const total = Math.max(1, task.totalBytes);
+      const payload = {
+        done: formatSize(task.doneBytes),
+        all: formatSize(task.totalBytes),
+        message: task.message,
+      };
+      if (bar) {
+        if (!started) bar.start(total, task.doneBytes, payload);
+        else {
+          bar.setTotal(total);
+          bar.update(task.doneBytes, payload);
+        }
+        started = true;
+      } else if (!options.json) {
+        const pct = Math.floor((100 * task.doneBytes) / total);
+        const line = `${options.title}: ${pct}% (${payload.done}/${payload.all}) ${task.message}`;
+        if (line !== lastLine) process.stderr.write(line + '\n');
+        lastLine = line;
+      }
+      if (!OPEN.has(task.state)) return task;
+      if (Date.now() > deadline) {
+        throw new CliError(
+          `${options.title}: not finished after ${Math.round(options.timeoutMs / 1000)}s (${task.state}: ${task.message})`,
+          ExitCode.FAILURE,
+          `follow it with \`ballast task watch ${task.id}\``,
+        );
+      }
+      await new Promise((r) => setTimeout(r, interval));
+    }
+  } finally {
+    if (started) bar?.stop();
+  }
+}
+
+function seconds(text: string, flag: string): number {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n < 0) {
+    throw new CliError(`${flag} must be a number of seconds, got "${text}"`, ExitCode.USAGE);
+  }
+  return n * 1000;
+}
+
 export function nodeCommand(): Command {
   const node = new Command('node').description(
     'storage nodes: list, inspect, cordon, drain, remove, label',
   );
 
-  withEndpointOptions(node.command('ls').alias('list').description('list storage nodes')).action(
-    async (_opts: unknown, cmd: Command) => {
-      const items = await listAll<NodeRecord>(clientFor(cmd), '/v1/nodes');
+  withEndpointOptions(node.command('ls').alias('list').description('list storage nodes'))
+    .option('--state <state>', 'only nodes in this state (up, down, cordoned, draining, removed)')
+    .action(async (opts: { state?: string }, cmd: Command) => {
+      const query = new URLSearchParams(opts.state ? { state: opts.state } : {});
+      const items = await listAll<NodeView>(clientFor(cmd), '/v1/nodes', query);
       if (wantsJson(cmd)) return printJson(items);
       printTable(
-        ['ID', 'STATE', 'ADDRESS', 'CAPACITY', 'USED', 'LABELS'],
+        ['ID', 'STATE', 'ZONE', 'ADDRESS', 'CAPACITY', 'PROVISIONED', 'USED', 'REPLICAS', 'LABELS'],
         items.map((n) => [
           n.id,
           colourState(n.state),
+          n.labels.zone ?? '-',
           n.address,
           formatSize(n.capacityBytes),
+          `${formatSize(n.provisionedBytes)} (${share(n)})`,
           formatSize(n.usedBytes),
+          n.replicaCount,
           labels(n),
         ]),
       );
-    },
-  );
+    });
 
   withEndpointOptions(
-    node.command('inspect <id>').description('show a node and the replicas it holds'),
+    node.command('inspect <id>').description('show a node, the replicas it holds and its tasks'),
   ).action(async (id: string, _opts: unknown, cmd: Command) => {
     const client = clientFor(cmd);
-    const n = await client.request<NodeRecord>('GET', `/v1/nodes/${encodeURIComponent(id)}`);
+    const n = await client.request<NodeView>('GET', `/v1/nodes/${encodeURIComponent(id)}`);
     const volumes = await listAll<VolumeRecord>(
       client,
       '/v1/volumes',
       new URLSearchParams({ node: id }),
     );
-    if (wantsJson(cmd)) return printJson({ ...n, volumes: volumes.map((v) => v.name) });
+    const tasks = (await listAll<TaskRecord>(client, '/v1/tasks')).filter(
+      (t) => OPEN.has(t.state) && (t.nodeId === id || t.sourceNodeId === id),
+    );
+    if (wantsJson(cmd)) {
+      return printJson({ ...n, volumes: volumes.map((v) => v.name), tasks });
+    }
     printKeyValues([
       ['ID', n.id],
       ['State', `${colourState(n.state)}${n.stateReason ? `: ${n.stateReason}` : ''}`],
+      ['Since', new Date(n.stateSince).toISOString()],
       ['Scheduling', n.scheduling],
       ['Reachable', String(n.reachable)],
+      ['Last heartbeat', ago(n.lastHeartbeatAt)],
       ['Address', n.address],
       ['Capacity', formatSize(n.capacityBytes)],
       ['Used', formatSize(n.usedBytes)],
+      [
+        'Provisioned',
+        `${formatSize(n.provisionedBytes)} of ${formatSize(n.schedulableBytes)} (${share(n)})`,
+      ],
       ['Labels', labels(n)],
-      ['Registered', n.registeredAt],
+      ['Registered', new Date(n.registeredAt).toISOString()],
       ['Replicas', volumes.length ? volumes.map((v) => v.name).join(', ') : '-'],
+      [
+        'Tasks',
+        tasks.length
+          ? tasks.map((t) => `${t.id} (${t.kind} ${t.state}: ${t.message})`).join('; ')
+          : '-',
+      ],
     ]);
   });
 
   for (const [action, text] of [
     ['cordon', 'stop placing new replicas on a node'],
-    ['uncordon', 'allow placing replicas on a node again'],
-    ['drain', 'move every replica off a node (it stays cordoned)'],
+    ['uncordon', 'allow placing replicas on a node again (also stops a drain)'],
   ] as const) {
     withEndpointOptions(node.command(`${action} <id>`).description(text))
       .option('--reason <text>', 'why (shown in node inspect)')
@@ -80,27 +196,91 @@ export function nodeCommand(): Command {
 
   withEndpointOptions(
     node
+      .command('drain <id>')
+      .description(
+        'move every replica off a node (add elsewhere, then remove here: never below the desired count); it takes no new ones',
+      ),
+  )
+    .option('--reason <text>', 'why (shown in node inspect)')
+    .option('--wait', 'follow the drain with a progress bar until the node is empty')
+    .option('--timeout <seconds>', 'with --wait: give up after this long (0 = never)', '0')
+    .action(
+      async (
+        id: string,
+        opts: { reason?: string; wait?: boolean; timeout: string },
+        cmd: Command,
+      ) => {
+        const timeoutMs = seconds(opts.timeout, '--timeout');
+        const client = clientFor(cmd);
+        const json = wantsJson(cmd);
+        const n = await client.request<NodeRecord>(
+          'POST',
+          `/v1/nodes/${encodeURIComponent(id)}/drain`,
+          opts.reason ? { reason: opts.reason } : {},
+        );
+        if (!opts.wait) {
+          if (json) return printJson(n);
+          process.stdout.write(`node ${n.id}: ${n.state}\n`);
+          return;
+        }
+        // The drain task meta created with the drain (the newest one for this node).
+        const drain = (await listAll<TaskRecord>(client, '/v1/tasks'))
+          .filter((t) => t.kind === 'drain' && t.nodeId === id)
+          .sort((a, b) => b.createdAt - a.createdAt)[0];
+        if (!drain) {
+          throw new CliError(`meta shows no drain task for node ${id}`, ExitCode.FAILURE);
+        }
+        const done = await followTask(client, drain.id, {
+          title: `drain ${id}`,
+          json,
+          timeoutMs,
+        });
+        if (json) printJson(done);
+        else process.stdout.write(`node ${id}: drain ${done.state}: ${done.message}\n`);
+        if (done.state !== 'succeeded') process.exitCode = ExitCode.FAILURE;
+      },
+    );
+
+  withEndpointOptions(
+    node
       .command('remove <id>')
-      .description('remove a node that holds no replicas (drain it first)'),
+      .description('remove a node that holds no replicas (drain it first); its id is never reused'),
   ).action(async (id: string, _opts: unknown, cmd: Command) => {
-    await clientFor(cmd).request('DELETE', `/v1/nodes/${encodeURIComponent(id)}`);
-    if (wantsJson(cmd)) return printJson({ removed: id });
+    const n = await clientFor(cmd).request<NodeRecord>(
+      'DELETE',
+      `/v1/nodes/${encodeURIComponent(id)}`,
+    );
+    if (wantsJson(cmd)) return printJson(n);
     process.stdout.write(`node ${id} removed\n`);
   });
 
   withEndpointOptions(
-    node.command('label <id> <labels>').description("replace a node's labels, e.g. zone=a,rack=r1"),
-  ).action(async (id: string, text: string, _opts: unknown, cmd: Command) => {
-    const n = await clientFor(cmd).request<NodeRecord>(
-      'PUT',
-      `/v1/nodes/${encodeURIComponent(id)}/labels`,
-      {
-        labels: parseLabels(text, 'labels'),
-      },
-    );
-    if (wantsJson(cmd)) return printJson(n);
-    process.stdout.write(`node ${n.id}: ${labels(n)}\n`);
-  });
+    node
+      .command('label <id> <labels>')
+      .description("set a node's labels, e.g. zone=a,rack=r1 (replaces them all unless --merge)"),
+  )
+    .option('--merge', 'keep the labels not named (a key with an empty value is removed)')
+    .action(async (id: string, text: string, opts: { merge?: boolean }, cmd: Command) => {
+      const client = clientFor(cmd);
+      let next = parseLabels(text, 'labels');
+      if (opts.merge) {
+        const current = await client.request<NodeRecord>(
+          'GET',
+          `/v1/nodes/${encodeURIComponent(id)}`,
+        );
+        next = { ...current.labels, ...next };
+        for (const [k, v] of Object.entries(next)) if (v === '') delete next[k];
+      }
+      const n = await client.request<NodeRecord>(
+        'PUT',
+        `/v1/nodes/${encodeURIComponent(id)}/labels`,
+        {
+          labels: next,
+        },
+      );
+      if (wantsJson(cmd)) return printJson(n);
+      process.stdout.write(`node ${n.id}: ${labels(n)}\n`);
+    });
 
   return node;
 }

@@ -7,6 +7,7 @@ export function withEndpointOptions(cmd: Command): Command {
     .option('--cluster <file>', 'cluster.json from `ballast dev up` (env BALLAST_CLUSTER)')
     .option('--endpoint <urls>', 'meta API URLs, comma-separated (env BALLAST_ENDPOINT)')
     .option('--token <token>', 'admin token (env BALLAST_TOKEN)')
+    .option('--ca <file>', 'CA certificate for an https endpoint (env BALLAST_CA)')
     .option('--json', 'machine-readable output');
 }
 

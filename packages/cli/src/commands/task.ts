@@ -1,95 +1,183 @@
 import { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { formatSize } from '@ballast/common';
-import type { TaskRecord } from '@ballast/meta';
+import type { TaskRecord, VolumeRecord } from '@ballast/meta';
+import { CliError, ExitCode, type ApiClient } from '../client.js';
 import { colourState, printJson, printTable } from '../output.js';
 import { clientFor, listAll, wantsJson, withEndpointOptions } from './shared.js';
 
-const FINISHED = new Set(['done', 'failed', 'cancelled']);
+const OPEN = new Set(['pending', 'running']);
+const KINDS = ['rebuild', 'move', 'drain', 'delete'];
+const STATES = ['pending', 'running', 'succeeded', 'failed', 'cancelled'];
+/** Tasks followed at once by `task watch` (one bar each). */
+const MAX_WATCHED = 50;
 
 function percent(t: TaskRecord): string {
   return t.totalBytes > 0 ? `${Math.floor((100 * t.doneBytes) / t.totalBytes)}%` : '-';
 }
 
+/** volume id -> name, for tables (tasks carry ids; people know names). */
+async function volumeNames(client: ApiClient): Promise<Map<string, string>> {
+  const volumes = await listAll<VolumeRecord>(client, '/v1/volumes');
+  return new Map(volumes.map((v) => [v.id, v.name]));
+}
+
+function oneOf(value: string | undefined, allowed: string[], flag: string): void {
+  if (value !== undefined && !allowed.includes(value)) {
+    throw new CliError(
+      `${flag} must be one of ${allowed.join(', ')}, got "${value}"`,
+      ExitCode.USAGE,
+    );
+  }
+}
+
+/** Rate of a task between two observations, for the progress bars. */
+function rate(
+  prev: { doneBytes: number; atMs: number } | undefined,
+  t: TaskRecord,
+  nowMs: number,
+): string {
+  if (!prev || nowMs <= prev.atMs || t.doneBytes < prev.doneBytes) return '-';
+  return `${formatSize(Math.round(((t.doneBytes - prev.doneBytes) * 1000) / (nowMs - prev.atMs)))}/s`;
+}
+
 export function taskCommand(): Command {
   const task = new Command('task').description('rebuild, move, drain and delete jobs');
 
-  withEndpointOptions(task.command('ls').alias('list').description('list tasks')).action(
-    async (_opts: unknown, cmd: Command) => {
-      const items = await listAll<TaskRecord>(clientFor(cmd), '/v1/tasks');
+  withEndpointOptions(task.command('ls').alias('list').description('list tasks'))
+    .option('--state <state>', `only tasks in this state (${STATES.join(', ')})`)
+    .option('--kind <kind>', `only tasks of this kind (${KINDS.join(', ')})`)
+    .option('--open', 'only unfinished tasks (pending or running)')
+    .action(async (opts: { state?: string; kind?: string; open?: boolean }, cmd: Command) => {
+      oneOf(opts.state, STATES, '--state');
+      oneOf(opts.kind, KINDS, '--kind');
+      const client = clientFor(cmd);
+      const query = new URLSearchParams(opts.state ? { state: opts.state } : {});
+      const items = (await listAll<TaskRecord>(client, '/v1/tasks', query)).filter(
+        (t) => (!opts.kind || t.kind === opts.kind) && (!opts.open || OPEN.has(t.state)),
+      );
       if (wantsJson(cmd)) return printJson(items);
+      const names = await volumeNames(client);
       printTable(
-        ['ID', 'KIND', 'STATE', 'VOLUME', 'NODE', 'PROGRESS', 'MESSAGE'],
+        ['ID', 'KIND', 'STATE', 'VOLUME', 'NODE', 'FROM', 'PROGRESS', 'MESSAGE'],
         items.map((t) => [
           t.id,
           t.kind,
           colourState(t.state),
-          t.volumeId ?? '-',
+          t.volumeId === null ? '-' : (names.get(t.volumeId) ?? t.volumeId),
           t.nodeId ?? '-',
+          t.sourceNodeId ?? '-',
           `${percent(t)} (${formatSize(t.doneBytes)}/${formatSize(t.totalBytes)})`,
           t.message,
         ]),
       );
-    },
-  );
+    });
 
   withEndpointOptions(
     task
-      .command('watch')
-      .description('follow unfinished tasks with progress bars until they finish'),
+      .command('watch [ids...]')
+      .description(
+        'follow tasks with progress bars until they finish (default: every unfinished task)',
+      ),
   )
-    .option('--interval <ms>', 'poll interval', '1000')
+    .option('--interval <ms>', 'poll interval in ms', '1000')
     .option('--timeout <s>', 'give up after this many seconds (0 = never)', '0')
-    .action(async (opts: { interval: string; timeout: string }, cmd: Command) => {
+    .action(async (ids: string[], opts: { interval: string; timeout: string }, cmd: Command) => {
+      const intervalMs = Number(opts.interval);
+      const timeoutS = Number(opts.timeout);
+      if (!Number.isFinite(intervalMs) || intervalMs < 50 || intervalMs > 60_000) {
+        throw new CliError('--interval must be 50..60000 ms', ExitCode.USAGE);
+      }
+      if (!Number.isFinite(timeoutS) || timeoutS < 0) {
+        throw new CliError('--timeout must be a number of seconds', ExitCode.USAGE);
+      }
       const client = clientFor(cmd);
       const json = wantsJson(cmd);
-      const deadline =
-        Number(opts.timeout) > 0 ? Date.now() + Number(opts.timeout) * 1000 : Infinity;
-      const bars = json
-        ? undefined
-        : new cliProgress.MultiBar(
+      const deadline = timeoutS > 0 ? Date.now() + timeoutS * 1000 : Infinity;
+      const tasks = await listAll<TaskRecord>(client, '/v1/tasks');
+      const byId = new Map(tasks.map((t) => [t.id, t]));
+      for (const id of ids) {
+        if (!byId.has(id)) throw new CliError(`task ${id} does not exist`, ExitCode.NOT_FOUND);
+      }
+      const watching = (
+        ids.length > 0 ? ids : tasks.filter((t) => OPEN.has(t.state)).map((t) => t.id)
+      ).slice(0, MAX_WATCHED);
+      if (watching.length === 0) {
+        if (json) printJson([]);
+        else process.stdout.write('no unfinished tasks\n');
+        return;
+      }
+      const names = await volumeNames(client);
+      const tty = !json && process.stderr.isTTY === true;
+      const bars = tty
+        ? new cliProgress.MultiBar(
             {
-              format: '{task} [{bar}] {percentage}% {value}/{total} MiB {state}',
+              format: '{title} [{bar}] {percentage}% {done}/{all} {rate} {state}',
               clearOnComplete: false,
               hideCursor: true,
+              stream: process.stderr,
             },
             cliProgress.Presets.shades_classic,
-          );
+          )
+        : undefined;
       const shown = new Map<string, cliProgress.SingleBar>();
-      let watching = new Set<string>();
-      for (;;) {
-        const tasks = await listAll<TaskRecord>(client, '/v1/tasks');
-        const open = tasks.filter((t) => !FINISHED.has(t.state));
-        if (watching.size === 0) watching = new Set(open.map((t) => t.id));
-        const mine = tasks.filter((t) => watching.has(t.id));
-        for (const t of mine) {
-          const mib = (n: number): number => Math.round(n / 2 ** 20);
-          if (json) continue;
-          let bar = shown.get(t.id);
-          if (!bar) {
-            bar = bars!.create(Math.max(1, mib(t.totalBytes)), 0, {
-              task: `${t.kind} ${t.id}`,
-              state: t.state,
-            });
-            shown.set(t.id, bar);
+      const seen = new Map<string, { doneBytes: number; atMs: number }>();
+      const lines = new Map<string, string>();
+      let current: TaskRecord[];
+      try {
+        for (;;) {
+          const now = Date.now();
+          current = [];
+          for (const id of watching) {
+            // A task dropped from the bounded history is reported as it was last seen.
+            const t = await client
+              .request<TaskRecord>('GET', `/v1/tasks/${encodeURIComponent(id)}`)
+              .catch((err: unknown) => {
+                if (err instanceof CliError && err.exitCode === ExitCode.NOT_FOUND) {
+                  return byId.get(id)!;
+                }
+                throw err;
+              });
+            byId.set(id, t);
+            current.push(t);
+            const title = `${t.kind} ${t.volumeId ? (names.get(t.volumeId) ?? t.volumeId) : (t.nodeId ?? '')}${t.nodeId && t.volumeId ? ` -> ${t.nodeId}` : ''}`;
+            const payload = {
+              title: title.padEnd(24).slice(0, 40),
+              done: formatSize(t.doneBytes),
+              all: formatSize(t.totalBytes),
+              rate: rate(seen.get(id), t, now),
+              state: colourState(t.state),
+            };
+            seen.set(id, { doneBytes: t.doneBytes, atMs: now });
+            if (bars) {
+              let bar = shown.get(id);
+              if (!bar)
+                shown.set(id, (bar = bars.create(Math.max(1, t.totalBytes), t.doneBytes, payload)));
+              bar.setTotal(Math.max(1, t.totalBytes));
+              bar.update(t.doneBytes, payload);
+            } else if (!json) {
+              const line = `${t.id} ${t.kind} ${t.state} ${percent(t)} (${payload.done}/${payload.all}) ${t.message}`;
+              if (lines.get(id) !== line) process.stderr.write(line + '\n');
+              lines.set(id, line);
+            }
           }
-          bar.setTotal(Math.max(1, mib(t.totalBytes)));
-          bar.update(mib(t.doneBytes), { state: colourState(t.state) });
+          if (current.every((t) => !OPEN.has(t.state))) break;
+          if (Date.now() > deadline) {
+            process.exitCode = ExitCode.FAILURE;
+            break;
+          }
+          await new Promise((r) => setTimeout(r, intervalMs));
         }
-        if (mine.every((t) => FINISHED.has(t.state))) {
-          bars?.stop();
-          if (json) printJson(mine);
-          else if (mine.length === 0) process.stdout.write('no unfinished tasks\n');
-          return;
-        }
-        if (Date.now() > deadline) {
-          bars?.stop();
-          if (json) printJson(mine);
-          process.exitCode = 1;
-          return;
-        }
-        await new Promise((r) => setTimeout(r, Number(opts.interval)));
+      } finally {
+        bars?.stop();
       }
+      if (json) return printJson(current);
+      const failed = current.filter((t) => t.state === 'failed' || t.state === 'cancelled');
+      const open = current.filter((t) => OPEN.has(t.state));
+      process.stdout.write(
+        `${current.length - failed.length - open.length} succeeded, ${failed.length} failed or cancelled, ${open.length} unfinished\n`,
+      );
+      if (failed.length > 0) process.exitCode = ExitCode.FAILURE;
     });
 
   return task;

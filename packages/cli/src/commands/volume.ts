@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { formatSize } from '@ballast/common';
 import type { VolumeRecord } from '@ballast/meta';
@@ -154,5 +157,362 @@ export function volumeCommand(): Command {
     process.stdout.write(`volume ${name} deleted\n`);
   });
 
+  volume
+    .command('attach <name>')
+    .description(
+      'attach a volume to this host and serve it over NBD; prints its NBD URI (for qemu, nbdinfo, fio, nbdfuse)',
+    )
+    .option(
+      '--force',
+      'take the volume over from another host (only when that host is dead: it is fenced)',
+    )
+    .option(
+      '--host <host>',
+      "the agent to use, by host id (with --cluster: one of the file's agents)",
+    )
+    .option(
+      '--agent-socket <path>',
+      `the agent's admin socket (env BALLAST_AGENT_SOCKET; default ${DEFAULT_AGENT_SOCKET})`,
+    )
+    .option(
+      '--cluster <file>',
+      'cluster.json from `ballast dev up`: use its agent (env BALLAST_CLUSTER)',
+    )
+    .option('--json', 'machine-readable output')
+    .action(async (name: string, opts: AgentFlags & { force?: boolean; json?: boolean }) => {
+      const agent = resolveAgent(opts);
+      await checkAgentHost(agent, opts.host);
+      const a = await agentCall<AttachAnswer>(
+        agent,
+        'POST',
+        `/v1/volumes/${encodeURIComponent(name)}/attach`,
+        {
+          ...(opts.force ? { force: true } : {}),
+        },
+        name,
+        'attach',
+      );
+      if (opts.json) return printJson(a);
+      process.stdout.write(`${a.uri}\n`);
+      if (a.tcpUri) process.stdout.write(`${a.tcpUri}\n`);
+      process.stderr.write(
+        `volume ${a.volume} (${formatSize(a.sizeBytes)}) ${a.alreadyAttached ? 'was already attached' : 'attached'} ` +
+          `to ${a.host}${a.epoch === null ? '' : ` at epoch ${a.epoch}`}; ` +
+          `use it with e.g. nbdinfo '${a.uri}'; release it with: ballast volume detach ${a.volume}\n`,
+      );
+    });
+
+  volume
+    .command('detach <name>')
+    .description(
+      'flush and release a volume attached to this host; --force takes it from a dead host',
+    )
+    .option('--force', "end another host's attachment (only when that host is dead: it is fenced)")
+    .option(
+      '--host <host>',
+      "the agent to use, by host id (with --cluster: one of the file's agents)",
+    )
+    .option(
+      '--agent-socket <path>',
+      `the agent's admin socket (env BALLAST_AGENT_SOCKET; default ${DEFAULT_AGENT_SOCKET})`,
+    )
+    .option(
+      '--cluster <file>',
+      'cluster.json from `ballast dev up`: use its agent (env BALLAST_CLUSTER)',
+    )
+    .option('--json', 'machine-readable output')
+    .action(async (name: string, opts: AgentFlags & { force?: boolean; json?: boolean }) => {
+      const agent = resolveAgent(opts);
+      await checkAgentHost(agent, opts.host);
+      const d = await agentCall<DetachAnswer>(
+        agent,
+        'POST',
+        `/v1/volumes/${encodeURIComponent(name)}/detach`,
+        {
+          ...(opts.force ? { force: true } : {}),
+        },
+        name,
+        'detach',
+      );
+      if (opts.json) return printJson(d);
+      if (!d.detached) {
+        process.stdout.write(`volume ${d.volume} was not attached\n`);
+      } else if (d.forced) {
+        process.stdout.write(
+          `volume ${d.volume} detached from ${d.previousHost} by force` +
+            `${d.epoch === null ? '' : `; epoch is now ${d.epoch}, so ${d.previousHost} is fenced`}\n`,
+        );
+      } else if (d.fenced) {
+        process.stdout.write(
+          `volume ${d.volume} released by ${d.previousHost}, which had been fenced: another host ` +
+            `took the volume over, and nothing written here since then reached the replicas\n`,
+        );
+      } else if (d.flushed) {
+        process.stdout.write(`volume ${d.volume} flushed and detached from ${d.previousHost}\n`);
+      } else {
+        process.stdout.write(
+          `volume ${d.volume} detached from ${d.previousHost} (an attachment no agent was serving)\n`,
+        );
+      }
+    });
+
   return volume;
+}
+
+/** Where `ballastd agent --state-dir /var/lib/ballast/agent` puts its admin socket. */
+const DEFAULT_AGENT_SOCKET = '/var/lib/ballast/agent/agent.sock';
+const AGENT_TIMEOUT_MS = 120_000;
+const MAX_AGENT_ANSWER_BYTES = 4 * 1024 * 1024;
+
+interface AgentFlags {
+  host?: string;
+  agentSocket?: string;
+  cluster?: string;
+}
+
+interface AgentTarget {
+  socket: string;
+  /** The agent's host id when the cluster file says it. */
+  host: string | undefined;
+  source: string;
+}
+
+interface AttachAnswer {
+  volume: string;
+  host: string;
+  epoch: number | null;
+  sizeBytes: number;
+  exportName: string;
+  socket: string;
+  uri: string;
+  tcpUri: string | null;
+  since: string;
+  alreadyAttached: boolean;
+}
+
+interface DetachAnswer {
+  volume: string;
+  detached: boolean;
+  previousHost: string | null;
+  forced: boolean;
+  flushed: boolean;
+  fenced: boolean;
+  epoch: number | null;
+}
+
+interface ClusterFileAgents {
+  agents?: Array<{ id?: string; host?: string; stateDir?: string; adminSocket?: string }>;
+}
+
+/**
+ * The agent to talk to: --agent-socket / BALLAST_AGENT_SOCKET; else the agent of the cluster
+ * file (--cluster / BALLAST_CLUSTER; --host picks one when it lists several); else this host's
+ * agent at its default state directory.
+ */
+function resolveAgent(flags: AgentFlags, env = process.env): AgentTarget {
+  const explicit = flags.agentSocket ?? env.BALLAST_AGENT_SOCKET;
+  if (explicit) {
+    return {
+      socket: explicit,
+      host: undefined,
+      source: flags.agentSocket ? '--agent-socket' : 'BALLAST_AGENT_SOCKET',
+    };
+  }
+  const clusterFile = flags.cluster ?? env.BALLAST_CLUSTER;
+  if (clusterFile) {
+    let parsed: ClusterFileAgents;
+    try {
+      parsed = JSON.parse(readFileSync(clusterFile, 'utf8')) as ClusterFileAgents;
+    } catch (err) {
+      throw new CliError(
+        `cannot read cluster file ${clusterFile}: ${(err as Error).message}`,
+        ExitCode.USAGE,
+        'pass --cluster DIR/cluster.json from `ballast dev up --agent`',
+      );
+    }
+    const agents = Array.isArray(parsed.agents) ? parsed.agents : [];
+    if (agents.length === 0) {
+      throw new CliError(
+        `cluster file ${clusterFile} lists no agent`,
+        ExitCode.USAGE,
+        'start the cluster with an agent: ballast dev up --dir DIR --agent',
+      );
+    }
+    const hostOf = (a: (typeof agents)[number]): string => a.host ?? a.id ?? '?';
+    let agent = agents[0]!;
+    if (flags.host !== undefined) {
+      const found = agents.find((a) => a.host === flags.host || a.id === flags.host);
+      if (found === undefined) {
+        throw new CliError(
+          `cluster file ${clusterFile} has no agent for host ${flags.host}`,
+          ExitCode.NOT_FOUND,
+          `its agents: ${agents.map(hostOf).join(', ')}`,
+        );
+      }
+      agent = found;
+    } else if (agents.length > 1) {
+      throw new CliError(
+        `cluster file ${clusterFile} lists ${agents.length} agents; say which host with --host`,
+        ExitCode.USAGE,
+        `its agents: ${agents.map(hostOf).join(', ')}`,
+      );
+    }
+    const socket =
+      agent.adminSocket ?? (agent.stateDir ? join(agent.stateDir, 'agent.sock') : undefined);
+    if (socket === undefined) {
+      throw new CliError(
+        `cluster file ${clusterFile} does not say where agent ${hostOf(agent)} listens`,
+        ExitCode.USAGE,
+        'pass --agent-socket PATH',
+      );
+    }
+    return { socket, host: agent.host ?? agent.id, source: clusterFile };
+  }
+  return { socket: DEFAULT_AGENT_SOCKET, host: undefined, source: 'the default path' };
+}
+
+/** With --host and an agent found by its socket alone, make sure it is that host's agent. */
+async function checkAgentHost(agent: AgentTarget, host: string | undefined): Promise<void> {
+  if (host === undefined || agent.host !== undefined) return;
+  const status = await agentCall<{ host: string }>(
+    agent,
+    'GET',
+    '/v1/status',
+    undefined,
+    '',
+    'status',
+  );
+  if (status.host !== host) {
+    throw new CliError(
+      `the agent on ${agent.socket} is host ${status.host}, not ${host}`,
+      ExitCode.USAGE,
+      'attach through the agent on the host that should hold the volume (its --agent-socket)',
+    );
+  }
+}
+
+/** One call to the agent's admin API over its unix socket; errors become CliErrors. */
+function agentCall<T>(
+  agent: AgentTarget,
+  method: 'GET' | 'POST',
+  path: string,
+  body: unknown,
+  volume: string,
+  what: string,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const payload = body === undefined ? '' : JSON.stringify(body);
+    const req = httpRequest(
+      {
+        socketPath: agent.socket,
+        path,
+        method,
+        headers: {
+          accept: 'application/json',
+          ...(payload ? { 'content-type': 'application/json' } : {}),
+          'content-length': Buffer.byteLength(payload),
+        },
+        timeout: AGENT_TIMEOUT_MS,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > MAX_AGENT_ANSWER_BYTES) {
+            req.destroy(
+              new Error(`the agent's answer is larger than ${MAX_AGENT_ANSWER_BYTES} bytes`),
+            );
+            return;
+          }
+          chunks.push(chunk);
+        });
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let parsed: unknown;
+          try {
+            parsed = text === '' ? undefined : JSON.parse(text);
+          } catch {
+            parsed = undefined;
+          }
+          const status = res.statusCode ?? 0;
+          if (status >= 200 && status < 300 && parsed !== undefined) {
+            resolve(parsed as T);
+            return;
+          }
+          reject(agentError(status, parsed, text, agent, volume, what));
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () =>
+      req.destroy(new Error(`no answer from the agent within ${AGENT_TIMEOUT_MS / 1000} s`)),
+    );
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') {
+        reject(
+          new CliError(
+            `no agent answers on ${agent.socket} (from ${agent.source})`,
+            ExitCode.UNAVAILABLE,
+            'is `ballastd agent` running on this host? Point at it with --agent-socket PATH or --cluster DIR/cluster.json',
+          ),
+        );
+      } else if (err.code === 'EACCES' || err.code === 'EPERM') {
+        reject(
+          new CliError(
+            `permission denied on the agent's socket ${agent.socket}`,
+            ExitCode.UNAUTHORIZED,
+            "the agent's admin socket is root-only: run this as root",
+          ),
+        );
+      } else {
+        reject(new CliError(`${what} through the agent failed: ${err.message}`, ExitCode.FAILURE));
+      }
+    });
+    req.end(payload);
+  });
+}
+
+function agentError(
+  status: number,
+  parsed: unknown,
+  text: string,
+  agent: AgentTarget,
+  volume: string,
+  what: string,
+): CliError {
+  const problem = (parsed ?? {}) as {
+    code?: string;
+    message?: string;
+    details?: { host?: string; mountPath?: string };
+  };
+  const message = problem.message ?? (text.trim() || `HTTP ${status}`);
+  const holder = problem.details?.host;
+  switch (problem.code) {
+    case 'NOT_FOUND':
+      return new CliError(message, ExitCode.NOT_FOUND, 'list volumes with: ballast volume ls');
+    case 'CONFLICT':
+    case 'FENCED': {
+      let hint: string | undefined;
+      if (problem.details?.mountPath !== undefined) {
+        hint = `stop the containers that use it (docker ps --filter volume=${volume}); Docker unmounts it when the last one stops`;
+      } else if (holder !== undefined && holder !== agent.host) {
+        hint =
+          `if host ${holder} is dead, \`ballast volume ${what === 'detach' ? 'detach' : 'attach'} --force ${volume}\` ` +
+          `takes the volume over (${holder} is fenced: its writes fail)`;
+      }
+      return new CliError(message, ExitCode.CONFLICT, hint);
+    }
+    case 'INVALID_ARGUMENT':
+      return new CliError(message, ExitCode.INVALID);
+    case 'UNAVAILABLE':
+    case 'TIMEOUT':
+      return new CliError(
+        message,
+        ExitCode.UNAVAILABLE,
+        'retry shortly; check `ballast cluster status`',
+      );
+    default:
+      return new CliError(`${what} failed: ${message}`, ExitCode.FAILURE);
+  }
 }

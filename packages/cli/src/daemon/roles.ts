@@ -1,7 +1,14 @@
 import { readFileSync } from 'node:fs';
-import { BallastError, parseDuration, parseHostPort, parseSize } from '@ballast/common';
+import { Agent, setGlobalDispatcher } from 'undici';
+import {
+  BallastError,
+  loadTlsFiles,
+  parseDuration,
+  parseHostPort,
+  parseSize,
+} from '@ballast/common';
 import { startAgent as startHostAgent } from '@ballast/agent';
-import { startMetaMember } from '@ballast/meta';
+import { startMetaMember, type RateBudget } from '@ballast/meta';
 import { MetaSync, startStorageNode } from '@ballast/node';
 import type { DaemonContext, Running } from './lifecycle.js';
 import type { AgentConfig, MetaConfig, NodeConfig } from './schemas.js';
@@ -22,10 +29,21 @@ export async function startMeta(config: MetaConfig, ctx: DaemonContext): Promise
     // A single member that names no peers: a one-member cluster of itself.
     if (port === 0)
       throw new BallastError('CONFIG', 'a member without --peers needs a fixed --listen port');
-    peers[config.id] = config.advertise ?? `http://${host}:${port}`;
+    peers[config.id] = config.advertise ?? `${config.tlsCert ? 'https' : 'http'}://${host}:${port}`;
   }
   const token =
     config.token ?? (config.tokenFile ? readFileSync(config.tokenFile, 'utf8').trim() : undefined);
+  const joinToken = readSecret(config.joinToken, config.joinTokenFile, 'joinTokenFile');
+  const tls = loadTlsFiles({
+    certFile: config.tlsCert,
+    keyFile: config.tlsKey,
+    caFile: config.tlsCa,
+  });
+  if (tls?.ca !== undefined) {
+    // Members forward writes and membership changes to the leader with fetch: make this
+    // process's fetch trust the cluster's CA (it talks to no one else).
+    setGlobalDispatcher(new Agent({ connect: { ca: tls.ca } }));
+  }
   const member = await startMetaMember(
     {
       id: config.id,
@@ -39,6 +57,20 @@ export async function startMeta(config: MetaConfig, ctx: DaemonContext): Promise
       clusterSecret: config.clusterSecret,
       nodeTimeoutMs: parseDuration(config.nodeTimeout, 'nodeTimeout'),
       join: config.join,
+      joinToken,
+      tls,
+      apiLimits: {
+        rateLimit:
+          config.rateLimit === 'off'
+            ? false
+            : {
+                api: parseRateBudget(config.rateLimit, 'rateLimit'),
+                cluster: parseRateBudget(config.rateLimitCluster, 'rateLimitCluster'),
+                anonymous: parseRateBudget(config.rateLimitAnonymous, 'rateLimitAnonymous'),
+              },
+        connections: { perAddress: config.maxConnectionsPerAddress },
+        bodyLimitBytes: parseSize(config.bodyLimit, 'bodyLimit'),
+      },
     },
     ctx.log,
   );
@@ -53,6 +85,7 @@ export async function startNode(config: NodeConfig, ctx: DaemonContext): Promise
   const orphanGraceMs = parseDuration(config.orphanGrace, 'orphanGrace');
   const scrubIntervalMs = parseDuration(config.scrubInterval, 'scrubInterval');
   const scrubBytesPerSecond = parseSize(config.scrubRate, 'scrubRate');
+  const rebuildBandwidthBytesPerSecond = parseSize(config.rebuildRate, 'rebuildRate');
   const token = readSecret(config.joinToken, config.joinTokenFile, 'joinTokenFile');
   if (config.meta.length > 0 && token === undefined) {
     throw new BallastError(
@@ -75,6 +108,7 @@ export async function startNode(config: NodeConfig, ctx: DaemonContext): Promise
       insecureDataPlane: config.insecureDataPlane,
       scrubBytesPerSecond,
       scrubIntervalMs,
+      rebuildBandwidthBytesPerSecond,
     },
     ctx.log,
   );
@@ -128,10 +162,27 @@ export async function startAgent(config: AgentConfig, ctx: DaemonContext): Promi
       dataPlaneSecretFile: config.dataPlaneSecretFile,
       insecureDataPlane: config.insecureDataPlane,
       mountRoot: config.mountRoot,
+      adminSocket: config.adminSocket,
+      nbdListen: config.nbdListen,
+      maxNbdAttachments: config.maxNbdAttachments,
     },
     ctx.log,
   );
   return { endpoints: agent.endpoints, close: () => agent.close() };
+}
+
+/** `20000/10s` -> 20000 requests per 10,000 ms. */
+export function parseRateBudget(text: string, setting: string): RateBudget {
+  const slash = text.indexOf('/');
+  const requests = Number(text.slice(0, slash));
+  const windowMs = parseDuration(text.slice(slash + 1), setting);
+  if (slash <= 0 || !Number.isSafeInteger(requests) || requests < 1 || windowMs < 100) {
+    throw new BallastError(
+      'CONFIG',
+      `${setting}: expected REQUESTS/DURATION with at least 1 request and 100ms, got ${text}`,
+    );
+  }
+  return { requests, windowMs };
 }
 
 /** A secret given directly, or read from a file (one trailing newline ignored). */

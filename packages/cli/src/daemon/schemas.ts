@@ -51,6 +51,36 @@ export const MetaConfig = Type.Object(
     tokenFile: Type.Optional(Type.String({ minLength: 1 })),
     /** Shared by all members to authenticate Raft traffic (defaults to the admin token). */
     clusterSecret: Type.Optional(Type.String({ minLength: 16 })),
+    /** Cluster join token nodes and agents present (reads, registration, heartbeats, volumes). */
+    joinToken: Type.Optional(Type.String({ minLength: 16 })),
+    joinTokenFile: Type.Optional(Type.String({ minLength: 1 })),
+    /** HTTPS for the API and wss for Raft: certificate and key (PEM files). */
+    tlsCert: Type.Optional(Type.String({ minLength: 1 })),
+    tlsKey: Type.Optional(Type.String({ minLength: 1 })),
+    /** CA peers and forwarded requests are verified against; Raft peers must present a certificate it signed. */
+    tlsCa: Type.Optional(Type.String({ minLength: 1 })),
+    /** API rate limit per client (token kind and address): `REQUESTS/DURATION`, or `off`. */
+    rateLimit: Type.String({
+      default: '20000/10s',
+      pattern: '^(off|[0-9]+/[0-9]+(ms|s|m|h))$',
+      description: 'REQUESTS/DURATION such as 20000/10s, or off',
+    }),
+    /** Budget of the cluster's own traffic (heartbeats, registration, watch, replica reports). */
+    rateLimitCluster: Type.String({
+      default: '20000/10s',
+      pattern: '^[0-9]+/[0-9]+(ms|s|m|h)$',
+      description: 'REQUESTS/DURATION such as 20000/10s',
+    }),
+    /** Budget of requests without a valid token, per address. */
+    rateLimitAnonymous: Type.String({
+      default: '1000/10s',
+      pattern: '^[0-9]+/[0-9]+(ms|s|m|h)$',
+      description: 'REQUESTS/DURATION such as 1000/10s',
+    }),
+    /** Largest request body the API reads. */
+    bodyLimit: Type.String({ default: '64KiB', description: 'a size such as 64KiB' }),
+    /** Open connections from one address at most (0: no bound). */
+    maxConnectionsPerAddress: Type.Integer({ minimum: 0, default: 1024 }),
     /** Join a running cluster (empty data dir; the leader adds this member) instead of founding one. */
     join: Type.Boolean({ default: false }),
     /** Mark a storage node down after this long without a heartbeat. */
@@ -82,6 +112,11 @@ export const NodeConfig = Type.Object(
     joinTokenFile: Type.Optional(Type.String({ minLength: 1 })),
     ...dataPlaneAuth,
     /** Background scrub rate per second (e.g. 8MiB); 0 turns the scrub off. */
+    /**
+     * Copy rate of node-to-node rebuilds of unattached volumes; meta's cluster setting
+     * (rebuildBandwidthBytesPerSecond) wins when it is set.
+     */
+    rebuildRate: Type.String({ default: '64MiB', description: 'bytes per second, e.g. 64MiB' }),
     scrubRate: Type.String({
       default: '8MiB',
       description: 'a size per second such as 8MiB, or 0',
@@ -117,6 +152,11 @@ export const AgentConfig = Type.Object(
     ...dataPlaneAuth,
     /** Filesystems are mounted at <mountRoot>/<volume> (default <stateDir>/mounts). */
     mountRoot: Type.Optional(Type.String({ minLength: 1 })),
+    /** Admin socket for `ballast volume attach|detach` (default <stateDir>/agent.sock, 0600). */
+    adminSocket: Type.Optional(Type.String({ minLength: 1 })),
+    /** Optional TCP NBD export of raw attachments (unauthenticated: loopback only, say). */
+    nbdListen: Type.Optional(HostPort),
+    maxNbdAttachments: Type.Integer({ minimum: 1, maximum: 65536, default: 1024 }),
   },
   { additionalProperties: false },
 );

@@ -8,7 +8,13 @@
 //   does not keep order, which the engine must not rely on).
 // Every write's outcome as the engine saw it is recorded by payload Buffer identity, so a test
 // can check, at the moment a write is acknowledged, which replicas have it.
-import type { ChunkCopy, ChunkMapEntry, ReplicaChannel } from '../../src/channel.js';
+import {
+  payloadBytes,
+  type ChunkCopy,
+  type ChunkMapEntry,
+  type ReplicaChannel,
+  type WritePayload,
+} from '../../src/channel.js';
 import { ChannelError, type ChannelErrorKind } from '../../src/errors.js';
 
 export type CallKind =
@@ -44,7 +50,7 @@ const NONE: Fault = { type: 'none' };
 export class FaultyChannel implements ReplicaChannel {
   decide: (call: CallInfo) => Fault = () => NONE;
   /** Outcome of each write, by payload buffer, as the engine was told. */
-  readonly writeOutcomes = new Map<Buffer, 'ok' | 'failed'>();
+  readonly writeOutcomes = new Map<WritePayload, 'ok' | 'failed'>();
   private seq = 0;
   private aborted = false;
   private readonly hung = new Set<(err: Error) => void>();
@@ -90,8 +96,8 @@ export class FaultyChannel implements ReplicaChannel {
     );
   }
 
-  write(offsetBytes: number, data: Buffer, fua: boolean): Promise<void> {
-    const p = this.run({ kind: 'write', offsetBytes, lengthBytes: data.length }, () =>
+  write(offsetBytes: number, data: WritePayload, fua: boolean): Promise<void> {
+    const p = this.run({ kind: 'write', offsetBytes, lengthBytes: payloadBytes(data) }, () =>
       this.inner.write(offsetBytes, data, fua),
     );
     p.then(

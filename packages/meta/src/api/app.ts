@@ -6,14 +6,20 @@ import websocket from '@fastify/websocket';
 import { Ajv, type ValidateFunction } from 'ajv';
 import fastJson from 'fast-json-stringify';
 import { Registry } from 'prom-client';
-import { BallastError } from '@ballast/common';
+import { BallastError, type TlsMaterial } from '@ballast/common';
 import { MAX_REPLICAS, MIN_REPLICAS } from '../map/index.js';
 import type { MetaStore } from '../store/index.js';
-import { installBearerAuth } from './auth.js';
 import type { ApiContext } from './context.js';
 import { NodeLiveness } from './liveness.js';
 import { installMetrics } from './metrics.js';
 import { installProblemHandlers } from './problem.js';
+import {
+  DEFAULT_CONNECTION_LIMITS,
+  DEFAULT_RATE_LIMITS,
+  installSecurity,
+  type ConnectionLimits,
+  type RateLimitSettings,
+} from './security.js';
 import { clusterRoutes } from './routes/cluster.js';
 import { nodeRoutes } from './routes/nodes.js';
 import { taskRoutes } from './routes/tasks.js';
@@ -21,11 +27,26 @@ import { volumeRoutes } from './routes/volumes.js';
 import { watchRoutes } from './routes/watch.js';
 
 export const DEFAULT_BODY_LIMIT_BYTES = 64 * 1024;
+/** Time a client has to send a whole request (headers and body); upgraded sockets are exempt. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 export interface ApiOptions {
   store: MetaStore;
-  /** Bearer token every route but /healthz, /metrics and /docs requires. */
+  /** The admin token: every route but /healthz, /metrics and /docs requires a token, this one works on all. */
   token: string;
+  /** The cluster join token for nodes and agents: reads and the routes in JOIN_TOKEN_ROUTES. */
+  joinToken?: string | undefined;
+  /**
+   * Serve HTTPS with this certificate. With a CA, clients are asked for a certificate (not
+   * required: the API authenticates with tokens; the Raft endpoint on the same server requires
+   * one, see @ballast/raft-node's requirePeerCertificate).
+   */
+  https?: TlsMaterial | undefined;
+  /** Rate limits (each field defaults to DEFAULT_RATE_LIMITS); false turns them off. */
+  rateLimit?: Partial<RateLimitSettings> | false;
+  /** Connection bounds (defaults: DEFAULT_CONNECTION_LIMITS). */
+  connections?: Partial<ConnectionLimits>;
+  requestTimeoutMs?: number;
   clock?: () => number;
   newId?: (kind: 'node' | 'volume' | 'task') => string;
   /** Heartbeat table; the leader loop shares it to run `sweepLiveness` on its ticks. */
@@ -109,12 +130,27 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   ) {
     throw new BallastError('CONFIG', `defaultReplicas must be ${MIN_REPLICAS}..${MAX_REPLICAS}`);
   }
+  const https = options.https;
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
+    requestTimeout: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
     return503OnClosing: true,
     routerOptions: { maxParamLength: 256, ignoreTrailingSlash: false },
-  });
+    ...(https === undefined
+      ? {}
+      : {
+          https: {
+            cert: https.cert,
+            key: https.key,
+            minVersion: 'TLSv1.2' as const,
+            // Asked, not required: the refusal of a peer without one is the Raft endpoint's,
+            // as an HTTP answer that says why.
+            ...(https.ca === undefined ? {} : { ca: https.ca, requestCert: true }),
+            rejectUnauthorized: false,
+          },
+        }),
+  }) as unknown as FastifyInstance;
   app.setValidatorCompiler(({ schema, httpPart }) => compileValidator(schema as object, httpPart));
   app.setSerializerCompiler(({ schema }) => compileSerializer(schema as object));
 
@@ -125,7 +161,14 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     }
   });
   installProblemHandlers(app);
-  installBearerAuth(app, options.token);
+  const registry = options.metricsRegistry ?? new Registry();
+  await installSecurity(app, {
+    credentials: { admin: options.token, join: options.joinToken },
+    rateLimit:
+      options.rateLimit === false ? false : { ...DEFAULT_RATE_LIMITS, ...options.rateLimit },
+    connections: { ...DEFAULT_CONNECTION_LIMITS, ...options.connections },
+    registry,
+  });
   app.addHook('preValidation', async (request) => {
     if (request.body === undefined && request.routeOptions.config?.optionalBody === true)
       request.body = {};
@@ -154,7 +197,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     liveness: options.liveness ?? new NodeLiveness(),
     defaultReplicas,
   };
-  installMetrics(app, options.store, options.metricsRegistry ?? new Registry());
+  installMetrics(app, options.store, registry);
   await app.register(clusterRoutes, ctx);
   await app.register(nodeRoutes, ctx);
   await app.register(volumeRoutes, ctx);

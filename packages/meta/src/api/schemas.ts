@@ -17,6 +17,13 @@ import {
   AddressSchema,
   BytesSchema,
   MapEventSchema,
+  MaxConcurrentMovesSchema,
+  OverProvisionPercentSchema,
+  RebalanceMarginPercentSchema,
+  RebuildBandwidthSchema,
+  ReplicaReplacementGraceMsSchema,
+  SettingsSchema,
+  TaskOutcomeSchema,
 } from '../map/index.js';
 import { PageQuery } from './pagination.js';
 import { ProblemSchema } from './problem.js';
@@ -168,6 +175,75 @@ export const OutOfSyncBody = Type.Object(
   closed,
 );
 export type OutOfSyncBody = Static<typeof OutOfSyncBody>;
+
+export const AddReplicaBody = Type.Object(
+  {
+    nodeId: IdSchema,
+    replacing: Type.Optional(
+      Type.String({
+        pattern: IdSchema.pattern,
+        maxLength: 63,
+        description:
+          'node whose replica (member or stale record) the new one replaces: it is removed once the new one is in sync',
+      }),
+    ),
+  },
+  closed,
+);
+export type AddReplicaBody = Static<typeof AddReplicaBody>;
+
+export const PromoteReplicaBody = Type.Object(
+  {
+    epoch: Type.Integer({
+      minimum: 0,
+      maximum: Number.MAX_SAFE_INTEGER,
+      description: 'the volume epoch the rebuild copied under; any other is FENCED',
+    }),
+  },
+  closed,
+);
+export type PromoteReplicaBody = Static<typeof PromoteReplicaBody>;
+
+export const RemoveReplicaQuery = Type.Object(
+  {
+    force: Type.Optional(
+      Type.Boolean({
+        description: 'allow dropping below the desired count of in-sync replicas (never below one)',
+      }),
+    ),
+  },
+  closed,
+);
+
+export const TaskProgressBody = Type.Object(
+  {
+    doneBytes: BytesSchema,
+    totalBytes: Type.Optional(BytesSchema),
+    message: Type.Optional(ReasonSchema),
+  },
+  closed,
+);
+export type TaskProgressBody = Static<typeof TaskProgressBody>;
+
+export const TaskFinishBody = Type.Object(
+  { outcome: TaskOutcomeSchema, message: Type.Optional(ReasonSchema) },
+  closed,
+);
+export type TaskFinishBody = Static<typeof TaskFinishBody>;
+
+export const SettingsView = SettingsSchema;
+export const SettingsPatchBody = Type.Object(
+  {
+    overProvisionPercent: Type.Optional(OverProvisionPercentSchema),
+    rebalanceEnabled: Type.Optional(Type.Boolean()),
+    replicaReplacementGraceMs: Type.Optional(ReplicaReplacementGraceMsSchema),
+    rebuildBandwidthBytesPerSecond: Type.Optional(RebuildBandwidthSchema),
+    maxConcurrentMoves: Type.Optional(MaxConcurrentMovesSchema),
+    rebalanceMarginPercent: Type.Optional(RebalanceMarginPercentSchema),
+  },
+  { ...closed, minProperties: 1 },
+);
+export type SettingsPatchBody = Static<typeof SettingsPatchBody>;
 
 export const ClusterView = Type.Object(
   {

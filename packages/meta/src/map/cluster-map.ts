@@ -13,7 +13,6 @@ import { volumeHealth } from './health.js';
 import { checkInvariants } from './invariants.js';
 import {
   BLOCK_SIZE_BYTES,
-  DEFAULT_OVER_PROVISION_PERCENT,
   MAX_ACTIVE_TASKS,
   MAX_FINISHED_TASKS,
   MAX_NODES,
@@ -23,6 +22,7 @@ import {
   MAX_VOLUMES,
 } from './limits.js';
 import {
+  DEFAULT_SETTINGS,
   SNAPSHOT_FORMAT,
   SnapshotSchema,
   type ClusterMapSnapshot,
@@ -33,6 +33,7 @@ import {
   type NodeState,
   type Settings,
   type StaleReplica,
+  type TaskOutcome,
   type TaskRecord,
   type VolumeRecord,
 } from './schemas.js';
@@ -136,7 +137,11 @@ class Txn {
   /** Which object the command's result shows (read back after commit, health included). */
   result: { kind: 'node' | 'volume' | 'task' | 'settings'; id: string } | null = null;
 
-  constructor(private readonly map: ClusterMap) {}
+  constructor(
+    private readonly map: ClusterMap,
+    /** The command's log index: ids of objects a command creates derive from it. */
+    readonly logIndex: number,
+  ) {}
 
   node(id: string): NodeRecord | undefined {
     return this.nodes.get(id) ?? this.map.getNode(id);
@@ -206,9 +211,18 @@ export class ClusterMap implements ClusterMapReader {
   private sortedNodes: readonly NodeRecord[] | null = null;
   private sortedVolumes: readonly VolumeRecord[] | null = null;
   private sortedTasks: readonly TaskRecord[] | null = null;
-  private currentSettings: Settings = deepFreeze({
-    overProvisionPercent: DEFAULT_OVER_PROVISION_PERCENT,
-  });
+  /**
+   * The sort orders themselves, kept while only values change: most commands update a record,
+   * and re-sorting 10,000 volumes after each would dominate the leader's planning.
+   */
+  private sortedVolumeIds: string[] | null = null;
+  private sortedTaskIds: string[] | null = null;
+  /** Unfinished tasks by volume id, and the open drain task of each draining node. */
+  private openTasksByVolume = new Map<string, Set<string>>();
+  private openDrainTaskByNode = new Map<string, string>();
+  /** Finished tasks, oldest first by (finishedAt, id): the ones dropped when history is full. */
+  private finishedOrder: Array<{ finishedAt: number; id: string }> = [];
+  private currentSettings: Settings = deepFreeze({ ...DEFAULT_SETTINGS });
   private currentRevision = 0;
   private currentAppliedIndex = 0;
 
@@ -249,16 +263,22 @@ export class ClusterMap implements ClusterMapReader {
   }
 
   listVolumes(): readonly VolumeRecord[] {
-    this.sortedVolumes ??= Object.freeze(
-      [...this.volumesById.values()].sort((a, b) => compare(a.name, b.name)),
-    );
+    if (this.sortedVolumes === null) {
+      this.sortedVolumeIds ??= [...this.volumesById.values()]
+        .sort((a, b) => compare(a.name, b.name))
+        .map((v) => v.id);
+      this.sortedVolumes = Object.freeze(
+        this.sortedVolumeIds.map((id) => this.volumesById.get(id)!),
+      );
+    }
     return this.sortedVolumes;
   }
 
   listTasks(): readonly TaskRecord[] {
-    this.sortedTasks ??= Object.freeze(
-      [...this.tasksById.values()].sort((a, b) => compare(a.id, b.id)),
-    );
+    if (this.sortedTasks === null) {
+      this.sortedTaskIds ??= [...this.tasksById.keys()].sort(compare);
+      this.sortedTasks = Object.freeze(this.sortedTaskIds.map((id) => this.tasksById.get(id)!));
+    }
     return this.sortedTasks;
   }
 
@@ -288,13 +308,15 @@ export class ClusterMap implements ClusterMapReader {
       };
     }
     const command = decoded.command;
-    const txn = new Txn(this);
+    const txn = new Txn(this, logIndex);
     const refusal = this.dispatch(txn, command);
     if (refusal) {
       const error: ApplyError = { code: refusal.code, message: refusal.message };
       if (refusal.details !== undefined) error.details = refusal.details;
       return { result: { ok: false, error }, event: null };
     }
+    this.refreshDrainTasks(txn, command.at);
+    this.boundFinishedTasks(txn);
     this.refreshHealth(txn);
     const changes = this.commit(txn);
     const value = this.resultValue(txn);
@@ -350,7 +372,8 @@ export class ClusterMap implements ClusterMapReader {
    * Rebuilds a map from a snapshot (for instance one received from the leader). The snapshot is
    * checked against its schema and the map's invariants; a bad one is refused as a whole.
    */
-  static restore(snapshot: unknown): ClusterMap {
+  static restore(input: unknown): ClusterMap {
+    const snapshot = upgradeSnapshot(input);
     if (!snapshotChecker.Check(snapshot)) {
       const first = snapshotChecker.Errors(snapshot).First();
       throw new BallastError(
@@ -404,6 +427,7 @@ export class ClusterMap implements ClusterMapReader {
     attachVolume: (t, c) => this.attachVolume(t, c),
     detachVolume: (t, c) => this.detachVolume(t, c),
     markReplicaOutOfSync: (t, c) => this.markReplicaOutOfSync(t, c),
+    markReplicaLost: (t, c) => this.markReplicaLost(t, c),
     addReplica: (t, c) => this.addReplica(t, c),
     promoteReplica: (t, c) => this.promoteReplica(t, c),
     removeReplica: (t, c) => this.removeReplica(t, c),
@@ -540,6 +564,7 @@ export class ClusterMap implements ClusterMapReader {
         next.state = 'removed';
         next.stateSince = c.at;
         next.stateReason = clip(c.reason ?? 'removed by an operator');
+        this.finishDrainTask(txn, c.nodeId, 'succeeded', 'node removed', c.at);
         // Stale records on a removed node cannot serve a delta rebuild any more.
         for (const volume of this.listVolumes()) {
           if (volume.staleReplicas.some((s) => s.nodeId === c.nodeId)) {
@@ -563,8 +588,111 @@ export class ClusterMap implements ClusterMapReader {
       txn.show('node', node.id);
       return undefined;
     }
+    if (next.scheduling === 'draining' && node.scheduling !== 'draining') {
+      const why = this.startDrainTask(txn, node.id, c.at);
+      if (why) return why;
+    } else if (next.scheduling !== 'draining' && node.scheduling === 'draining') {
+      this.finishDrainTask(txn, node.id, 'cancelled', `drain stopped: node ${c.action}ed`, c.at);
+    }
     txn.putNode(next);
     return undefined;
+  }
+
+  /** A drain task for a node that starts draining: its progress follows the replicas leaving. */
+  private startDrainTask(txn: Txn, nodeId: string, at: number): Refusal | undefined {
+    const count = this.volumesOnNode(nodeId).length;
+    const totalBytes = this.provisionedBytes(nodeId);
+    const id = this.freeTaskId(txn, `drain-${txn.logIndex}`);
+    const empty = count === 0;
+    if (!empty && this.activeTaskCount >= MAX_ACTIVE_TASKS) {
+      return refuse(
+        'UNPROCESSABLE',
+        `the cluster map holds at most ${MAX_ACTIVE_TASKS} unfinished tasks`,
+      );
+    }
+    txn.putTask({
+      id,
+      kind: 'drain',
+      volumeId: null,
+      nodeId,
+      sourceNodeId: null,
+      state: empty ? 'succeeded' : 'pending',
+      doneBytes: 0,
+      totalBytes,
+      message: empty ? 'nothing to move' : `${count} replica(s) left to move off ${nodeId}`,
+      createdAt: at,
+      updatedAt: at,
+      finishedAt: empty ? at : null,
+    });
+    return undefined;
+  }
+
+  private finishDrainTask(
+    txn: Txn,
+    nodeId: string,
+    outcome: TaskOutcome,
+    message: string,
+    at: number,
+  ): void {
+    const id = this.openDrainTaskByNode.get(nodeId);
+    const task = id === undefined ? undefined : txn.task(id);
+    if (task && task.finishedAt === null) finishStaged(txn, task, outcome, message, at);
+  }
+
+  /**
+   * Drain progress follows the map: whenever a command changes the replicas on a node with an
+   * open drain task, the task's done bytes become what has left the node, and the task succeeds
+   * when the node holds no replica any more. No extra log entry is needed for progress.
+   */
+  private refreshDrainTasks(txn: Txn, at: number): void {
+    if (this.openDrainTaskByNode.size === 0 && ![...txn.tasks.values()].some(isOpenDrain)) return;
+    const touched = new Set<string>();
+    for (const [id, volume] of txn.volumes) {
+      for (const r of this.volumesById.get(id)?.replicas ?? []) touched.add(r.nodeId);
+      for (const r of volume?.replicas ?? []) touched.add(r.nodeId);
+    }
+    // A drain task created by this command starts from the node's replicas now.
+    for (const [id, task] of txn.tasks) {
+      if (isOpenDrain(task) && !this.tasksById.has(id)) touched.add(task.nodeId!);
+    }
+    for (const nodeId of [...touched].sort(compare)) {
+      let task: TaskRecord | undefined;
+      const staged = [...txn.tasks.values()].find((t) => isOpenDrain(t) && t.nodeId === nodeId);
+      if (staged) task = staged;
+      else {
+        const id = this.openDrainTaskByNode.get(nodeId);
+        task = id === undefined ? undefined : txn.task(id);
+      }
+      if (!task || task.finishedAt !== null) continue;
+      const left = this.stagedReplicasOn(txn, nodeId);
+      if (left.count === 0) {
+        finishStaged(txn, task, 'succeeded', `all replicas moved off ${nodeId}`, at);
+        continue;
+      }
+      const doneBytes = Math.min(task.totalBytes, Math.max(0, task.totalBytes - left.bytes));
+      const message = `${left.count} replica(s) left to move off ${nodeId}`;
+      if (doneBytes !== task.doneBytes || message !== task.message) {
+        txn.tasks.set(task.id, {
+          ...task,
+          state: 'running',
+          doneBytes,
+          message,
+          updatedAt: at,
+        });
+      }
+    }
+  }
+
+  /** Replicas (either role) on a node once the staged changes are applied. */
+  private stagedReplicasOn(txn: Txn, nodeId: string): { count: number; bytes: number } {
+    const ids = new Set(this.volumesByNode.get(nodeId) ?? []);
+    for (const [id, volume] of txn.volumes) {
+      if (volume?.replicas.some((r) => r.nodeId === nodeId)) ids.add(id);
+      else ids.delete(id);
+    }
+    let bytes = 0;
+    for (const id of ids) bytes += txn.volume(id)?.sizeBytes ?? 0;
+    return { count: ids.size, bytes };
   }
 
   private labelNode(txn: Txn, c: CommandOf<'labelNode'>): Refusal | undefined {
@@ -789,16 +917,8 @@ export class ClusterMap implements ClusterMapReader {
     }
     txn.deleteVolume(volume.id);
     // Work on a deleted volume has no point; say so in the task rather than leave it running.
-    for (const task of this.listTasks()) {
-      if (task.volumeId === volume.id && task.finishedAt === null) {
-        txn.putTask({
-          ...task,
-          state: 'cancelled',
-          message: 'volume deleted',
-          updatedAt: c.at,
-          finishedAt: c.at,
-        });
-      }
+    for (const task of this.openTasksOf(txn, volume.id)) {
+      finishStaged(txn, task, 'cancelled', 'volume deleted', c.at);
     }
     txn.result = null;
     return undefined;
@@ -902,15 +1022,81 @@ export class ClusterMap implements ClusterMapReader {
         { nodeId: c.nodeId },
       );
     }
-    const stale: StaleReplica = { nodeId: c.nodeId, since: c.at, epoch: c.epoch, reason: c.reason };
+    this.demote(txn, volume, c.nodeId, c.epoch, c.reason, c.at);
+    return undefined;
+  }
+
+  /** Moves a member to the stale records; work that was making it a replica stops. */
+  private demote(
+    txn: Txn,
+    volume: VolumeRecord,
+    nodeId: string,
+    epoch: number,
+    reason: string,
+    at: number,
+    idle = false,
+  ): void {
+    const stale: StaleReplica = { nodeId, since: at, epoch, reason, ...(idle ? { idle } : {}) };
     txn.putVolume({
       ...volume,
-      replicas: volume.replicas.filter((r) => r.nodeId !== c.nodeId),
+      replicas: volume.replicas.filter((r) => r.nodeId !== nodeId),
       staleReplicas: boundStale([
-        ...volume.staleReplicas.filter((s) => s.nodeId !== c.nodeId),
+        ...volume.staleReplicas.filter((s) => s.nodeId !== nodeId),
         stale,
       ]),
     });
+    for (const task of this.openTasksOf(txn, volume.id)) {
+      if ((task.kind === 'rebuild' || task.kind === 'move') && task.nodeId === nodeId) {
+        finishStaged(txn, task, 'cancelled', clip(`replica left the set: ${reason}`), at);
+      }
+    }
+  }
+
+  private markReplicaLost(txn: Txn, c: CommandOf<'markReplicaLost'>): Refusal | undefined {
+    const volume = this.volumeOrRefusal(c.volumeId);
+    if ('refused' in volume) return volume;
+    if (c.epoch !== volume.epoch) {
+      return refuse(
+        'FENCED',
+        `volume ${volume.name} is at epoch ${volume.epoch}, not ${c.epoch}: it was attached since`,
+        { epoch: volume.epoch },
+      );
+    }
+    if (volume.attachment) {
+      return refuse(
+        'CONFLICT',
+        `volume ${volume.name} is attached to ${volume.attachment.host}; its engine decides which replicas are in sync`,
+        { host: volume.attachment.host, epoch: volume.attachment.epoch },
+      );
+    }
+    const replica = volume.replicas.find((r) => r.nodeId === c.nodeId);
+    if (!replica) {
+      if (volume.staleReplicas.some((s) => s.nodeId === c.nodeId)) {
+        txn.show('volume', volume.id);
+        return undefined;
+      }
+      return refuse('NOT_FOUND', `volume ${volume.name} has no replica on node ${c.nodeId}`, {
+        nodeId: c.nodeId,
+      });
+    }
+    const node = this.nodesById.get(c.nodeId);
+    if (node && isLive(node)) {
+      return refuse(
+        'CONFLICT',
+        `node ${c.nodeId} is ${node.state}; only a replica on a down node is lost`,
+        { nodeId: c.nodeId },
+      );
+    }
+    const inSync = volume.replicas.filter((r) => r.role === 'in-sync');
+    if (replica.role === 'in-sync' && inSync.length === 1) {
+      return refuse(
+        'CONFLICT',
+        `the replica on ${c.nodeId} is the last in-sync replica of volume ${volume.name}; it stays in the set until its node returns`,
+        { nodeId: c.nodeId },
+      );
+    }
+    // An in-sync copy leaving an idle volume holds every write; a rebuilding one does not.
+    this.demote(txn, volume, c.nodeId, volume.epoch, c.reason, c.at, replica.role === 'in-sync');
     return undefined;
   }
 
@@ -928,7 +1114,11 @@ export class ClusterMap implements ClusterMapReader {
         `volume ${volume.name} already has ${volume.replicas.length} replicas, the most a set may hold`,
       );
     }
-    if (c.replacing !== undefined && !volume.replicas.some((r) => r.nodeId === c.replacing)) {
+    if (
+      c.replacing !== undefined &&
+      !volume.replicas.some((r) => r.nodeId === c.replacing) &&
+      !volume.staleReplicas.some((s) => s.nodeId === c.replacing)
+    ) {
       return refuse(
         'NOT_FOUND',
         `volume ${volume.name} has no replica on node ${c.replacing} to replace`,
@@ -937,16 +1127,121 @@ export class ClusterMap implements ClusterMapReader {
         },
       );
     }
+    if (c.replacing === c.nodeId) {
+      return refuse('INVALID_ARGUMENT', `a replica on ${c.nodeId} cannot replace itself`, {
+        nodeId: c.nodeId,
+      });
+    }
     const peers = volume.replicas.map((r) => r.nodeId).filter((id) => id !== c.replacing);
     const why = this.replicaPlacementRefusal(txn, c.nodeId, volume, peers);
     if (why) return why;
+    const newTasks = c.replacing === undefined ? 1 : 2;
+    if (this.activeTaskCount + newTasks > MAX_ACTIVE_TASKS) {
+      return refuse(
+        'UNPROCESSABLE',
+        `the cluster map holds at most ${MAX_ACTIVE_TASKS} unfinished tasks; a rebuild needs one`,
+      );
+    }
+    const rebuildId = c.taskId ?? this.freeTaskId(txn, `rebuild-${txn.logIndex}`);
+    if (this.tasksById.has(rebuildId)) {
+      return refuse('CONFLICT', `task id ${rebuildId} is already in use`, { taskId: rebuildId });
+    }
+    const stale = volume.staleReplicas.find((s) => s.nodeId === c.nodeId);
+    // No writer since this copy left (same epoch, nothing attached): it is whole as it is.
+    const whole =
+      stale?.idle === true && stale.epoch === volume.epoch && volume.attachment === null;
+    // A rebuild restarted from scratch supersedes any earlier unfinished one for this replica.
+    for (const task of this.openTasksOf(txn, volume.id)) {
+      if (task.kind === 'rebuild' && task.nodeId === c.nodeId) {
+        finishStaged(txn, task, 'cancelled', 'superseded by a new rebuild', c.at);
+      }
+    }
     txn.putVolume({
       ...volume,
-      replicas: [...volume.replicas, { nodeId: c.nodeId, role: 'rebuilding', since: c.at }],
+      replicas: [
+        ...volume.replicas,
+        { nodeId: c.nodeId, role: whole ? 'in-sync' : 'rebuilding', since: c.at },
+      ],
       // The rebuild takes over the stale copy on that node (and can copy only what changed).
       staleReplicas: volume.staleReplicas.filter((s) => s.nodeId !== c.nodeId),
     });
+    if (whole) {
+      txn.show('volume', volume.id);
+      return undefined;
+    }
+    const source = this.rebuildSource(volume, c.replacing);
+    txn.putTask({
+      id: rebuildId,
+      kind: 'rebuild',
+      volumeId: volume.id,
+      nodeId: c.nodeId,
+      sourceNodeId: source,
+      state: 'pending',
+      doneBytes: 0,
+      totalBytes: volume.sizeBytes,
+      message: clip(
+        stale
+          ? `delta rebuild of ${volume.name} on ${c.nodeId} from ${source} (its copy is from epoch ${stale.epoch})`
+          : `rebuild of ${volume.name} on ${c.nodeId} from ${source}`,
+      ),
+      createdAt: c.at,
+      updatedAt: c.at,
+      finishedAt: null,
+    });
+    if (c.replacing !== undefined) {
+      txn.putTask({
+        id: this.freeTaskId(txn, `move-${rebuildId}`),
+        kind: 'move',
+        volumeId: volume.id,
+        nodeId: c.nodeId,
+        sourceNodeId: c.replacing,
+        state: 'pending',
+        doneBytes: 0,
+        totalBytes: volume.sizeBytes,
+        message: clip(`move ${volume.name} from ${c.replacing} to ${c.nodeId}`),
+        createdAt: c.at,
+        updatedAt: c.at,
+        finishedAt: null,
+      });
+    }
+    txn.show('volume', volume.id);
     return undefined;
+  }
+
+  /**
+   * The in-sync replica a rebuild copies from: the one being replaced when it is in sync and
+   * live (a move copies from where the data leaves), else the first live in-sync one by id.
+   */
+  private rebuildSource(volume: VolumeRecord, replacing: string | undefined): string {
+    const inSync = volume.replicas.filter((r) => r.role === 'in-sync').map((r) => r.nodeId);
+    const live = inSync.filter((id) => {
+      const node = this.nodesById.get(id);
+      return node !== undefined && isLive(node);
+    });
+    if (replacing !== undefined && live.includes(replacing)) return replacing;
+    const pick = [...(live.length > 0 ? live : inSync)].sort(compare)[0];
+    assert(pick !== undefined, `volume ${volume.id} has an in-sync replica`);
+    return pick;
+  }
+
+  /** `base`, or `base-2`, `base-3`... when a task already has that id. */
+  private freeTaskId(txn: Txn, base: string): string {
+    let id = base.slice(0, 56);
+    for (let i = 2; this.tasksById.has(id) || txn.tasks.has(id); i++)
+      id = `${base.slice(0, 56)}-${i}`;
+    return id;
+  }
+
+  /** Unfinished tasks of a volume, staged changes included, sorted by id. */
+  private openTasksOf(txn: Txn, volumeId: string): TaskRecord[] {
+    const ids = new Set(this.openTasksByVolume.get(volumeId) ?? []);
+    for (const [id, task] of txn.tasks) if (task?.volumeId === volumeId) ids.add(id);
+    const out: TaskRecord[] = [];
+    for (const id of [...ids].sort(compare)) {
+      const task = txn.task(id);
+      if (task && task.finishedAt === null) out.push(task);
+    }
+    return out;
   }
 
   private promoteReplica(txn: Txn, c: CommandOf<'promoteReplica'>): Refusal | undefined {
@@ -985,6 +1280,24 @@ export class ClusterMap implements ClusterMapReader {
         r.nodeId === c.nodeId ? { nodeId: r.nodeId, role: 'in-sync' as const, since: c.at } : r,
       ),
     });
+    for (const task of this.openTasksOf(txn, volume.id)) {
+      if (task.nodeId !== c.nodeId) continue;
+      if (task.kind === 'rebuild') {
+        finishStaged(txn, task, 'succeeded', clip(`${c.nodeId} in sync at epoch ${c.epoch}`), c.at);
+      } else if (task.kind === 'move') {
+        // A move ends when the replica it replaces is removed (see removeReplica).
+        txn.tasks.set(task.id, {
+          ...task,
+          state: 'running',
+          doneBytes: task.totalBytes,
+          message: clip(
+            `${c.nodeId} in sync; the replica on ${task.sourceNodeId} is to be removed`,
+          ),
+          updatedAt: c.at,
+        });
+      }
+    }
+    txn.show('volume', volume.id);
     return undefined;
   }
 
@@ -1015,11 +1328,37 @@ export class ClusterMap implements ClusterMapReader {
         );
       }
     }
-    txn.putVolume({
+    const next: VolumeRecord = {
       ...volume,
       replicas: volume.replicas.filter((r) => r.nodeId !== c.nodeId),
       staleReplicas: volume.staleReplicas.filter((s) => s.nodeId !== c.nodeId),
-    });
+    };
+    txn.putVolume(next);
+    for (const task of this.openTasksOf(txn, volume.id)) {
+      if ((task.kind === 'rebuild' || task.kind === 'move') && task.nodeId === c.nodeId) {
+        finishStaged(txn, task, 'cancelled', `the replica on ${c.nodeId} was removed`, c.at);
+      } else if (task.kind === 'move' && task.sourceNodeId === c.nodeId) {
+        const target = next.replicas.find((r) => r.nodeId === task.nodeId);
+        if (target?.role === 'in-sync') {
+          finishStaged(
+            txn,
+            task,
+            'succeeded',
+            clip(`moved from ${c.nodeId} to ${task.nodeId}`),
+            c.at,
+          );
+        } else {
+          finishStaged(
+            txn,
+            task,
+            'cancelled',
+            clip(`the replica on ${c.nodeId} was removed before ${task.nodeId ?? '?'} was in sync`),
+            c.at,
+          );
+        }
+      }
+    }
+    txn.show('volume', volume.id);
     return undefined;
   }
 
@@ -1037,6 +1376,13 @@ export class ClusterMap implements ClusterMapReader {
     }
     if (c.volumeId !== undefined && !this.volumesById.has(c.volumeId)) {
       return refuse('NOT_FOUND', `volume ${c.volumeId} does not exist`, { volumeId: c.volumeId });
+    }
+    if (c.kind === 'drain' && c.nodeId !== undefined && this.openDrainTaskByNode.has(c.nodeId)) {
+      return refuse(
+        'CONFLICT',
+        `node ${c.nodeId} already has an unfinished drain task (${this.openDrainTaskByNode.get(c.nodeId)!})`,
+        { taskId: this.openDrainTaskByNode.get(c.nodeId)! },
+      );
     }
     for (const nodeId of [c.nodeId, c.sourceNodeId]) {
       if (nodeId !== undefined && !this.nodesById.has(nodeId)) {
@@ -1083,6 +1429,19 @@ export class ClusterMap implements ClusterMapReader {
       message: c.message ?? task.message,
       updatedAt: c.at,
     };
+    // A move's progress is its rebuild's progress (until the old replica goes).
+    if (task.kind === 'rebuild' && task.volumeId !== null) {
+      for (const move of this.openTasksOf(txn, task.volumeId)) {
+        if (move.kind !== 'move' || move.nodeId !== task.nodeId) continue;
+        const done = Math.min(
+          move.totalBytes,
+          Math.floor((c.doneBytes * move.totalBytes) / Math.max(1, totalBytes)),
+        );
+        if (done !== move.doneBytes || move.state !== 'running') {
+          txn.tasks.set(move.id, { ...move, state: 'running', doneBytes: done, updatedAt: c.at });
+        }
+      }
+    }
     txn.putTask(next);
     return undefined;
   }
@@ -1099,30 +1458,45 @@ export class ClusterMap implements ClusterMapReader {
         state: task.state,
       });
     }
-    txn.putTask({
-      ...task,
-      state: c.outcome,
-      doneBytes: c.outcome === 'succeeded' ? task.totalBytes : task.doneBytes,
-      message: c.message ?? task.message,
-      updatedAt: c.at,
-      finishedAt: c.at,
-    });
-    // Keep the history bounded: drop the oldest finished tasks (by finish time, then id).
-    const overflow = this.finishedTaskCount + 1 - MAX_FINISHED_TASKS;
-    if (overflow > 0) {
-      const finished = this.listTasks()
-        .filter((t) => t.finishedAt !== null)
-        .sort((a, b) => a.finishedAt! - b.finishedAt! || compare(a.id, b.id));
-      for (const old of finished.slice(0, overflow)) txn.deleteTask(old.id);
-    }
+    finishStaged(txn, task, c.outcome, c.message ?? task.message, c.at);
+    txn.show('task', task.id);
     return undefined;
   }
 
   private updateSettings(txn: Txn, c: CommandOf<'updateSettings'>): Refusal | undefined {
-    const next: Settings = { overProvisionPercent: c.overProvisionPercent };
-    if (!sameJson(next, this.currentSettings)) txn.settings = next;
+    const current = this.currentSettings;
+    const next: Settings = {
+      overProvisionPercent: c.overProvisionPercent ?? current.overProvisionPercent,
+      rebalanceEnabled: c.rebalanceEnabled ?? current.rebalanceEnabled,
+      replicaReplacementGraceMs: c.replicaReplacementGraceMs ?? current.replicaReplacementGraceMs,
+      rebuildBandwidthBytesPerSecond:
+        c.rebuildBandwidthBytesPerSecond ?? current.rebuildBandwidthBytesPerSecond,
+      maxConcurrentMoves: c.maxConcurrentMoves ?? current.maxConcurrentMoves,
+      rebalanceMarginPercent: c.rebalanceMarginPercent ?? current.rebalanceMarginPercent,
+    };
+    if (!sameJson(next, current)) txn.settings = next;
     txn.show('settings', 'settings');
     return undefined;
+  }
+
+  /**
+   * Keeps the history bounded: when this command finishes tasks beyond the limit, the oldest
+   * finished ones (by finish time, then id) are dropped in the same commit.
+   */
+  private boundFinishedTasks(txn: Txn): void {
+    let count = this.finishedTaskCount;
+    for (const [id, task] of txn.tasks) {
+      const before = this.tasksById.get(id);
+      const wasFinished = before !== undefined && before.finishedAt !== null;
+      const isFinished = task !== null && task.finishedAt !== null;
+      count += Number(isFinished) - Number(wasFinished);
+    }
+    for (let i = 0; count > MAX_FINISHED_TASKS && i < this.finishedOrder.length; i++) {
+      const id = this.finishedOrder[i]!.id;
+      if (txn.tasks.has(id)) continue;
+      txn.deleteTask(id);
+      count--;
+    }
   }
 
   // ---- commit --------------------------------------------------------------------------------
@@ -1178,10 +1552,15 @@ export class ClusterMap implements ClusterMapReader {
           this.sortedNodes = null;
           break;
         case 'volume':
+          // An update keeps the sort order (names never change); an add or delete does not.
+          if (change.value === null || !this.volumesById.has(change.id)) {
+            this.sortedVolumeIds = null;
+          }
           this.unindexVolume(change.id);
           if (change.value) this.indexVolume(change.value);
           break;
         case 'task':
+          if (change.value === null || !this.tasksById.has(change.id)) this.sortedTaskIds = null;
           this.unindexTask(change.id);
           if (change.value) this.indexTask(change.value);
           break;
@@ -1226,8 +1605,21 @@ export class ClusterMap implements ClusterMapReader {
 
   private indexTask(task: TaskRecord): void {
     this.tasksById.set(task.id, task);
-    if (task.finishedAt === null) this.activeTaskCount++;
-    else this.finishedTaskCount++;
+    if (task.finishedAt === null) {
+      this.activeTaskCount++;
+      if (task.volumeId !== null) {
+        let set = this.openTasksByVolume.get(task.volumeId);
+        if (!set) this.openTasksByVolume.set(task.volumeId, (set = new Set()));
+        set.add(task.id);
+      }
+      if (task.kind === 'drain' && task.nodeId !== null) {
+        this.openDrainTaskByNode.set(task.nodeId, task.id);
+      }
+    } else {
+      this.finishedTaskCount++;
+      const key = { finishedAt: task.finishedAt, id: task.id };
+      this.finishedOrder.splice(finishedPosition(this.finishedOrder, key), 0, key);
+    }
     this.sortedTasks = null;
   }
 
@@ -1235,10 +1627,78 @@ export class ClusterMap implements ClusterMapReader {
     const task = this.tasksById.get(id);
     if (!task) return;
     this.tasksById.delete(id);
-    if (task.finishedAt === null) this.activeTaskCount--;
-    else this.finishedTaskCount--;
+    if (task.finishedAt === null) {
+      this.activeTaskCount--;
+      if (task.volumeId !== null) {
+        const set = this.openTasksByVolume.get(task.volumeId);
+        set?.delete(id);
+        if (set?.size === 0) this.openTasksByVolume.delete(task.volumeId);
+      }
+      if (task.kind === 'drain' && task.nodeId !== null) {
+        if (this.openDrainTaskByNode.get(task.nodeId) === id) {
+          this.openDrainTaskByNode.delete(task.nodeId);
+        }
+      }
+    } else {
+      this.finishedTaskCount--;
+      const key = { finishedAt: task.finishedAt, id };
+      const at = finishedPosition(this.finishedOrder, key);
+      assert(this.finishedOrder[at]?.id === id, `finished task ${id} is in the history order`);
+      this.finishedOrder.splice(at, 1);
+    }
     this.sortedTasks = null;
   }
+}
+
+/** Where `key` is (or goes) in the history order: by finish time, then id. */
+function finishedPosition(
+  order: ReadonlyArray<{ finishedAt: number; id: string }>,
+  key: { finishedAt: number; id: string },
+): number {
+  let lo = 0;
+  let hi = order.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const m = order[mid]!;
+    if (m.finishedAt < key.finishedAt || (m.finishedAt === key.finishedAt && m.id < key.id)) {
+      lo = mid + 1;
+    } else hi = mid;
+  }
+  return lo;
+}
+
+function isOpenDrain(task: TaskRecord | null): task is TaskRecord {
+  return task !== null && task.kind === 'drain' && task.finishedAt === null && task.nodeId !== null;
+}
+
+/** Stages the end of a task (its final state; success counts every byte as done). */
+function finishStaged(
+  txn: Txn,
+  task: TaskRecord,
+  outcome: TaskOutcome,
+  message: string,
+  at: number,
+): void {
+  txn.tasks.set(task.id, {
+    ...task,
+    state: outcome,
+    doneBytes: outcome === 'succeeded' ? task.totalBytes : task.doneBytes,
+    message: clip(message),
+    updatedAt: at,
+    finishedAt: at,
+  });
+}
+
+/**
+ * Snapshots of an older format, brought to the current one before they are checked: format 1
+ * lacks the control-loop settings, which take their defaults.
+ */
+function upgradeSnapshot(input: unknown): unknown {
+  if (typeof input !== 'object' || input === null) return input;
+  const snap = input as { format?: unknown; settings?: unknown };
+  if (snap.format !== 1) return input;
+  const settings = typeof snap.settings === 'object' && snap.settings !== null ? snap.settings : {};
+  return { ...snap, format: SNAPSHOT_FORMAT, settings: { ...DEFAULT_SETTINGS, ...settings } };
 }
 
 function boundStale(stale: StaleReplica[]): StaleReplica[] {

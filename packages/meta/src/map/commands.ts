@@ -10,7 +10,11 @@ import {
   FilesystemSchema,
   IdSchema,
   LabelsSchema,
+  MaxConcurrentMovesSchema,
   OverProvisionPercentSchema,
+  RebalanceMarginPercentSchema,
+  RebuildBandwidthSchema,
+  ReplicaReplacementGraceMsSchema,
   ReasonSchema,
   ReplicaCountSchema,
   SizeBytesSchema,
@@ -107,11 +111,32 @@ export const MarkReplicaOutOfSyncCommand = command('markReplicaOutOfSync', {
   reason: ReasonSchema,
 });
 
+/**
+ * A replica on a down node of a volume nobody has attached (no engine will notice it is gone):
+ * the leader moves it out of the set so the volume's state is honest and a replacement or a
+ * delta rebuild can follow. `epoch` is the volume epoch the leader saw; an attach since refuses.
+ */
+export const MarkReplicaLostCommand = command('markReplicaLost', {
+  volumeId: IdSchema,
+  nodeId: IdSchema,
+  epoch: EpochSchema,
+  reason: ReasonSchema,
+});
+
 export const AddReplicaCommand = command('addReplica', {
   volumeId: IdSchema,
   nodeId: IdSchema,
-  /** The replica this one will replace (a move or a repair): the spread rule ignores it. */
+  /**
+   * The replica (member or stale record) this one will replace, in a move or a repair: the
+   * spread rule ignores it, and a `move` task records that it is to be removed once the new
+   * replica is in sync.
+   */
   replacing: Type.Optional(IdSchema),
+  /**
+   * Id of the rebuild task this command creates; by default `rebuild-<log index>` (and
+   * `move-<log index>` for the move task), the same on every member.
+   */
+  taskId: Type.Optional(IdSchema),
 });
 
 export const PromoteReplicaCommand = command('promoteReplica', {
@@ -151,8 +176,14 @@ export const FinishTaskCommand = command('finishTask', {
   message: Type.Optional(ReasonSchema),
 });
 
+/** Changes the settings it names; the others keep their values. */
 export const UpdateSettingsCommand = command('updateSettings', {
-  overProvisionPercent: OverProvisionPercentSchema,
+  overProvisionPercent: Type.Optional(OverProvisionPercentSchema),
+  rebalanceEnabled: Type.Optional(Type.Boolean()),
+  replicaReplacementGraceMs: Type.Optional(ReplicaReplacementGraceMsSchema),
+  rebuildBandwidthBytesPerSecond: Type.Optional(RebuildBandwidthSchema),
+  maxConcurrentMoves: Type.Optional(MaxConcurrentMovesSchema),
+  rebalanceMarginPercent: Type.Optional(RebalanceMarginPercentSchema),
 });
 
 export const CommandSchema = Type.Union([
@@ -166,6 +197,7 @@ export const CommandSchema = Type.Union([
   AttachVolumeCommand,
   DetachVolumeCommand,
   MarkReplicaOutOfSyncCommand,
+  MarkReplicaLostCommand,
   AddReplicaCommand,
   PromoteReplicaCommand,
   RemoveReplicaCommand,

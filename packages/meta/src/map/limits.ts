@@ -41,6 +41,21 @@ export const DEFAULT_OVER_PROVISION_PERCENT = 100;
 export const MIN_OVER_PROVISION_PERCENT = 50;
 export const MAX_OVER_PROVISION_PERCENT = 1000;
 
+/** Control loops (see src/control/): their settings live in the map, changed through the API. */
+export const DEFAULT_REPLICA_REPLACEMENT_GRACE_MS = 5 * 60_000;
+/** A week: a node away longer than that is not coming back with useful data. */
+export const MAX_REPLICA_REPLACEMENT_GRACE_MS = 7 * 24 * 3_600_000;
+/** Per rebuild, node to node; 0 means unthrottled. */
+export const DEFAULT_REBUILD_BANDWIDTH_BYTES_PER_SECOND = 200 * MiB;
+export const MAX_REBUILD_BANDWIDTH_BYTES_PER_SECOND = 100 * GiB;
+/** Replica moves (drain, rebalance) in flight at once, cluster-wide. */
+export const DEFAULT_MAX_CONCURRENT_MOVES = 4;
+export const MAX_CONCURRENT_MOVES = 256;
+/** Rebalance stops when every node's provisioned share is within this many points of the mean. */
+export const DEFAULT_REBALANCE_MARGIN_PERCENT = 10;
+export const MIN_REBALANCE_MARGIN_PERCENT = 1;
+export const MAX_REBALANCE_MARGIN_PERCENT = 50;
+
 /** Ids are never reused and addresses are never ids; this is the shape of every id. */
 export const ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$';
 /** Docker's volume name rule, bounded. */

@@ -7,7 +7,16 @@ import {
   MAX_ADDRESS_LENGTH,
   MAX_CHUNK_SIZE_BYTES,
   MAX_LABELS,
+  DEFAULT_MAX_CONCURRENT_MOVES,
+  DEFAULT_OVER_PROVISION_PERCENT,
+  DEFAULT_REBALANCE_MARGIN_PERCENT,
+  DEFAULT_REBUILD_BANDWIDTH_BYTES_PER_SECOND,
+  DEFAULT_REPLICA_REPLACEMENT_GRACE_MS,
+  MAX_CONCURRENT_MOVES,
   MAX_OVER_PROVISION_PERCENT,
+  MAX_REBALANCE_MARGIN_PERCENT,
+  MAX_REBUILD_BANDWIDTH_BYTES_PER_SECOND,
+  MAX_REPLICA_REPLACEMENT_GRACE_MS,
   MAX_REASON_LENGTH,
   MAX_REPLICA_SET_SIZE,
   MAX_REPLICAS,
@@ -15,6 +24,7 @@ import {
   MAX_VOLUME_SIZE_BYTES,
   MIN_CHUNK_SIZE_BYTES,
   MIN_OVER_PROVISION_PERCENT,
+  MIN_REBALANCE_MARGIN_PERCENT,
   MIN_REPLICAS,
   VOLUME_NAME_PATTERN,
 } from './limits.js';
@@ -99,7 +109,18 @@ export type Replica = Static<typeof ReplicaSchema>;
  * when the volume holds neither a replica nor a stale record on them.
  */
 export const StaleReplicaSchema = Type.Object(
-  { nodeId: IdSchema, since: TimestampSchema, epoch: EpochSchema, reason: ReasonSchema },
+  {
+    nodeId: IdSchema,
+    since: TimestampSchema,
+    epoch: EpochSchema,
+    reason: ReasonSchema,
+    /**
+     * It left while nobody had the volume attached (its node went down), holding every write
+     * up to `epoch`. While the volume stays at that epoch (no attach since, so no write), the
+     * copy is complete: adding it back makes it in-sync at once, with nothing to copy.
+     */
+    idle: Type.Optional(Type.Literal(true)),
+  },
   { additionalProperties: false },
 );
 export type StaleReplica = Static<typeof StaleReplicaSchema>;
@@ -212,6 +233,20 @@ export const OverProvisionPercentSchema = Type.Integer({
   maximum: MAX_OVER_PROVISION_PERCENT,
 });
 
+export const ReplicaReplacementGraceMsSchema = Type.Integer({
+  minimum: 0,
+  maximum: MAX_REPLICA_REPLACEMENT_GRACE_MS,
+});
+export const RebuildBandwidthSchema = Type.Integer({
+  minimum: 0,
+  maximum: MAX_REBUILD_BANDWIDTH_BYTES_PER_SECOND,
+});
+export const MaxConcurrentMovesSchema = Type.Integer({ minimum: 1, maximum: MAX_CONCURRENT_MOVES });
+export const RebalanceMarginPercentSchema = Type.Integer({
+  minimum: MIN_REBALANCE_MARGIN_PERCENT,
+  maximum: MAX_REBALANCE_MARGIN_PERCENT,
+});
+
 export const SettingsSchema = Type.Object(
   {
     /**
@@ -219,12 +254,41 @@ export const SettingsSchema = Type.Object(
      * while the sum of the sizes of its replicas stays within capacity * percent / 100.
      */
     overProvisionPercent: OverProvisionPercentSchema,
+    /** Kill switch of the rebalance loop (drain and repair run regardless). */
+    rebalanceEnabled: Type.Boolean(),
+    /**
+     * How long a replica on a down (or otherwise unreturnable) node may stay lost before the
+     * leader places a replacement elsewhere; a node back within it catches up by delta rebuild.
+     */
+    replicaReplacementGraceMs: ReplicaReplacementGraceMsSchema,
+    /** Copy rate of one rebuild, node to node (0 = unthrottled); nodes and engines read it. */
+    rebuildBandwidthBytesPerSecond: RebuildBandwidthSchema,
+    /** Replica moves (drain and rebalance) in flight at once, cluster-wide. */
+    maxConcurrentMoves: MaxConcurrentMovesSchema,
+    /**
+     * Rebalance moves replicas until every schedulable node's provisioned share (sum of replica
+     * sizes / schedulable bytes) is within this many percentage points of the mean.
+     */
+    rebalanceMarginPercent: RebalanceMarginPercentSchema,
   },
   { additionalProperties: false },
 );
 export type Settings = Static<typeof SettingsSchema>;
 
-export const SNAPSHOT_FORMAT = 1;
+export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
+  overProvisionPercent: DEFAULT_OVER_PROVISION_PERCENT,
+  rebalanceEnabled: true,
+  replicaReplacementGraceMs: DEFAULT_REPLICA_REPLACEMENT_GRACE_MS,
+  rebuildBandwidthBytesPerSecond: DEFAULT_REBUILD_BANDWIDTH_BYTES_PER_SECOND,
+  maxConcurrentMoves: DEFAULT_MAX_CONCURRENT_MOVES,
+  rebalanceMarginPercent: DEFAULT_REBALANCE_MARGIN_PERCENT,
+});
+
+/**
+ * Format 2 added the control-loop settings. A format 1 snapshot (settings with only
+ * overProvisionPercent) still restores: the missing settings take their defaults.
+ */
+export const SNAPSHOT_FORMAT = 2;
 
 export const SnapshotSchema = Type.Object(
   {

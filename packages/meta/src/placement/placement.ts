@@ -289,3 +289,35 @@ export function placeReplacement(
     excludeNodeIds: [lostNodeId],
   });
 }
+
+/**
+ * Why `nodeId` cannot hold a new replica of `volume` next to the replicas on `peers`, or null
+ * when it can: the checks addReplica applies (eligibility, distinct hosts, distinct zones when
+ * required), so a planner can skip a command the map would refuse.
+ */
+export function replicaRefusal(
+  map: ClusterMapReader,
+  volume: Pick<VolumeRecord, 'sizeBytes' | 'constraints'>,
+  nodeId: string,
+  peers: readonly string[],
+): string | null {
+  const node = map.getNode(nodeId);
+  if (!node) return `node ${nodeId} does not exist`;
+  const why = replicaIneligibility(
+    node,
+    map.provisionedBytes(nodeId),
+    volume.sizeBytes,
+    volume.constraints.nodeSelector,
+    map.settings,
+  );
+  if (why) return why.detail;
+  for (const peerId of peers) {
+    const peer = map.getNode(peerId);
+    if (!peer || peerId === nodeId) continue;
+    if (hostKeyOf(peer) === hostKeyOf(node)) return `same host as ${peerId}`;
+    if (volume.constraints.zoneSpread === 'required' && zoneOf(peer) === zoneOf(node)) {
+      return `same zone as ${peerId}`;
+    }
+  }
+  return null;
+}

@@ -5,11 +5,23 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { BallastError, createMetricsRegistry, type Logger } from '@ballast/common';
+import {
+  BallastError,
+  createMetricsRegistry,
+  type Logger,
+  type TlsMaterial,
+} from '@ballast/common';
 import { RAFT_PATH, RaftMember, type PeerAddress } from '@ballast/raft-node';
-import { NodeLiveness, buildApi, sweepLiveness, type ApiContext } from '../api/index.js';
+import {
+  NodeLiveness,
+  buildApi,
+  sweepLiveness,
+  type ApiContext,
+  type ApiOptions,
+} from '../api/index.js';
 import { FORWARD_PROPOSE_PATH, MapStateMachine, RaftMetaStore } from '../store/raft-store.js';
 import { decodeCommand, type ApplyResult, type Command } from '../map/index.js';
+import { ControlLoop, DEFAULT_CONTROL_COMMANDS_PER_TICK } from '../control/index.js';
 import { MembershipService, membershipRoutes } from './membership.js';
 
 export interface MetaMemberConfig {
@@ -38,9 +50,23 @@ export interface MetaMemberConfig {
   token?: string | undefined;
   /** Secret members authenticate Raft traffic with; defaults to the admin token. */
   clusterSecret?: string | undefined;
+  /** Cluster join token for nodes and agents: reads and the routes in JOIN_TOKEN_ROUTES. */
+  joinToken?: string | undefined;
+  /**
+   * HTTPS for the API and wss for Raft (see loadTlsFiles); every peer URL must be https. With a
+   * CA, outgoing Raft connections verify peers against it and incoming ones must present a
+   * certificate it signed.
+   */
+  tls?: TlsMaterial | undefined;
+  /** API limits; defaults in buildApi. */
+  apiLimits?: Pick<ApiOptions, 'rateLimit' | 'connections' | 'bodyLimitBytes'> | undefined;
   /** A node silent this long is marked down by the leader. */
   nodeTimeoutMs?: number;
   tickMs?: number;
+  /** How often the leader runs the control loops (repair, drain, rebalance); default 1 s. */
+  controlIntervalMs?: number;
+  /** Commands the control loops propose per tick at most; default 32. */
+  controlCommandsPerTick?: number;
 }
 
 export interface RunningMember {
@@ -96,14 +122,21 @@ export async function startMetaMember(
   log: Logger,
 ): Promise<RunningMember> {
   mkdirSync(config.dataDir, { recursive: true });
+  const scheme = config.tls ? 'https' : 'http';
   const peerUrls = { ...config.peers };
   if (!(config.id in peerUrls)) {
     const self =
-      config.advertise ?? (config.port !== 0 ? `http://${config.host}:${config.port}` : '');
+      config.advertise ?? (config.port !== 0 ? `${scheme}://${config.host}:${config.port}` : '');
     if (!config.join || self === '') {
       throw new BallastError('CONFIG', `--peers must include this member (${config.id}=URL)`);
     }
     peerUrls[config.id] = self;
+  }
+  if (config.tls) {
+    for (const [id, url] of Object.entries(peerUrls)) {
+      if (!url.startsWith('https://'))
+        throw new BallastError('CONFIG', `with TLS every member URL must be https: ${id}=${url}`);
+    }
   }
   const token = resolveAdminToken(config.dataDir, config.token);
   const secret = config.clusterSecret ?? token;
@@ -126,6 +159,17 @@ export async function startMetaMember(
     logger: log.child({ component: 'raft' }),
     metricsRegistry: registry,
     ...(config.tickMs ? { tickMs: config.tickMs } : {}),
+    ...(config.tls
+      ? {
+          transport: {
+            tls: {
+              cert: config.tls.cert,
+              key: config.tls.key,
+              ...(config.tls.ca ? { ca: config.tls.ca, requirePeerCertificate: true } : {}),
+            },
+          },
+        }
+      : {}),
   });
   // A member that hit a disk or state-machine failure has stopped; a process that keeps serving
   // the API without it would only answer 503s, so it exits and its supervisor restarts it.
@@ -161,6 +205,9 @@ export async function startMetaMember(
   const app = await buildApi({
     store,
     token,
+    joinToken: config.joinToken,
+    https: config.tls,
+    ...config.apiLimits,
     liveness,
     metricsRegistry: registry,
     plugins: [internalRoutes, membershipRoutes(membership)],
@@ -182,15 +229,30 @@ export async function startMetaMember(
   }, 1000);
   sweeper.unref();
 
+  const control = new ControlLoop({
+    store,
+    liveness,
+    nodeTimeoutMs,
+    maxCommandsPerTick: config.controlCommandsPerTick ?? DEFAULT_CONTROL_COMMANDS_PER_TICK,
+    log: log.child({ component: 'control' }),
+    metricsRegistry: registry,
+  });
+  const controller = setInterval(() => {
+    if (!store.isLeader()) return;
+    control.tick(Date.now()).catch((err: unknown) => log.warn({ err }, 'control tick failed'));
+  }, config.controlIntervalMs ?? 1000);
+  controller.unref();
+
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
-  const apiUrl = config.advertise ?? `http://${config.host}:${port}`;
+  const apiUrl = config.advertise ?? `${scheme}://${config.host}:${port}`;
   return {
     apiUrl,
     store,
     app,
     close: async () => {
       clearInterval(sweeper);
+      clearInterval(controller);
       // Raft first: app.close() waits for every open socket, and the inbound Raft websockets
       // only end when the member closes its transport.
       await member.close();

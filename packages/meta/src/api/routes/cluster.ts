@@ -1,6 +1,14 @@
 import type { FastifyPluginAsync } from 'fastify';
-import type { ApiContext } from '../context.js';
-import { ClusterView, HealthView, NoQuery, errorResponses } from '../schemas.js';
+import type { Settings } from '../../map/index.js';
+import { commit, type ApiContext } from '../context.js';
+import {
+  ClusterView,
+  HealthView,
+  NoQuery,
+  SettingsPatchBody,
+  SettingsView,
+  errorResponses,
+} from '../schemas.js';
 
 export const clusterRoutes: FastifyPluginAsync<ApiContext> = async (app, ctx) => {
   const { store } = ctx;
@@ -29,5 +37,36 @@ export const clusterRoutes: FastifyPluginAsync<ApiContext> = async (app, ctx) =>
       },
     },
     async () => ({ status: 'ok' as const, leader: store.isLeader(), revision: store.map.revision }),
+  );
+
+  app.get(
+    '/v1/settings',
+    {
+      schema: {
+        querystring: NoQuery,
+        tags: ['cluster'],
+        summary: 'Cluster settings: over-provisioning and the control loops',
+        response: { 200: SettingsView, ...errorResponses },
+      },
+    },
+    async () => {
+      await store.linearizableRead();
+      return store.map.settings;
+    },
+  );
+
+  app.patch<{ Body: SettingsPatchBody }>(
+    '/v1/settings',
+    {
+      schema: {
+        querystring: NoQuery,
+        tags: ['cluster'],
+        summary:
+          'Change the named settings (the others keep their values); rebalanceEnabled=false is the kill switch of rebalancing',
+        body: SettingsPatchBody,
+        response: { 200: SettingsView, ...errorResponses },
+      },
+    },
+    async (request) => (await commit(ctx, { type: 'updateSettings', ...request.body })) as Settings,
   );
 };

@@ -1,13 +1,15 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { BallastError } from '@ballast/common';
 import type { TaskState } from '../../map/index.js';
-import type { ApiContext } from '../context.js';
+import { commit, type ApiContext } from '../context.js';
 import { paginate } from '../pagination.js';
 import {
   NoQuery,
   TaskIdParams,
   TaskList,
   TaskListQuery,
+  TaskFinishBody,
+  TaskProgressBody,
   TaskView,
   errorResponses,
 } from '../schemas.js';
@@ -58,6 +60,53 @@ export const taskRoutes: FastifyPluginAsync<ApiContext> = async (app, ctx) => {
       const task = store.map.getTask(request.params.id);
       if (!task) throw new BallastError('NOT_FOUND', `task ${request.params.id} does not exist`);
       return task;
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: TaskProgressBody }>(
+    '/v1/tasks/:id/progress',
+    {
+      schema: {
+        querystring: NoQuery,
+        tags: ['tasks'],
+        summary: 'Report progress of a task (a node copying a rebuild): it becomes running',
+        params: TaskIdParams,
+        body: TaskProgressBody,
+        response: { 200: TaskView, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { doneBytes, totalBytes, message } = request.body;
+      return commit(ctx, {
+        type: 'updateTask',
+        taskId: request.params.id,
+        doneBytes,
+        ...(totalBytes !== undefined ? { totalBytes } : {}),
+        ...(message !== undefined ? { message } : {}),
+      });
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: TaskFinishBody }>(
+    '/v1/tasks/:id/finish',
+    {
+      schema: {
+        querystring: NoQuery,
+        tags: ['tasks'],
+        summary: 'Finish a task; final (the same outcome again is a no-op, another one is 409)',
+        params: TaskIdParams,
+        body: TaskFinishBody,
+        response: { 200: TaskView, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { outcome, message } = request.body;
+      return commit(ctx, {
+        type: 'finishTask',
+        taskId: request.params.id,
+        outcome,
+        ...(message !== undefined ? { message } : {}),
+      });
     },
   );
 };

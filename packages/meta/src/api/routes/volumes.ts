@@ -16,7 +16,10 @@ import { placeReplicas } from '../../placement/index.js';
 import { commit, requireVolume, type ApiContext } from '../context.js';
 import { paginate } from '../pagination.js';
 import {
+  AddReplicaBody,
   AttachBody,
+  PromoteReplicaBody,
+  RemoveReplicaQuery,
   CreateVolumeBody,
   DetachBody,
   OutOfSyncBody,
@@ -339,6 +342,86 @@ export const volumeRoutes: FastifyPluginAsync<ApiContext> = async (app, ctx) => 
         nodeId: request.params.nodeId,
         epoch: request.body.epoch,
         reason: request.body.reason ?? 'write failed',
+      });
+    },
+  );
+
+  app.post<{ Params: NameParams; Body: AddReplicaBody }>(
+    '/v1/volumes/:name/replicas',
+    {
+      schema: {
+        querystring: NoQuery,
+        tags: ['volumes'],
+        summary:
+          'Add a replica on a node: it joins as rebuilding, with a rebuild task (and a move task when it replaces another)',
+        description:
+          "The node must be up, match the volume's selector, have room, and keep the spread rules against the other replicas (the one named in `replacing` excepted). A stale record on that node is taken over: its data makes the rebuild a delta. 409 CONFLICT when the node already holds a member or is not eligible (the detail says why), 422 when it lacks room or the set is full.",
+        params: VolumeNameParams,
+        body: AddReplicaBody,
+        response: { 201: VolumeView, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      await store.linearizableRead();
+      const volume = requireVolume(ctx, request.params.name);
+      const { nodeId, replacing } = request.body;
+      const value = await commit(ctx, {
+        type: 'addReplica',
+        volumeId: volume.id,
+        nodeId,
+        ...(replacing !== undefined ? { replacing } : {}),
+      });
+      return reply.code(201).send(value);
+    },
+  );
+
+  app.post<{ Params: { name: string; nodeId: string }; Body: PromoteReplicaBody }>(
+    '/v1/volumes/:name/replicas/:nodeId/promote',
+    {
+      schema: {
+        querystring: NoQuery,
+        tags: ['volumes'],
+        summary:
+          'A rebuilt replica becomes in-sync; FENCED when the volume epoch moved on during the rebuild',
+        description:
+          'Idempotent: a replica already in sync answers 200 with the volume. The open rebuild task of the replica succeeds in the same commit.',
+        params: ReplicaParams,
+        body: PromoteReplicaBody,
+        response: { 200: VolumeView, ...errorResponses },
+      },
+    },
+    async (request) => {
+      await store.linearizableRead();
+      const volume = requireVolume(ctx, request.params.name);
+      return commit(ctx, {
+        type: 'promoteReplica',
+        volumeId: volume.id,
+        nodeId: request.params.nodeId,
+        epoch: request.body.epoch,
+      });
+    },
+  );
+
+  app.delete<{ Params: { name: string; nodeId: string }; Querystring: { force?: boolean } }>(
+    '/v1/volumes/:name/replicas/:nodeId',
+    {
+      schema: {
+        querystring: RemoveReplicaQuery,
+        tags: ['volumes'],
+        summary:
+          'Remove a replica or a stale record; never the last in-sync one, and not below the desired count without force',
+        params: ReplicaParams,
+        response: { 200: VolumeView, ...errorResponses },
+      },
+    },
+    async (request) => {
+      await store.linearizableRead();
+      const volume = requireVolume(ctx, request.params.name);
+      return commit(ctx, {
+        type: 'removeReplica',
+        volumeId: volume.id,
+        nodeId: request.params.nodeId,
+        force: request.query.force ?? false,
       });
     },
   );
