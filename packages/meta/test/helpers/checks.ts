@@ -8,8 +8,26 @@ interface ClusterBody {
   leader: string | null;
 }
 
+/**
+ * A member that has just rejoined may answer 503 for a moment (it has not heard from the new
+ * leader yet, or its ReadIndex round timed out); the check is about agreement, not availability,
+ * so it retries unavailability for a bounded time.
+ */
+async function readWhenAvailable(
+  cluster: MetaCluster,
+  id: string,
+  path: string,
+): Promise<{ status: number; body: unknown }> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const r = await cluster.call(id, 'GET', path);
+    if (r.status !== 503 || Date.now() > deadline) return r;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
 async function volumeListing(cluster: MetaCluster, id: string): Promise<string> {
-  const r = await cluster.call(id, 'GET', '/v1/volumes?limit=1000');
+  const r = await readWhenAvailable(cluster, id, '/v1/volumes?limit=1000');
   if (r.status !== 200) throw new Error(`${id}: GET /v1/volumes -> ${r.status}`);
   const items = (r.body as { items: Array<Record<string, unknown>> }).items;
   return JSON.stringify(
@@ -43,7 +61,7 @@ export async function checkAgreementAndHistory(
     t.equal(listings[i], listings[0], `${members[i]} lists the same volumes as ${members[0]}`);
   }
   const views = await Promise.all(
-    members.map(async (id) => (await cluster.call(id, 'GET', '/v1/cluster')).body as ClusterBody),
+    members.map(async (id) => (await readWhenAvailable(cluster, id, '/v1/cluster')).body as ClusterBody),
   );
   for (const v of views) {
     t.same(v.members.map((m) => m.id).sort(), [...members].sort(), 'membership agrees');
