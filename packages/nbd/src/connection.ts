@@ -95,6 +95,11 @@ class Request {
     /** Bytes this request holds against maxInFlightBytes. */
     readonly weight: number,
   ) {}
+
+  /** READ: the reply buffer being filled (header, then data). */
+  reply: Buffer | null = null;
+  /** READ: the reply buffer comes from the large-buffer pool. */
+  pooled = false;
 }
 
 let nextConnectionId = 1;
@@ -507,20 +512,21 @@ export class NbdConnection {
   }
 
   private startRead(request: Request): void {
-    const structured = this.session!.structuredReplies;
     const { offset, length } = request;
     if (length === 0) {
       this.succeed(request);
       return;
     }
     // Header and data share one buffer: one region, one write, no copy of the data later.
-    const headerBytes = structured
+    const headerBytes = this.session!.structuredReplies
       ? P.STRUCTURED_REPLY_HEADER_BYTES + 8
       : P.SIMPLE_REPLY_HEADER_BYTES;
     const pooled = headerBytes + length > SLAB_ITEM_LIMIT_BYTES;
     const reply = pooled
       ? replyPool.take(headerBytes + length)
       : this.slab.take(headerBytes + length);
+    request.reply = reply;
+    request.pooled = pooled;
     const device = this.device!;
     let reading: Promise<unknown>;
     try {
@@ -536,30 +542,38 @@ export class NbdConnection {
     } catch (err) {
       reading = Promise.reject(err);
     }
+    // Small callbacks over the request alone: this runs for every READ.
     reading.then(
-      () => {
-        if (structured) {
-          writeStructuredHeader(
-            reply,
-            0,
-            P.NBD_REPLY_FLAG_DONE,
-            P.NBD_REPLY_TYPE_OFFSET_DATA,
-            request,
-            8 + length,
-          );
-          reply.writeUInt32BE(Math.floor(offset / 0x100000000), 20);
-          reply.writeUInt32BE(offset >>> 0, 24);
-        } else {
-          writeSimpleHeader(reply, 0, 0, request);
-        }
-        this.complete(request, reply, true, pooled ? () => replyPool.give(reply) : undefined);
-      },
-      (err: unknown) => {
-        // Nothing was sent from it, and the device is done with it.
-        if (pooled) replyPool.give(reply);
-        this.deviceFailed(request, err);
-      },
+      () => this.readDone(request),
+      (err: unknown) => this.readFailed(request, err),
     );
+  }
+
+  private readDone(request: Request): void {
+    const reply = request.reply!;
+    if (this.session!.structuredReplies) {
+      writeStructuredHeader(
+        reply,
+        0,
+        P.NBD_REPLY_FLAG_DONE,
+        P.NBD_REPLY_TYPE_OFFSET_DATA,
+        request,
+        8 + request.length,
+      );
+      reply.writeUInt32BE(Math.floor(request.offset / 0x100000000), 20);
+      reply.writeUInt32BE(request.offset >>> 0, 24);
+    } else {
+      writeSimpleHeader(reply, 0, 0, request);
+    }
+    request.reply = null;
+    this.complete(request, reply, true, request.pooled ? () => replyPool.give(reply) : undefined);
+  }
+
+  private readFailed(request: Request, err: unknown): void {
+    // Nothing was sent from the reply buffer, and the device is done with it.
+    if (request.pooled) replyPool.give(request.reply!);
+    request.reply = null;
+    this.deviceFailed(request, err);
   }
 
   private startBlockStatus(request: Request): void {
