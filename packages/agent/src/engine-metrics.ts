@@ -17,6 +17,7 @@ interface Totals {
   replicasMarkedOutOfSync: number;
   readRepairs: number;
   readFallbacks: number;
+  rebuildCopiedBytes: number;
 }
 
 interface MetricValue {
@@ -126,6 +127,22 @@ export class EngineMetrics {
           })),
         ),
     );
+    this.add(
+      'ballast_agent_volume_rebuild_remaining_chunks',
+      "Chunks the engine's running rebuilds still have to copy (0 when none runs)",
+      'gauge',
+      () =>
+        this.liveEngines().map(({ volume, stats }) => ({
+          value: stats.rebuild.remainingChunks,
+          labels: { volume },
+        })),
+    );
+    this.add(
+      'ballast_agent_volume_rebuild_copied_bytes_total',
+      'Bytes copied into rebuilding replicas by the engine',
+      'counter',
+      perVolume((t) => t.rebuildCopiedBytes),
+    );
     this.add('ballast_agent_volumes_attached', 'Volumes this agent serves', 'gauge', () => [
       { value: this.liveEngines().length, labels: {} },
     ]);
@@ -203,6 +220,7 @@ function emptyTotals(): Totals {
     replicasMarkedOutOfSync: 0,
     readRepairs: 0,
     readFallbacks: 0,
+    rebuildCopiedBytes: 0,
   };
 }
 
@@ -216,6 +234,7 @@ function cloneTotals(t: Totals): Totals {
   c.replicasMarkedOutOfSync = t.replicasMarkedOutOfSync;
   c.readRepairs = t.readRepairs;
   c.readFallbacks = t.readFallbacks;
+  c.rebuildCopiedBytes = t.rebuildCopiedBytes;
   return c;
 }
 
@@ -230,6 +249,7 @@ function addStats(t: Totals, s: EngineStats): void {
   t.replicasMarkedOutOfSync += s.replicasMarkedOutOfSync;
   t.readRepairs += s.readRepairs;
   t.readFallbacks += s.readFallbacks;
+  t.rebuildCopiedBytes += s.rebuild.copiedBytes;
 }
 
 function addHistogram(

@@ -201,6 +201,8 @@ t.test('attach serves a replicated volume over NBD; one writer; release detaches
   );
   t.match(metrics, /ballast_agent_volume_replicas\{volume="data",role="in-sync"\} 3/);
   t.match(metrics, /ballast_agent_volumes_attached 1/);
+  t.match(metrics, /ballast_agent_volume_rebuild_remaining_chunks\{volume="data"\} 0/);
+  t.match(metrics, /ballast_agent_volume_rebuild_copied_bytes_total\{volume="data"\} 0/);
 
   await client.close();
   await attachment.release();

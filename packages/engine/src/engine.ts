@@ -245,6 +245,10 @@ export class VolumeEngine implements BlockDevice {
   private inFlightOps = 0;
   private readonly idleWaiters: Array<() => void> = [];
   private rebuildsRunning = new Set<string>();
+  /** Per rebuilding node: chunks its current pass still has to copy. */
+  private readonly rebuildRemaining = new Map<string, number>();
+  private rebuildCopiedChunks = 0;
+  private rebuildCopiedBytes = 0;
 
   private readonly counters: Record<OpKind, OpCounters>;
   private readonly latency: Record<OpKind, LatencyHistogram>;
@@ -1264,6 +1268,14 @@ export class VolumeEngine implements BlockDevice {
         this.lock.release(hold);
         this.notifyIdle();
       },
+      remaining: (nodeId: string, chunks: number) => {
+        if (chunks > 0) this.rebuildRemaining.set(nodeId, chunks);
+        else this.rebuildRemaining.delete(nodeId);
+      },
+      copied: (bytes: number) => {
+        this.rebuildCopiedChunks += 1;
+        this.rebuildCopiedBytes += bytes;
+      },
       promote: (m: Member) => {
         m.role = 'in-sync';
         this.recomputeActive();
@@ -1307,6 +1319,11 @@ export class VolumeEngine implements BlockDevice {
         lastError: m.lastError,
       })),
       reconcile: { ...this.reconcileProgress },
+      rebuild: {
+        remainingChunks: [...this.rebuildRemaining.values()].reduce((a, b) => a + b, 0),
+        copiedChunks: this.rebuildCopiedChunks,
+        copiedBytes: this.rebuildCopiedBytes,
+      },
     };
   }
 

@@ -34,5 +34,6 @@ export {
   type OpCounters,
   type OpKind,
   type ReconcileProgress,
+  type RebuildProgress,
   type ReplicaCounters,
 } from './metrics.js';

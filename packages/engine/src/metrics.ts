@@ -73,6 +73,16 @@ export interface ReconcileProgress {
   bytesCopied: number;
 }
 
+/** Live rebuilds of this engine's rebuilding replicas, summed over them. */
+export interface RebuildProgress {
+  /** Chunks the current passes still have to copy (0 when no rebuild runs). */
+  remainingChunks: number;
+  /** Chunks copied since the engine opened (monotonic). */
+  copiedChunks: number;
+  /** Bytes copied since the engine opened (monotonic). */
+  copiedBytes: number;
+}
+
 export interface EngineStats {
   volumeId: string;
   state: string;
@@ -89,4 +99,5 @@ export interface EngineStats {
   replicasMarkedOutOfSync: number;
   replicas: ReplicaCounters[];
   reconcile: ReconcileProgress;
+  rebuild: RebuildProgress;
 }

@@ -30,6 +30,10 @@ export interface RebuildContext extends CopyContext {
   /** Counts the member as in-sync for every operation from now on. */
   promote(member: Member): void;
   isActive(member: Member): boolean;
+  /** Chunks this rebuild still has to copy in its current pass (0 when it ends). */
+  remaining(nodeId: string, chunks: number): void;
+  /** One chunk copied (counted into the engine's monotonic totals). */
+  copied(bytes: number): void;
 }
 
 /**
@@ -55,6 +59,23 @@ export async function rebuildReplica(
   const rate = options.bytesPerSecond;
   const result: RebuildResult = { chunksCopied: 0, bytesCopied: 0, passes: 0 };
   const startedMs = Date.now();
+  try {
+    return await rebuildPasses(ctx, target, maxPasses, rate, result, startedMs, options.signal);
+  } finally {
+    ctx.remaining(target.nodeId, 0);
+  }
+}
+
+async function rebuildPasses(
+  ctx: RebuildContext,
+  target: Member,
+  maxPasses: number,
+  rate: number | undefined,
+  result: RebuildResult,
+  startedMs: number,
+  signal: AbortSignal | undefined,
+): Promise<RebuildResult> {
+  const options = { signal };
   for (let pass = 0; pass < maxPasses; pass++) {
     result.passes = pass + 1;
     ctx.checkUsable();
@@ -102,6 +123,7 @@ export async function rebuildReplica(
       ]);
       if (sourceMap === null) continue; // the next pass picks another source
       toCopy = chunksToCopy(sourceMap, targetMap, 'rebuild');
+      ctx.remaining(target.nodeId, toCopy.length);
       if (toCopy.length === 0) {
         ctx.promote(target);
         ctx.release(whole);
@@ -125,7 +147,9 @@ export async function rebuildReplica(
       { volume: ctx.volumeName, nodeId: target.nodeId, pass, chunks: toCopy.length },
       'rebuild pass',
     );
+    let left = toCopy.length;
     for (const index of toCopy) {
+      ctx.remaining(target.nodeId, left--);
       ctx.checkUsable();
       options.signal?.throwIfAborted();
       if (!ctx.isActive(source) || !ctx.isActive(target)) break;
@@ -163,6 +187,7 @@ export async function rebuildReplica(
         }
         result.chunksCopied += 1;
         result.bytesCopied += copy.data?.length ?? 0;
+        ctx.copied(copy.data?.length ?? 0);
       } finally {
         ctx.release(hold);
       }

@@ -357,9 +357,20 @@ t.test('rebuild copies what a new replica lacks under live writes, then promotes
     }
     return i;
   })();
+  // Progress is visible while the copy runs (the agent exports it as metrics).
+  let sawRemaining = 0;
+  const watcher = setInterval(() => {
+    sawRemaining = Math.max(sawRemaining, engine.stats().rebuild.remainingChunks);
+  }, 1);
   const result = await engine.rebuildReplica('n3');
+  clearInterval(watcher);
   writing = false;
   const writes = await writer;
+  const progress = engine.stats().rebuild;
+  t.equal(progress.remainingChunks, 0, 'nothing remains once the rebuild ended');
+  t.equal(progress.copiedChunks, result.chunksCopied, 'copied chunks are counted');
+  t.equal(progress.copiedBytes, result.bytesCopied, 'copied bytes are counted');
+  t.ok(sawRemaining <= result.chunksCopied + 1, `remaining seen ${sawRemaining} is bounded`);
   t.ok(result.chunksCopied > 0, `copied ${result.chunksCopied} chunks in ${result.passes} passes`);
   t.ok(writes > 0);
   t.same(cluster.inSyncNodes(), ['n1', 'n2', 'n3'], 'meta promoted n3');

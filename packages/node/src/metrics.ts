@@ -198,8 +198,10 @@ export class NodeMetrics {
             c.repairedBlocks >= prev.repairedBlocks
               ? c.repairedBlocks - prev.repairedBlocks
               : c.repairedBlocks;
-          if (dErr > 0) this.inc({ volume: r.replicaId }, dErr);
-          if (dRep > 0) repaired.inc({ volume: r.replicaId }, dRep);
+          // inc(0) too: a replica's series exist from its first scrape, so rate() and alerts
+          // see 0 rather than no data before a first error.
+          this.inc({ volume: r.replicaId }, dErr);
+          repaired.inc({ volume: r.replicaId }, dRep);
           seen.set(r.replicaId, {
             checksumErrors: c.checksumErrors,
             repairedBlocks: c.repairedBlocks,

@@ -242,7 +242,8 @@ export async function startStorageNode(
           ((volumeId, badBlocks) => peers.repairBadBlocks(volumeId, badBlocks)),
         onProgress: (volumeId, bytes, bad) => {
           metrics.scrubbedBytes.inc({ volume: volumeId }, bytes);
-          if (bad > 0) metrics.scrubErrors.inc({ volume: volumeId }, bad);
+          // Incremented even by 0 so the series exists (and alerts see 0) before a first error.
+          metrics.scrubErrors.inc({ volume: volumeId }, bad);
         },
         onPassDone: () => metrics.scrubPasses.inc(),
       });

@@ -38,6 +38,17 @@ t.test('a flipped byte on disk is reported as CHECKSUM, counted and found by scr
   const metrics = node.endpoints.metrics!;
   const client = await connect(t, node);
   const session = await client.openSession({ volumeId: VOLUME, epoch: 1 });
+  // Before any error the replica's error series exist at 0 (rate() and alerts need a series).
+  t.equal(
+    await metricValue(metrics, 'ballast_node_checksum_errors_total', { volume: VOLUME }),
+    0,
+    'the checksum error series exists at 0',
+  );
+  t.equal(
+    await metricValue(metrics, 'ballast_node_repaired_blocks_total', { volume: VOLUME }),
+    0,
+    'the repaired blocks series exists at 0',
+  );
   const data = pattern(42, 2 * CHUNK);
   await session.write(3 * CHUNK, data);
   await session.flush();
