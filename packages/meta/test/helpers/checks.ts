@@ -61,7 +61,9 @@ export async function checkAgreementAndHistory(
     t.equal(listings[i], listings[0], `${members[i]} lists the same volumes as ${members[0]}`);
   }
   const views = await Promise.all(
-    members.map(async (id) => (await readWhenAvailable(cluster, id, '/v1/cluster')).body as ClusterBody),
+    members.map(
+      async (id) => (await readWhenAvailable(cluster, id, '/v1/cluster')).body as ClusterBody,
+    ),
   );
   for (const v of views) {
     t.same(v.members.map((m) => m.id).sort(), [...members].sort(), 'membership agrees');
