@@ -76,6 +76,8 @@ export interface AttachOptions {
   /** The attaching host (the agent id). */
   host: string;
   force?: boolean;
+  /** Where this host mounts the volume's filesystem (recorded with the attachment, for `volume ls`). */
+  mountPath?: string;
 }
 
 export interface DetachOptions {

@@ -229,6 +229,7 @@ export class ClusterBackend implements VolumeBackend {
           await this.client.post<VolumeRecord>(`/v1/volumes/${encodeURIComponent(name)}/attach`, {
             host: options.host,
             ...(options.force === true ? { force: true } : {}),
+            ...(options.mountPath !== undefined ? { mountPath: options.mountPath } : {}),
           }),
         );
       } catch (err) {
@@ -683,6 +684,8 @@ function toInfo(record: VolumeRecord): VolumeInfo {
       stateReason: record.stateReason,
       epoch: record.epoch,
       attachedEpoch: record.attachment?.epoch ?? null,
+      attachedHost: record.attachment?.host ?? null,
+      mountPath: record.attachment?.mountPath ?? null,
       replicas: record.replicas.map((r) => ({ node: r.nodeId, role: r.role })),
       staleReplicas: record.staleReplicas.map((r) => ({ node: r.nodeId, reason: r.reason })),
     },

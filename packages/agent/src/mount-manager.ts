@@ -275,7 +275,10 @@ export class MountManager {
     await this.save();
     try {
       const attachment = await step('attach', () =>
-        this.options.backend.attach(volume, { host: this.options.host }),
+        this.options.backend.attach(volume, {
+          host: this.options.host,
+          mountPath: record.mountPath,
+        }),
       );
       this.attachments.set(volume, attachment);
       record.exportSocketPath = attachment.exportSocketPath;
@@ -455,6 +458,7 @@ export class MountManager {
             try {
               const attachment = await this.options.backend.attach(volume, {
                 host: this.options.host,
+                mountPath: record.mountPath,
               });
               this.attachments.set(volume, attachment);
               record.exportSocketPath = attachment.exportSocketPath;

@@ -71,6 +71,30 @@ t.test('ballastd refuses a bad setting at start-up, naming it', async (t) => {
   );
   t.equal(noToken.code, 1);
   t.match(noToken.stdout, /needs its token: set BALLAST_JOIN_TOKEN/);
+  const perTick = await run('ballastd', [
+    'meta',
+    '--id',
+    'm1',
+    '--data-dir',
+    dir,
+    '--control-commands-per-tick',
+    '0',
+  ]);
+  t.equal(perTick.code, 2);
+  t.match(perTick.stderr, /controlCommandsPerTick/);
+  const interval = await run('ballastd', [
+    'meta',
+    '--id',
+    'm1',
+    '--data-dir',
+    dir,
+    '--listen',
+    '127.0.0.1:1',
+    '--control-interval',
+    'soon',
+  ]);
+  t.not(interval.code, 0);
+  t.match(interval.stdout + interval.stderr, /controlInterval/);
   const missing = await run('ballastd', ['agent', '--id', 'h1']);
   t.equal(missing.code, 2);
   t.match(missing.stderr, /stateDir/);

@@ -478,8 +478,35 @@ t.test('attach, detach and out-of-sync: epochs and fencing over the API', async 
   t.match(taken.detail, /attached to host docker1 \(epoch 1\)/);
   t.match(taken.details, { host: 'docker1', epoch: 1 });
 
-  const forced = await api.call('POST', '/v1/volumes/v/attach', { host: 'docker2', force: true });
-  t.match(forced.json(), { epoch: 2, attachment: { host: 'docker2', epoch: 2 } });
+  // A mount path must be absolute; a bad one is refused and changes nothing.
+  problem(
+    t,
+    await api.call('POST', '/v1/volumes/v/attach', {
+      host: 'docker2',
+      force: true,
+      mountPath: 'relative/path',
+    }),
+    400,
+    'INVALID_ARGUMENT',
+  );
+  t.match((await api.call('GET', '/v1/volumes/v')).json(), {
+    epoch: 1,
+    attachment: { host: 'docker1' },
+  });
+  t.notOk(
+    'mountPath' in (a1.json() as { attachment: object }).attachment,
+    'a raw attach has no path',
+  );
+
+  const forced = await api.call('POST', '/v1/volumes/v/attach', {
+    host: 'docker2',
+    force: true,
+    mountPath: '/var/lib/ballast/mounts/v',
+  });
+  t.match(forced.json(), {
+    epoch: 2,
+    attachment: { host: 'docker2', epoch: 2, mountPath: '/var/lib/ballast/mounts/v' },
+  });
 
   problem(
     t,

@@ -282,3 +282,42 @@ t.test('the plan is bounded and deterministic', async (t) => {
   t.same(one, two);
   t.equal(planControl({ map: h.map, nowMs: h.clockMs, maxCommands: 0 }).commands.length, 0);
 });
+
+t.test(
+  'a replica an engine demoted is not taken back before its node is heard from again',
+  async (t) => {
+    const h = cluster();
+    h.createVolume('v', ['n-a1', 'n-b1']);
+    h.ok({ type: 'attachVolume', volumeId: 'vol-v', host: 'h-c1', force: false });
+    const epoch = h.volume('v').epoch;
+    // The node died a moment ago: the engine saw the write fail, the map still has it up.
+    const heardBeforeMs = h.clockMs - 500;
+    h.ok({
+      type: 'markReplicaOutOfSync',
+      volumeId: 'vol-v',
+      nodeId: 'n-b1',
+      epoch,
+      reason: 'write failed',
+    });
+    const staleSince = h.volume('v').staleReplicas[0]!.since;
+    let lastHeard = heardBeforeMs;
+    const plan = (): ReturnType<typeof planControl> =>
+      planControl({
+        map: h.map,
+        nowMs: h.clockMs,
+        maxCommands: 100,
+        lastHeardMs: (id) => (id === 'n-b1' ? lastHeard : h.clockMs),
+      });
+    const before = plan();
+    t.notOk(
+      before.commands.some((c) => c.command.type === 'addReplica'),
+      'no delta rebuild onto a node not heard from since the demotion',
+    );
+    // A heartbeat after the demotion: the node is really back; its copy catches up by delta.
+    lastHeard = staleSince + 1;
+    const after = plan();
+    t.match(after.commands, [
+      { loop: 'repair', command: { type: 'addReplica', nodeId: 'n-b1' }, why: /is back/ },
+    ]);
+  },
+);

@@ -112,6 +112,14 @@ role('meta', MetaConfig, startMeta, (cmd) =>
     .option(
       '--node-timeout <duration>',
       'mark a storage node down after this long without heartbeats (default 15s)',
+    )
+    .option(
+      '--control-interval <duration>',
+      "how often the leader's control loop plans rebuilds, drains and rebalancing (default 1s)",
+    )
+    .option(
+      '--control-commands-per-tick <n>',
+      'bound on the map changes one control-loop tick proposes (default 32)',
     ),
 );
 

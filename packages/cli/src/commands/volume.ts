@@ -13,6 +13,12 @@ function replicaSummary(v: VolumeRecord): string {
   return `${inSync}/${v.desiredReplicas}`;
 }
 
+/** Where the holder mounts the volume: its path, "raw NBD" for an attach without a mount, or -. */
+function mountedAt(v: VolumeRecord): string {
+  if (v.attachment === null) return '-';
+  return v.attachment.mountPath ?? 'raw NBD (no filesystem mount)';
+}
+
 function printVolume(v: VolumeRecord): void {
   printKeyValues([
     ['Name', v.name],
@@ -29,6 +35,7 @@ function printVolume(v: VolumeRecord): void {
         ? `${v.attachment.host} (epoch ${v.attachment.epoch}, since ${v.attachment.since})`
         : '-',
     ],
+    ['Mounted at', mountedAt(v)],
     [
       'Node selector',
       Object.entries(v.constraints.nodeSelector)
@@ -112,13 +119,14 @@ export function volumeCommand(): Command {
       const items = await listAll<VolumeRecord>(clientFor(cmd), '/v1/volumes', query);
       if (wantsJson(cmd)) return printJson(items);
       printTable(
-        ['NAME', 'SIZE', 'REPLICAS', 'STATE', 'ATTACHED', 'EPOCH', 'NODES'],
+        ['NAME', 'SIZE', 'REPLICAS', 'STATE', 'ATTACHED', 'MOUNTED AT', 'EPOCH', 'NODES'],
         items.map((v) => [
           v.name,
           formatSize(v.sizeBytes),
           replicaSummary(v),
           colourState(v.state),
           v.attachment?.host ?? '-',
+          v.attachment === null ? '-' : (v.attachment.mountPath ?? 'raw NBD'),
           v.epoch,
           v.replicas
             .map((r) => (r.role === 'in-sync' ? r.nodeId : `${r.nodeId}(rebuilding)`))

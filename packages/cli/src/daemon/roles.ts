@@ -56,6 +56,8 @@ export async function startMeta(config: MetaConfig, ctx: DaemonContext): Promise
       token,
       clusterSecret: config.clusterSecret,
       nodeTimeoutMs: parseDuration(config.nodeTimeout, 'nodeTimeout'),
+      controlIntervalMs: parseDuration(config.controlInterval, 'controlInterval'),
+      controlCommandsPerTick: config.controlCommandsPerTick,
       join: config.join,
       joinToken,
       tls,

@@ -85,6 +85,10 @@ export const MetaConfig = Type.Object(
     join: Type.Boolean({ default: false }),
     /** Mark a storage node down after this long without a heartbeat. */
     nodeTimeout: Type.String({ default: '15s', description: 'a duration such as 15s' }),
+    /** How often the leader's control loop plans (failure handling, rebuilds, drain, rebalance). */
+    controlInterval: Type.String({ default: '1s', description: 'a duration such as 1s' }),
+    /** Bound on the map changes one control-loop tick proposes. */
+    controlCommandsPerTick: Type.Integer({ minimum: 1, maximum: 10_000, default: 32 }),
   },
   { additionalProperties: false },
 );

@@ -302,6 +302,16 @@ if (missing !== undefined) {
     const fsType = spawnSync('findmnt', ['-n', '-o', 'FSTYPE', mountpoint], { encoding: 'utf8' });
     t.equal(fsType.stdout.trim(), 'ext4', 'an ext4 filesystem is mounted');
 
+    // `ballast volume ls` says which host holds the volume and where it is mounted.
+    const clusterFlag = ['--cluster', join(dir, 'cluster.json')];
+    const ls = await ballast(['volume', 'ls', ...clusterFlag]);
+    t.equal(ls.code, 0, ls.stderr);
+    t.match(ls.stdout, /MOUNTED AT/, 'volume ls has a mount column');
+    const row = ls.stdout.split('\n').find((l) => l.startsWith('e2e '));
+    t.ok(row?.includes(mountpoint), `volume ls shows the mount path: ${row}`);
+    const lsJson = JSON.parse((await ballast(['volume', 'ls', '--json', ...clusterFlag])).stdout);
+    t.match(lsJson, [{ name: 'e2e', attachment: { host: 'host1', mountPath: mountpoint } }]);
+
     const sums = new Map<string, string>();
     await timed('writeBeforeKillMs', async () => {
       for (let i = 0; i < 24; i++) {

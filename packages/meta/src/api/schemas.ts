@@ -1,6 +1,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import {
   EpochSchema,
+  MountPathSchema,
   FilesystemSchema,
   IdSchema,
   LabelsSchema,
@@ -159,7 +160,12 @@ export const ResizeVolumeBody = Type.Object({ size: SizeInput }, closed);
 export type ResizeVolumeBody = Static<typeof ResizeVolumeBody>;
 
 export const AttachBody = Type.Object(
-  { host: IdSchema, force: Type.Optional(Type.Boolean()) },
+  {
+    host: IdSchema,
+    force: Type.Optional(Type.Boolean()),
+    /** Where the host will mount the volume's filesystem (agents send it; raw attaches do not). */
+    mountPath: Type.Optional(MountPathSchema),
+  },
   closed,
 );
 export type AttachBody = Static<typeof AttachBody>;

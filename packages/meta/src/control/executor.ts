@@ -111,6 +111,9 @@ export class ControlLoop {
         nowMs,
         maxCommands: this.options.maxCommandsPerTick ?? DEFAULT_CONTROL_COMMANDS_PER_TICK,
         suspectNodeIds: this.suspects(nowMs),
+        ...(this.options.liveness
+          ? { lastHeardMs: (id: string) => this.options.liveness!.lastSeenMs(id) }
+          : {}),
       });
       const plannerMs = performance.now() - started;
       this.observe(plan, plannerMs, nowMs);

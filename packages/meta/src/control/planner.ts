@@ -82,6 +82,13 @@ export interface ControlInput {
    * replicas (they may be about to be marked down).
    */
   suspectNodeIds?: ReadonlySet<string>;
+  /**
+   * When the leader last heard from a node (its clock, like the map's `at` times). A stale copy
+   * is taken back for a delta rebuild only from a node heard from after the copy went stale: an
+   * engine demotes a replica the moment its node dies, well before heartbeats time out, and
+   * adding it straight back would only fail again. Absent: every up node counts as heard.
+   */
+  lastHeardMs?: (nodeId: string) => number | undefined;
 }
 
 export interface ControlPlan {
@@ -308,6 +315,11 @@ export function planControl(input: ControlInput): ControlPlan {
   const { map, nowMs } = input;
   const settings = map.settings;
   const suspect = input.suspectNodeIds ?? new Set<string>();
+  const heardSince = (nodeId: string, sinceMs: number): boolean => {
+    if (input.lastHeardMs === undefined) return true;
+    const heard = input.lastHeardMs(nodeId);
+    return heard !== undefined && heard > sinceMs;
+  };
   const tasks = indexTasks(map);
   const view = new ProjectedMap(map);
   const plan = new PlanBuilder(Math.max(0, input.maxCommands));
@@ -519,6 +531,7 @@ export function planControl(input: ControlInput): ControlPlan {
         node !== undefined &&
         node.state === 'up' &&
         !suspect.has(node.id) &&
+        heardSince(node.id, l.sinceMs) &&
         (rebuildsOn.get(node.id) ?? 0) < MAX_REBUILDS_PER_NODE &&
         replicaRefusal(view, v, node.id, members) === null
       );

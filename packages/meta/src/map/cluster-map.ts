@@ -938,7 +938,16 @@ export class ClusterMap implements ClusterMapReader {
     // Every attach, a re-attach by the same host included, takes a new epoch: nodes refuse
     // data-plane requests from older epochs, so whatever wrote before is fenced.
     const epoch = volume.epoch + 1;
-    txn.putVolume({ ...volume, epoch, attachment: { host: c.host, epoch, since: c.at } });
+    txn.putVolume({
+      ...volume,
+      epoch,
+      attachment: {
+        host: c.host,
+        epoch,
+        since: c.at,
+        ...(c.mountPath !== undefined ? { mountPath: c.mountPath } : {}),
+      },
+    });
     return undefined;
   }
 

@@ -7,6 +7,7 @@ import {
   ChunkSizeBytesSchema,
   ConstraintsSchema,
   EpochSchema,
+  MountPathSchema,
   FilesystemSchema,
   IdSchema,
   LabelsSchema,
@@ -93,6 +94,8 @@ export const AttachVolumeCommand = command('attachVolume', {
   volumeId: IdSchema,
   host: IdSchema,
   force: Type.Boolean(),
+  /** Where the host will mount the filesystem (shown by `ballast volume ls`). */
+  mountPath: Type.Optional(MountPathSchema),
 });
 
 export const DetachVolumeCommand = command('detachVolume', {

@@ -125,8 +125,17 @@ export const StaleReplicaSchema = Type.Object(
 );
 export type StaleReplica = Static<typeof StaleReplicaSchema>;
 
+/** An absolute path on the attaching host (where the agent mounts the volume's filesystem). */
+export const MountPathSchema = Type.String({ pattern: '^/', minLength: 1, maxLength: 4096 });
+
 export const AttachmentSchema = Type.Object(
-  { host: IdSchema, epoch: EpochSchema, since: TimestampSchema },
+  {
+    host: IdSchema,
+    epoch: EpochSchema,
+    since: TimestampSchema,
+    /** Where the host mounts the filesystem; absent for a raw (NBD-only) attachment. */
+    mountPath: Type.Optional(MountPathSchema),
+  },
   { additionalProperties: false },
 );
 export type Attachment = Static<typeof AttachmentSchema>;

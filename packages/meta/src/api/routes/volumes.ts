@@ -289,6 +289,7 @@ export const volumeRoutes: FastifyPluginAsync<ApiContext> = async (app, ctx) => 
         volumeId: volume.id,
         host: request.body.host,
         force: request.body.force ?? false,
+        ...(request.body.mountPath !== undefined ? { mountPath: request.body.mountPath } : {}),
       });
     },
   );
