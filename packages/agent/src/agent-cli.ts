@@ -7,7 +7,8 @@
  *     [--run-dir /run/ballast/h1] [--plugin-socket /run/docker/plugins/ballast.sock] \
  *     [--mount-root DIR] [--ops-listen 127.0.0.1:0] [--no-relay] [--attach-mode auto] \
  *     [--admin-socket PATH] [--nbd-listen 127.0.0.1:10809] \
- *     [--meta URL,URL --cluster-id ID [--token-file F] [--data-plane-secret-file F]]
+ *     [--meta URL,URL --cluster-id ID [--token-file F] [--data-plane-secret-file F]
+ *      [--data-plane-tls-ca CA.pem]]
  *
  * Without --meta it runs the single-host LocalFileBackend. With --meta it runs the cluster
  * backend; the token and the data-plane secret come from files or from the environment
@@ -40,6 +41,8 @@ async function main(): Promise<void> {
       'cluster-id': { type: 'string' },
       'token-file': { type: 'string' },
       'data-plane-secret-file': { type: 'string' },
+      /** Nodes serve the data plane over TLS: verify them against this CA (PEM file). */
+      'data-plane-tls-ca': { type: 'string' },
       'log-level': { type: 'string', default: process.env.BALLAST_LOG_LEVEL ?? 'info' },
     },
     strict: true,
@@ -72,6 +75,7 @@ async function main(): Promise<void> {
       clusterId: values['cluster-id'],
       dataPlaneSecret: process.env.BALLAST_DATA_PLANE_SECRET,
       dataPlaneSecretFile: values['data-plane-secret-file'],
+      dataPlaneTlsCa: values['data-plane-tls-ca'],
       adminSocket: values['admin-socket'],
       nbdListen: values['nbd-listen'],
       maxNbdAttachments:

@@ -57,6 +57,8 @@ export interface AgentOptions {
   dataPlaneSecretFile?: string | undefined;
   /** Development only: nodes run without data-plane authentication. */
   insecureDataPlane?: boolean | undefined;
+  /** CA file (PEM): dial nodes over TLS and verify their certificates against it. */
+  dataPlaneTlsCa?: string | undefined;
 
   /** Filesystems are mounted at <mountRoot>/<volume>. Default <stateDir>/mounts. */
   mountRoot?: string | undefined;
@@ -127,6 +129,10 @@ export async function startAgent(options: AgentOptions, log: AgentLogger): Promi
         'dataPlaneSecretFile',
       ),
       insecureDataPlane: options.insecureDataPlane,
+      dataPlaneTls:
+        options.dataPlaneTlsCa !== undefined && options.dataPlaneTlsCa !== ''
+          ? { ca: readSecret(undefined, options.dataPlaneTlsCa, 'dataPlaneTlsCa')! }
+          : undefined,
       runDir,
       logger: log,
       registry,

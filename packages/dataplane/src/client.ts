@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { BallastError, type Logger } from '@ballast/common';
 import {
   DEFAULT_MAX_FRAME_BYTES,
@@ -9,12 +11,21 @@ import {
   createRegistry,
   type Frame,
 } from '@ballast/proto';
-import { MAX_ID_CHARS, PROTOCOL_VERSION, helloMac, secretBytes } from './auth.js';
+import {
+  CLIENT_NONCE_BYTES,
+  MAX_ID_CHARS,
+  NONCE_BYTES,
+  PROTOCOL_VERSION,
+  helloMac,
+  secretBytes,
+  verifyServerProofMac,
+} from './auth.js';
 import { BufferPool } from './buffer-pool.js';
 import { FrameWriter, payloadLength } from './frame-writer.js';
 import { encodeFlushRequest, encodeReadRequest, encodeWriteRequest } from './headers.js';
 import type { ChunkMapResult, ChunkReadResult } from './handler.js';
 import { DataPlaneError, StatusCode } from './status.js';
+import { checkClientTls, isCertificateError, type DataPlaneClientTlsOptions } from './tls.js';
 
 const dp = ballast.dataplane;
 const registry = createRegistry();
@@ -41,6 +52,8 @@ export interface DataPlaneClientOptions {
   insecureNoAuth?: boolean;
   /** Refuse the connection when the node announces another id (addresses are not ids). */
   expectedNodeId?: string;
+  /** Connect over TLS and verify the node's certificate against `tls.ca`. */
+  tls?: DataPlaneClientTlsOptions;
   /** Bound on TCP connect plus the hello exchange. */
   connectTimeoutMs?: number;
   /** A request not answered within this is failed with TIMEOUT (the connection stays). */
@@ -153,6 +166,8 @@ function statusError(
 export class DataPlaneClient {
   readonly nodeId: string;
   readonly clusterId: string;
+  /** The connection runs over TLS (the node's certificate was verified). */
+  readonly encrypted: boolean;
   /** Resolves once the connection is gone, with the error that ended it (undefined if clean). */
   readonly closed: Promise<Error | undefined>;
   readonly #socket: Socket;
@@ -195,6 +210,7 @@ export class DataPlaneClient {
     leftover: Frame[],
   ) {
     this.#socket = socket;
+    this.encrypted = opts.tls !== undefined;
     this.nodeId = hello.nodeId;
     this.clusterId = hello.clusterId;
     this.#requestTimeoutMs = opts.requestTimeoutMs ?? 30_000;
@@ -270,19 +286,40 @@ export class DataPlaneClient {
     if (secret === null && opts.insecureNoAuth !== true) {
       throw new BallastError('CONFIG', 'the data-plane client needs the cluster secret');
     }
+    const tls = opts.tls;
+    if (tls !== undefined) checkClientTls(tls);
     const timeoutMs = opts.connectTimeoutMs ?? 5_000;
-    const socket = netConnect({ host: opts.host, port: opts.port });
+    const socket: Socket =
+      tls === undefined
+        ? netConnect({ host: opts.host, port: opts.port })
+        : tlsConnect({
+            host: opts.host,
+            port: opts.port,
+            ca: tls.ca,
+            ...(tls.cert !== undefined ? { cert: tls.cert } : {}),
+            ...(tls.key !== undefined ? { key: tls.key } : {}),
+            ...(tls.servername !== undefined ? { servername: tls.servername } : {}),
+            rejectUnauthorized: true,
+          });
     // Frames are batched per event-loop turn already; Nagle would only add delayed-ACK stalls.
     socket.setNoDelay(true);
     const where = `${opts.host}:${opts.port}`;
+    // Our nonce: the node must answer with a mac over it, or it does not know the secret.
+    const clientNonce = secret === null ? undefined : randomBytes(CLIENT_NONCE_BYTES);
     const decoder = new FrameDecoder({ registry, maxFrameBytes: HELLO_MAX_FRAME_BYTES });
     let stage: 'server_hello' | 'hello_response' = 'server_hello';
     let hello: { nodeId: string; clusterId: string } | undefined;
+    let serverNonce: Uint8Array | undefined;
     try {
       const leftover = await new Promise<Frame[]>((resolve, reject) => {
         const timer = setTimeout(() => {
           reject(
-            new BallastError('TIMEOUT', `no data-plane hello from ${where} within ${timeoutMs} ms`),
+            new BallastError(
+              'TIMEOUT',
+              tls === undefined
+                ? `no data-plane hello from ${where} within ${timeoutMs} ms (does the node expect TLS?)`
+                : `no data-plane hello from ${where} over TLS within ${timeoutMs} ms`,
+            ),
           );
         }, timeoutMs);
         const cleanup = (): void => {
@@ -293,10 +330,21 @@ export class DataPlaneClient {
         };
         const onError = (err: Error): void => {
           cleanup();
+          if (tls !== undefined && isCertificateError(err)) {
+            reject(
+              new BallastError(
+                'UNAUTHORIZED',
+                `data plane ${where}: the node's TLS certificate is not trusted: ${err.message}`,
+                {},
+                err,
+              ),
+            );
+            return;
+          }
           reject(
             new BallastError(
               'UNAVAILABLE',
-              `cannot connect to data plane ${where}: ${err.message}`,
+              `cannot connect to data plane ${where}${tls !== undefined ? ' over TLS' : ''}: ${err.message}`,
               {},
               err,
             ),
@@ -307,7 +355,9 @@ export class DataPlaneClient {
           reject(
             new BallastError(
               'UNAVAILABLE',
-              `data plane ${where} closed the connection during the hello`,
+              `data plane ${where} closed the connection during the hello${
+                tls === undefined ? ' (does the node expect TLS?)' : ''
+              }`,
             ),
           );
         };
@@ -345,17 +395,22 @@ export class DataPlaneClient {
               const problem =
                 sh.protocolVersion !== PROTOCOL_VERSION
                   ? `node speaks protocol ${sh.protocolVersion}, this client ${PROTOCOL_VERSION}`
-                  : sh.clusterId !== opts.clusterId
-                    ? `node belongs to cluster ${sh.clusterId}, not ${opts.clusterId}`
-                    : opts.expectedNodeId !== undefined && sh.nodeId !== opts.expectedNodeId
-                      ? `expected node ${opts.expectedNodeId} at ${where}, found ${sh.nodeId}`
-                      : null;
+                  : // A nonce of any other length could be chosen to alias our mac with a
+                    // node's proof (see README): real nodes always send 32 bytes.
+                    secret !== null && sh.nonce.length !== NONCE_BYTES
+                    ? `node sent a ${sh.nonce.length}-byte nonce, not ${NONCE_BYTES}`
+                    : sh.clusterId !== opts.clusterId
+                      ? `node belongs to cluster ${sh.clusterId}, not ${opts.clusterId}`
+                      : opts.expectedNodeId !== undefined && sh.nodeId !== opts.expectedNodeId
+                        ? `expected node ${opts.expectedNodeId} at ${where}, found ${sh.nodeId}`
+                        : null;
               if (problem !== null) {
                 cleanup();
                 reject(new BallastError('CONFLICT', problem));
                 return;
               }
               hello = { nodeId: sh.nodeId, clusterId: sh.clusterId };
+              serverNonce = sh.nonce;
               const mac = secret === null ? Buffer.alloc(32) : helloMac(secret, sh.nonce, clientId);
               const writer = new FrameWriter(socket);
               writer.pushFrame(
@@ -366,6 +421,7 @@ export class DataPlaneClient {
                   clusterId: opts.clusterId,
                   clientId,
                   mac,
+                  ...(clientNonce !== undefined ? { clientNonce } : {}),
                 }).finish(),
               );
               writer.flush();
@@ -381,9 +437,28 @@ export class DataPlaneClient {
                 );
                 return;
               }
-              const err = statusError((frame.header as ballast.dataplane.HelloResponse).status);
+              const response = frame.header as ballast.dataplane.HelloResponse;
+              const err = statusError(response.status);
               cleanup();
               if (err !== null) reject(err);
+              else if (
+                secret !== null &&
+                !verifyServerProofMac(
+                  secret,
+                  clientNonce!,
+                  hello!.nodeId,
+                  serverNonce!,
+                  response.serverMac,
+                )
+              )
+                reject(
+                  new BallastError(
+                    'UNAUTHORIZED',
+                    `data plane ${where} (node ${hello!.nodeId}) did not prove it knows the cluster secret: ${
+                      response.serverMac?.length ? 'wrong' : 'no'
+                    } server mac`,
+                  ),
+                );
               else if (decoder.bufferedBytes > 0)
                 reject(
                   new BallastError('PROTOCOL', 'node sent a partial frame after HelloResponse'),

@@ -35,13 +35,17 @@ export {
   statusFor,
   statusName,
 } from './status.js';
+export type { DataPlaneClientTlsOptions, DataPlaneServerTlsOptions } from './tls.js';
 export {
+  CLIENT_NONCE_BYTES,
   MAC_BYTES,
   MIN_SECRET_BYTES,
   NONCE_BYTES,
   PROTOCOL_VERSION,
   helloMac,
+  serverProofMac,
   verifyHelloMac,
+  verifyServerProofMac,
 } from './auth.js';
 export { FrameWriter } from './frame-writer.js';
 export { MemoryReplicaHandler, MemoryVolume, type MemoryHandlerOptions } from './memory-handler.js';

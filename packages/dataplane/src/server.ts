@@ -1,4 +1,5 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import { BallastError, type Logger } from '@ballast/common';
 import {
@@ -10,11 +11,20 @@ import {
   createRegistry,
   type Frame,
 } from '@ballast/proto';
-import { MAX_ID_CHARS, PROTOCOL_VERSION, newNonce, secretBytes, verifyHelloMac } from './auth.js';
+import {
+  CLIENT_NONCE_BYTES,
+  MAX_ID_CHARS,
+  PROTOCOL_VERSION,
+  newNonce,
+  secretBytes,
+  serverProofMac,
+  verifyHelloMac,
+} from './auth.js';
 import { BufferPool } from './buffer-pool.js';
 import { FrameWriter } from './frame-writer.js';
 import type { PeerInfo, ReplicaHandler } from './handler.js';
 import { StatusCode, statusFor, statusName } from './status.js';
+import { checkServerTls, type DataPlaneServerTlsOptions } from './tls.js';
 
 const dp = ballast.dataplane;
 const registry = createRegistry();
@@ -58,6 +68,11 @@ export interface DataPlaneServerOptions<B> {
   secret?: string | Uint8Array;
   /** Development only: accept any client without checking its mac. */
   insecureNoAuth?: boolean;
+  /**
+   * Serve over TLS with this certificate (the hello and its macs still run inside it). Without
+   * it the data plane is plain TCP: authenticated, not encrypted.
+   */
+  tls?: DataPlaneServerTlsOptions;
   maxConnections?: number;
   /** Requests being served per connection before the server stops reading from it. */
   maxInFlightRequests?: number;
@@ -80,6 +95,8 @@ export interface DataPlaneServerStats {
   connectionsAccepted: number;
   connectionsRejected: number;
   authFailures: number;
+  /** TLS handshakes that failed (not TLS, bad or missing client certificate, timeout). */
+  tlsFailures: number;
   protocolErrors: number;
   sessions: number;
   requests: number;
@@ -134,9 +151,13 @@ export class DataPlaneServer<B = unknown> {
   readonly #settings: Settings<B>;
   readonly #server: Server;
   readonly #connections = new Set<ServerConnection<B>>();
+  readonly #tls: boolean;
+  /** TLS only: every TCP connection, so close() can drop those still in their handshake. */
+  readonly #rawSockets = new Set<Socket>();
   #closing = false;
 
   constructor(options: DataPlaneServerOptions<B>) {
+    this.#tls = options.tls !== undefined;
     let secret: Buffer | null = null;
     if (options.secret !== undefined && options.secret !== '') {
       secret = secretBytes(options.secret);
@@ -183,6 +204,7 @@ export class DataPlaneServer<B = unknown> {
         connectionsAccepted: 0,
         connectionsRejected: 0,
         authFailures: 0,
+        tlsFailures: 0,
         protocolErrors: 0,
         sessions: 0,
         requests: 0,
@@ -201,9 +223,51 @@ export class DataPlaneServer<B = unknown> {
     }
     // allowHalfOpen: a client that has sent everything and shut its side still gets every
     // answer; the server ends its side itself once they are out.
-    this.#server = createServer({ noDelay: true, allowHalfOpen: true }, (socket) =>
-      this.#accept(socket),
-    );
+    const tls = options.tls;
+    if (tls === undefined) {
+      this.#server = createServer({ noDelay: true, allowHalfOpen: true }, (socket) =>
+        this.#accept(socket),
+      );
+    } else {
+      checkServerTls(tls);
+      const requestCert = tls.requestCert === true;
+      const server = createTlsServer(
+        {
+          cert: tls.cert,
+          key: tls.key,
+          ...(tls.ca !== undefined ? { ca: tls.ca } : {}),
+          requestCert,
+          rejectUnauthorized: requestCert,
+          handshakeTimeout: this.#settings.handshakeTimeoutMs,
+          noDelay: true,
+          allowHalfOpen: true,
+        },
+        (socket: TLSSocket) => this.#accept(socket),
+      );
+      // Connections still in their TLS handshake are not in #connections: bound them at the
+      // listener (past it the kernel connection is closed at once), and count the failures.
+      server.maxConnections = 2 * this.#settings.maxConnections;
+      server.on('connection', (raw: Socket) => {
+        this.#rawSockets.add(raw);
+        raw.once('close', () => this.#rawSockets.delete(raw));
+      });
+      server.on('tlsClientError', (err, socket) => {
+        this.#settings.stats.tlsFailures += 1;
+        this.#settings.observer?.connectionRejected?.('tls');
+        this.#settings.log?.debug(
+          { remote: socket.remoteAddress, err: err.message },
+          'data-plane TLS handshake failed',
+        );
+        // Node leaves the socket open on some failures (a handshake timeout): drop it.
+        socket.destroy();
+      });
+      this.#server = server;
+    }
+  }
+
+  /** True when the server speaks TLS. */
+  get tls(): boolean {
+    return this.#tls;
   }
 
   /** Starts listening; port 0 picks a free port. Resolves with the bound address. */
@@ -255,6 +319,8 @@ export class DataPlaneServer<B = unknown> {
     this.#closing = true;
     const listenerClosed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
     await Promise.all([...this.#connections].map((c) => c.shutdown(this.#settings.closeGraceMs)));
+    // What is left are TLS handshakes that never finished: the listener would wait for them.
+    for (const raw of this.#rawSockets) raw.destroy();
     await listenerClosed;
   }
 
@@ -655,6 +721,12 @@ class ServerConnection<B> {
       refuse('authentication failed');
       return;
     }
+    // The client's nonce for our proof: 32 bytes, or none from a client that asks for no proof.
+    const clientNonce = hello.clientNonce ?? new Uint8Array();
+    if (clientNonce.length !== 0 && clientNonce.length !== CLIENT_NONCE_BYTES) {
+      refuse(`client nonce must be ${CLIENT_NONCE_BYTES} bytes`);
+      return;
+    }
     if (this.#handshakeTimer) clearTimeout(this.#handshakeTimer);
     this.#handshakeTimer = undefined;
     this.#peer = { clientId, remoteAddress: this.#remote };
@@ -667,7 +739,17 @@ class ServerConnection<B> {
       allocate: (n) => (n >= pool.minBytes ? pool.take(n) : undefined),
     });
     this.#state = 'open';
-    this.#writer.pushFrame(FrameType.HelloResponse, 0, OK_HEADER);
+    // Our proof goes only to a client that proved itself: it is no oracle for strangers.
+    this.#writer.pushFrame(
+      FrameType.HelloResponse,
+      0,
+      s.secret !== null && clientNonce.length > 0
+        ? dp.HelloResponse.encode({
+            status: OK_STATUS,
+            serverMac: serverProofMac(s.secret, clientNonce, s.nodeId, this.#nonce),
+          }).finish()
+        : OK_HEADER,
+    );
     s.log?.debug({ remote: this.#remote, client: clientId }, 'data-plane client authenticated');
   }
 

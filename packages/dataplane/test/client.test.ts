@@ -3,8 +3,8 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import t from 'tap';
 import { isBallastError } from '@ballast/common';
-import { FrameDecoder, FrameType, encodeFrame, type Frame } from '@ballast/proto';
-import { DataPlaneClient, StatusCode, isDataPlaneError } from '../src/index.js';
+import { FrameDecoder, FrameType, ballast, encodeFrame, type Frame } from '@ballast/proto';
+import { DataPlaneClient, StatusCode, isDataPlaneError, serverProofMac } from '../src/index.js';
 import {
   CLUSTER,
   SECRET,
@@ -24,7 +24,8 @@ interface FakeNode {
 }
 
 /**
- * A node that completes the hello (trusting any mac) and then calls `onRequest` for each frame.
+ * A node that completes the hello (trusting any mac, proving itself with the test secret) and
+ * then calls `onRequest` for each frame.
  */
 async function fakeNode(
   t: { teardown(fn: () => unknown): void },
@@ -54,8 +55,19 @@ async function fakeNode(
       for (const frame of decoder.push(chunk)) {
         if (!authed) {
           authed = true;
+          const hello = frame.header as ballast.dataplane.ClientHello;
+          const serverMac = serverProofMac(
+            Buffer.from(SECRET),
+            hello.clientNonce,
+            'fake',
+            Buffer.alloc(32),
+          );
           socket.write(
-            encodeFrame(FrameType.HelloResponse, 0, dp.HelloResponse.encode({}).finish()),
+            encodeFrame(
+              FrameType.HelloResponse,
+              0,
+              dp.HelloResponse.encode({ serverMac }).finish(),
+            ),
           );
           continue;
         }

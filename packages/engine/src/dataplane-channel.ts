@@ -1,5 +1,9 @@
 import { BallastError, parseHostPort, type Logger } from '@ballast/common';
-import { DataPlaneClient, type ClientSession } from '@ballast/dataplane';
+import {
+  DataPlaneClient,
+  type ClientSession,
+  type DataPlaneClientTlsOptions,
+} from '@ballast/dataplane';
 import type {
   ChannelFactory,
   ChunkCopy,
@@ -25,6 +29,8 @@ export interface DataPlaneChannelOptions {
   maxInFlightRequests?: number;
   /** Hold new frames while earlier reads/writes are unanswered (DataPlaneClient, default on). */
   batchWhileBusy?: boolean;
+  /** Dial nodes over TLS, verifying them against this CA (the hello macs still run inside). */
+  tls?: DataPlaneClientTlsOptions;
   logger?: Logger;
 }
 
@@ -148,6 +154,7 @@ export function dataPlaneChannelFactory(options: DataPlaneChannelOptions): Chann
         expectedNodeId: nodeId,
         ...(options.secret !== undefined ? { secret: options.secret } : {}),
         ...(options.insecureNoAuth === true ? { insecureNoAuth: true } : {}),
+        ...(options.tls !== undefined ? { tls: options.tls } : {}),
         ...(options.connectTimeoutMs !== undefined
           ? { connectTimeoutMs: options.connectTimeoutMs }
           : {}),

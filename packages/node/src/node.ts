@@ -15,7 +15,11 @@ import {
   type CreateReplicaOptions,
   type ReplicaSummary,
 } from '@ballast/chunkstore';
-import { DataPlaneServer } from '@ballast/dataplane';
+import {
+  DataPlaneServer,
+  type DataPlaneClientTlsOptions,
+  type DataPlaneServerTlsOptions,
+} from '@ballast/dataplane';
 import { ChunkStoreHandler, type ReplicaBinding } from './handler.js';
 import { NodeMetrics, type CapacityInfo } from './metrics.js';
 import { PeerService } from './peers.js';
@@ -47,6 +51,14 @@ export interface StorageNodeConfig {
   dataPlaneSecretFile?: string;
   /** Development only: serve clients without authentication. */
   insecureDataPlane?: boolean;
+  /**
+   * Data-plane TLS (PEM files; all three or none): the node serves TLS with this certificate
+   * and key, and verifies the nodes it copies from against the CA. The hello's macs still run
+   * inside TLS.
+   */
+  dataPlaneTlsCert?: string;
+  dataPlaneTlsKey?: string;
+  dataPlaneTlsCa?: string;
   /** Scrub rate bound; 0 turns the background scrub off. Default 8 MiB/s. */
   scrubBytesPerSecond?: number;
   /** Pause between scrub passes; default 6 hours. */
@@ -134,6 +146,39 @@ function loadSecret(config: StorageNodeConfig): string | undefined {
   return undefined;
 }
 
+function readPem(file: string, setting: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    throw new BallastError('CONFIG', `${setting}: cannot read ${file}: ${(err as Error).message}`);
+  }
+}
+
+/** The data plane's TLS from the config: the server's certificate, and the peers' CA. */
+function loadDataPlaneTls(
+  config: StorageNodeConfig,
+): { server: DataPlaneServerTlsOptions; peers: DataPlaneClientTlsOptions } | undefined {
+  const given = [config.dataPlaneTlsCert, config.dataPlaneTlsKey, config.dataPlaneTlsCa].filter(
+    (f) => f !== undefined && f !== '',
+  );
+  if (given.length === 0) return undefined;
+  if (given.length !== 3) {
+    throw new BallastError(
+      'CONFIG',
+      'data-plane TLS needs dataPlaneTlsCert, dataPlaneTlsKey and dataPlaneTlsCa together (the CA verifies peer nodes)',
+    );
+  }
+  const ca = readPem(config.dataPlaneTlsCa!, 'dataPlaneTlsCa');
+  return {
+    server: {
+      cert: readPem(config.dataPlaneTlsCert!, 'dataPlaneTlsCert'),
+      key: readPem(config.dataPlaneTlsKey!, 'dataPlaneTlsKey'),
+      ca,
+    },
+    peers: { ca },
+  };
+}
+
 /**
  * Starts a storage node: opens the chunk store in `dataDir`, serves the data plane on `listen`
  * and metrics on `opsListen`, and scrubs in the background. Everything opened is closed again
@@ -151,6 +196,7 @@ export async function startStorageNode(
       'the data plane needs a secret: set dataPlaneSecret or dataPlaneSecretFile (insecureDataPlane only for development)',
     );
   }
+  const tls = loadDataPlaneTls(config);
   const listen = parseHostPort(config.listen ?? '127.0.0.1:0', 'listen');
   const opsListen = parseHostPort(config.opsListen ?? '127.0.0.1:0', 'opsListen');
   const capacityLimit =
@@ -195,6 +241,7 @@ export async function startStorageNode(
       clusterId: config.clusterId ?? 'ballast',
       nodeId: config.id,
       ...(secret !== undefined ? { secret } : { insecureNoAuth: true }),
+      ...(tls !== undefined ? { tls: tls.server } : {}),
       observer: metrics.observer,
       logger: log.child({ component: 'dataplane' }),
     });
@@ -205,6 +252,7 @@ export async function startStorageNode(
       handler,
       clusterId: config.clusterId ?? 'ballast',
       ...(secret !== undefined ? { secret } : { insecureNoAuth: true }),
+      ...(tls !== undefined ? { tls: tls.peers } : {}),
       log: log.child({ component: 'peers' }),
       registry,
       ...(config.rebuildBandwidthBytesPerSecond !== undefined

@@ -1,7 +1,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { BallastError, isBallastError, parseHostPort, type Logger } from '@ballast/common';
 import { BLOCK_SIZE_BYTES, type BadBlock, type ChunkStore } from '@ballast/chunkstore';
-import { DataPlaneClient } from '@ballast/dataplane';
+import { DataPlaneClient, type DataPlaneClientTlsOptions } from '@ballast/dataplane';
 import type { ChunkStoreHandler } from './handler.js';
 import type { MapChanges, MapMirror, MapNode, MapTask, MapVolume } from './map-follower.js';
 import type { MetaClient } from './meta-client.js';
@@ -41,6 +41,8 @@ export interface PeerServiceOptions {
   /** The data-plane secret (the same on every node of the cluster). */
   secret?: string;
   insecureNoAuth?: boolean;
+  /** Dial peers over TLS, verifying them against this CA (set when the node serves TLS). */
+  tls?: DataPlaneClientTlsOptions;
   log: Logger;
   registry?: Registry;
   /** The node's own rebuild rate bound; meta's `rebuildBandwidthBytesPerSecond` wins when set. */
@@ -548,6 +550,7 @@ export class PeerService {
         ? { secret: this.opts.secret }
         : { insecureNoAuth: true }),
       expectedNodeId: peer.id,
+      ...(this.opts.tls !== undefined ? { tls: this.opts.tls } : {}),
       connectTimeoutMs: this.opts.connectTimeoutMs ?? 5_000,
       requestTimeoutMs: this.opts.requestTimeoutMs ?? 60_000,
       logger: this.log,

@@ -262,6 +262,17 @@ async function up(opts: UpOptions): Promise<void> {
         metaUrls,
         '--labels',
         `zone=${zone},host=${id}`,
+        // With --tls the data plane is TLS too (the same loopback certificate; peers verify it).
+        ...(certs
+          ? [
+              '--data-plane-tls-cert',
+              certs.certFile,
+              '--data-plane-tls-key',
+              certs.keyFile,
+              '--data-plane-tls-ca',
+              certs.caFile,
+            ]
+          : []),
       ];
       const entry = {
         id,
@@ -307,6 +318,7 @@ async function up(opts: UpOptions): Promise<void> {
         pluginSocket,
         '--meta',
         metaUrls,
+        ...(certs ? ['--data-plane-tls-ca', certs.caFile] : []),
       ];
       const entry = {
         id,
@@ -347,7 +359,7 @@ async function up(opts: UpOptions): Promise<void> {
   process.stdout.write(
     `\nCluster file: ${clusterPath(dir)} (holds the admin token, the join token and the data-plane secret; mode 0600)\n` +
       (file.ca
-        ? `TLS:          https and wss; the CA is ${file.ca} (ballast --ca, or BALLAST_CA)\n`
+        ? `TLS:          https, wss and a TLS data plane; the CA is ${file.ca} (ballast --ca, or BALLAST_CA)\n`
         : '') +
       `Use it:       export BALLAST_CLUSTER=${clusterPath(dir)}; ballast cluster status\n` +
       `Stop it:      ballast dev down --dir ${dir}\n`,
@@ -463,7 +475,7 @@ export function devCommand(): Command {
     )
     .option(
       '--tls',
-      'make a private CA and a certificate in DIR/tls: the API over https, Raft over wss (needs openssl)',
+      'make a private CA and a certificate in DIR/tls: the API over https, Raft over wss, the data plane over TLS (needs openssl)',
     )
     .option('--json', 'print cluster.json instead of a table')
     .action(up);

@@ -100,8 +100,17 @@ interface ClusterFile {
   clusterId: string;
   ca: string;
   meta: Array<{ id: string; api: string; pid: number }>;
-  nodes: Array<{ pid: number }>;
+  nodes: Array<{ pid: number; address: string }>;
   agents: Array<{ pid: number }>;
+}
+
+function tool(cmd: string, args: string[], input = ''): Promise<Result> {
+  return new Promise((resolve) => {
+    const child = execFile(cmd, args, { timeout: 60_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+    });
+    child.stdin?.end(input);
+  });
 }
 
 t.test('a dev cluster over TLS: https API, wss Raft, trusted peers only', async (t) => {
@@ -197,6 +206,39 @@ t.test('a dev cluster over TLS: https API, wss Raft, trusted peers only', async 
     replicas: unknown[];
   };
   t.equal(volume.replicas.length, 2);
+
+  // The data plane is TLS as well: each node presents a certificate the cluster's CA verifies,
+  // and the agent's engine reaches the nodes only that way (they accept nothing else).
+  for (const node of file.nodes) {
+    const handshake = await tool('openssl', [
+      's_client',
+      '-connect',
+      node.address,
+      '-CAfile',
+      file.ca,
+      '-verify_return_error',
+      '-brief',
+    ]);
+    t.equal(handshake.code, 0, `node ${node.address} speaks TLS with a certificate of the CA`);
+    t.match(handshake.stderr + handshake.stdout, /Verification: OK/);
+  }
+  const attach = await ballast(['volume', 'attach', 'tv', '--cluster', clusterFile]);
+  t.equal(attach.code, 0, attach.stderr);
+  const uri = attach.stdout.match(/nbd\+unix:\/\/\/\S+/)?.[0];
+  t.ok(uri, `an NBD URI: ${attach.stdout.trim()}`);
+  const io = await tool('qemu-io', [
+    '-f',
+    'raw',
+    '-c',
+    'write -P 0x5c 0 1M',
+    '-c',
+    'read -P 0x5c 0 1M',
+    uri!,
+  ]);
+  t.equal(io.code, 0, 'written and read back through the agent over the TLS data plane');
+  t.notMatch(io.stdout + io.stderr, /Pattern verification failed|error/i);
+  const detach = await ballast(['volume', 'detach', 'tv', '--cluster', clusterFile]);
+  t.equal(detach.code, 0, detach.stderr);
   t.same(await pluginCall(pluginSocket, '/VolumeDriver.Remove', { Name: 'tv' }), { Err: '' });
 
   // Plain http and plain ws do not reach a member.
