@@ -78,6 +78,12 @@ export interface AttachOptions {
   force?: boolean;
   /** Where this host mounts the volume's filesystem (recorded with the attachment, for `volume ls`). */
   mountPath?: string;
+  /**
+   * When another host holds the volume and meta presumes that host dead (its agent silent past
+   * the host timeout), take the volume over as `force` would (fencing the old holder). Docker
+   * mounts ask for this: `docker run` on a surviving host has no --force.
+   */
+  takeOverFromDeadHolder?: boolean;
 }
 
 export interface DetachOptions {

@@ -8,7 +8,12 @@ import {
   type ErrorCode,
   type Logger,
 } from '@ballast/common';
-import { DataPlaneClient, isDataPlaneError, StatusCode } from '@ballast/dataplane';
+import {
+  DataPlaneClient,
+  isDataPlaneError,
+  StatusCode,
+  type DataPlaneClientTlsOptions,
+} from '@ballast/dataplane';
 import {
   RestControlPlane,
   VolumeEngine,
@@ -37,6 +42,8 @@ import {
   type VolumeSpec,
 } from './backend.js';
 import { EngineMetrics } from './engine-metrics.js';
+import { HostHeartbeat, type HostLiveness } from './host-heartbeat.js';
+import { RebuildProgressReporter } from './rebuild-progress.js';
 import { KeyedLock } from './lock.js';
 import { SILENT_LOGGER, errorText, type AgentLogger } from './logger.js';
 import { volumeSocketPath } from './socket-path.js';
@@ -52,6 +59,8 @@ export interface ClusterBackendOptions {
   dataPlaneSecret?: string | undefined;
   /** Development only: talk to nodes that run without data-plane authentication. */
   insecureDataPlane?: boolean | undefined;
+  /** Dial nodes over TLS and verify them against this CA (PEM); the macs still run inside. */
+  dataPlaneTls?: DataPlaneClientTlsOptions | undefined;
   /** Export sockets go to <runDir>/nbd/<name>.sock. */
   runDir: string;
   logger?: AgentLogger;
@@ -67,6 +76,8 @@ export interface ClusterBackendOptions {
   replicaTimeoutMs?: number;
   /** Bound on one meta call. Default 15 s. */
   requestTimeoutMs?: number;
+  /** How often this host tells meta it is alive; 0 turns heartbeats off. Default 3 s. */
+  hostHeartbeatIntervalMs?: number;
 }
 
 /** A volume served by this agent: its engine, NBD export and attachment epoch. */
@@ -89,6 +100,9 @@ const HOST_LABEL = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/;
 /** meta's volume names are Docker's rule bounded to 63 characters. */
 const MAX_META_NAME = 63;
 const READY_POLL_MS = 200;
+/** Bound on the engine's attempts at rebuilding one joining replica, and the pause between them. */
+const REBUILD_ATTEMPTS = 30;
+const REBUILD_RETRY_MS = 1_000;
 
 /**
  * The cluster volume backend: volumes live in meta's map and on the storage nodes; an attached
@@ -110,6 +124,7 @@ export class ClusterBackend implements VolumeBackend {
   /** Node addresses and labels, from lists and the map watch. */
   private readonly nodes = new Map<string, { address: string; labels: Record<string, string> }>();
   private closed = false;
+  private readonly heartbeat: HostHeartbeat | undefined;
 
   private constructor(private readonly options: ClusterBackendOptions) {
     if (options.dataPlaneSecret === undefined && options.insecureDataPlane !== true) {
@@ -126,6 +141,16 @@ export class ClusterBackend implements VolumeBackend {
       token: options.token,
       timeoutMs: options.requestTimeoutMs ?? 15_000,
     });
+    if (options.hostHeartbeatIntervalMs !== 0) {
+      this.heartbeat = new HostHeartbeat({
+        client: this.client,
+        host: options.host,
+        logger: this.logger,
+        ...(options.hostHeartbeatIntervalMs !== undefined
+          ? { intervalMs: options.hostHeartbeatIntervalMs }
+          : {}),
+      });
+    }
     this.follower = new MapFollower({
       client: this.client,
       log: pinoLike(this.logger),
@@ -141,8 +166,9 @@ export class ClusterBackend implements VolumeBackend {
   static async open(options: ClusterBackendOptions): Promise<ClusterBackend> {
     const backend = new ClusterBackend(options);
     await fsp.mkdir(path.join(options.runDir, 'nbd'), { recursive: true, mode: 0o700 });
-    // Meta may not be up yet: the follower keeps trying in the background.
+    // Meta may not be up yet: the follower (and the heartbeat) keep trying in the background.
     backend.follower.start();
+    backend.heartbeat?.start();
     return backend;
   }
 
@@ -217,8 +243,21 @@ export class ClusterBackend implements VolumeBackend {
       }
       const before = await this.fetchVolume(name);
       const holder = before.attachment?.host;
-      if (holder !== undefined && holder !== options.host && options.force !== true) {
-        throw holderConflict(name, holder, before.attachment!.epoch);
+      let force = options.force === true;
+      if (holder !== undefined && holder !== options.host && !force) {
+        const liveness = await this.holderLiveness(holder);
+        if (options.takeOverFromDeadHolder === true && liveness?.alive === false) {
+          // The holder's agent has been silent past meta's host timeout: take the volume over.
+          // The forced attach takes a new epoch, so if the holder was only cut off, the nodes
+          // refuse its writes from now on (fenced), and nothing it acknowledged is lost.
+          this.logger.warn(
+            { volume: name, holder, silentMs: liveness.silentMs },
+            'taking the volume over from a host presumed dead',
+          );
+          force = true;
+        } else {
+          throw holderConflict(name, holder, before.attachment!.epoch, liveness);
+        }
       }
       await this.refreshNodes();
       await this.waitForReplicas(before);
@@ -228,7 +267,7 @@ export class ClusterBackend implements VolumeBackend {
         record = checkedVolume(
           await this.client.post<VolumeRecord>(`/v1/volumes/${encodeURIComponent(name)}/attach`, {
             host: options.host,
-            ...(options.force === true ? { force: true } : {}),
+            ...(force ? { force: true } : {}),
             ...(options.mountPath !== undefined ? { mountPath: options.mountPath } : {}),
           }),
         );
@@ -316,7 +355,12 @@ export class ClusterBackend implements VolumeBackend {
       const holder = before.attachment;
       if (holder === null) return { previousHost: undefined, epoch: before.epoch };
       if (holder.host !== options.host && options.force !== true) {
-        throw holderConflict(name, holder.host, holder.epoch);
+        throw holderConflict(
+          name,
+          holder.host,
+          holder.epoch,
+          await this.holderLiveness(holder.host),
+        );
       }
       // Our own leftover is handed back with its epoch (meta refuses it if the host attached
       // again meanwhile); anyone else's is taken with force, which takes a new epoch.
@@ -363,6 +407,7 @@ export class ClusterBackend implements VolumeBackend {
         await this.stopServing(lv);
       });
     }
+    await this.heartbeat?.stop();
     await this.follower.close();
     this.metrics?.close();
   }
@@ -370,6 +415,23 @@ export class ClusterBackend implements VolumeBackend {
   /** Names of the volumes this process serves (tests, status). */
   attachedVolumes(): string[] {
     return [...this.live.keys()];
+  }
+
+  /** What meta's leader knows of a host's agent; undefined when meta cannot say now. */
+  private async holderLiveness(host: string): Promise<HostLiveness | undefined> {
+    try {
+      return await this.client.get<HostLiveness>(`/v1/hosts/${encodeURIComponent(host)}`, {
+        timeoutMs: 5_000,
+      });
+    } catch (err) {
+      this.logger.debug({ host, err: errorText(err) }, 'no liveness for the holder');
+      return undefined;
+    }
+  }
+
+  /** Heartbeats this backend's host sent to meta (tests, status). */
+  heartbeatCounts(): { sent: number; failed: number } {
+    return { ...(this.heartbeat?.counts ?? { sent: 0, failed: 0 }) };
   }
 
   engineStats(name: string): EngineStats | undefined {
@@ -452,6 +514,7 @@ export class ClusterBackend implements VolumeBackend {
         ...(this.options.dataPlaneSecret !== undefined
           ? { secret: this.options.dataPlaneSecret }
           : { insecureNoAuth: true }),
+        ...(this.options.dataPlaneTls !== undefined ? { tls: this.options.dataPlaneTls } : {}),
         connectTimeoutMs: 5_000,
         requestTimeoutMs: this.replicaTimeoutMs * 2,
         logger: pinoLike(this.logger),
@@ -533,6 +596,9 @@ export class ClusterBackend implements VolumeBackend {
               ...(this.options.dataPlaneSecret !== undefined
                 ? { secret: this.options.dataPlaneSecret }
                 : { insecureNoAuth: true }),
+              ...(this.options.dataPlaneTls !== undefined
+                ? { tls: this.options.dataPlaneTls }
+                : {}),
               connectTimeoutMs: Math.max(100, Math.min(5_000, deadline - Date.now())),
               requestTimeoutMs: 5_000,
             });
@@ -603,21 +669,66 @@ export class ClusterBackend implements VolumeBackend {
     if (record.epoch !== lv.epoch) return;
     for (const r of record.replicas) {
       if (r.role !== 'rebuilding' || lv.rebuilding.has(r.nodeId)) continue;
-      lv.rebuilding.add(r.nodeId);
-      const nodeId = r.nodeId;
-      void lv.updates
-        .then(() => lv.engine.rebuildReplica(nodeId))
-        .then(
-          (result) =>
-            this.logger.info({ volume: lv.name, nodeId, result }, 'cluster: replica rebuilt'),
-          (err: unknown) =>
-            this.logger.error(
-              { volume: lv.name, nodeId, err: errorText(err) },
-              'cluster: replica rebuild failed',
-            ),
-        )
-        .finally(() => lv.rebuilding.delete(nodeId));
+      this.startRebuild(lv, r.nodeId, 1);
     }
+  }
+
+  /**
+   * Rebuilds a joining replica with the engine. A failed attempt is tried again while the map
+   * still lists the replica as rebuilding at this epoch: the node may not have created it yet when
+   * the engine first opens a session (it does so from the same map change), or a source may fail
+   * mid-copy. Nothing else would retry: the node copies only unattached volumes.
+   */
+  private startRebuild(lv: LiveVolume, nodeId: string, attempt: number): void {
+    lv.rebuilding.add(nodeId);
+    const progress = new RebuildProgressReporter(this.client, lv.volumeId, nodeId, this.logger);
+    void lv.updates
+      .then(() => lv.engine.rebuildReplica(nodeId, { onProgress: progress.onProgress }))
+      .finally(() => progress.settle())
+      .then(
+        (result) => {
+          lv.rebuilding.delete(nodeId);
+          this.logger.info({ volume: lv.name, nodeId, result }, 'cluster: replica rebuilt');
+        },
+        (err: unknown) => {
+          lv.rebuilding.delete(nodeId);
+          const retry = attempt < REBUILD_ATTEMPTS && this.rebuildWanted(lv, nodeId) !== undefined;
+          this.logger[retry ? 'warn' : 'error'](
+            { volume: lv.name, nodeId, attempt, err: errorText(err) },
+            retry
+              ? 'cluster: replica rebuild failed; trying again'
+              : 'cluster: replica rebuild failed',
+          );
+          if (!retry) return;
+          setTimeout(() => {
+            const latest = this.rebuildWanted(lv, nodeId);
+            if (latest === undefined || lv.rebuilding.has(nodeId)) return;
+            // The update lets a replica the failed attempt dropped join the engine again.
+            lv.updates = lv.updates
+              .then(() => lv.engine.updateVolume(latest))
+              .catch((e: unknown) =>
+                this.logger.error(
+                  { volume: lv.name, err: errorText(e) },
+                  'cluster: map update failed',
+                ),
+              );
+            this.startRebuild(lv, nodeId, attempt + 1);
+          }, REBUILD_RETRY_MS).unref();
+        },
+      );
+  }
+
+  /** The map's record when this engine should still rebuild the replica on `nodeId`. */
+  private rebuildWanted(lv: LiveVolume, nodeId: string): VolumeRecord | undefined {
+    if (this.closed || this.live.get(lv.name) !== lv || lv.engine.state !== 'open')
+      return undefined;
+    const latest = this.follower.mirror.volumes.get(lv.volumeId) as unknown as
+      VolumeRecord | undefined;
+    if (latest === undefined || latest.epoch !== lv.epoch) return undefined;
+    if (latest.attachment?.epoch !== lv.epoch) return undefined;
+    return latest.replicas.some((r) => r.nodeId === nodeId && r.role === 'rebuilding')
+      ? latest
+      : undefined;
   }
 
   private checkOpen(): void {
@@ -629,13 +740,31 @@ function notFound(name: string): BallastError {
   return new BallastError('NOT_FOUND', `no volume named ${name}`, { name });
 }
 
-function holderConflict(name: string, host: string, epoch: number): BallastError {
+function holderConflict(
+  name: string,
+  host: string,
+  epoch: number,
+  liveness: HostLiveness | undefined,
+): BallastError {
+  const seen =
+    liveness === undefined
+      ? ''
+      : liveness.alive
+        ? `Its agent was heard from ${(liveness.silentMs / 1000).toFixed(1)}s ago. `
+        : `Its agent has been silent for ${(liveness.silentMs / 1000).toFixed(1)}s (presumed dead). `;
   return new BallastError(
     'CONFLICT',
-    `volume ${name} is attached to host ${host} (epoch ${epoch}): one host at a time. ` +
+    `volume ${name} is attached to host ${host} (epoch ${epoch}): one host at a time. ${seen}` +
       `Release it on ${host} (stop its containers there, or \`ballast volume detach ${name}\`); ` +
       `if ${host} is dead, \`ballast volume detach --force ${name}\` takes it over and fences ${host}`,
-    { name, host, epoch },
+    {
+      name,
+      host,
+      epoch,
+      ...(liveness !== undefined
+        ? { holderAlive: liveness.alive, holderSilentMs: liveness.silentMs }
+        : {}),
+    },
   );
 }
 

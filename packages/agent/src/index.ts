@@ -42,6 +42,8 @@ export { startAgent, type AgentOptions, type RunningAgent } from './agent.js';
 export { SILENT_LOGGER, type AgentLogger } from './logger.js';
 export { ClusterBackend, type ClusterBackendOptions } from './cluster-backend.js';
 export { EngineMetrics } from './engine-metrics.js';
+export { HostHeartbeat, type HostLiveness } from './host-heartbeat.js';
+export { RebuildProgressReporter } from './rebuild-progress.js';
 export {
   NbdAttachments,
   nbdUnixUri,

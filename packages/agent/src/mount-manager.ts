@@ -278,6 +278,7 @@ export class MountManager {
         this.options.backend.attach(volume, {
           host: this.options.host,
           mountPath: record.mountPath,
+          takeOverFromDeadHolder: true,
         }),
       );
       this.attachments.set(volume, attachment);

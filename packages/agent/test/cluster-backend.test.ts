@@ -9,7 +9,13 @@ import { createLogger, isBallastError, type Logger } from '@ballast/common';
 import { startMetaMember, type RunningMember } from '@ballast/meta';
 import { MetaSync, startStorageNode, type StorageNode } from '@ballast/node';
 import { freePort, waitFor } from '@ballast/testkit';
-import { ClusterBackend, NbdClient, type VolumeSpec } from '../src/index.js';
+import {
+  ClusterBackend,
+  NbdClient,
+  RebuildProgressReporter,
+  SILENT_LOGGER,
+  type VolumeSpec,
+} from '../src/index.js';
 import { tempDir } from './helpers/env.js';
 
 const TOKEN = 'cluster-backend-test-token-0123';
@@ -34,7 +40,7 @@ interface Cluster {
   backend(host: string, registry?: Registry): Promise<ClusterBackend>;
 }
 
-async function startCluster(t: Test): Promise<Cluster> {
+async function startCluster(t: Test, opts: { hostTimeoutMs?: number } = {}): Promise<Cluster> {
   const dir = tempDir(t, 'ballast-cb-');
   const port = await freePort();
   const metaUrl = `http://127.0.0.1:${port}`;
@@ -47,6 +53,7 @@ async function startCluster(t: Test): Promise<Cluster> {
       peers: { m1: metaUrl },
       clusterId: CLUSTER,
       token: TOKEN,
+      ...(opts.hostTimeoutMs !== undefined ? { hostTimeoutMs: opts.hostTimeoutMs } : {}),
     },
     logger('meta/m1'),
   );
@@ -99,6 +106,7 @@ async function startCluster(t: Test): Promise<Cluster> {
       logger: logger(`agent/${host}`),
       registry,
       replicaTimeoutMs: 5_000,
+      hostHeartbeatIntervalMs: 300,
     });
     t.teardown(() => b.close());
     return b;
@@ -328,3 +336,113 @@ t.test(
     await expectCode(t, back.detach('nope', { host: 'h3' }), 'NOT_FOUND');
   },
 );
+
+t.test(
+  'a Docker mount takes a volume over from a host whose agent went silent, never from a live one',
+  async (t) => {
+    const c = await startCluster(t, { hostTimeoutMs: 2_000 });
+    const a = await c.backend('ha');
+    const b = await c.backend('hb');
+    await a.create('moved', { ...SPEC, replicas: 2 });
+    await a.attach('moved', { host: 'ha', mountPath: '/mnt/ha/moved' });
+    const hostA = await waitFor(
+      'ha to heartbeat',
+      async () => {
+        const h = await metaGet(`${c.metaUrl}/v1/hosts/ha`);
+        return h.lastHeartbeatAt !== null && h.alive === true ? h : undefined;
+      },
+      { timeoutMs: 20_000 },
+    );
+    t.match(hostA, { id: 'ha', alive: true, attachedVolumes: ['moved'] });
+    t.ok(a.heartbeatCounts().sent > 0, 'the backend counts its heartbeats');
+
+    // ha is alive: a mount on hb is refused, naming ha and saying it is alive.
+    const refused = (await expectCode(
+      t,
+      b.attach('moved', { host: 'hb', takeOverFromDeadHolder: true }),
+      'CONFLICT',
+    )) as { message: string; details?: Record<string, unknown> };
+    t.match(refused.message, /attached to host ha .*heard from [0-9.]+s ago/);
+    t.match(refused.details, { host: 'ha', holderAlive: true });
+    const epochBefore = (await metaGet(`${c.metaUrl}/v1/volumes/moved`)).epoch as number;
+
+    // ha's agent dies (it stops serving and heartbeating; meta still has the attachment).
+    await a.close();
+    await waitFor(
+      'meta to presume ha dead',
+      async () => (await metaGet(`${c.metaUrl}/v1/hosts/ha`)).alive === false,
+      { timeoutMs: 30_000 },
+    );
+    const taken = await b.attach('moved', { host: 'hb', takeOverFromDeadHolder: true });
+    const after = await metaGet(`${c.metaUrl}/v1/volumes/moved`);
+    t.match(after, { attachment: { host: 'hb' } });
+    t.ok((after.epoch as number) > epochBefore, 'the takeover took a new epoch (ha is fenced)');
+    await taken.release();
+  },
+);
+
+t.test("an engine rebuild's progress reaches its task in meta, at most every 2 s", async (t) => {
+  const c = await startCluster(t);
+  const backend = await c.backend('h1');
+  await backend.create('prog', { ...SPEC, replicas: 2 });
+  const volume = await metaGet(`${c.metaUrl}/v1/volumes/prog`);
+  const holders = (volume.replicas as Array<{ nodeId: string }>).map((r) => r.nodeId);
+  const target = ['n1', 'n2', 'n3'].find((id) => !holders.includes(id))!;
+  // Attached to a host with no engine running: neither a node (they copy only unattached
+  // volumes) nor an engine reports on this task, only the reporter under test.
+  const attached = await fetch(`${c.metaUrl}/v1/volumes/prog/attach`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ host: 'elsewhere' }),
+  });
+  t.ok(attached.ok, 'attached to another host');
+  // The operator adds a third replica: meta makes it `rebuilding` with a rebuild task.
+  const added = await fetch(`${c.metaUrl}/v1/volumes/prog/replicas`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ nodeId: target }),
+  });
+  t.ok(added.ok, `replica added: ${added.status}`);
+  const taskOf = async () => {
+    const tasks = (await metaGet(`${c.metaUrl}/v1/tasks?volume=${volume.id as string}`))
+      .items as Array<{
+      id: string;
+      kind: string;
+      nodeId: string;
+      doneBytes: number;
+      totalBytes: number;
+      message: string;
+    }>;
+    return tasks.find((x) => x.kind === 'rebuild' && x.nodeId === target)!;
+  };
+  t.equal((await taskOf()).totalBytes, SPEC.sizeBytes, 'the task starts with the volume size');
+
+  const reporter = new RebuildProgressReporter(
+    backend.client,
+    volume.id as string,
+    target,
+    SILENT_LOGGER,
+  );
+  // A delta rebuild: 5 chunks of 1 MiB to copy, 2 copied so far.
+  reporter.onProgress({
+    chunksCopied: 2,
+    bytesCopied: 2 * MiB,
+    remainingChunks: 3,
+    chunkSizeBytes: MiB,
+  });
+  await reporter.settle();
+  t.match(await taskOf(), {
+    doneBytes: 2 * MiB,
+    totalBytes: 5 * MiB,
+    message: /2 chunks copied, 3 to go/,
+  });
+  // Within 2 s of the last report nothing is sent (each report is a log entry).
+  reporter.onProgress({
+    chunksCopied: 3,
+    bytesCopied: 3 * MiB,
+    remainingChunks: 2,
+    chunkSizeBytes: MiB,
+  });
+  await reporter.settle();
+  t.match(await taskOf(), { doneBytes: 2 * MiB }, 'throttled');
+});

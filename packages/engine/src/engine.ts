@@ -1169,14 +1169,35 @@ export class VolumeEngine implements BlockDevice {
         this.recomputeActive();
       }
     }
-    const known = new Set(this.members.map((m) => m.nodeId));
-    const joining = volume.replicas.filter((r) => !known.has(r.nodeId));
+    // A replica this engine dropped can be listed again as rebuilding (its node came back and
+    // meta took the copy back for a delta rebuild, or a drain moved a replica back to it). Its
+    // removal must be committed first; then it joins afresh.
+    for (const m of this.members) {
+      if (m.state === 'removing' && listed.get(m.nodeId) === 'rebuilding') {
+        await m.removal?.catch(NOOP);
+      }
+    }
+    const joining = volume.replicas.filter((r) => {
+      const known = this.members.find((m) => m.nodeId === r.nodeId);
+      return known === undefined || (known.state === 'removed' && r.role === 'rebuilding');
+    });
     await Promise.all(joining.map((r) => this.addMember(r.nodeId, r.role)));
   }
 
   private async addMember(nodeId: string, role: 'in-sync' | 'rebuilding'): Promise<void> {
     const member = new Member(nodeId, 'rebuilding', null);
-    this.members.push(member);
+    const previous = this.members.findIndex((m) => m.nodeId === nodeId);
+    if (previous === -1) {
+      this.members.push(member);
+    } else {
+      // A returning replica: the failure counters stay monotonic across its incarnations.
+      const old = this.members[previous]!;
+      member.writeFailures = old.writeFailures;
+      member.readFailures = old.readFailures;
+      member.checksumErrors = old.checksumErrors;
+      member.repairs = old.repairs;
+      this.members[previous] = member;
+    }
     try {
       member.channel = await this.openSession(nodeId, {
         volumeId: this.volume.id,
@@ -1185,7 +1206,9 @@ export class VolumeEngine implements BlockDevice {
         chunkSizeBytes: this.volume.chunkSizeBytes,
       });
     } catch (err) {
-      member.state = 'removing';
+      // It never received a write, so meta needs to hear nothing: the map still lists it as
+      // rebuilding, and a later update (the agent retries) lets it join again.
+      member.state = 'removed';
       this.memberFailed(member, toChannelError(err, nodeId), 'open session');
       return;
     }

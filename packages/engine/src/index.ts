@@ -26,7 +26,7 @@ export {
   type RestControlPlaneOptions,
 } from './control-plane.js';
 export { RangeLock, type LockEntry } from './range-lock.js';
-export type { RebuildOptions, RebuildResult } from './rebuild.js';
+export type { RebuildOptions, RebuildProgressReport, RebuildResult } from './rebuild.js';
 export {
   LATENCY_BUCKETS_SECONDS,
   type EngineStats,

@@ -12,6 +12,16 @@ export interface RebuildOptions {
   /** Bound on compare-and-copy passes before giving up (default 8). */
   maxPasses?: number;
   signal?: AbortSignal;
+  /** Called as the copy goes (after each pass's comparison and each chunk copied). */
+  onProgress?: (progress: RebuildProgressReport) => void;
+}
+
+export interface RebuildProgressReport {
+  chunksCopied: number;
+  bytesCopied: number;
+  /** Chunks the current pass still has to copy. */
+  remainingChunks: number;
+  chunkSizeBytes: number;
 }
 
 export interface RebuildResult {
@@ -60,7 +70,7 @@ export async function rebuildReplica(
   const result: RebuildResult = { chunksCopied: 0, bytesCopied: 0, passes: 0 };
   const startedMs = Date.now();
   try {
-    return await rebuildPasses(ctx, target, maxPasses, rate, result, startedMs, options.signal);
+    return await rebuildPasses(ctx, target, maxPasses, rate, result, startedMs, options);
   } finally {
     ctx.remaining(target.nodeId, 0);
   }
@@ -73,9 +83,17 @@ async function rebuildPasses(
   rate: number | undefined,
   result: RebuildResult,
   startedMs: number,
-  signal: AbortSignal | undefined,
+  options: RebuildOptions,
 ): Promise<RebuildResult> {
-  const options = { signal };
+  const report = (remainingChunks: number): void => {
+    ctx.remaining(target.nodeId, remainingChunks);
+    options.onProgress?.({
+      chunksCopied: result.chunksCopied,
+      bytesCopied: result.bytesCopied,
+      remainingChunks,
+      chunkSizeBytes: ctx.chunkSizeBytes,
+    });
+  };
   for (let pass = 0; pass < maxPasses; pass++) {
     result.passes = pass + 1;
     ctx.checkUsable();
@@ -123,7 +141,7 @@ async function rebuildPasses(
       ]);
       if (sourceMap === null) continue; // the next pass picks another source
       toCopy = chunksToCopy(sourceMap, targetMap, 'rebuild');
-      ctx.remaining(target.nodeId, toCopy.length);
+      report(toCopy.length);
       if (toCopy.length === 0) {
         ctx.promote(target);
         ctx.release(whole);
@@ -149,7 +167,7 @@ async function rebuildPasses(
     );
     let left = toCopy.length;
     for (const index of toCopy) {
-      ctx.remaining(target.nodeId, left--);
+      report(left--);
       ctx.checkUsable();
       options.signal?.throwIfAborted();
       if (!ctx.isActive(source) || !ctx.isActive(target)) break;

@@ -147,6 +147,52 @@ t.test('a replica failing a write leaves the set before the write is acknowledge
   await engine.close();
 });
 
+t.test(
+  'a replica the engine dropped rejoins when the map lists it again as rebuilding',
+  async (t) => {
+    const cluster = await LocalCluster.create(t, {
+      nodes: 3,
+      sizeBytes: SIZE,
+      chunkSizeBytes: CHUNK,
+    });
+    const epoch = await cluster.attach();
+    const engine = await cluster.openEngine(epoch);
+    let failing = true;
+    cluster.decide = (c) =>
+      failing && c.nodeId === 'n2' && c.kind === 'write'
+        ? { type: 'fail', kind: 'io', applied: false }
+        : { type: 'none' };
+    await engine.writeAt(0, pattern(8192, 1));
+    t.same(engine.replicaSet(), { inSync: ['n1', 'n3'], rebuilding: [], leaving: ['n2'] });
+    // While it is away, more writes land on the others only.
+    for (let i = 0; i < 6; i++) await engine.writeAt(i * CHUNK, pattern(4096, 10 + i));
+    // Its node is back: meta takes the copy back for a delta rebuild.
+    failing = false;
+    await cluster.propose({
+      type: 'addReplica',
+      at: Date.now(),
+      volumeId: cluster.volumeId,
+      nodeId: 'n2',
+    });
+    await engine.updateVolume(cluster.volume());
+    t.same(engine.replicaSet().rebuilding, ['n2'], 'it joins again as rebuilding');
+    const result = await engine.rebuildReplica('n2');
+    t.ok(result.chunksCopied > 0, `copied ${result.chunksCopied} chunks`);
+    t.same([...cluster.inSyncNodes()].sort(), ['n1', 'n2', 'n3'], 'meta promoted it');
+    t.same([...engine.replicaSet().inSync].sort(), ['n1', 'n2', 'n3']);
+    const s = engine.stats();
+    t.equal(
+      s.replicas.find((r) => r.nodeId === 'n2')!.writeFailures,
+      1,
+      'its failure counter carried over',
+    );
+    await engine.writeAt(3 * CHUNK, pattern(4096, 99));
+    await engine.flush();
+    t.ok(allIdentical(cluster, ['n1', 'n2', 'n3']), 'all three replicas are identical');
+    await engine.close();
+  },
+);
+
 t.test('a hung replica is timed out and dropped; the write still completes', async (t) => {
   const cluster = await LocalCluster.create(t, {
     nodes: 3,

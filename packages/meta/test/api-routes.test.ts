@@ -61,6 +61,9 @@ t.test('cluster, health, docs and metrics', async (t) => {
     '/v1/volumes/{name}/replicas/{nodeId}/out-of-sync': ['post'],
     '/v1/tasks': ['get'],
     '/v1/tasks/{id}': ['get'],
+    '/v1/hosts': ['get'],
+    '/v1/hosts/{id}': ['get'],
+    '/v1/hosts/{id}/heartbeat': ['post'],
     '/v1/watch': ['get'],
     '/healthz': ['get'],
   })) {
@@ -771,4 +774,72 @@ t.test('a create that loses a race to another create of the same name', async (t
   t.same([e.statusCode, f.statusCode], [201, 409], 'the loser with another spec gets 409');
   t.equal(isProblem(f, 409, 'CONFLICT'), null);
   t.equal(store.map.listVolumes().length, 2);
+});
+
+t.test('hosts: agent heartbeats, liveness, and the holder named alive or dead', async (t) => {
+  const api = await startApi(t);
+  await addNodes(api, 3);
+  await api.call('POST', '/v1/volumes', { name: 'v', size: '1GiB' });
+  const beat = await api.call('POST', '/v1/hosts/docker1/heartbeat', { sequence: 1 });
+  t.equal(beat.statusCode, 200);
+  t.same(beat.json(), {
+    id: 'docker1',
+    lastHeartbeatAt: api.clock.nowMs,
+    silentMs: 0,
+    alive: true,
+    attachedVolumes: [],
+  });
+  problem(
+    t,
+    await api.call('POST', '/v1/hosts/-bad/heartbeat', { sequence: 1 }),
+    400,
+    'INVALID_ARGUMENT',
+  );
+  problem(
+    t,
+    await api.call('POST', '/v1/hosts/docker1/heartbeat', { sequence: -1 }),
+    400,
+    'INVALID_ARGUMENT',
+  );
+  await api.call('POST', '/v1/volumes/v/attach', { host: 'docker1', mountPath: '/mnt/v' });
+  t.match((await api.call('GET', '/v1/hosts')).json(), {
+    items: [{ id: 'docker1', alive: true, attachedVolumes: ['v'] }],
+  });
+
+  // docker1 is alive: another host's attach is refused, and the refusal says so.
+  api.clock.nowMs += 5_000;
+  const refused = problem(
+    t,
+    await api.call('POST', '/v1/volumes/v/attach', { host: 'docker2' }),
+    409,
+    'CONFLICT',
+  );
+  t.match(refused.detail, /attached to host docker1.*heard from 5\.0s ago \(alive\)/);
+  t.match(refused.details, { host: 'docker1', holderAlive: true, holderSilentMs: 5_000 });
+
+  // Silent past the host timeout (30 s): presumed dead, and the refusal says a forced takeover fences it.
+  api.clock.nowMs += 40_000;
+  const dead = problem(
+    t,
+    await api.call('POST', '/v1/volumes/v/attach', { host: 'docker2' }),
+    409,
+    'CONFLICT',
+  );
+  t.match(dead.detail, /silent for 45\.0s \(presumed dead/);
+  t.match(dead.details, { holderAlive: false });
+  t.match((await api.call('GET', '/v1/hosts/docker1')).json(), {
+    id: 'docker1',
+    alive: false,
+    silentMs: 45_000,
+    attachedVolumes: ['v'],
+  });
+  // A host never heard from counts its silence from the start of this leadership.
+  t.match((await api.call('GET', '/v1/hosts/docker7')).json(), {
+    lastHeartbeatAt: null,
+    alive: false,
+    attachedVolumes: [],
+  });
+  t.match((await api.call('GET', '/v1/volumes/v')).json(), {
+    attachment: { host: 'docker1' },
+  });
 });

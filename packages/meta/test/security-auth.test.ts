@@ -31,6 +31,7 @@ const JOIN_AUTH = { authorization: `Bearer ${JOIN}` };
 const JOIN_MAY = new Set([
   'POST /v1/nodes',
   'POST /v1/nodes/:id/heartbeat',
+  'POST /v1/hosts/:id/heartbeat',
   'POST /v1/volumes',
   'DELETE /v1/volumes/:name',
   'POST /v1/volumes/:name/attach',

@@ -114,6 +114,10 @@ role('meta', MetaConfig, startMeta, (cmd) =>
       'mark a storage node down after this long without heartbeats (default 15s)',
     )
     .option(
+      '--host-timeout <duration>',
+      "presume a Docker host dead after this long without its agent's heartbeats; a Docker mount elsewhere may then take its volumes over (default 30s)",
+    )
+    .option(
       '--control-interval <duration>',
       "how often the leader's control loop plans rebuilds, drains and rebalancing (default 1s)",
     )
@@ -142,6 +146,12 @@ role('node', NodeConfig, startNode, (cmd) =>
       'file holding the data-plane secret (or BALLAST_DATA_PLANE_SECRET)',
     )
     .option('--insecure-data-plane', 'development only: no data-plane authentication')
+    .option('--data-plane-tls-cert <file>', 'serve the data plane over TLS: certificate (PEM)')
+    .option('--data-plane-tls-key <file>', 'data-plane TLS private key (PEM)')
+    .option(
+      '--data-plane-tls-ca <file>',
+      'CA (PEM) that peer nodes are verified against (needed with the certificate)',
+    )
     .option('--scrub-rate <size>', 'background scrub rate per second, e.g. 8MiB (0 = off)')
     .option(
       '--rebuild-rate <size>',
@@ -177,6 +187,10 @@ role('agent', AgentConfig, startAgent, (cmd) =>
       'file holding the data-plane secret (or BALLAST_DATA_PLANE_SECRET)',
     )
     .option('--insecure-data-plane', 'development only: no data-plane authentication')
+    .option(
+      '--data-plane-tls-ca <file>',
+      'dial storage nodes over TLS, verifying them against this CA (PEM); nodes must serve TLS',
+    )
     .option(
       '--mount-root <dir>',
       'filesystems are mounted at DIR/<volume> (default STATE_DIR/mounts)',

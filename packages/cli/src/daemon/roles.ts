@@ -56,6 +56,7 @@ export async function startMeta(config: MetaConfig, ctx: DaemonContext): Promise
       token,
       clusterSecret: config.clusterSecret,
       nodeTimeoutMs: parseDuration(config.nodeTimeout, 'nodeTimeout'),
+      hostTimeoutMs: parseDuration(config.hostTimeout, 'hostTimeout'),
       controlIntervalMs: parseDuration(config.controlInterval, 'controlInterval'),
       controlCommandsPerTick: config.controlCommandsPerTick,
       join: config.join,
@@ -108,6 +109,11 @@ export async function startNode(config: NodeConfig, ctx: DaemonContext): Promise
       dataPlaneSecret: config.dataPlaneSecret,
       dataPlaneSecretFile: config.dataPlaneSecretFile,
       insecureDataPlane: config.insecureDataPlane,
+      ...(config.dataPlaneTlsCert !== undefined
+        ? { dataPlaneTlsCert: config.dataPlaneTlsCert }
+        : {}),
+      ...(config.dataPlaneTlsKey !== undefined ? { dataPlaneTlsKey: config.dataPlaneTlsKey } : {}),
+      ...(config.dataPlaneTlsCa !== undefined ? { dataPlaneTlsCa: config.dataPlaneTlsCa } : {}),
       scrubBytesPerSecond,
       scrubIntervalMs,
       rebuildBandwidthBytesPerSecond,
@@ -163,6 +169,7 @@ export async function startAgent(config: AgentConfig, ctx: DaemonContext): Promi
       dataPlaneSecret: config.dataPlaneSecret,
       dataPlaneSecretFile: config.dataPlaneSecretFile,
       insecureDataPlane: config.insecureDataPlane,
+      dataPlaneTlsCa: config.dataPlaneTlsCa,
       mountRoot: config.mountRoot,
       adminSocket: config.adminSocket,
       nbdListen: config.nbdListen,

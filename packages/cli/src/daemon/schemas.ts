@@ -31,6 +31,8 @@ const dataPlaneAuth = {
   dataPlaneSecretFile: Type.Optional(Type.String({ minLength: 1 })),
   /** Development only: no data-plane authentication (a warning is logged). */
   insecureDataPlane: Type.Boolean({ default: false }),
+  /** CA (PEM file) the data plane's TLS certificates are verified against; nodes' TLS needs it too. */
+  dataPlaneTlsCa: Type.Optional(Type.String({ minLength: 1 })),
 };
 
 export const MetaConfig = Type.Object(
@@ -85,6 +87,8 @@ export const MetaConfig = Type.Object(
     join: Type.Boolean({ default: false }),
     /** Mark a storage node down after this long without a heartbeat. */
     nodeTimeout: Type.String({ default: '15s', description: 'a duration such as 15s' }),
+    /** A Docker host whose agent is silent this long is presumed dead (its volumes may be taken over). */
+    hostTimeout: Type.String({ default: '30s', description: 'a duration such as 30s' }),
     /** How often the leader's control loop plans (failure handling, rebuilds, drain, rebalance). */
     controlInterval: Type.String({ default: '1s', description: 'a duration such as 1s' }),
     /** Bound on the map changes one control-loop tick proposes. */
@@ -99,6 +103,9 @@ export const NodeConfig = Type.Object(
     ...common,
     id: Id,
     dataDir: Type.String({ minLength: 1 }),
+    /** Serve the data plane over TLS with this certificate and key (PEM files; with dataPlaneTlsCa). */
+    dataPlaneTlsCert: Type.Optional(Type.String({ minLength: 1 })),
+    dataPlaneTlsKey: Type.Optional(Type.String({ minLength: 1 })),
     /** Data-plane address (TCP). */
     listen: Type.Optional(HostPort),
     /** Address peers and agents use to reach the data plane (defaults to listen). */

@@ -11,6 +11,7 @@ import { MAX_REPLICAS, MIN_REPLICAS } from '../map/index.js';
 import type { MetaStore } from '../store/index.js';
 import type { ApiContext } from './context.js';
 import { NodeLiveness } from './liveness.js';
+import { DEFAULT_HOST_TIMEOUT_MS, hostRoutes } from './routes/hosts.js';
 import { installMetrics } from './metrics.js';
 import { installProblemHandlers } from './problem.js';
 import {
@@ -51,6 +52,10 @@ export interface ApiOptions {
   newId?: (kind: 'node' | 'volume' | 'task') => string;
   /** Heartbeat table; the leader loop shares it to run `sweepLiveness` on its ticks. */
   liveness?: NodeLiveness;
+  /** Agents' heartbeat table (cleared by the member when it becomes leader). */
+  hostLiveness?: NodeLiveness;
+  /** Silence after which a host is presumed dead. Default 30 s. */
+  hostTimeoutMs?: number;
   /** Desired replica count when a create request names none. */
   defaultReplicas?: number;
   bodyLimitBytes?: number;
@@ -195,6 +200,8 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     clock: options.clock ?? Date.now,
     newId: options.newId ?? defaultNewId,
     liveness: options.liveness ?? new NodeLiveness(),
+    hostLiveness: options.hostLiveness ?? new NodeLiveness(),
+    hostTimeoutMs: options.hostTimeoutMs ?? DEFAULT_HOST_TIMEOUT_MS,
     defaultReplicas,
   };
   installMetrics(app, options.store, registry);
@@ -202,6 +209,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   await app.register(nodeRoutes, ctx);
   await app.register(volumeRoutes, ctx);
   await app.register(taskRoutes, ctx);
+  await app.register(hostRoutes, ctx);
   await app.register(watchRoutes, {
     ...ctx,
     watch: {

@@ -73,6 +73,11 @@ export const JOIN_TOKEN_ROUTES: readonly ScopeRule[] = [
   },
   { method: 'POST', url: '/v1/nodes', why: 'a storage node registers' },
   { method: 'POST', url: '/v1/nodes/:id/heartbeat', why: 'a storage node heartbeats' },
+  {
+    method: 'POST',
+    url: '/v1/hosts/:id/heartbeat',
+    why: "a Docker host's agent heartbeats (a silent host's volumes may be taken over)",
+  },
   { method: 'POST', url: '/v1/volumes', why: '`docker volume create` through the agent' },
   { method: 'DELETE', url: '/v1/volumes/:name', why: '`docker volume rm` through the agent' },
   {

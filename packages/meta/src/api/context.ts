@@ -19,6 +19,10 @@ export interface ApiContext {
   /** New ids for nodes, volumes and tasks; never reused. */
   newId: (kind: 'node' | 'volume' | 'task') => string;
   liveness: NodeLiveness;
+  /** Heartbeats of the Docker hosts' agents (leader memory, like node liveness). */
+  hostLiveness: NodeLiveness;
+  /** A host silent this long is presumed dead: its volumes may be taken over. */
+  hostTimeoutMs: number;
   defaultReplicas: number;
 }
 

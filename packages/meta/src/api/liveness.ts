@@ -27,6 +27,11 @@ export class NodeLiveness {
     return this.seen.get(nodeId)?.atMs;
   }
 
+  /** Every id heard from (since the last clear). */
+  ids(): IterableIterator<string> {
+    return this.seen.keys();
+  }
+
   forget(nodeId: string): void {
     this.seen.delete(nodeId);
   }

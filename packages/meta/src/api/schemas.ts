@@ -2,6 +2,7 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import {
   EpochSchema,
   MountPathSchema,
+  TimestampSchema,
   FilesystemSchema,
   IdSchema,
   LabelsSchema,
@@ -128,6 +129,32 @@ export const HeartbeatBody = Type.Object(
   closed,
 );
 export type HeartbeatBody = Static<typeof HeartbeatBody>;
+
+export const HostHeartbeatBody = Type.Object(
+  { sequence: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })) },
+  closed,
+);
+export type HostHeartbeatBody = Static<typeof HostHeartbeatBody>;
+
+/** A Docker host's agent as the leader sees it (liveness is the leader's memory, not the map). */
+export const HostView = Type.Object(
+  {
+    id: IdSchema,
+    /** The leader's clock when it last heard from the host's agent; null: not since it leads. */
+    lastHeartbeatAt: Type.Union([TimestampSchema, Type.Null()]),
+    /** Silence counted from the later of the last heartbeat and the start of this leadership. */
+    silentMs: Type.Integer({ minimum: 0 }),
+    /** Silent longer than the host timeout: its agent is presumed dead (takeover allowed). */
+    alive: Type.Boolean(),
+    /** Volumes the map has attached to this host. */
+    attachedVolumes: Type.Array(VolumeNameSchema),
+  },
+  closed,
+);
+export type HostView = Static<typeof HostView>;
+export const HostList = Type.Object({ items: Type.Array(HostView) }, closed);
+export type HostList = Static<typeof HostList>;
+export const HostIdParams = Type.Object({ id: IdSchema }, closed);
 
 export const NodeActionBody = Type.Object({ reason: Type.Optional(ReasonSchema) }, closed);
 export type NodeActionBody = Static<typeof NodeActionBody>;

@@ -62,6 +62,8 @@ export interface MetaMemberConfig {
   apiLimits?: Pick<ApiOptions, 'rateLimit' | 'connections' | 'bodyLimitBytes'> | undefined;
   /** A node silent this long is marked down by the leader. */
   nodeTimeoutMs?: number;
+  /** A Docker host's agent silent this long is presumed dead (default 30 s). */
+  hostTimeoutMs?: number;
   tickMs?: number;
   /** How often the leader runs the control loops (repair, drain, rebalance); default 1 s. */
   controlIntervalMs?: number;
@@ -180,6 +182,7 @@ export async function startMetaMember(
   });
   const store = new RaftMetaStore({ member, stateMachine, token, log });
   const liveness = new NodeLiveness();
+  const hostLiveness = new NodeLiveness();
   const membership = new MembershipService({
     member,
     store,
@@ -209,6 +212,8 @@ export async function startMetaMember(
     https: config.tls,
     ...config.apiLimits,
     liveness,
+    hostLiveness,
+    ...(config.hostTimeoutMs !== undefined ? { hostTimeoutMs: config.hostTimeoutMs } : {}),
     metricsRegistry: registry,
     plugins: [internalRoutes, membershipRoutes(membership)],
   });
@@ -217,7 +222,10 @@ export async function startMetaMember(
 
   // A new leader counts node silence from its own start (NodeLiveness), so a leader change never
   // marks the cluster down; only the leader sweeps.
-  member.on('leader', () => liveness.clear());
+  member.on('leader', () => {
+    liveness.clear();
+    hostLiveness.clear();
+  });
   const nodeTimeoutMs = config.nodeTimeoutMs ?? 15_000;
   let sweeping = false;
   const sweeper = setInterval(() => {

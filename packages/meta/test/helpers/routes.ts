@@ -27,6 +27,9 @@ export const ROUTES: RouteCase[] = [
   { method: 'POST', path: '/v1/volumes/:name/replicas/:nodeId/out-of-sync', body: { epoch: 1 } },
   { method: 'GET', path: '/v1/tasks' },
   { method: 'GET', path: '/v1/tasks/:id' },
+  { method: 'POST', path: '/v1/hosts/:id/heartbeat', body: { sequence: 1 } },
+  { method: 'GET', path: '/v1/hosts' },
+  { method: 'GET', path: '/v1/hosts/:id' },
 ];
 
 export function fill(path: string, params: Record<string, string>): string {

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { BallastError, formatSize, parseSize } from '@ballast/common';
+import { BallastError, formatSize, isBallastError, parseSize } from '@ballast/common';
 import {
   BLOCK_SIZE_BYTES,
   DEFAULT_CHUNK_SIZE_BYTES,
@@ -14,6 +14,7 @@ import {
 } from '../../map/index.js';
 import { placeReplicas } from '../../placement/index.js';
 import { commit, requireVolume, type ApiContext } from '../context.js';
+import { hostView } from './hosts.js';
 import { paginate } from '../pagination.js';
 import {
   AddReplicaBody,
@@ -120,6 +121,27 @@ function existingOrConflict(volume: VolumeRecord, wanted: VolumeSpec): VolumeRec
       differences,
     },
   );
+}
+
+/**
+ * A refusal naming the host that holds a volume, with what the leader knows of that host's agent:
+ * the operator (and an agent deciding on a takeover) sees whether the holder is alive. Only the
+ * leader keeps liveness; elsewhere the refusal is returned as it is.
+ */
+function withHolderLiveness(ctx: ApiContext, err: unknown): unknown {
+  if (!isBallastError(err, 'CONFLICT') || !ctx.store.isLeader()) return err;
+  const holder = err.details?.host;
+  if (typeof holder !== 'string') return err;
+  const view = hostView(ctx, holder, ctx.clock());
+  const seconds = (view.silentMs / 1000).toFixed(1);
+  const liveness = view.alive
+    ? `its agent was heard from ${seconds}s ago (alive)`
+    : `its agent has been silent for ${seconds}s (presumed dead; a takeover with force fences it)`;
+  return new BallastError('CONFLICT', `${err.message}; ${liveness}`, {
+    ...err.details,
+    holderAlive: view.alive,
+    holderSilentMs: view.silentMs,
+  });
 }
 
 export const volumeRoutes: FastifyPluginAsync<ApiContext> = async (app, ctx) => {
@@ -284,13 +306,17 @@ export const volumeRoutes: FastifyPluginAsync<ApiContext> = async (app, ctx) => 
     async (request) => {
       await store.linearizableRead();
       const volume = requireVolume(ctx, request.params.name);
-      return commit(ctx, {
-        type: 'attachVolume',
-        volumeId: volume.id,
-        host: request.body.host,
-        force: request.body.force ?? false,
-        ...(request.body.mountPath !== undefined ? { mountPath: request.body.mountPath } : {}),
-      });
+      try {
+        return await commit(ctx, {
+          type: 'attachVolume',
+          volumeId: volume.id,
+          host: request.body.host,
+          force: request.body.force ?? false,
+          ...(request.body.mountPath !== undefined ? { mountPath: request.body.mountPath } : {}),
+        });
+      } catch (err) {
+        throw withHolderLiveness(ctx, err);
+      }
     },
   );
 

@@ -1,0 +1,115 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { BallastError } from '@ballast/common';
+import type { ApiContext } from '../context.js';
+import {
+  HostHeartbeatBody,
+  HostIdParams,
+  HostList,
+  HostView,
+  NoQuery,
+  errorResponses,
+} from '../schemas.js';
+
+/** Silence after which a host's agent is presumed dead: ten missed 3 s heartbeats. */
+export const DEFAULT_HOST_TIMEOUT_MS = 30_000;
+
+/**
+ * Liveness of Docker hosts (their agents). Like node liveness it lives in the leader's memory
+ * only: heartbeats never go through the log, and a new leader counts silence from the moment it
+ * became leader, so a leader change never makes every host look dead. It answers one question
+ * for takeovers: may a volume attached to host H be taken over because H is gone? Fencing by
+ * epoch keeps a takeover safe even when the answer is wrong (a partitioned but live host loses
+ * its writes, not the volume's data); the liveness only keeps a live holder from being fenced by
+ * an automatic takeover.
+ */
+export function hostView(ctx: ApiContext, id: string, nowMs: number): HostView {
+  const leaderSince = ctx.store.leaderSinceMs() ?? nowMs;
+  const last = ctx.hostLiveness.lastSeenMs(id);
+  const silentMs = Math.max(0, nowMs - Math.max(last ?? leaderSince, leaderSince));
+  return {
+    id,
+    lastHeartbeatAt: last ?? null,
+    silentMs,
+    alive: silentMs <= ctx.hostTimeoutMs,
+    attachedVolumes: ctx.store.map
+      .listVolumes()
+      .filter((v) => v.attachment?.host === id)
+      .map((v) => v.name),
+  };
+}
+
+/** Heartbeats go to the leader, and only the leader can answer about liveness. */
+function requireLeader(ctx: ApiContext, what: string): void {
+  if (ctx.store.isLeader()) return;
+  const leader = ctx.store.leaderHint();
+  throw new BallastError(
+    'UNAVAILABLE',
+    leader ? `this member is not the leader; ${what} at ${leader.api}` : 'no leader at the moment',
+    { leader },
+  );
+}
+
+export const hostRoutes: FastifyPluginAsync<ApiContext> = async (app, ctx) => {
+  app.post<{ Params: { id: string }; Body: HostHeartbeatBody }>(
+    '/v1/hosts/:id/heartbeat',
+    {
+      config: { optionalBody: true },
+      schema: {
+        querystring: NoQuery,
+        tags: ['hosts'],
+        summary: "Heartbeat from a Docker host's agent (to the leader)",
+        params: HostIdParams,
+        body: HostHeartbeatBody,
+        response: { 200: HostView, ...errorResponses },
+      },
+    },
+    async (request) => {
+      requireLeader(ctx, 'send heartbeats');
+      const now = ctx.clock();
+      // A reordered heartbeat (or a full table) is not recorded; the answer says what is known.
+      ctx.hostLiveness.record(request.params.id, now, request.body?.sequence);
+      return hostView(ctx, request.params.id, now);
+    },
+  );
+
+  app.get(
+    '/v1/hosts',
+    {
+      schema: {
+        querystring: NoQuery,
+        tags: ['hosts'],
+        summary:
+          'Docker hosts heard from since this leader took over, and hosts holding attachments',
+        response: { 200: HostList, ...errorResponses },
+      },
+    },
+    async () => {
+      requireLeader(ctx, 'ask');
+      await ctx.store.linearizableRead();
+      const now = ctx.clock();
+      const ids = new Set<string>(ctx.hostLiveness.ids());
+      for (const v of ctx.store.map.listVolumes()) {
+        if (v.attachment) ids.add(v.attachment.host);
+      }
+      return { items: [...ids].sort().map((id) => hostView(ctx, id, now)) };
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/v1/hosts/:id',
+    {
+      schema: {
+        querystring: NoQuery,
+        tags: ['hosts'],
+        summary: 'One Docker host: last heartbeat, silence, presumed alive or dead, attachments',
+        params: HostIdParams,
+        response: { 200: HostView, ...errorResponses },
+      },
+    },
+    async (request) => {
+      requireLeader(ctx, 'ask');
+      await ctx.store.linearizableRead();
+      return hostView(ctx, request.params.id, ctx.clock());
+    },
+  );
+};
