@@ -43,6 +43,10 @@ export interface AgentOptions {
   nbdListen?: string | undefined;
   /** Bound on raw NBD attachments (default 1024). */
   maxNbdAttachments?: number | undefined;
+  /** A replica that does not answer one request within this leaves the in-sync set (default 15 s). */
+  replicaTimeoutMs?: number | undefined;
+  /** How often this host heartbeats to meta (default 3 s; 0 turns it off). */
+  hostHeartbeatIntervalMs?: number | undefined;
   /** host:port for /metrics, /healthz, /readyz. Default 127.0.0.1:0. */
   opsListen?: string | undefined;
   /** Meta URLs; none means single-host mode with LocalFileBackend. */
@@ -136,6 +140,12 @@ export async function startAgent(options: AgentOptions, log: AgentLogger): Promi
       runDir,
       logger: log,
       registry,
+      ...(options.replicaTimeoutMs !== undefined
+        ? { replicaTimeoutMs: options.replicaTimeoutMs }
+        : {}),
+      ...(options.hostHeartbeatIntervalMs !== undefined
+        ? { hostHeartbeatIntervalMs: options.hostHeartbeatIntervalMs }
+        : {}),
     });
   }
   if (backend === undefined) {

@@ -95,6 +95,17 @@ t.test('ballastd refuses a bad setting at start-up, naming it', async (t) => {
   ]);
   t.not(interval.code, 0);
   t.match(interval.stdout + interval.stderr, /controlInterval/);
+  const replicaTimeout = await run('ballastd', [
+    'agent',
+    '--id',
+    'h1',
+    '--state-dir',
+    join(dir, 'agent'),
+    '--replica-timeout',
+    'soon',
+  ]);
+  t.not(replicaTimeout.code, 0);
+  t.match(replicaTimeout.stdout + replicaTimeout.stderr, /replicaTimeout/);
   const missing = await run('ballastd', ['agent', '--id', 'h1']);
   t.equal(missing.code, 2);
   t.match(missing.stderr, /stateDir/);

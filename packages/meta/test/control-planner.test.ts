@@ -1,7 +1,7 @@
 // The control loops' planner, scenario by scenario: each drives the real map (invariants checked
 // after every apply) with the commands the leader would propose.
 import t from 'tap';
-import { GiB, planControl } from '../src/index.js';
+import { GiB, REBUILD_STALL_MS, planControl } from '../src/index.js';
 import { ControlHarness } from './helpers/control-harness.js';
 
 const GRACE_MS = 30_000;
@@ -256,6 +256,46 @@ t.test('a rebuild that keeps failing is retried, then placed elsewhere', async (
   const elsewhere = h.tick();
   t.match(elsewhere.commands, [{ command: { type: 'addReplica' } }]);
   t.not(h.openTasks('rebuild')[0]!.nodeId, target, 'not the node that failed three times');
+});
+
+t.test('a running rebuild that stops making progress is failed, then retried', async (t) => {
+  const h = cluster();
+  h.createVolume('v', ['n-a1', 'n-b1']);
+  h.ok({ type: 'removeReplica', volumeId: 'vol-v', nodeId: 'n-b1', force: true });
+  h.tick();
+  const [task] = h.openTasks('rebuild');
+  // Never started (queued on its node): pending tasks are not timed out.
+  h.clockMs += REBUILD_STALL_MS * 2;
+  t.notOk(
+    h.tick().commands.some((c) => c.command.type === 'finishTask'),
+    'a pending task waits',
+  );
+  // It starts, reports, then falls silent.
+  h.ok({ type: 'updateTask', taskId: task!.id, doneBytes: 1024 });
+  h.clockMs += REBUILD_STALL_MS / 2;
+  t.notOk(
+    h.tick().commands.some((c) => c.command.type === 'finishTask'),
+    'a slow copy is not stalled',
+  );
+  h.clockMs += REBUILD_STALL_MS;
+  const stalled = h.tick();
+  t.match(stalled.commands, [
+    {
+      loop: 'tasks',
+      command: { type: 'finishTask', taskId: task!.id, outcome: 'failed' },
+      why: /no progress for 1[05] min/,
+    },
+  ]);
+  t.match(
+    h.map.listTasks().find((x) => x.id === task!.id),
+    {
+      state: 'failed',
+      message: /stalled/,
+    },
+  );
+  t.match(h.tick().commands, [
+    { loop: 'tasks', command: { type: 'createTask', kind: 'rebuild', nodeId: task!.nodeId } },
+  ]);
 });
 
 t.test('excess replicas are trimmed to the desired count, keeping the spread', async (t) => {

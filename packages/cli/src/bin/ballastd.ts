@@ -200,7 +200,15 @@ role('agent', AgentConfig, startAgent, (cmd) =>
       'socket for `ballast volume attach` (default STATE_DIR/agent.sock)',
     )
     .option('--nbd-listen <host:port>', 'also export raw attachments over TCP (unauthenticated)')
-    .option('--max-nbd-attachments <n>', 'raw attachments at most (default 1024)'),
+    .option('--max-nbd-attachments <n>', 'raw attachments at most (default 1024)')
+    .option(
+      '--replica-timeout <duration>',
+      'a replica that does not answer one request within this leaves the in-sync set (default 15s)',
+    )
+    .option(
+      '--heartbeat-interval <duration>',
+      "how often to tell meta this host is alive (default 3s; meta's --host-timeout is 30s)",
+    ),
 );
 
 try {

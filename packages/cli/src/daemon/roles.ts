@@ -174,6 +174,8 @@ export async function startAgent(config: AgentConfig, ctx: DaemonContext): Promi
       adminSocket: config.adminSocket,
       nbdListen: config.nbdListen,
       maxNbdAttachments: config.maxNbdAttachments,
+      replicaTimeoutMs: parseDuration(config.replicaTimeout, 'replicaTimeout'),
+      hostHeartbeatIntervalMs: parseDuration(config.heartbeatInterval, 'heartbeatInterval'),
     },
     ctx.log,
   );

@@ -168,6 +168,10 @@ export const AgentConfig = Type.Object(
     /** Optional TCP NBD export of raw attachments (unauthenticated: loopback only, say). */
     nbdListen: Type.Optional(HostPort),
     maxNbdAttachments: Type.Integer({ minimum: 1, maximum: 65536, default: 1024 }),
+    /** A replica that does not answer one request within this leaves the in-sync set. */
+    replicaTimeout: Type.String({ default: '15s', description: 'a duration such as 15s' }),
+    /** How often the agent tells meta this host is alive (meta's hostTimeout is 30 s). */
+    heartbeatInterval: Type.String({ default: '3s', description: 'a duration such as 3s' }),
   },
   { additionalProperties: false },
 );

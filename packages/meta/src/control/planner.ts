@@ -26,8 +26,10 @@ import { placeReplicas, replicaRefusal } from '../placement/index.js';
  * Loops, in priority order (a volume gets at most one command per plan):
  * 1. failure: replicas of unattached volumes on down nodes leave the in-sync set
  *    (markReplicaLost), so the volume's state says what is really there.
- * 2. tasks: a rebuilding replica without an open rebuild task gets a new one (a node reported
- *    failure), at most MAX_REBUILD_ATTEMPTS times; then it is removed and placed again elsewhere.
+ * 2. tasks: a running rebuild task without progress for REBUILD_STALL_MS is failed (a copier
+ *    that hung or died without saying so); a rebuilding replica without an open rebuild task gets
+ *    a new one (a node reported failure, or it stalled), at most MAX_REBUILD_ATTEMPTS times; then
+ *    it is removed and placed again elsewhere.
  * 3. repair and drain: a volume short of its desired count of in-sync-or-rebuilding replicas on
  *    live, non-draining nodes gets one: on a returning node first (delta rebuild), then replacing
  *    a replica lost longer than the grace period, then moving one off a draining node (bounded by
@@ -45,6 +47,13 @@ import { placeReplicas, replicaRefusal } from '../placement/index.js';
 export const MAX_REBUILDS_PER_NODE = 4;
 /** Rebuild attempts of one replica before it is removed and placed again. */
 export const MAX_REBUILD_ATTEMPTS = 3;
+/**
+ * A running rebuild whose task has not moved for this long is failed (and retried). Copiers
+ * report after every chunk (nodes at most once a second, engines every 2 s), so ten minutes of
+ * silence is no slow copy but a stuck or dead one. Tasks still pending (never started, e.g.
+ * queued behind other rebuilds on the node) are not timed out.
+ */
+export const REBUILD_STALL_MS = 10 * 60_000;
 /** Volumes examined per origin node when looking for a rebalance move. */
 export const REBALANCE_CANDIDATES_PER_NODE = 64;
 /** Origin nodes tried per plan when looking for a rebalance move. */
@@ -437,7 +446,28 @@ export function planControl(input: ControlInput): ControlPlan {
     }
   }
 
-  // 2. tasks: rebuilding replicas whose rebuild ended without making them in sync.
+  // 2. tasks: stalled rebuilds fail (the next plan retries them)...
+  for (const list of tasks.openByVolume.values()) {
+    for (const task of list) {
+      if (plan.full) break;
+      if (task.kind !== 'rebuild' || task.state !== 'running') continue;
+      const silentMs = nowMs - task.updatedAt;
+      if (silentMs <= REBUILD_STALL_MS) continue;
+      const minutes = Math.floor(silentMs / 60_000);
+      plan.add(
+        'tasks',
+        {
+          type: 'finishTask',
+          taskId: task.id,
+          outcome: 'failed',
+          message: `stalled: no progress for ${minutes} min`,
+        },
+        `rebuild task ${task.id} made no progress for ${minutes} min; failing it so it is retried`,
+        task.volumeId ?? undefined,
+      );
+    }
+  }
+  // ...and rebuilding replicas whose rebuild ended without making them in sync get a new task.
   for (const a of assessments) {
     if (plan.full) break;
     const v = a.volume;
