@@ -71,6 +71,8 @@ export function run(
     child.stdin.on('error', () => {
       // The program exited without reading its input.
     });
+    // A program may exit without reading its input (EPIPE): not an error of the test's.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(options.input ?? '');
   });
 }

@@ -109,6 +109,7 @@ function tool(cmd: string, args: string[], input = ''): Promise<Result> {
     const child = execFile(cmd, args, { timeout: 60_000 }, (err, stdout, stderr) => {
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
     });
+    child.stdin?.on('error', () => undefined); // a tool may exit without reading stdin
     child.stdin?.end(input);
   });
 }
