@@ -1,11 +1,13 @@
 // The data plane over TLS: round trips through the same hot path, the HMAC hello inside TLS,
 // and refusals (plain client, wrong CA, wrong name, missing client certificate, garbage).
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import t, { type Test } from 'tap';
-import { isBallastError } from '@ballast/common';
+import { createDevCertificates, isBallastError } from '@ballast/common';
 import { StatusCode, isDataPlaneError, type DataPlaneClient } from '../src/index.js';
-import { makeTestCertificates, type TestCertificates } from './certs.js';
 import {
   VOLUME,
   connectClient,
@@ -16,7 +18,29 @@ import {
   type TestServer,
 } from './helpers.js';
 
-const certs: TestCertificates = makeTestCertificates(t);
+/**
+ * Certificates from @ballast/common (the openssl CLI): the cluster CA and a leaf it signs for
+ * 127.0.0.1 and localhost, good for server and client authentication (the node's certificate and
+ * the client's are the same leaf), and a second CA that signed nothing the server presents.
+ */
+function makeCertificates(t: { teardown(fn: () => unknown): void }) {
+  const dir = mkdtempSync(join(tmpdir(), 'ballast-dp-tls-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const cluster = createDevCertificates(join(dir, 'cluster'), { caName: 'cluster CA' });
+  const other = createDevCertificates(join(dir, 'other'), { caName: 'unrelated CA' });
+  const leafCert = readFileSync(cluster.certFile);
+  const leafKey = readFileSync(cluster.keyFile);
+  return {
+    caCert: readFileSync(cluster.caFile),
+    nodeCert: leafCert,
+    nodeKey: leafKey,
+    clientCert: leafCert,
+    clientKey: leafKey,
+    otherCaCert: readFileSync(other.caFile),
+  };
+}
+
+const certs = makeCertificates(t);
 
 async function tlsServer(
   t: { teardown(fn: () => unknown): void },

@@ -2,7 +2,9 @@
 // MetaSync, in this process) rebuild a replica from one another. The source accepts nothing but
 // TLS, so a completed rebuild shows the peer client dialled with TLS and the cluster CA.
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import t from 'tap';
+import { createDevCertificates } from '@ballast/common';
 import { waitFor } from '@ballast/testkit';
 import { DataPlaneClient } from '@ballast/dataplane';
 import {
@@ -17,18 +19,17 @@ import {
   type VolumeView,
 } from './in-process-cluster.js';
 import { pattern } from './helpers.js';
-import { makeTlsFiles } from './tls-certs.js';
 
 const SIZE = 16 * MiB;
 
 t.test('a replica is rebuilt from a peer over TLS', async (t) => {
   const dir = tempDir(t, 'ballast-peers-tls-');
-  const files = makeTlsFiles(dir);
-  const ca = readFileSync(files.caCert);
+  const files = createDevCertificates(join(dir, 'certs'));
+  const ca = readFileSync(files.caFile);
   const tlsConfig = {
-    dataPlaneTlsCert: files.nodeCert,
-    dataPlaneTlsKey: files.nodeKey,
-    dataPlaneTlsCa: files.caCert,
+    dataPlaneTlsCert: files.certFile,
+    dataPlaneTlsKey: files.keyFile,
+    dataPlaneTlsCa: files.caFile,
   };
   const url = await startMeta(t, dir);
   const n1 = await startSyncedNode(t, dir, url, 'n1', { zone: 'z1', config: tlsConfig });

@@ -1,28 +1,30 @@
 // A storage node in its own process with data-plane TLS configured (the settings `ballastd node`
 // passes through): it serves a TLS client that trusts the cluster CA, and refuses plain-TCP
-// clients and clients that trust another CA. Certificates come from the openssl CLI.
+// clients and clients that trust another CA. Certificates come from @ballast/common's
+// createDevCertificates (the openssl CLI); the other CA is a second call's.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { isBallastError } from '@ballast/common';
+import { createDevCertificates, isBallastError } from '@ballast/common';
 import { StatusCode, isDataPlaneError } from '@ballast/dataplane';
 import { startStorageNode } from '../src/index.js';
 import { SECRET, connect, pattern, rejection, startNodeProcess, tempDir } from './helpers.js';
 import { logger } from './in-process-cluster.js';
-import { makeTlsFiles } from './tls-certs.js';
 
 const MiB = 1024 * 1024;
 const VOLUME = 'vol-tls';
 
 t.test('a node process with TLS flags serves TLS clients and refuses plain ones', async (t) => {
-  const files = makeTlsFiles(tempDir(t, 'ballast-node-tls-'));
-  const ca = readFileSync(files.caCert);
+  const dir = tempDir(t, 'ballast-node-tls-');
+  const files = createDevCertificates(join(dir, 'cluster'), { caName: 'cluster CA' });
+  const other = createDevCertificates(join(dir, 'other'), { caName: 'unrelated CA' });
+  const ca = readFileSync(files.caFile);
   const node = await startNodeProcess(t, {
     replicas: [{ volumeId: VOLUME, sizeBytes: 64 * MiB, chunkSizeBytes: MiB }],
     config: {
-      dataPlaneTlsCert: files.nodeCert,
-      dataPlaneTlsKey: files.nodeKey,
-      dataPlaneTlsCa: files.caCert,
+      dataPlaneTlsCert: files.certFile,
+      dataPlaneTlsKey: files.keyFile,
+      dataPlaneTlsCa: files.caFile,
     },
   });
 
@@ -41,9 +43,7 @@ t.test('a node process with TLS flags serves TLS clients and refuses plain ones'
     isBallastError(plain, 'TIMEOUT') || isBallastError(plain, 'UNAVAILABLE'),
     `a plain-TCP client is refused: ${String(plain)}`,
   );
-  const wrongCa = await rejection(
-    connect(t, node, { tls: { ca: readFileSync(files.otherCaCert) } }),
-  );
+  const wrongCa = await rejection(connect(t, node, { tls: { ca: readFileSync(other.caFile) } }));
   t.ok(
     isBallastError(wrongCa, 'UNAUTHORIZED'),
     `a client trusting another CA refuses: ${String(wrongCa)}`,
@@ -65,7 +65,7 @@ t.test('a node process with TLS flags serves TLS clients and refuses plain ones'
 
 t.test('incomplete or unreadable data-plane TLS settings are refused at start', async (t) => {
   const dir = tempDir(t, 'ballast-node-tls-');
-  const files = makeTlsFiles(dir);
+  const files = createDevCertificates(join(dir, 'certs'));
   const base = {
     id: 'n1',
     dataDir: join(dir, 'data'),
@@ -75,7 +75,7 @@ t.test('incomplete or unreadable data-plane TLS settings are refused at start', 
   const log = logger('node/n1');
   await t.rejects(
     startStorageNode(
-      { ...base, dataPlaneTlsCert: files.nodeCert, dataPlaneTlsKey: files.nodeKey },
+      { ...base, dataPlaneTlsCert: files.certFile, dataPlaneTlsKey: files.keyFile },
       log,
     ),
     { code: 'CONFIG' },
@@ -85,9 +85,9 @@ t.test('incomplete or unreadable data-plane TLS settings are refused at start', 
     startStorageNode(
       {
         ...base,
-        dataPlaneTlsCert: files.nodeCert,
+        dataPlaneTlsCert: files.certFile,
         dataPlaneTlsKey: join(dir, 'missing.key'),
-        dataPlaneTlsCa: files.caCert,
+        dataPlaneTlsCa: files.caFile,
       },
       log,
     ),
@@ -98,9 +98,9 @@ t.test('incomplete or unreadable data-plane TLS settings are refused at start', 
     startStorageNode(
       {
         ...base,
-        dataPlaneTlsCert: files.caCert,
-        dataPlaneTlsKey: files.nodeKey,
-        dataPlaneTlsCa: files.caCert,
+        dataPlaneTlsCert: files.caFile,
+        dataPlaneTlsKey: files.keyFile,
+        dataPlaneTlsCa: files.caFile,
       },
       log,
     ),

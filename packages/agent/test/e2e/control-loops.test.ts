@@ -1,7 +1,8 @@
-// Control loops with real processes only (issue 8): one `ballastd meta`, four `ballastd node` and
-// one `ballastd agent` on loopback. A 3-replica volume is attached through the agent's admin
-// socket and served as NBD; fio (nbd engine, crc32c verify) writes and verifies it in a loop
-// while the cluster loses and regains replicas:
+// Control loops with real processes only (issue 8): three `ballastd meta` members (one Raft
+// cluster, as users deploy it), four `ballastd node` and one `ballastd agent` on loopback; the
+// nodes, the agent and the test itself are given every member's URL. A 3-replica volume is
+// attached through the agent's admin socket and served as NBD; fio (nbd engine, crc32c verify)
+// writes and verifies it in a loop while the cluster loses and regains replicas:
 // (a) a replica's node is SIGKILLed: fio goes on without an error, the engine drops the replica,
 //     meta's control loop replaces it on the fourth node after the grace period, the agent's
 //     engine rebuilds it under live I/O, meta promotes it, and the replicas are byte-identical;
@@ -9,7 +10,11 @@
 //     and it is resumed within the grace period: it rejoins through a delta rebuild that copies
 //     at least the chunks written meanwhile and far less than the volume;
 // (c) a node holding a replica is drained under load: its replica moves away, the map never
-//     shows fewer than 3 in-sync replicas, fio goes on, and the replicas are byte-identical.
+//     shows fewer than 3 in-sync replicas, fio goes on, and the replicas are byte-identical;
+// (d) a replica's node and, right after it, meta's leader are SIGKILLed: the two other members
+//     elect a leader whose control loops see the node down, replace and rebuild its replica
+//     while fio goes on; the replicas are byte-identical, and the killed member, restarted,
+//     follows the new leader and serves reads again.
 import { createHash, randomBytes } from 'node:crypto';
 import t, { type Test } from 'tap';
 import { DataPlaneClient } from '@ballast/dataplane';
@@ -17,6 +22,7 @@ import { Fleet, ballastdProcess, freePort, waitFor, type ManagedProcess } from '
 import { NbdClient } from '../../src/index.js';
 import { adminCall } from '../helpers/admin.js';
 import { run } from '../helpers/env.js';
+import { MetaMembers } from '../helpers/meta-members.js';
 
 const MiB = 1024 * 1024;
 const CHUNK_BYTES = 1 * MiB;
@@ -25,6 +31,7 @@ const VOLUME_BYTES = 1024 * MiB;
 /** fio writes and verifies this much at the start of the volume, again and again. */
 const FIO_REGION_BYTES = 16 * MiB;
 const VOLUME = 'cl';
+const META_IDS = ['m1', 'm2', 'm3'];
 const SECRET = randomBytes(16).toString('hex');
 const TOKEN = randomBytes(16).toString('hex');
 /** Bounds, not expectations: the machine runs other suites at the same time. */
@@ -61,68 +68,28 @@ interface NodeProc {
 
 interface Cluster {
   fleet: Fleet;
-  url: string;
+  meta: MetaMembers;
   nodes: Map<string, NodeProc>;
   agentMetrics: string;
   adminSocket: string;
-  call<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
+  /** A 2xx answer of whichever meta member answers, or an error. */
   ok<T>(method: string, path: string, body?: unknown): Promise<T>;
   startNode(id: string): Promise<NodeProc>;
 }
 
 async function startCluster(t: Parameters<typeof Fleet.forTest>[0]): Promise<Cluster> {
   const fleet = Fleet.forTest(t, 'ballast-control-loops-');
-  const metaPort = await freePort();
-  const url = `http://127.0.0.1:${metaPort}`;
-  const meta = fleet.add(
-    ballastdProcess({
-      role: 'meta',
-      id: 'm1',
-      // A short node timeout so that a stopped or killed node is seen down quickly, and a
-      // control tick twice a second.
-      args: [
-        '--id',
-        'm1',
-        '--data-dir',
-        fleet.path('m1'),
-        '--listen',
-        `127.0.0.1:${metaPort}`,
-        '--node-timeout',
-        '4s',
-        '--control-interval',
-        '500ms',
-      ],
-      env: { BALLAST_TOKEN: TOKEN, BALLAST_LOG_LEVEL: 'info' },
-      logFile: fleet.path('m1.log'),
-      readyTimeoutMs: START_TIMEOUT_MS,
-    }),
-  );
-  await meta.start();
-
-  const call = async <T>(
-    method: string,
-    path: string,
-    body?: unknown,
-  ): Promise<{ status: number; body: T }> => {
-    const response = await fetch(`${url}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${TOKEN}`,
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-      },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      signal: AbortSignal.timeout(30_000),
-    });
-    const text = await response.text();
-    return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
-  };
-  const ok = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-    const r = await call<T>(method, path, body);
-    if (r.status < 200 || r.status > 299) {
-      throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(r.body)}`);
-    }
-    return r.body;
-  };
+  const meta = await MetaMembers.start(fleet, {
+    ids: META_IDS,
+    token: TOKEN,
+    // A short node timeout so that a stopped or killed node is seen down quickly, and a
+    // control tick twice a second.
+    extraArgs: ['--node-timeout', '4s', '--control-interval', '500ms'],
+    env: { BALLAST_LOG_LEVEL: 'info' },
+    readyTimeoutMs: START_TIMEOUT_MS,
+  });
+  const ok = <T>(method: string, path: string, body?: unknown): Promise<T> =>
+    meta.ok<T>(method, path, body);
 
   const nodes = new Map<string, NodeProc>();
   const ports = new Map<string, number>();
@@ -144,7 +111,7 @@ async function startCluster(t: Parameters<typeof Fleet.forTest>[0]): Promise<Clu
           '--listen',
           `127.0.0.1:${port}`,
           '--meta',
-          url,
+          meta.urlList,
           '--labels',
           `zone=z-${id},host=${id}`,
           '--capacity',
@@ -172,7 +139,7 @@ async function startCluster(t: Parameters<typeof Fleet.forTest>[0]): Promise<Clu
   await waitFor(
     'four nodes up',
     async () => {
-      const r = await call<{ items: Array<{ state: string }> }>('GET', '/v1/nodes');
+      const r = await meta.call<{ items: Array<{ state: string }> }>('GET', '/v1/nodes');
       return r.body.items.filter((n) => n.state === 'up').length === 4 ? true : undefined;
     },
     { timeoutMs: START_TIMEOUT_MS, intervalMs: 250 },
@@ -193,7 +160,7 @@ async function startCluster(t: Parameters<typeof Fleet.forTest>[0]): Promise<Clu
         '--plugin-socket',
         `${agentDir}/plugin.sock`,
         '--meta',
-        url,
+        meta.urlList,
       ],
       env: {
         BALLAST_TOKEN: TOKEN,
@@ -207,11 +174,10 @@ async function startCluster(t: Parameters<typeof Fleet.forTest>[0]): Promise<Clu
   const agentEndpoints = (await agent.start()) as Record<string, string>;
   return {
     fleet,
-    url,
+    meta,
     nodes,
     agentMetrics: agentEndpoints.metrics!,
     adminSocket: agentEndpoints.admin!,
-    call,
     ok,
     startNode,
   };
@@ -661,6 +627,128 @@ if (process.getuid?.() !== 0) {
           `fio ${workload.runs} passes`,
       );
     });
+
+    await t.test(
+      "(d) SIGKILL of meta's leader right after a node fault: the new leader finishes the job",
+      async (t) => {
+        // The node drained in (c) takes replicas again: it is this step's spare.
+        for (const id of c.nodes.keys()) {
+          const node = await c.ok<{ scheduling: string }>('GET', `/v1/nodes/${id}`);
+          if (node.scheduling !== 'active') await c.ok('POST', `/v1/nodes/${id}/uncordon`, {});
+        }
+        await waitFor(
+          'four nodes up and schedulable',
+          async () => {
+            const r = await c.ok<{ items: Array<{ state: string }> }>('GET', '/v1/nodes');
+            return r.items.filter((n) => n.state === 'up').length === 4 ? true : undefined;
+          },
+          { timeoutMs: CONVERGE_TIMEOUT_MS, intervalMs: 250 },
+        );
+        await c.ok('PATCH', '/v1/settings', { replicaReplacementGraceMs: 3_000 });
+        const before = await waitSettled(c, 'three in-sync replicas');
+        const victim = inSync(before)[0]!;
+        const spare = [...c.nodes.keys()].find(
+          (id) => !before.replicas.some((r) => r.nodeId === id),
+        )!;
+        const tasksBefore = await c.ok<{ items: TaskView[] }>('GET', '/v1/tasks?limit=1000');
+        const oldTaskIds = new Set(tasksBefore.items.map((x) => x.id));
+
+        workload = new FioLoop(uri);
+        await workload.more(1, 'a first fio pass');
+        const oldLeader = await c.meta.waitForLeader('the current meta leader');
+        // The node first, then at once the leader: the old leader dies long before the node
+        // timeout (4 s) and the grace period (3 s) could let it plan anything for the node, so
+        // noticing the node down, replacing it and rebuilding all fall to the new leader.
+        await c.nodes.get(victim)!.proc.kill();
+        await c.meta.procs.get(oldLeader.id)!.kill();
+
+        const newLeader = await c.meta.waitForLeader('a new meta leader');
+        t.not(newLeader.id, oldLeader.id, `${newLeader.id} leads after ${oldLeader.id} died`);
+        t.ok(newLeader.term > oldLeader.term, `in a later term (${newLeader.term})`);
+        // Agents heartbeat to the leader only: the new leader hears from the host's agent.
+        const host = await waitFor(
+          `the new leader to hear from host-a's agent`,
+          async () => {
+            const h = await c.ok<{ lastHeartbeatAt: number | null; alive: boolean }>(
+              'GET',
+              '/v1/hosts/host-a',
+            );
+            return h.lastHeartbeatAt !== null ? h : undefined;
+          },
+          { timeoutMs: CONVERGE_TIMEOUT_MS, intervalMs: 250 },
+        );
+        t.ok(host.alive, 'the new leader sees host-a alive');
+
+        const settled = await waitFor(
+          `${spare} in sync and ${victim} gone, under ${newLeader.id}`,
+          async () => {
+            const v = await volume(c);
+            return v.replicas.length === 3 &&
+              inSync(v).length === 3 &&
+              v.staleReplicas.length === 0 &&
+              v.replicas.some((r) => r.nodeId === spare)
+              ? v
+              : undefined;
+          },
+          { timeoutMs: CONVERGE_TIMEOUT_MS, intervalMs: 250 },
+        );
+        t.same(
+          inSync(settled).sort(),
+          [...before.replicas.map((r) => r.nodeId).filter((id) => id !== victim), spare].sort(),
+          `the set is the two survivors and ${spare}`,
+        );
+        t.equal(settled.attachment?.host, 'host-a', 'the volume stayed attached all along');
+        const tasks = await c.ok<{ items: TaskView[] }>('GET', `/v1/tasks?volume=${settled.id}`);
+        const rebuild = tasks.items.find(
+          (x) => x.kind === 'rebuild' && x.nodeId === spare && !oldTaskIds.has(x.id),
+        );
+        t.equal(
+          rebuild?.state,
+          'succeeded',
+          `the new leader's rebuild task into ${spare} succeeded`,
+        );
+        await workload.more(1, 'fio to go on after the replacement is in sync');
+        await workload.stop();
+        t.same(workload.failures, [], 'fio saw no I/O or verify error');
+        await checkReplicas(t, c, settled, nbdSocket);
+
+        // The killed member comes back with its data dir and catches up with the cluster.
+        await c.meta.procs.get(oldLeader.id)!.start();
+        const leaderNow = await c.meta.waitForLeader(
+          `${oldLeader.id} to agree with the others on a leader`,
+        );
+        const leaderStatus = await c.meta.status(leaderNow.id);
+        t.ok(
+          leaderStatus.members.some((m) => m.id === oldLeader.id),
+          `${oldLeader.id} is still a member`,
+        );
+        const rejoined = await waitFor(
+          `${oldLeader.id} to catch up with the leader's revision ${leaderStatus.revision}`,
+          async () => {
+            const s = await c.meta.status(oldLeader.id);
+            return s.leader === leaderNow.id && s.revision >= leaderStatus.revision ? s : undefined;
+          },
+          { timeoutMs: CONVERGE_TIMEOUT_MS, intervalMs: 250 },
+        );
+        t.equal(rejoined.term, leaderNow.term, `${oldLeader.id} is in the leader's term`);
+        const seen = await c.meta.callMember<VolumeView>(
+          oldLeader.id,
+          'GET',
+          `/v1/volumes/${VOLUME}`,
+        );
+        t.equal(seen.status, 200, `${oldLeader.id} serves reads again`);
+        t.same(
+          inSync(seen.body).sort(),
+          inSync(settled).sort(),
+          `${oldLeader.id} reads the replica set the new leader wrote`,
+        );
+        t.comment(
+          `(d) ${victim} and meta leader ${oldLeader.id} killed; ${newLeader.id} leads in term ` +
+            `${newLeader.term}, replaced ${victim} by ${spare}; ${oldLeader.id} rejoined at ` +
+            `revision ${rejoined.revision}; fio ${workload.runs} passes`,
+        );
+      },
+    );
 
     const detached = await adminCall(c.adminSocket, 'POST', `/v1/volumes/${VOLUME}/detach`, {});
     t.equal(detached.status, 200, detached.text);
