@@ -91,6 +91,8 @@ interface LiveVolume {
   /** Map updates for this engine, applied one after the other. */
   updates: Promise<void>;
   rebuilding: Set<string>;
+  /** Size an online resize is under way to (0 = none). */
+  growingTo: number;
   /** Set when a newer epoch took the volume while this engine held it (seen at release). */
   superseded: boolean;
 }
@@ -103,6 +105,9 @@ const READY_POLL_MS = 200;
 /** Bound on the engine's attempts at rebuilding one joining replica, and the pause between them. */
 const REBUILD_ATTEMPTS = 30;
 const REBUILD_RETRY_MS = 1_000;
+/** Bound on the attempts at an online resize (each waits up to the engine's control timeout). */
+const GROW_ATTEMPTS = 20;
+const GROW_RETRY_MS = 2_000;
 
 /**
  * The cluster volume backend: volumes live in meta's map and on the storage nodes; an attached
@@ -310,6 +315,7 @@ export class ClusterBackend implements VolumeBackend {
         socketPath,
         updates: Promise.resolve(),
         rebuilding: new Set(),
+        growingTo: 0,
         superseded: false,
       };
       this.live.set(name, lv);
@@ -330,7 +336,10 @@ export class ClusterBackend implements VolumeBackend {
       return {
         exportSocketPath: socketPath,
         exportName: name,
-        sizeBytes: record.sizeBytes,
+        // A getter: an online resize changes what the engine serves while attached.
+        get sizeBytes() {
+          return engine.sizeBytes;
+        },
         fs: record.fs as FilesystemType,
         epoch,
         device: engine,
@@ -667,6 +676,7 @@ export class ClusterBackend implements VolumeBackend {
         this.logger.error({ volume: lv.name, err: errorText(err) }, 'cluster: map update failed'),
       );
     if (record.epoch !== lv.epoch) return;
+    if (record.sizeBytes > lv.engine.sizeBytes) this.startGrow(lv, record.sizeBytes, 1);
     for (const r of record.replicas) {
       if (r.role !== 'rebuilding' || lv.rebuilding.has(r.nodeId)) continue;
       this.startRebuild(lv, r.nodeId, 1);
@@ -716,6 +726,56 @@ export class ClusterBackend implements VolumeBackend {
           }, REBUILD_RETRY_MS).unref();
         },
       );
+  }
+
+  /**
+   * Online resize: meta grew the volume in the map, the nodes grow their replicas from it, and
+   * the engine serves the new size once they all have (new NBD connections see it). Tried again
+   * while the map still wants it: a replica that is down holds it back until it leaves the set.
+   */
+  private startGrow(lv: LiveVolume, sizeBytes: number, attempt: number): void {
+    if (lv.growingTo >= sizeBytes) return;
+    lv.growingTo = sizeBytes;
+    const fromBytes = lv.engine.sizeBytes;
+    lv.engine.grow(sizeBytes).then(
+      (changed) => {
+        lv.growingTo = 0;
+        if (changed) {
+          this.logger.info(
+            { volume: lv.name, fromBytes, toBytes: sizeBytes },
+            'cluster: volume grown online; new NBD connections see the new size',
+          );
+        }
+        const latest = this.growWanted(lv);
+        if (latest !== undefined) this.startGrow(lv, latest, 1);
+      },
+      (err: unknown) => {
+        lv.growingTo = 0;
+        const retry = attempt < GROW_ATTEMPTS && this.growWanted(lv) !== undefined;
+        this.logger[retry ? 'warn' : 'error'](
+          { volume: lv.name, sizeBytes, attempt, err: errorText(err) },
+          retry
+            ? 'cluster: online resize not done yet; trying again'
+            : 'cluster: online resize failed',
+        );
+        if (!retry) return;
+        setTimeout(() => {
+          const latest = this.growWanted(lv);
+          if (latest !== undefined) this.startGrow(lv, latest, attempt + 1);
+        }, GROW_RETRY_MS).unref();
+      },
+    );
+  }
+
+  /** The map's size when this engine still serves less of the volume than the map says. */
+  private growWanted(lv: LiveVolume): number | undefined {
+    if (this.closed || this.live.get(lv.name) !== lv || lv.engine.state !== 'open') {
+      return undefined;
+    }
+    const latest = this.follower.mirror.volumes.get(lv.volumeId) as unknown as
+      VolumeRecord | undefined;
+    if (latest === undefined || latest.epoch !== lv.epoch) return undefined;
+    return latest.sizeBytes > lv.engine.sizeBytes ? latest.sizeBytes : undefined;
   }
 
   /** The map's record when this engine should still rebuild the replica on `nodeId`. */

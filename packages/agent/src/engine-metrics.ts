@@ -143,6 +143,16 @@ export class EngineMetrics {
       'counter',
       perVolume((t) => t.rebuildCopiedBytes),
     );
+    this.add(
+      'ballast_agent_volume_size_bytes',
+      'Size an attached volume is served at (after an online resize: once every replica grew)',
+      'gauge',
+      () =>
+        this.liveEngines().map(({ volume, stats }) => ({
+          value: stats.sizeBytes,
+          labels: { volume },
+        })),
+    );
     this.add('ballast_agent_volumes_attached', 'Volumes this agent serves', 'gauge', () => [
       { value: this.liveEngines().length, labels: {} },
     ]);

@@ -76,6 +76,34 @@ export async function mountFilesystem(
   });
 }
 
+/**
+ * Grows an unmounted ext4 filesystem to its device when the volume was resized since it was
+ * made. Offline, because online ext4 growth (EXT4_IOC_RESIZE_FS) is refused on some kernels
+ * (this machine's answers EPERM even for root). e2fsck -f first, as resize2fs demands; exit 1
+ * means it fixed something and is fine, anything above is left alone (no resize). Returns
+ * whether it grew.
+ */
+export async function growExt4Offline(device: string, timeoutMs: number): Promise<boolean> {
+  const header = await runChecked('dumpe2fs', ['-h', device], { timeoutMs });
+  const blockCount = Number(/^Block count:\s+(\d+)$/m.exec(header.stdout)?.[1]);
+  const blockSize = Number(/^Block size:\s+(\d+)$/m.exec(header.stdout)?.[1]);
+  const device64 = await runChecked('blockdev', ['--getsize64', device], { timeoutMs });
+  const deviceBytes = Number(device64.stdout.trim());
+  if (!(blockCount > 0 && blockSize > 0 && deviceBytes > 0)) {
+    throw new BallastError('IO', `cannot read the size of the ext4 filesystem on ${device}`);
+  }
+  // Less than one block of difference is nothing to grow into.
+  if (deviceBytes - blockCount * blockSize < blockSize) return false;
+  await runChecked('e2fsck', ['-f', '-p', device], { timeoutMs, okCodes: [0, 1] });
+  await runChecked('resize2fs', [device], { timeoutMs });
+  return true;
+}
+
+/** Grows a mounted xfs filesystem to its device (xfs grows only online); a no-op when it fills it. */
+export async function growXfsOnline(mountPoint: string, timeoutMs: number): Promise<void> {
+  await runChecked('xfs_growfs', [mountPoint], { timeoutMs });
+}
+
 export async function unmountFilesystem(mountPoint: string, timeoutMs: number): Promise<void> {
   await runChecked('umount', [mountPoint], { timeoutMs });
 }

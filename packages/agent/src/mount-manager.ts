@@ -5,7 +5,14 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { readJsonFile, writeFileAtomic } from './atomic-file.js';
 import type { BlockAttacher, KernelDevice } from './attach.js';
 import { checkVolumeName, type VolumeAttachment, type VolumeBackend } from './backend.js';
-import { makeFilesystem, mountFilesystem, probeDevice, unmountFilesystem } from './filesystem.js';
+import {
+  growExt4Offline,
+  growXfsOnline,
+  makeFilesystem,
+  mountFilesystem,
+  probeDevice,
+  unmountFilesystem,
+} from './filesystem.js';
 import { KeyedLock } from './lock.js';
 import { SILENT_LOGGER, errorText, type AgentLogger } from './logger.js';
 import type { RelayManager } from './relay/relay-process.js';
@@ -338,6 +345,22 @@ export class MountManager {
         );
       }
       record.fsType = fsType;
+      // The volume may have grown since its filesystem was made (online resize): the filesystem
+      // follows on the next mount. A failure leaves it as it was: the data is intact, only the
+      // new space is not usable yet.
+      const growFs = async (work: () => Promise<unknown>): Promise<void> => {
+        try {
+          await step('growFs', work);
+        } catch (err) {
+          this.logger.warn(
+            { volume, device: devicePath, fsType, err: errorText(err) },
+            'mount: could not grow the filesystem to the volume size; mounting it as it is',
+          );
+        }
+      };
+      if (probe.hasSignature && fsType === 'ext4') {
+        await growFs(() => growExt4Offline(devicePath, this.mkfsTimeoutMs));
+      }
       await fsp.mkdir(record.mountPath, { recursive: true, mode: 0o755 });
       if ((await mountAt(record.mountPath)) !== undefined) {
         throw new BallastError(
@@ -348,6 +371,9 @@ export class MountManager {
       await step('mount', () =>
         mountFilesystem(devicePath, fsType, record.mountPath, this.timeoutMs),
       );
+      if (probe.hasSignature && fsType === 'xfs') {
+        await growFs(() => growXfsOnline(record.mountPath, this.mkfsTimeoutMs));
+      }
       record.phase = 'mounted';
       record.mountIds = keptIds;
       addRef(record, mountId);

@@ -3,12 +3,12 @@
 // protocol on the socket it was given. Real processes; no mounts (the e2e test mounts).
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { isAlive } from '@ballast/testkit';
+import { pluginCall } from './helpers/exec.js';
 
 const binDir = fileURLToPath(new URL('../../bin/', import.meta.url));
 
@@ -85,32 +85,3 @@ t.test('dev up --agent: the agent serves the plugin socket with the cluster back
   t.match(got.Volume.Status, { backend: 'cluster', replicas: [{ node: 'n1', role: 'in-sync' }] });
   t.same(await pluginCall(pluginSocket, '/VolumeDriver.Remove', { Name: 'dv' }), { Err: '' });
 });
-
-/** One Docker plugin call over the unix socket (POST with a JSON body, as dockerd sends it). */
-function pluginCall(socketPath: string, path: string, body: unknown): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const payload = JSON.stringify(body) + '\n';
-    const req = request(
-      {
-        socketPath,
-        path,
-        method: 'POST',
-        headers: { 'content-length': Buffer.byteLength(payload) },
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (d: string) => (text += d));
-        res.on('end', () => {
-          try {
-            resolve(JSON.parse(text));
-          } catch (err) {
-            reject(err);
-          }
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
-}

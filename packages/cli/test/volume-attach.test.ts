@@ -2,44 +2,14 @@
 // agent of the cluster file serves the volume over NBD, real clients (nbdinfo, qemu-io) use the
 // printed URI, one host at a time (another host's attachment is refused naming it, --force
 // takes it over with a new epoch), and every error path a user can hit has its exit code.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
 import { isAlive } from '@ballast/testkit';
+import { ballast, run, type Result } from './helpers/exec.js';
 
-const binDir = fileURLToPath(new URL('../../bin/', import.meta.url));
 const MiB = 1024 * 1024;
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Result> {
-  return new Promise((resolve) => {
-    execFile(
-      command,
-      args,
-      {
-        env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...env },
-        timeout: 120_000,
-        maxBuffer: 16 * MiB,
-      },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
-
-function ballast(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Result> {
-  return run(process.execPath, [join(binDir, 'ballast.js'), ...args], env);
-}
 
 async function expectExit(t: Test, result: Result, code: number, what: string): Promise<void> {
   t.equal(result.code, code, `${what}: exit ${code} (stderr: ${result.stderr.trim()})`);

@@ -47,6 +47,11 @@ export interface ReplicaChannel {
   /** Rewrites whole blocks with a peer's bytes only where they match the checksums the replica
    * holds (no generation change). Optional: without it read repair writes the bytes. */
   repairBlocks?(offsetBytes: number, data: Buffer): Promise<void>;
+  /**
+   * The replica's size as its node holds it now (it grows the replica from the map on its own,
+   * before the engine serves the new size). Optional: an engine without it cannot grow online.
+   */
+  replicaSizeBytes?(): Promise<number>;
   /** Ends the session after the requests in flight are answered. */
   close(): Promise<void>;
   /** Drops the session now: nothing more reaches the replica, pending requests reject. */

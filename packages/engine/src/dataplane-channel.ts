@@ -120,6 +120,18 @@ export class DataPlaneChannel implements ReplicaChannel {
     return this.session.writeChunk(index, generation, data);
   }
 
+  async replicaSizeBytes(): Promise<number> {
+    // A second session at the same epoch (size 0 = any size) reads the node's current size;
+    // the node answers OpenSession from the replica it holds, so this is the grown size once
+    // the node has applied the map's resize.
+    const probe = await this.client.openSession({
+      volumeId: this.session.volumeId,
+      epoch: this.session.epoch,
+    });
+    probe.close();
+    return probe.sizeBytes;
+  }
+
   async close(): Promise<void> {
     this.session.close();
     await this.client.close();
@@ -130,6 +142,8 @@ export class DataPlaneChannel implements ReplicaChannel {
   }
 }
 
+/** How long a session waits for a replica that is smaller than the volume to grow. */
+const SMALLER_REPLICA_WAIT_MS = 10_000;
 const FUA = { fua: true };
 const NO_FUA = { fua: false };
 
@@ -171,12 +185,23 @@ export function dataPlaneChannelFactory(options: DataPlaneChannelOptions): Chann
       throw toChannelError(err, nodeId);
     }
     try {
-      const opened = await client.openSession({
+      let opened = await client.openSession({
         volumeId: session.volumeId,
         epoch: session.epoch,
-        sizeBytes: session.sizeBytes,
         chunkSizeBytes: session.chunkSizeBytes,
       });
+      // A replica smaller than the volume: its node has not applied a resize from the map yet
+      // (an attach right after a grow). Wait for it a little rather than drop the replica.
+      const deadline = Date.now() + SMALLER_REPLICA_WAIT_MS;
+      while (opened.sizeBytes < session.sizeBytes && Date.now() < deadline) {
+        opened.close();
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        opened = await client.openSession({
+          volumeId: session.volumeId,
+          epoch: session.epoch,
+          chunkSizeBytes: session.chunkSizeBytes,
+        });
+      }
       if (
         opened.sizeBytes !== session.sizeBytes ||
         opened.chunkSizeBytes !== session.chunkSizeBytes

@@ -217,10 +217,12 @@ export class RangeHold implements LockEntry {
  * See the README for the algorithms and why they keep DESIGN.md's invariants.
  */
 export class VolumeEngine implements BlockDevice {
-  readonly sizeBytes: number;
   readonly fastZero = false;
-  readonly volume: VolumeSpec;
   readonly epoch: number;
+  /** The volume as served: its size grows (online resize) once every replica has grown. */
+  private spec: VolumeSpec;
+  /** Online resizes run one at a time. */
+  private growing: Promise<boolean> = Promise.resolve(false);
 
   private stateValue: EngineState = 'opening';
   private stateError: BallastError | null = null;
@@ -281,8 +283,7 @@ export class VolumeEngine implements BlockDevice {
     if (!v.replicas.some((r) => r.role === 'in-sync')) {
       throw new BallastError('INVALID_ARGUMENT', `volume ${v.name} has no in-sync replica`);
     }
-    this.volume = v;
-    this.sizeBytes = v.sizeBytes;
+    this.spec = v;
     this.epoch = options.epoch;
     this.connect = options.connect;
     this.controlPlane = options.controlPlane;
@@ -320,6 +321,14 @@ export class VolumeEngine implements BlockDevice {
       throw err;
     }
     return engine;
+  }
+
+  get sizeBytes(): number {
+    return this.spec.sizeBytes;
+  }
+
+  get volume(): VolumeSpec {
+    return this.spec;
   }
 
   get state(): EngineState {
@@ -890,6 +899,77 @@ export class VolumeEngine implements BlockDevice {
   }
 
   // ---------------------------------------------------------------------------------------
+  // Online resize
+
+  /**
+   * Serves `sizeBytes` from now on, once every replica receiving writes holds at least that
+   * much: the nodes grow their replicas from the map by themselves, so this polls each one (a
+   * probe session reports the node's current size) every `pollMs` for up to `timeoutMs`.
+   * Resolves true when the size changed, false when it was already that large; rejects
+   * UNAVAILABLE (size unchanged) when an in-sync replica has not grown in time, so the caller
+   * tries again later (e.g. after that replica left the set). A rebuilding replica that has not
+   * grown does not hold it back: a write beyond its end fails on it and it leaves the set like
+   * any failed replica. NBD clients see the new size on their next connection.
+   */
+  grow(sizeBytes: number, options: { timeoutMs?: number; pollMs?: number } = {}): Promise<boolean> {
+    if (!Number.isSafeInteger(sizeBytes) || sizeBytes <= 0) {
+      return Promise.reject(
+        new BallastError('INVALID_ARGUMENT', `volume size must be a positive integer`),
+      );
+    }
+    const run = this.growing.catch(NOOP).then(() => this.growNow(sizeBytes, options));
+    this.growing = run;
+    return run;
+  }
+
+  private async growNow(
+    sizeBytes: number,
+    options: { timeoutMs?: number; pollMs?: number },
+  ): Promise<boolean> {
+    if (this.stateError !== null) throw this.stateError;
+    if (sizeBytes <= this.spec.sizeBytes) return false;
+    const timeoutMs = options.timeoutMs ?? this.controlPlaneTimeoutMs;
+    const pollMs = options.pollMs ?? 200;
+    const deadline = Date.now() + timeoutMs;
+    const grown = new Set<Member>();
+    for (;;) {
+      if (this.stateError !== null) throw this.stateError;
+      const waiting = this.active.filter((m) => !grown.has(m));
+      await Promise.all(
+        waiting.map(async (m) => {
+          const channel = m.channel;
+          if (channel?.replicaSizeBytes === undefined) return;
+          try {
+            if ((await channel.replicaSizeBytes()) >= sizeBytes) grown.add(m);
+          } catch (err) {
+            // Not this code's business to drop it: its next write or read decides.
+            m.lastError = `size probe: ${errorMessage(err)}`;
+          }
+        }),
+      );
+      const inSyncLeft = this.activeInSync.filter((m) => !grown.has(m));
+      const allLeft = this.active.filter((m) => !grown.has(m));
+      if (allLeft.length === 0 || (inSyncLeft.length === 0 && Date.now() >= deadline)) break;
+      if (Date.now() >= deadline) {
+        throw new BallastError(
+          'UNAVAILABLE',
+          `volume ${this.spec.name} stays ${this.spec.sizeBytes} bytes: ${inSyncLeft.map((m) => m.nodeId).join(', ')} ${inSyncLeft.length === 1 ? 'has' : 'have'} not grown to ${sizeBytes} bytes within ${timeoutMs} ms`,
+          { sizeBytes: this.spec.sizeBytes, requestedBytes: sizeBytes },
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
+    }
+    if (this.stateError !== null) throw this.stateError;
+    if (sizeBytes <= this.spec.sizeBytes) return false;
+    this.logger?.info(
+      { volumeId: this.spec.id, fromBytes: this.spec.sizeBytes, toBytes: sizeBytes },
+      'volume grown online',
+    );
+    this.spec = { ...this.spec, sizeBytes };
+    return true;
+  }
+
+  // ---------------------------------------------------------------------------------------
   // Failures
 
   /**
@@ -1323,6 +1403,7 @@ export class VolumeEngine implements BlockDevice {
       volumeId: this.volume.id,
       state: this.stateValue,
       epoch: this.epoch,
+      sizeBytes: this.spec.sizeBytes,
       ops,
       latency,
       inFlight: this.lock.size + this.flushOps.size,

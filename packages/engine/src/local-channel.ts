@@ -157,6 +157,15 @@ export class LocalReplicaChannel implements ReplicaChannel {
     }
   }
 
+  replicaSizeBytes(): Promise<number> {
+    try {
+      this.check();
+      return Promise.resolve(this.replica.sizeBytes);
+    } catch (err) {
+      return Promise.reject(this.classify(err));
+    }
+  }
+
   async close(): Promise<void> {
     this.aborted = true;
   }

@@ -87,6 +87,8 @@ export interface EngineStats {
   volumeId: string;
   state: string;
   epoch: number;
+  /** Size the engine serves (grows after an online resize once every replica has). */
+  sizeBytes: number;
   ops: Record<OpKind, OpCounters>;
   latency: Record<OpKind, HistogramSnapshot>;
   inFlight: number;

@@ -454,3 +454,50 @@ t.test(
     await t.rejects(engine.writeAt(0, pattern(4096, 21)), { code: 'FENCED' });
   },
 );
+
+t.test('online resize: the engine serves the new size once every replica has grown', async (t) => {
+  const cluster = await LocalCluster.create(t, {
+    nodes: 3,
+    sizeBytes: SIZE,
+    chunkSizeBytes: CHUNK,
+  });
+  const epoch = await cluster.attach();
+  const engine = await cluster.openEngine(epoch);
+  const head = pattern(64 * KiB, 7);
+  await engine.writeAt(0, head);
+  const bigger = SIZE + 2 * MiB;
+
+  // Two of three nodes have grown: an in-sync replica holds the size back, nothing changes.
+  await cluster.store('n1').resizeReplica(cluster.volumeId, bigger);
+  await cluster.store('n2').resizeReplica(cluster.volumeId, bigger);
+  await t.rejects(
+    engine.grow(bigger, { timeoutMs: 300, pollMs: 20 }),
+    { code: 'UNAVAILABLE', message: /n3 has not grown/ },
+    'refused while n3 is smaller',
+  );
+  t.equal(engine.sizeBytes, SIZE, 'still the old size');
+  await t.rejects(engine.writeAt(SIZE, Buffer.alloc(4096)), { code: 'INVALID_ARGUMENT' });
+
+  // The last node grows while the engine waits: the new size is served.
+  const growing = engine.grow(bigger, { timeoutMs: 20_000, pollMs: 20 });
+  setTimeout(() => void cluster.store('n3').resizeReplica(cluster.volumeId, bigger), 100);
+  t.equal(await growing, true, 'grown');
+  t.equal(engine.sizeBytes, bigger);
+  t.equal(engine.volume.sizeBytes, bigger);
+  t.equal(engine.stats().sizeBytes, bigger, 'stats report the served size');
+  t.equal(await engine.grow(bigger), false, 'growing to the same size changes nothing');
+  t.equal(await engine.grow(SIZE), false, 'never shrinks');
+  t.equal(engine.sizeBytes, bigger);
+
+  const tail = pattern(1 * MiB, 9);
+  await engine.writeAt(bigger - tail.length, tail, true);
+  t.ok((await engine.readAt(0, head.length)).equals(head), 'the old data is intact');
+  t.ok((await engine.readAt(bigger - tail.length, tail.length)).equals(tail), 'the new end');
+  for (const n of cluster.nodeIds) {
+    const replica = cluster.store(n).replica(cluster.volumeId);
+    t.ok(replica.read(bigger - tail.length, tail.length).equals(tail), `${n} holds the new end`);
+  }
+  t.equal(engine.stats().replicaWriteFailures, 0, 'no replica failed');
+  await t.rejects(engine.grow(0), { code: 'INVALID_ARGUMENT' });
+  await engine.close();
+});

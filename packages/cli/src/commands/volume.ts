@@ -146,7 +146,11 @@ export function volumeCommand(): Command {
   });
 
   withEndpointOptions(
-    volume.command('resize <name> <size>').description('grow a volume (detached volumes only)'),
+    volume
+      .command('resize <name> <size>')
+      .description(
+        'grow a volume (also while attached: NBD clients see the new size when they reconnect)',
+      ),
   ).action(async (name: string, size: string, _opts: unknown, cmd: Command) => {
     const v = await clientFor(cmd).request<VolumeRecord>(
       'PATCH',
@@ -154,7 +158,11 @@ export function volumeCommand(): Command {
       { size },
     );
     if (wantsJson(cmd)) return printJson(v);
-    process.stdout.write(`volume ${v.name} is now ${formatSize(v.sizeBytes)}\n`);
+    process.stdout.write(
+      v.attachment
+        ? `volume ${v.name} is now ${formatSize(v.sizeBytes)}; host ${v.attachment.host} serves the new size once every replica has grown (NBD clients see it when they reconnect, Docker mounts grow their filesystem on the next mount)\n`
+        : `volume ${v.name} is now ${formatSize(v.sizeBytes)}\n`,
+    );
   });
 
   withEndpointOptions(

@@ -9,7 +9,6 @@
 import { execFile } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +17,7 @@ import { Agent } from 'undici';
 import { WebSocket } from 'ws';
 import { createDevCertificates } from '@ballast/common';
 import { isAlive, waitFor } from '@ballast/testkit';
+import { pluginCall } from '../helpers/exec.js';
 
 const binDir = fileURLToPath(new URL('../../../bin/', import.meta.url));
 
@@ -47,34 +47,6 @@ function ballast(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Result> {
         resolve({ code, stdout, stderr });
       },
     );
-  });
-}
-
-function pluginCall(socketPath: string, path: string, body: unknown): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const payload = JSON.stringify(body);
-    const req = request(
-      {
-        socketPath,
-        path,
-        method: 'POST',
-        headers: { 'content-length': Buffer.byteLength(payload) },
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (d: string) => (text += d));
-        res.on('end', () => {
-          try {
-            resolve(JSON.parse(text));
-          } catch (err) {
-            reject(err);
-          }
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
   });
 }
 

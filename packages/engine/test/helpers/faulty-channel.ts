@@ -27,7 +27,8 @@ export type CallKind =
   | 'readChunk'
   | 'writeChunk'
   | 'markClean'
-  | 'repair';
+  | 'repair'
+  | 'size';
 
 export interface CallInfo {
   nodeId: string;
@@ -77,6 +78,12 @@ export class FaultyChannel implements ReplicaChannel {
       this.run({ kind: 'repair', offsetBytes: offset, lengthBytes: data.length }, () =>
         inner(offset, data),
       );
+  }
+
+  get replicaSizeBytes(): (() => Promise<number>) | undefined {
+    const inner = this.inner.replicaSizeBytes?.bind(this.inner);
+    if (inner === undefined) return undefined;
+    return () => this.run({ kind: 'size', offsetBytes: 0, lengthBytes: 0 }, inner);
   }
 
   read(offsetBytes: number, lengthBytes: number): Promise<Buffer> {
