@@ -1,6 +1,14 @@
 import t from 'tap';
 import type { LightMyRequestResponse } from 'fastify';
-import { DirectMetaStore, GiB, buildApi, type ApplyResult, type Command } from '../src/index.js';
+import {
+  DirectMetaStore,
+  GiB,
+  MAX_REPLICA_USAGE_REPORTS,
+  MiB,
+  buildApi,
+  type ApplyResult,
+  type Command,
+} from '../src/index.js';
 import {
   AUTH,
   LeaderlessStore,
@@ -288,6 +296,90 @@ t.test(
   },
 );
 
+t.test(
+  'heartbeats: replica usage reaches the map only when new or changed meaningfully',
+  async (t) => {
+    const api = await startApi(t);
+    await addNodes(api, 3);
+    const created = await api.call('POST', '/v1/volumes', {
+      name: 'data',
+      size: '10GiB',
+      replicas: 2,
+    });
+    t.equal(created.statusCode, 201);
+    const volume = created.json() as { id: string; replicas: Array<{ nodeId: string }> };
+    const holder = volume.replicas[0]!.nodeId;
+    const stranger = ['n1', 'n2', 'n3'].find(
+      (id) => !volume.replicas.some((r) => r.nodeId === id),
+    )!;
+    let sequence = 0;
+    const beat = (nodeId: string, replicas: unknown) =>
+      api.call('POST', `/v1/nodes/${nodeId}/heartbeat`, { sequence: ++sequence, replicas });
+    const usedOn = (nodeId: string) =>
+      api.store.map.getVolume(volume.id)!.replicas.find((r) => r.nodeId === nodeId)!.usedBytes;
+
+    let revision = api.store.map.revision;
+    t.equal((await beat(holder, [{ volumeId: volume.id, usedBytes: GiB }])).statusCode, 200);
+    t.equal(api.store.map.revision, revision + 1, 'a first figure is committed');
+    t.equal(usedOn(holder), GiB);
+    revision = api.store.map.revision;
+    // 5% of 10 GiB is 512 MiB: smaller moves stay out of the log.
+    await beat(holder, [{ volumeId: volume.id, usedBytes: GiB + 500 * MiB }]);
+    await beat(holder, [{ volumeId: volume.id, usedBytes: GiB - 500 * MiB }]);
+    t.equal(api.store.map.revision, revision, 'small changes do not touch the log');
+    t.equal(usedOn(holder), GiB);
+    await beat(holder, [{ volumeId: volume.id, usedBytes: 2 * GiB }]);
+    t.equal(api.store.map.revision, revision + 1, 'a large one does');
+    t.equal(usedOn(holder), 2 * GiB);
+    revision = api.store.map.revision;
+    // Replicas the map does not list on the sender, and unknown volumes, are left out.
+    await beat(stranger, [
+      { volumeId: volume.id, usedBytes: 5 * GiB },
+      { volumeId: 'vol-none', usedBytes: GiB },
+    ]);
+    t.equal(api.store.map.revision, revision, 'nothing to commit');
+    // A figure above the volume size (preallocation) is clipped to it.
+    await beat(holder, [{ volumeId: volume.id, usedBytes: 20 * GiB }]);
+    t.equal(usedOn(holder), 10 * GiB);
+    // A reordered heartbeat is not acted upon.
+    const state = api.mapState();
+    const stale = await api.call('POST', `/v1/nodes/${holder}/heartbeat`, {
+      sequence: 1,
+      replicas: [{ volumeId: volume.id, usedBytes: 0 }],
+    });
+    t.equal(stale.statusCode, 200);
+    t.equal(api.mapState(), state, 'reordered: ignored');
+
+    // Bad input is refused and changes nothing.
+    const many = Array.from({ length: MAX_REPLICA_USAGE_REPORTS + 1 }, (_, i) => ({
+      volumeId: `vol-${i}`,
+      usedBytes: 0,
+    }));
+    for (const replicas of [
+      [
+        { volumeId: volume.id, usedBytes: 0 },
+        { volumeId: volume.id, usedBytes: 0 },
+      ],
+      [{ volumeId: volume.id, usedBytes: -1 }],
+      [{ volumeId: volume.id }],
+      [{ volumeId: volume.id, usedBytes: 0, more: 1 }],
+      [{ volumeId: '../x', usedBytes: 0 }],
+      many,
+      'all of them',
+    ]) {
+      problem(t, await beat(holder, replicas), 400, 'INVALID_ARGUMENT');
+      t.equal(api.mapState(), state, 'unchanged');
+    }
+    t.equal(usedOn(holder), 10 * GiB);
+    // The largest list allowed fits the body limit and is accepted.
+    const full = Array.from({ length: MAX_REPLICA_USAGE_REPORTS }, (_, i) => ({
+      volumeId: `${'v'.repeat(55)}-${String(i).padStart(4, '0')}`,
+      usedBytes: Number.MAX_SAFE_INTEGER,
+    }));
+    t.equal((await beat(holder, full)).statusCode, 200, 'a full list is accepted');
+  },
+);
+
 t.test('volumes: create (idempotent), get, list, resize, delete', async (t) => {
   const api = await startApi(t);
   await addNodes(api, 3);
@@ -440,13 +532,9 @@ t.test('volumes: create (idempotent), get, list, resize, delete', async (t) => {
   problem(t, await api.call('PATCH', '/v1/volumes/pgdata', {}), 400, 'INVALID_ARGUMENT');
 
   await api.call('POST', '/v1/volumes/pgdata/attach', { host: 'docker1' });
-  const resizeAttached = problem(
-    t,
-    await api.call('PATCH', '/v1/volumes/pgdata', { size: '30GiB' }),
-    409,
-    'CONFLICT',
-  );
-  t.match(resizeAttached.detail, /attached to host docker1/);
+  const resizeAttached = await api.call('PATCH', '/v1/volumes/pgdata', { size: '30GiB' });
+  t.equal(resizeAttached.statusCode, 200, 'an attached volume grows (online resize)');
+  t.match(resizeAttached.json(), { sizeBytes: 30 * GiB, attachment: { host: 'docker1' } });
   const deleteAttached = problem(
     t,
     await api.call('DELETE', '/v1/volumes/pgdata'),

@@ -50,6 +50,25 @@ const commandArb = fc.oneof(
     }),
   ),
   w(
+    2,
+    fc.record({
+      type: fc.constant('reportReplicaUsage'),
+      nodeId,
+      // Sometimes a duplicate or a figure above the size: refusals must change nothing.
+      replicas: fc.oneof(
+        fc.uniqueArray(fc.record({ volumeId, usedBytes: fc.constantFrom(0, MiB, GiB, 2 * GiB) }), {
+          minLength: 1,
+          maxLength: 3,
+          selector: (r) => r.volumeId,
+        }),
+        fc.array(fc.record({ volumeId, usedBytes: fc.constantFrom(0, GiB) }), {
+          minLength: 1,
+          maxLength: 3,
+        }),
+      ),
+    }),
+  ),
+  w(
     3,
     fc
       .record({
@@ -214,6 +233,7 @@ t.test('random command sequences keep every invariant after every apply', async 
     'setNodeState',
     'labelNode',
     'reportNodeCapacity',
+    'reportReplicaUsage',
     'createVolume',
     'resizeVolume',
     'deleteVolume',

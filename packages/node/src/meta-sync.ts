@@ -7,6 +7,11 @@ import type { ReplicaAdmin } from './node.js';
 import type { ClusterView, PeerService } from './peers.js';
 
 const RETRY_DELAY_MS = 2_000;
+/**
+ * Replica usage figures per heartbeat: meta's bound (MAX_REPLICA_USAGE_REPORTS, the maxItems of
+ * its heartbeat schema; a test checks they agree). A node holding more sends them in turns.
+ */
+export const MAX_REPLICA_USAGE_PER_HEARTBEAT = 256;
 const METRIC_NAMES = [
   'ballast_node_missing_replicas',
   'ballast_node_meta_registered',
@@ -84,6 +89,8 @@ export class MetaSync {
   private lastHeartbeatAtMs: number | null = null;
   /** Heartbeat sequence: starts at the clock so a restarted node's beats are never "older". */
   private sequence = Date.now();
+  /** Where the next heartbeat's replica usage list starts, when not all fit in one. */
+  private usageCursor = 0;
   private readonly missing = new Map<string, MissingReplica>();
   /** Local replicas the map does not list here, with when that was first seen. */
   private readonly orphanSince = new Map<string, number>();
@@ -297,10 +304,39 @@ export class MetaSync {
         capacityBytes: c.capacityBytes,
         usedBytes: Math.min(c.usedBytes, c.capacityBytes),
         sequence: this.sequence,
+        replicas: this.replicaUsage(),
       },
       { signal: this.abort.signal, timeoutMs: Math.max(1_000, this.heartbeatIntervalMs) },
     );
     this.lastHeartbeatAtMs = Date.now();
+  }
+
+  /**
+   * Used bytes of the open replicas the map lists here as members (meta balances them; it
+   * records only figures that changed meaningfully). Stale copies and orphans are left out: they
+   * are not the map's replicas. At most MAX_REPLICA_USAGE_PER_HEARTBEAT per beat; with more, a
+   * window that moves on every beat, so each figure goes out at least every few beats.
+   */
+  replicaUsage(): Array<{ volumeId: string; usedBytes: number }> {
+    const me = this.options.nodeId;
+    const volumes = this.follower.mirror.volumes;
+    const listed: Array<{ volumeId: string; usedBytes: number }> = [];
+    for (const r of this.options.replicas.list()) {
+      if (r.state !== 'open') continue;
+      if (!volumes.get(r.replicaId)?.replicas.some((m) => m.nodeId === me)) continue;
+      // A file can occupy more than its length for a while (file-system preallocation).
+      listed.push({ volumeId: r.replicaId, usedBytes: Math.min(r.usedBytes, r.sizeBytes) });
+    }
+    if (listed.length <= MAX_REPLICA_USAGE_PER_HEARTBEAT) {
+      this.usageCursor = 0;
+      return listed;
+    }
+    const start = this.usageCursor % listed.length;
+    this.usageCursor = (start + MAX_REPLICA_USAGE_PER_HEARTBEAT) % listed.length;
+    return [...listed.slice(start), ...listed.slice(0, start)].slice(
+      0,
+      MAX_REPLICA_USAGE_PER_HEARTBEAT,
+    );
   }
 
   /** Makes the local replicas match the map (one pass; the follower serialises passes). */

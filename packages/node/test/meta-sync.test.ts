@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { Registry } from 'prom-client';
 import t from 'tap';
 import { createLogger, type Logger } from '@ballast/common';
-import { startMetaMember, type RunningMember } from '@ballast/meta';
+import { MAX_REPLICA_USAGE_REPORTS, startMetaMember, type RunningMember } from '@ballast/meta';
 import { freePort, waitFor } from '@ballast/testkit';
 import {
   MetaSync,
@@ -18,6 +18,8 @@ import {
   startStorageNode,
   type StorageNode,
 } from '../src/index.js';
+import { MAX_REPLICA_USAGE_PER_HEARTBEAT } from '../src/meta-sync.js';
+import { connect, pattern } from './helpers.js';
 
 const TOKEN = 'meta-sync-test-token-0123456789';
 const SECRET = 'meta-sync-test-secret-0123456789';
@@ -265,6 +267,95 @@ t.test('replicas follow the map: create, attach epoch, grow, delete', async (t) 
   const metrics = await n.registry.metrics();
   t.match(metrics, /ballast_node_replica_actions_total\{action="create"\} 1/);
   t.match(metrics, /ballast_node_meta_registered 1/);
+});
+
+t.test('heartbeats carry replica used bytes; meta keeps the meaningful changes', async (t) => {
+  t.equal(
+    MAX_REPLICA_USAGE_PER_HEARTBEAT,
+    MAX_REPLICA_USAGE_REPORTS,
+    "the node's bound is meta's schema bound",
+  );
+  const dir = tempDir(t);
+  const meta = await startMeta(t, dir, 1);
+  const url = meta.urls[0]!;
+  const n = await startSyncedNode(t, dir, meta.urls);
+  const created = await api<{ id: string }>(url, 'POST', '/v1/volumes', {
+    name: 'u',
+    size: '128MiB',
+    replicas: 1,
+    chunkSize: '1MiB',
+  });
+  t.equal(created.status, 201);
+  const volumeId = created.body.id;
+  const mapUsage = async () =>
+    (
+      await api<{ replicas: Array<{ nodeId: string; usedBytes?: number }> }>(
+        url,
+        'GET',
+        '/v1/volumes/u',
+      )
+    ).body.replicas.find((r) => r.nodeId === 'n1')?.usedBytes;
+  // A new replica's figure is reported at once (thin: next to nothing written yet).
+  const first = await waitFor(
+    'the first figure in the map',
+    async () => {
+      const used = await mapUsage();
+      return used === undefined ? undefined : { used };
+    },
+    { timeoutMs: 10_000 },
+  );
+  t.ok(first.used < MiB, `an empty replica uses ${first.used} bytes`);
+
+  const attached = await api<{ epoch: number }>(url, 'POST', '/v1/volumes/u/attach', {
+    host: 'h1',
+  });
+  await waitFor('the epoch on the node', () => n.node.replicas.highestEpoch(volumeId) === 1, {
+    timeoutMs: 10_000,
+  });
+  const [host, port] = n.node.endpoints.dataPlane!.split(':');
+  const client = await connect(
+    t,
+    { dataPlane: { host: host!, port: Number(port) } },
+    { secret: SECRET },
+  );
+  const session = await client.openSession({ volumeId, epoch: attached.body.epoch });
+  // A small write: below max(64 MiB, 5% of 128 MiB), the map keeps the old figure.
+  await session.write(0, pattern(1, MiB));
+  await session.flush();
+  const beats = async (count: number) => {
+    for (let i = 0; i < count; i++) {
+      const before = n.sync.status().lastHeartbeatAtMs ?? 0;
+      await waitFor('a heartbeat', () => (n.sync.status().lastHeartbeatAtMs ?? 0) > before, {
+        timeoutMs: 10_000,
+      });
+    }
+  };
+  await beats(3);
+  t.ok(
+    n.sync.replicaUsage().some((r) => r.volumeId === volumeId && r.usedBytes >= MiB),
+    'the node reports the written MiB',
+  );
+  t.equal(await mapUsage(), first.used, 'a 1 MiB change does not reach the log');
+
+  // 80 MiB more: well past the threshold.
+  for (let i = 1; i <= 80; i++) await session.write(i * MiB, pattern(i + 1, MiB));
+  await session.flush();
+  // The map follows within the threshold (a heartbeat during the writes may have sent a figure
+  // that is close enough to the final one already).
+  const later = await waitFor(
+    'a new figure in the map',
+    async () => {
+      const used = (await mapUsage()) ?? 0;
+      return used >= first.used + 64 * MiB ? { used } : undefined;
+    },
+    { timeoutMs: 10_000 },
+  );
+  const onNode = n.node.replicas.list().find((r) => r.replicaId === volumeId)!.usedBytes;
+  t.ok(onNode >= 81 * MiB, `the node measures ${onNode} bytes`);
+  t.ok(
+    Math.abs(onNode - later.used) < 64 * MiB,
+    `the map's ${later.used} bytes are within 64 MiB of it`,
+  );
 });
 
 t.test('SAFETY: a lost replica of a written volume is reported, never created empty', async (t) => {

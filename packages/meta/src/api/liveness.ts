@@ -1,4 +1,4 @@
-import type { ClusterMapReader, NodeRecord } from '../map/index.js';
+import type { ClusterMapReader, NodeRecord, ReplicaUsage } from '../map/index.js';
 import { MAX_NODES, MiB } from '../map/index.js';
 import type { MetaStore } from '../store/index.js';
 
@@ -92,6 +92,44 @@ export function capacityReportNeeded(
   if (node.capacityBytes !== capacityBytes) return true;
   const threshold = Math.max(CAPACITY_REPORT_MIN_CHANGE_BYTES, Math.floor(capacityBytes / 100));
   return Math.abs(node.usedBytes - usedBytes) >= threshold;
+}
+
+/** Replica usage changes smaller than this are not worth a log entry... */
+export const REPLICA_USAGE_MIN_CHANGE_BYTES = 64 * MiB;
+/** ...nor are changes smaller than this percentage of the volume's size. */
+export const REPLICA_USAGE_MIN_CHANGE_PERCENT = 5;
+
+/**
+ * Of the replica used bytes a node's heartbeat carries, the ones worth proposing
+ * reportReplicaUsage for: replicas the map lists on the node whose figure is unknown (a new
+ * replica, or a map from before nodes reported usage) or moved by at least max(64 MiB, 5% of
+ * the volume's size). The threshold keeps heartbeats (every 3 s) out of the log while data is
+ * written, and still tracks what rebalance cares about: at a 10-point margin, a 5% error on a
+ * volume is noise. Figures above the volume's size (file-system preallocation can make a file
+ * occupy more than its length for a while) are clipped to it. Replicas the map does not list
+ * on the node are left out: the node's view is older than the map's.
+ */
+export function replicaUsageReports(
+  map: ClusterMapReader,
+  nodeId: string,
+  reported: readonly ReplicaUsage[],
+): ReplicaUsage[] {
+  const out: ReplicaUsage[] = [];
+  for (const entry of reported) {
+    const volume = map.getVolume(entry.volumeId);
+    const replica = volume?.replicas.find((r) => r.nodeId === nodeId);
+    if (!volume || !replica) continue;
+    const usedBytes = Math.min(entry.usedBytes, volume.sizeBytes);
+    const threshold = Math.max(
+      REPLICA_USAGE_MIN_CHANGE_BYTES,
+      Math.floor((volume.sizeBytes * REPLICA_USAGE_MIN_CHANGE_PERCENT) / 100),
+    );
+    if (replica.usedBytes !== undefined && Math.abs(replica.usedBytes - usedBytes) < threshold) {
+      continue;
+    }
+    out.push({ volumeId: volume.id, usedBytes });
+  }
+  return out;
 }
 
 /**

@@ -26,6 +26,8 @@ import {
   ReplicaReplacementGraceMsSchema,
   SettingsSchema,
   TaskOutcomeSchema,
+  ReplicaUsageSchema,
+  MAX_REPLICA_USAGE_REPORTS,
 } from '../map/index.js';
 import { PageQuery } from './pagination.js';
 import { ProblemSchema } from './problem.js';
@@ -125,6 +127,13 @@ export const HeartbeatBody = Type.Object(
     capacityBytes: Type.Optional(BytesSchema),
     usedBytes: Type.Optional(BytesSchema),
     sequence: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
+    /**
+     * Used bytes of (some of) the node's replicas; a node with more than the bound sends them
+     * in turns. Only figures that changed meaningfully reach the map (reportReplicaUsage).
+     */
+    replicas: Type.Optional(
+      Type.Array(ReplicaUsageSchema, { maxItems: MAX_REPLICA_USAGE_REPORTS }),
+    ),
   },
   closed,
 );

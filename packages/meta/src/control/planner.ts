@@ -13,6 +13,7 @@ import {
   type TaskRecord,
   type VolumeRecord,
 } from '../map/index.js';
+import { formatSize } from '@ballast/common';
 import { placeReplicas, replicaRefusal } from '../placement/index.js';
 
 /**
@@ -38,10 +39,59 @@ import { placeReplicas, replicaRefusal } from '../placement/index.js';
  * 4. trim: once enough replicas are in sync, what they replace goes: stale records, replicas on
  *    down or draining nodes, the origins of moves, then any excess (add-then-remove: never below
  *    the desired count).
- * 5. rebalance (unless switched off): when a schedulable node's provisioned share is more than the
- *    margin away from the mean, move a replica from the fullest node to where placement puts it,
- *    only when that lowers sum(provisioned^2 / schedulable) (so moves cannot go back and forth).
+ * 5. rebalance (unless switched off): when a schedulable node's used share is more than the margin
+ *    away from the mean, move a replica from the fullest node to where placement puts it (among
+ *    nodes that stay within the margin), only when that lowers sum(used^2 / schedulable) (so
+ *    moves cannot go back and forth).
+ *
+ * Used, not provisioned: volumes are thin, so what fills a disk is what was written. A node's
+ * used load is the sum of its replicas' used bytes as their nodes report them (replicaUsedBytes:
+ * a replica not reported yet, or still rebuilding, counts as its volume's largest known figure,
+ * else 0), minus what moves in flight take away. Room for a new replica (placement, repair,
+ * the target of a move) is still judged by provisioned bytes against overProvisionPercent, so
+ * capacity admission stays as safe as before; only the rebalance objective uses used bytes.
  */
+
+/**
+ * The bytes one replica counts for rebalance. An in-sync replica its node reported: that figure.
+ * A rebuilding replica, or one not reported yet: the volume's largest known figure, because once
+ * in sync it holds what the others hold (a rebuild's own figure only says how far the copy got,
+ * and counting it would let the planner pile moves onto a node whose rebuilds are under way).
+ * A volume nobody reported: 0. Nodes report every replica they hold at their next heartbeat
+ * (3 s) and a never-reported figure always counts as a change, so this is a volume just created
+ * (thin: nothing written, 0 is the truth) or one whose nodes are not reporting (down, or older
+ * software). Counting its full size instead would bring back the provisioned bias for exactly
+ * the volumes that are new and empty.
+ */
+export function replicaUsedBytes(volume: VolumeRecord, nodeId: string): number {
+  const replica = volume.replicas.find((r) => r.nodeId === nodeId);
+  if (!replica) return 0;
+  return replicaLoad(replica, largestKnownUsage(volume));
+}
+
+function largestKnownUsage(volume: VolumeRecord): number {
+  let known = 0;
+  for (const r of volume.replicas)
+    if (r.usedBytes !== undefined) known = Math.max(known, r.usedBytes);
+  return known;
+}
+
+function replicaLoad(replica: VolumeRecord['replicas'][number], volumeKnownBytes: number): number {
+  if (replica.role === 'in-sync' && replica.usedBytes !== undefined) return replica.usedBytes;
+  return Math.max(replica.usedBytes ?? 0, volumeKnownBytes);
+}
+
+/** Used load of every node holding replicas (see replicaUsedBytes), in one pass over volumes. */
+export function usedLoads(map: ClusterMapReader): Map<string, number> {
+  const loads = new Map<string, number>();
+  for (const v of map.listVolumes()) {
+    const known = largestKnownUsage(v);
+    for (const r of v.replicas) {
+      loads.set(r.nodeId, (loads.get(r.nodeId) ?? 0) + replicaLoad(r, known));
+    }
+  }
+  return loads;
+}
 
 /** Rebuilds a node receives at once (repairs, moves): the rest wait for a later tick. */
 export const MAX_REBUILDS_PER_NODE = 4;
@@ -108,7 +158,7 @@ export interface ControlPlan {
   degradedVolumes: number;
   /** Moves (drain, rebalance) in flight before this plan. */
   movesInFlight: number;
-  /** Provisioned share of schedulable nodes (after moves in flight): min, mean, max. */
+  /** Used share of schedulable nodes (after moves in flight): min, mean, max. */
   share: { min: number; mean: number; max: number };
   /** Whether every schedulable node is within the rebalance margin of the mean. */
   balanced: boolean;
@@ -121,7 +171,7 @@ interface TaskIndex {
   openRebuildsByTarget: Map<string, number>;
   /** Open moves whose origin still serves (a live member): what maxConcurrentMoves bounds. */
   movesInFlight: number;
-  /** Bytes leaving each node once the moves in flight finish. */
+  /** Used bytes leaving each node once the moves in flight finish. */
   leavingBytes: Map<string, number>;
 }
 
@@ -163,7 +213,7 @@ function indexTasks(map: ClusterMapReader): TaskIndex {
         index.movesInFlight++;
         index.leavingBytes.set(
           origin.id,
-          (index.leavingBytes.get(origin.id) ?? 0) + volume.sizeBytes,
+          (index.leavingBytes.get(origin.id) ?? 0) + replicaUsedBytes(volume, origin.id),
         );
       }
     }
@@ -334,6 +384,9 @@ export function planControl(input: ControlInput): ControlPlan {
   const plan = new PlanBuilder(Math.max(0, input.maxCommands));
   const rebuildsOn = new Map(tasks.openRebuildsByTarget);
   let moveBudget = settings.maxConcurrentMoves - tasks.movesInFlight;
+  const loads = usedLoads(map);
+  /** Used bytes this plan's additions will bring to each node (the view tracks provisioned). */
+  const usedAdded = new Map<string, number>();
 
   const upNodes = new Set<string>();
   for (const node of map.listNodes()) if (node.state === 'up') upNodes.add(node.id);
@@ -371,6 +424,7 @@ export function planControl(input: ControlInput): ControlPlan {
       volume.id,
     );
     view.add(nodeId, volume.sizeBytes);
+    usedAdded.set(nodeId, (usedAdded.get(nodeId) ?? 0) + largestKnownUsage(volume));
     rebuildsOn.set(nodeId, (rebuildsOn.get(nodeId) ?? 0) + 1);
     if ((rebuildsOn.get(nodeId) ?? 0) >= MAX_REBUILDS_PER_NODE) busy = busyNodes();
   };
@@ -691,7 +745,7 @@ export function planControl(input: ControlInput): ControlPlan {
         victim = origin.sourceNodeId!;
         why = `${v.name}: move to ${origin.nodeId ?? '?'} done; removing the origin ${victim}`;
       } else if (a.rebuildingGood.length === 0) {
-        victim = excessVictim(view, a.inSyncGood);
+        victim = excessVictim(view, loads, a.inSyncGood);
         why = `${v.name}: ${a.inSyncGood.length} in-sync replicas, ${v.desiredReplicas} desired`;
       }
     }
@@ -706,16 +760,16 @@ export function planControl(input: ControlInput): ControlPlan {
   }
 
   // 5. rebalance.
-  const shares = projectedShares(map, suspect, tasks.leavingBytes, view.addedBytes);
+  const shares = projectedShares(map, suspect, loads, tasks.leavingBytes, usedAdded);
   const margin = settings.rebalanceMarginPercent / 100;
   const balanced =
     shares.nodes.length < 2 ||
-    shares.nodes.every((n) => Math.abs(n.provisioned / n.schedulable - shares.mean) <= margin);
+    shares.nodes.every((n) => Math.abs(n.used / n.schedulable - shares.mean) <= margin);
   if (settings.rebalanceEnabled && !balanced && repairsPlanned === 0) {
     rebalance({ map, view, plan, settled, shares, margin, moveBudget, busy });
   }
 
-  const ratios = shares.nodes.map((n) => n.provisioned / n.schedulable);
+  const ratios = shares.nodes.map((n) => n.used / n.schedulable);
   return {
     commands: plan.commands,
     blocked: plan.blocked,
@@ -730,14 +784,21 @@ export function planControl(input: ControlInput): ControlPlan {
   };
 }
 
-/** Of several in-sync replicas, the one to drop: keeps the most zones, then frees the fullest node. */
-function excessVictim(map: ClusterMapReader, inSync: readonly string[]): string {
+/**
+ * Of several in-sync replicas, the one to drop: keeps the most zones, then frees the node with
+ * the largest used share (the measure rebalance evens out).
+ */
+function excessVictim(
+  map: ClusterMapReader,
+  loads: ReadonlyMap<string, number>,
+  inSync: readonly string[],
+): string {
   let best: { id: string; zonesLeft: number; share: number } | undefined;
   for (const id of [...inSync].sort(compare)) {
     const rest = inSync.filter((x) => x !== id);
     const node = map.getNode(id)!;
     const sched = schedulableBytes(node, map.settings);
-    const share = sched > 0 ? map.provisionedBytes(id) / sched : Infinity;
+    const share = sched > 0 ? (loads.get(id) ?? 0) / sched : Infinity;
     const zonesLeft = distinctZones(map, rest);
     if (
       !best ||
@@ -752,35 +813,34 @@ function excessVictim(map: ClusterMapReader, inSync: readonly string[]): string 
 
 interface NodeShare {
   node: NodeRecord;
-  /** Provisioned bytes once moves in flight and this plan's additions are done. */
-  provisioned: number;
+  /** Used bytes once moves in flight and this plan's additions are done. */
+  used: number;
   schedulable: number;
 }
 
 function projectedShares(
   map: ClusterMapReader,
   suspect: ReadonlySet<string>,
+  loads: ReadonlyMap<string, number>,
   leavingBytes: ReadonlyMap<string, number>,
   addedBytes: ReadonlyMap<string, number>,
 ): { nodes: NodeShare[]; mean: number } {
   const nodes: NodeShare[] = [];
-  let provisioned = 0;
+  let used = 0;
   let schedulable = 0;
   for (const node of map.listNodes()) {
     if (node.state !== 'up' || suspect.has(node.id)) continue;
     const sched = schedulableBytes(node, map.settings);
     if (sched <= 0) continue;
-    const p = Math.max(
+    const u = Math.max(
       0,
-      map.provisionedBytes(node.id) -
-        (leavingBytes.get(node.id) ?? 0) +
-        (addedBytes.get(node.id) ?? 0),
+      (loads.get(node.id) ?? 0) - (leavingBytes.get(node.id) ?? 0) + (addedBytes.get(node.id) ?? 0),
     );
-    nodes.push({ node, provisioned: p, schedulable: sched });
-    provisioned += p;
+    nodes.push({ node, used: u, schedulable: sched });
+    used += u;
     schedulable += sched;
   }
-  return { nodes, mean: schedulable > 0 ? provisioned / schedulable : 0 };
+  return { nodes, mean: schedulable > 0 ? used / schedulable : 0 };
 }
 
 function rebalance(ctx: {
@@ -801,7 +861,7 @@ function rebalance(ctx: {
     return;
   }
   const byNode = new Map(shares.nodes.map((n) => [n.node.id, n]));
-  const ratio = (n: NodeShare) => n.provisioned / n.schedulable;
+  const ratio = (n: NodeShare) => n.used / n.schedulable;
   const excluded = new Set(ctx.busy);
   for (const node of map.listNodes()) {
     if (!byNode.has(node.id)) excluded.add(node.id);
@@ -819,33 +879,41 @@ function rebalance(ctx: {
     if (over <= 0) break;
     tried++;
     const gapBytes = over * origin.schedulable;
-    const candidates = map
-      .volumesOnNode(origin.node.id)
-      .map((id) => map.getVolume(id))
-      .filter(
-        (v): v is VolumeRecord => v !== undefined && !plan.touched.has(v.id) && ctx.settled(v),
-      )
-      // Largest first among those that fit the gap, then the smaller ones.
-      .sort(
-        (x, y) =>
-          Number(y.sizeBytes <= gapBytes) - Number(x.sizeBytes <= gapBytes) ||
-          (x.sizeBytes <= gapBytes ? y.sizeBytes - x.sizeBytes : x.sizeBytes - y.sizeBytes) ||
-          compare(x.id, y.id),
-      )
-      .slice(0, REBALANCE_CANDIDATES_PER_NODE);
-    for (const v of candidates) {
+    const candidates: Array<{ volume: VolumeRecord; usedBytes: number }> = [];
+    for (const id of map.volumesOnNode(origin.node.id)) {
+      const volume = map.getVolume(id);
+      if (volume === undefined || plan.touched.has(volume.id) || !ctx.settled(volume)) continue;
+      // An empty replica weighs nothing: moving it would cost a rebuild and even out nothing.
+      const usedBytes = replicaUsedBytes(volume, origin.node.id);
+      if (usedBytes > 0) candidates.push({ volume, usedBytes });
+    }
+    // Largest first among those that fit the gap, then the smaller ones.
+    candidates.sort(
+      (x, y) =>
+        Number(y.usedBytes <= gapBytes) - Number(x.usedBytes <= gapBytes) ||
+        (x.usedBytes <= gapBytes ? y.usedBytes - x.usedBytes : x.usedBytes - y.usedBytes) ||
+        compare(x.volume.id, y.volume.id),
+    );
+    for (const { volume: v, usedBytes: moved } of candidates.slice(
+      0,
+      REBALANCE_CANDIDATES_PER_NODE,
+    )) {
       if (budget <= 0 || plan.full) break;
-      const size = v.sizeBytes;
       const members = v.replicas.map((r) => r.nodeId);
       const remaining = members.filter((id) => id !== origin.node.id);
+      // Only nodes that stay within the margin with this replica are offered to placement, which
+      // then applies its usual rules (room by provisioned bytes, hosts, zones) among them.
+      const tooFull = shares.nodes
+        .filter((n) => (n.used + moved) / n.schedulable > shares.mean + margin)
+        .map((n) => n.node.id);
       const decision = placeReplicas(view, {
         count: 1,
-        sizeBytes: size,
+        sizeBytes: v.sizeBytes,
         nodeSelector: v.constraints.nodeSelector,
         zoneSpread: v.constraints.zoneSpread,
         preferHost: v.attachment?.host,
         existingNodeIds: remaining,
-        excludeNodeIds: [...members, ...excluded],
+        excludeNodeIds: [...members, ...excluded, ...tooFull],
       });
       if (!decision.ok) continue;
       const target = byNode.get(decision.nodeIds[0]!);
@@ -853,21 +921,21 @@ function rebalance(ctx: {
       // Spread is kept: never fewer zones than now.
       if (distinctZones(map, [...remaining, target.node.id]) < distinctZones(map, members))
         continue;
-      // The move must lower sum(p^2 / S): strictly, so no sequence of moves can cycle.
+      // The move must lower sum(used^2 / S): strictly, so no sequence of moves can cycle.
       const gain =
-        2 * size * (ratio(origin) - ratio(target)) -
-        size * size * (1 / origin.schedulable + 1 / target.schedulable);
+        2 * moved * (ratio(origin) - ratio(target)) -
+        moved * moved * (1 / origin.schedulable + 1 / target.schedulable);
       if (gain <= 0) continue;
-      if ((target.provisioned + size) / target.schedulable > shares.mean + margin) continue;
       plan.add(
         'rebalance',
         { type: 'addReplica', volumeId: v.id, nodeId: target.node.id, replacing: origin.node.id },
-        `${v.name}: rebalancing from ${origin.node.id} (${(100 * ratio(origin)).toFixed(1)}%) to ${target.node.id} (${(100 * ratio(target)).toFixed(1)}%), mean ${(100 * shares.mean).toFixed(1)}%`,
+        `${v.name}: rebalancing ${formatSize(moved)} used from ${origin.node.id} (${(100 * ratio(origin)).toFixed(1)}%) to ${target.node.id} (${(100 * ratio(target)).toFixed(1)}%), mean used ${(100 * shares.mean).toFixed(1)}%`,
         v.id,
       );
-      view.add(target.node.id, size);
-      origin.provisioned -= size;
-      target.provisioned += size;
+      // Room is provisioned bytes (placement); balance is used bytes.
+      view.add(target.node.id, v.sizeBytes);
+      origin.used -= moved;
+      target.used += moved;
       budget--;
       if (ratio(origin) - shares.mean <= margin / 2) break;
     }

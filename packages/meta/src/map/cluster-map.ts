@@ -421,6 +421,7 @@ export class ClusterMap implements ClusterMapReader {
     setNodeState: (t, c) => this.setNodeState(t, c),
     labelNode: (t, c) => this.labelNode(t, c),
     reportNodeCapacity: (t, c) => this.reportNodeCapacity(t, c),
+    reportReplicaUsage: (t, c) => this.reportReplicaUsage(t, c),
     createVolume: (t, c) => this.createVolume(t, c),
     resizeVolume: (t, c) => this.resizeVolume(t, c),
     deleteVolume: (t, c) => this.deleteVolume(t, c),
@@ -731,6 +732,53 @@ export class ClusterMap implements ClusterMapReader {
     return undefined;
   }
 
+  /**
+   * Records replica used bytes a node measured. The whole report is checked before anything is
+   * staged, so a bad entry changes nothing. Entries for replicas the map no longer lists on the
+   * node are skipped, not refused: the replica moved or its volume was deleted after the node
+   * measured, and the other figures are still true.
+   */
+  private reportReplicaUsage(txn: Txn, c: CommandOf<'reportReplicaUsage'>): Refusal | undefined {
+    const node = this.nodesById.get(c.nodeId);
+    if (!node) return refuse('NOT_FOUND', `node ${c.nodeId} does not exist`, { nodeId: c.nodeId });
+    if (node.state === 'removed') {
+      return refuse('CONFLICT', `node ${c.nodeId} was removed`, { nodeId: c.nodeId });
+    }
+    const seen = new Set<string>();
+    for (const entry of c.replicas) {
+      if (seen.has(entry.volumeId)) {
+        return refuse(
+          'UNPROCESSABLE',
+          `node ${c.nodeId} reports the usage of volume ${entry.volumeId} twice`,
+          { volumeId: entry.volumeId },
+        );
+      }
+      seen.add(entry.volumeId);
+      const volume = txn.volume(entry.volumeId);
+      if (volume && entry.usedBytes > volume.sizeBytes) {
+        return refuse(
+          'UNPROCESSABLE',
+          `node ${c.nodeId} reports ${formatSize(entry.usedBytes)} used by its replica of ${volume.name}, larger than the volume (${formatSize(volume.sizeBytes)})`,
+          { volumeId: volume.id },
+        );
+      }
+    }
+    for (const entry of c.replicas) {
+      const volume = txn.volume(entry.volumeId);
+      const replica = volume?.replicas.find((r) => r.nodeId === c.nodeId);
+      if (!volume || !replica || replica.usedBytes === entry.usedBytes) continue;
+      txn.putVolume({
+        ...volume,
+        replicas: volume.replicas.map((r) =>
+          r.nodeId === c.nodeId ? { ...r, usedBytes: entry.usedBytes } : r,
+        ),
+      });
+    }
+    // The result shows the node (several volumes may have changed).
+    txn.show('node', node.id);
+    return undefined;
+  }
+
   // ---- volumes -------------------------------------------------------------------------------
 
   private sizeRefusal(sizeBytes: number): Refusal | undefined {
@@ -866,13 +914,8 @@ export class ClusterMap implements ClusterMapReader {
   private resizeVolume(txn: Txn, c: CommandOf<'resizeVolume'>): Refusal | undefined {
     const volume = this.volumeOrRefusal(c.volumeId);
     if ('refused' in volume) return volume;
-    if (volume.attachment) {
-      return refuse(
-        'CONFLICT',
-        `volume ${volume.name} is attached to host ${volume.attachment.host}; detach it before resizing (online resize is not supported)`,
-        { host: volume.attachment.host, epoch: volume.attachment.epoch },
-      );
-    }
+    // Attached volumes grow too: the nodes grow their replicas from the map, and the attached
+    // host's engine serves the new size once every replica has (new NBD connections see it).
     if (c.sizeBytes < volume.sizeBytes) {
       return refuse(
         'UNPROCESSABLE',
@@ -1283,10 +1326,24 @@ export class ClusterMap implements ClusterMapReader {
         },
       );
     }
+    // A finished rebuild copied what the in-sync replicas hold: it takes their (largest) used
+    // figure, not the partial one its node reported while copying; the node corrects it later.
+    let inheritedUsedBytes: number | undefined;
+    for (const r of volume.replicas) {
+      if (r.role !== 'in-sync' || r.usedBytes === undefined) continue;
+      inheritedUsedBytes = Math.max(inheritedUsedBytes ?? 0, r.usedBytes);
+    }
     txn.putVolume({
       ...volume,
       replicas: volume.replicas.map((r) =>
-        r.nodeId === c.nodeId ? { nodeId: r.nodeId, role: 'in-sync' as const, since: c.at } : r,
+        r.nodeId === c.nodeId
+          ? {
+              nodeId: r.nodeId,
+              role: 'in-sync' as const,
+              since: c.at,
+              ...(inheritedUsedBytes !== undefined ? { usedBytes: inheritedUsedBytes } : {}),
+            }
+          : r,
       ),
     });
     for (const task of this.openTasksOf(txn, volume.id)) {

@@ -1,6 +1,6 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { MAX_REPLICAS } from './limits.js';
+import { MAX_REPLICAS, MAX_REPLICA_USAGE_REPORTS } from './limits.js';
 import {
   AddressSchema,
   BytesSchema,
@@ -69,6 +69,24 @@ export const ReportNodeCapacityCommand = command('reportNodeCapacity', {
   nodeId: IdSchema,
   capacityBytes: BytesSchema,
   usedBytes: BytesSchema,
+});
+
+/** One replica's used bytes as its node measured them (st_blocks of its data file). */
+export const ReplicaUsageSchema = Type.Object(
+  { volumeId: IdSchema, usedBytes: BytesSchema },
+  { additionalProperties: false },
+);
+export type ReplicaUsage = Static<typeof ReplicaUsageSchema>;
+
+/**
+ * Used bytes of replicas on one node, for rebalance. The leader proposes it from a heartbeat
+ * only for figures that changed meaningfully (see api/liveness.ts), so heartbeats do not fill
+ * the log. Entries for replicas the map no longer lists on the node (moved or deleted since the
+ * node measured) are skipped; a figure above the volume's size is refused.
+ */
+export const ReportReplicaUsageCommand = command('reportReplicaUsage', {
+  nodeId: IdSchema,
+  replicas: Type.Array(ReplicaUsageSchema, { minItems: 1, maxItems: MAX_REPLICA_USAGE_REPORTS }),
 });
 
 export const CreateVolumeCommand = command('createVolume', {
@@ -194,6 +212,7 @@ export const CommandSchema = Type.Union([
   SetNodeStateCommand,
   LabelNodeCommand,
   ReportNodeCapacityCommand,
+  ReportReplicaUsageCommand,
   CreateVolumeCommand,
   ResizeVolumeCommand,
   DeleteVolumeCommand,

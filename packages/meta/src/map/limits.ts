@@ -34,6 +34,13 @@ export const MAX_LABEL_VALUE_LENGTH = 63;
 export const MAX_REASON_LENGTH = 512;
 export const MAX_ADDRESS_LENGTH = 255;
 
+/**
+ * Replica usage figures in one heartbeat and in one reportReplicaUsage command. At most ~110
+ * JSON bytes each (a 63-character id and a 16-digit number), 256 stay far below both the 64 KiB
+ * command bound and the API's 64 KiB body limit. A node holding more sends them in turns.
+ */
+export const MAX_REPLICA_USAGE_REPORTS = 256;
+
 /** Largest encoded command a store accepts into its log (JSON bytes). */
 export const MAX_COMMAND_BYTES = 64 * KiB;
 
@@ -51,7 +58,7 @@ export const MAX_REBUILD_BANDWIDTH_BYTES_PER_SECOND = 100 * GiB;
 /** Replica moves (drain, rebalance) in flight at once, cluster-wide. */
 export const DEFAULT_MAX_CONCURRENT_MOVES = 4;
 export const MAX_CONCURRENT_MOVES = 256;
-/** Rebalance stops when every node's provisioned share is within this many points of the mean. */
+/** Rebalance stops when every node's used share is within this many points of the mean. */
 export const DEFAULT_REBALANCE_MARGIN_PERCENT = 10;
 export const MIN_REBALANCE_MARGIN_PERCENT = 1;
 export const MAX_REBALANCE_MARGIN_PERCENT = 50;

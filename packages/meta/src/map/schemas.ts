@@ -98,7 +98,18 @@ export const ReplicaRoleSchema = Type.Union([Type.Literal('in-sync'), Type.Liter
 export type ReplicaRole = Static<typeof ReplicaRoleSchema>;
 
 export const ReplicaSchema = Type.Object(
-  { nodeId: IdSchema, role: ReplicaRoleSchema, since: TimestampSchema },
+  {
+    nodeId: IdSchema,
+    role: ReplicaRoleSchema,
+    since: TimestampSchema,
+    /**
+     * Bytes the replica really occupies on its node (thin: only what was written), as its node
+     * last reported it (reportReplicaUsage, sent when it changed by at least max(64 MiB, 5% of
+     * the volume size)). Absent: not reported yet (a new replica, or a map from before nodes
+     * reported it); rebalance then counts the volume's largest known figure, else 0.
+     */
+    usedBytes: Type.Optional(BytesSchema),
+  },
   { additionalProperties: false },
 );
 export type Replica = Static<typeof ReplicaSchema>;
@@ -275,8 +286,11 @@ export const SettingsSchema = Type.Object(
     /** Replica moves (drain and rebalance) in flight at once, cluster-wide. */
     maxConcurrentMoves: MaxConcurrentMovesSchema,
     /**
-     * Rebalance moves replicas until every schedulable node's provisioned share (sum of replica
-     * sizes / schedulable bytes) is within this many percentage points of the mean.
+     * Rebalance moves replicas until every schedulable node's used share (the bytes its replicas
+     * really occupy, as nodes report them, / schedulable bytes) is within this many percentage
+     * points of the mean. Used, not provisioned: volumes are thin, so ten empty 100 GiB volumes
+     * weigh nothing on a disk while one full 50 GiB volume weighs 50 GiB. Room for new replicas
+     * is still checked against provisioned bytes (overProvisionPercent).
      */
     rebalanceMarginPercent: RebalanceMarginPercentSchema,
   },

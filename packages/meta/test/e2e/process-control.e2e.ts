@@ -12,10 +12,11 @@ import { metaFleet, startMetaCluster, type MetaCluster } from '../helpers/real-c
 interface Volume {
   id: string;
   name: string;
+  sizeBytes: number;
   state: string;
   epoch: number;
   desiredReplicas: number;
-  replicas: Array<{ nodeId: string; role: string }>;
+  replicas: Array<{ nodeId: string; role: string; usedBytes?: number }>;
   staleReplicas: Array<{ nodeId: string; since: number; idle?: boolean }>;
 }
 interface Task {
@@ -64,15 +65,23 @@ t.test('failure handling, drain, remove and the rebalance kill switch', async (t
     });
   for (const [i, id] of NODES.entries()) await register(id, `z${i + 1}`);
 
-  // The nodes: heartbeats from the live ones, and copiers that finish every rebuild task.
+  // The nodes: heartbeats from the live ones, and copiers that finish every rebuild task. The
+  // heartbeats carry replica usage (rebalance evens it out): in-sync replicas are written full,
+  // rebuilding ones hold nothing yet.
   const alive = new Set(NODES);
   let stopped = false;
+  const usageOn = (vs: Volume[], nodeId: string) =>
+    vs.flatMap((v) => {
+      const r = v.replicas.find((x) => x.nodeId === nodeId);
+      return r ? [{ volumeId: v.id, usedBytes: r.role === 'in-sync' ? v.sizeBytes : 0 }] : [];
+    });
   const heartbeats = (async () => {
     while (!stopped) {
+      const vs = await volumes().catch(() => [] as Volume[]);
       await Promise.all(
         [...alive].map((id) =>
           cluster
-            .call(leader, 'POST', `/v1/nodes/${id}/heartbeat`, {}, 2000)
+            .call(leader, 'POST', `/v1/nodes/${id}/heartbeat`, { replicas: usageOn(vs, id) }, 2000)
             .catch(() => undefined),
         ),
       );
@@ -251,6 +260,10 @@ t.test('failure handling, drain, remove and the rebalance kill switch', async (t
     );
     const counts = new Map(await holders());
     t.ok((counts.get('n6') ?? 0) >= 2, `n6 took ${counts.get('n6')} replicas`);
+    t.ok(
+      (await volumes()).every((v) => v.replicas.every((r) => r.usedBytes === v.sizeBytes)),
+      "the map holds every replica's used bytes, from the heartbeats",
+    );
     const metrics = await (await fetch(`${cluster.urls.get(leader)!}/metrics`)).text();
     t.match(
       metrics,

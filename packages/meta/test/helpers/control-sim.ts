@@ -3,17 +3,21 @@
 import {
   ClusterMap,
   GiB,
+  MAX_REPLICA_USAGE_REPORTS,
   TiB,
   checkInvariants,
   hostKeyOf,
   isLive,
   placeReplicas,
   planControl,
+  replicaUsageReports,
   schedulableBytes,
+  usedLoads,
   zoneOf,
   type ApplyResult,
   type ControlPlan,
   type PlannedCommand,
+  type ReplicaUsage,
   type VolumeRecord,
 } from '../../src/index.js';
 
@@ -49,6 +53,8 @@ export interface SimStats {
   promoted: number;
   failedRebuilds: number;
   engineMarks: number;
+  /** reportReplicaUsage commands the nodes' heartbeats caused. */
+  usageReports: number;
   /** Wall time of each planControl call and the commands it returned. */
   plans: Array<{ ms: number; commands: number }>;
 }
@@ -68,6 +74,7 @@ export class ControlSim {
     promoted: 0,
     failedRebuilds: 0,
     engineMarks: 0,
+    usageReports: 0,
     plans: [],
   };
   lastPlan: ControlPlan | null = null;
@@ -76,8 +83,17 @@ export class ControlSim {
   /** Every planned command, as applied, with its result. */
   onCommand: ((planned: PlannedCommand, result: ApplyResult) => void) | null = null;
 
+  /**
+   * Bytes written to each volume (thin: a random fraction of its size), what its in-sync
+   * replicas hold; a rebuilding copy holds nothing until promoted. Drawn from a second sequence
+   * so the rest of the model stays what it was before usage was modelled.
+   */
+  readonly usedByVolume = new Map<string, number>();
+  private readonly usageRandom: () => number;
+
   constructor(readonly options: SimOptions) {
     this.random = prng(options.seed);
+    this.usageRandom = prng(options.seed ^ 0x5eed);
   }
 
   apply(command: object): ApplyResult {
@@ -132,6 +148,7 @@ export class ControlSim {
         fs: 'ext4',
         replicaNodeIds: placed.nodeIds,
       });
+      this.usedByVolume.set(`vol-${i}`, Math.floor(this.usageRandom() * (sizeBytes / GiB)) * GiB);
       if (this.random() < 0.1) {
         this.ok({
           type: 'attachVolume',
@@ -146,6 +163,7 @@ export class ControlSim {
   /** One control tick: plan, propose, then nodes and engines act, then time passes. */
   tick(): ControlPlan {
     this.step++;
+    this.heartbeats();
     const started = performance.now();
     const plan = planControl({
       map: this.map,
@@ -166,6 +184,34 @@ export class ControlSim {
     this.stats.steps++;
     this.onStep?.();
     return plan;
+  }
+
+  /**
+   * Nodes report their replicas' used bytes; the leader commits what replicaUsageReports finds
+   * worth a log entry (new replicas, real changes), as the heartbeat route does.
+   */
+  heartbeats(): void {
+    const byNode = new Map<string, ReplicaUsage[]>();
+    for (const v of this.map.listVolumes()) {
+      const used = this.usedByVolume.get(v.id) ?? 0;
+      for (const r of v.replicas) {
+        if (!isLive(this.map.getNode(r.nodeId)!)) continue;
+        let list = byNode.get(r.nodeId);
+        if (!list) byNode.set(r.nodeId, (list = []));
+        list.push({ volumeId: v.id, usedBytes: r.role === 'in-sync' ? used : 0 });
+      }
+    }
+    for (const [nodeId, reported] of byNode) {
+      const changed = replicaUsageReports(this.map, nodeId, reported);
+      for (let i = 0; i < changed.length; i += MAX_REPLICA_USAGE_REPORTS) {
+        this.ok({
+          type: 'reportReplicaUsage',
+          nodeId,
+          replicas: changed.slice(i, i + MAX_REPLICA_USAGE_REPORTS),
+        });
+        this.stats.usageReports++;
+      }
+    }
   }
 
   /** An attached volume's engine drops a replica on a down node at its next write. */
@@ -264,20 +310,30 @@ export class ControlSim {
     return out;
   }
 
-  /** Provisioned share of every up node, and how far the extremes are from the mean. */
-  balance(): { mean: number; maxDeviation: number } {
-    let p = 0;
+  /**
+   * Used share (what rebalance evens out) of every up node, how far the extremes are from the
+   * mean, and the largest provisioned share (room for new replicas is still provisioned).
+   */
+  balance(): { mean: number; maxDeviation: number; maxProvisioned: number } {
+    const loads = usedLoads(this.map);
+    let used = 0;
     let s = 0;
+    let maxProvisioned = 0;
     const shares: number[] = [];
     for (const node of this.map.listNodes()) {
       if (node.state !== 'up') continue;
       const sched = schedulableBytes(node, this.map.settings);
-      p += this.map.provisionedBytes(node.id);
+      used += loads.get(node.id) ?? 0;
       s += sched;
-      shares.push(this.map.provisionedBytes(node.id) / sched);
+      shares.push((loads.get(node.id) ?? 0) / sched);
+      maxProvisioned = Math.max(maxProvisioned, this.map.provisionedBytes(node.id) / sched);
     }
-    const mean = p / s;
-    return { mean, maxDeviation: Math.max(...shares.map((x) => Math.abs(x - mean))) };
+    const mean = used / s;
+    return {
+      mean,
+      maxDeviation: Math.max(...shares.map((x) => Math.abs(x - mean))),
+      maxProvisioned,
+    };
   }
 
   /** Never fewer than one in-sync replica: the map's invariant, checked from scratch. */

@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { BallastError } from '@ballast/common';
 import type { NodeAction, NodeRecord } from '../../map/index.js';
 import { commit, nodeView, requireNode, type ApiContext } from '../context.js';
-import { capacityReportNeeded } from '../liveness.js';
+import { capacityReportNeeded, replicaUsageReports } from '../liveness.js';
 import { paginate } from '../pagination.js';
 import {
   HeartbeatBody,
@@ -103,7 +103,7 @@ export const nodeRoutes: FastifyPluginAsync<ApiContext> = async (app, ctx) => {
         querystring: NoQuery,
         tags: ['nodes'],
         summary:
-          'Heartbeat from a node (to the leader); updates liveness, and capacity when it changed enough',
+          'Heartbeat from a node (to the leader); updates liveness, and capacity and replica usage when they changed enough',
         params: NodeIdParams,
         body: HeartbeatBody,
         response: { 200: NodeView, ...errorResponses },
@@ -132,6 +132,17 @@ export const nodeRoutes: FastifyPluginAsync<ApiContext> = async (app, ctx) => {
         );
       }
       const body = request.body;
+      const seen = new Set<string>();
+      for (const r of body.replicas ?? []) {
+        if (seen.has(r.volumeId)) {
+          throw new BallastError(
+            'INVALID_ARGUMENT',
+            `replicas lists volume ${r.volumeId} twice; send one figure per replica`,
+            { volumeId: r.volumeId },
+          );
+        }
+        seen.add(r.volumeId);
+      }
       if (!ctx.liveness.record(node.id, ctx.clock(), body.sequence)) return nodeView(ctx, node);
       if (!node.reachable) {
         await commit(ctx, {
@@ -150,6 +161,11 @@ export const nodeRoutes: FastifyPluginAsync<ApiContext> = async (app, ctx) => {
           capacityBytes,
           usedBytes,
         });
+      }
+      // Per-replica usage for rebalance: only figures that are new or moved meaningfully.
+      const usage = replicaUsageReports(store.map, node.id, body.replicas ?? []);
+      if (usage.length > 0) {
+        await commit(ctx, { type: 'reportReplicaUsage', nodeId: node.id, replicas: usage });
       }
       return nodeView(ctx, requireNode(ctx, node.id));
     },
