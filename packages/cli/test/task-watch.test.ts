@@ -110,10 +110,10 @@ t.test('task ls and task watch follow a rebuild to the end', async (t) => {
 
   const ls = await ballast(['task', 'ls'], env);
   t.equal(ls.code, 0, ls.stderr);
-  t.match(ls.stdout, /ID\s+KIND\s+STATE\s+VOLUME\s+NODE\s+FROM\s+PROGRESS\s+MESSAGE/);
+  t.match(ls.stdout, /ID\s+KIND\s+STATE\s+VOLUME\s+NODE\s+FROM\s+PROGRESS\s+RATE\s+MESSAGE/);
   t.match(
     ls.stdout,
-    new RegExp(`rebuild\\s+pending\\s+pg\\s+${target}\\s+n[12]\\s+0% \\(0 B/4 GiB\\)`),
+    new RegExp(`rebuild\\s+pending\\s+pg\\s+${target}\\s+n[12]\\s+0% \\(0 B/4 GiB\\)\\s+-`),
   );
   const [rebuild] = JSON.parse(
     (await ballast(['task', 'ls', '--open', '--json'], env)).stdout,
@@ -171,6 +171,10 @@ t.test('task ls and task watch follow a rebuild to the end', async (t) => {
   t.equal(await exited, 0, err);
   t.match(out, /1 succeeded, 0 failed or cancelled, 0 unfinished/);
   t.match(err, new RegExp(`${rebuild!.id} rebuild succeeded 100% \\(4 GiB/4 GiB\\)`));
+
+  // Its average rate while it ran (from the first progress report to the promotion).
+  const done = await ballast(['task', 'ls', '--kind', 'rebuild'], env);
+  t.match(done.stdout, /succeeded\s+pg\s+.*100% \(4 GiB\/4 GiB\)\s+[\d.]+ [KMGT]?i?B\/s\s/);
 
   const json = await ballast(['task', 'watch', rebuild!.id, '--json'], env);
   t.match(JSON.parse(json.stdout), [

@@ -85,6 +85,21 @@ t.test(
     });
     t.equal(progress.statusCode, 200);
     t.match(progress.json(), { state: 'running', doneBytes: GiB, message: 'copying' });
+    const startedAt = progress.json().startedAt as number;
+    t.equal(startedAt, api.clock.nowMs, 'startedAt: when it first ran');
+    t.notOk('bytesPerSecond' in progress.json(), 'no rate before any time has passed');
+    // The rate shown is the average since it started running.
+    api.clock.nowMs += 4_000;
+    const later = await api.call('POST', `/v1/tasks/${rebuild!.id}/progress`, {
+      doneBytes: 2 * GiB,
+    });
+    t.match(later.json(), { startedAt, doneBytes: 2 * GiB, bytesPerSecond: GiB / 2 });
+    t.match((await api.call('GET', `/v1/tasks/${rebuild!.id}`)).json(), {
+      bytesPerSecond: GiB / 2,
+    });
+    t.match((await api.call('GET', '/v1/tasks')).json(), {
+      items: [{ id: rebuild!.id, bytesPerSecond: GiB / 2 }],
+    });
     problem(
       t,
       await api.call('POST', `/v1/tasks/${rebuild!.id}/progress`, { doneBytes: 3 * GiB }),

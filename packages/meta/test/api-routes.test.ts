@@ -930,4 +930,20 @@ t.test('hosts: agent heartbeats, liveness, and the holder named alive or dead', 
   t.match((await api.call('GET', '/v1/volumes/v')).json(), {
     attachment: { host: 'docker1' },
   });
+  // The attachments a heartbeat answer names follow the map (its index is rebuilt on change).
+  const taken = (
+    await api.call('POST', '/v1/volumes/v/attach', { host: 'docker2', force: true })
+  ).json();
+  t.match((await api.call('POST', '/v1/hosts/docker1/heartbeat', {})).json(), {
+    attachedVolumes: [],
+  });
+  t.match((await api.call('POST', '/v1/hosts/docker2/heartbeat', {})).json(), {
+    attachedVolumes: ['v'],
+  });
+  const released = await api.call('POST', '/v1/volumes/v/detach', {
+    host: 'docker2',
+    epoch: taken.epoch,
+  });
+  t.equal(released.statusCode, 200, 'detached');
+  t.same((await api.call('POST', '/v1/hosts/docker2/heartbeat', {})).json().attachedVolumes, []);
 });

@@ -53,13 +53,13 @@ export function taskCommand(): Command {
       oneOf(opts.kind, KINDS, '--kind');
       const client = clientFor(cmd);
       const query = new URLSearchParams(opts.state ? { state: opts.state } : {});
-      const items = (await listAll<TaskRecord>(client, '/v1/tasks', query)).filter(
-        (t) => (!opts.kind || t.kind === opts.kind) && (!opts.open || OPEN.has(t.state)),
-      );
+      const items = (
+        await listAll<TaskRecord & { bytesPerSecond?: number }>(client, '/v1/tasks', query)
+      ).filter((t) => (!opts.kind || t.kind === opts.kind) && (!opts.open || OPEN.has(t.state)));
       if (wantsJson(cmd)) return printJson(items);
       const names = await volumeNames(client);
       printTable(
-        ['ID', 'KIND', 'STATE', 'VOLUME', 'NODE', 'FROM', 'PROGRESS', 'MESSAGE'],
+        ['ID', 'KIND', 'STATE', 'VOLUME', 'NODE', 'FROM', 'PROGRESS', 'RATE', 'MESSAGE'],
         items.map((t) => [
           t.id,
           t.kind,
@@ -68,6 +68,7 @@ export function taskCommand(): Command {
           t.nodeId ?? '-',
           t.sourceNodeId ?? '-',
           `${percent(t)} (${formatSize(t.doneBytes)}/${formatSize(t.totalBytes)})`,
+          t.bytesPerSecond === undefined ? '-' : `${formatSize(t.bytesPerSecond)}/s`,
           t.message,
         ]),
       );

@@ -60,7 +60,17 @@ export const NodeView = Type.Object(
 export type NodeView = Static<typeof NodeView>;
 
 export const VolumeView = VolumeRecordSchema;
-export const TaskView = TaskRecordSchema;
+export const TaskView = Type.Object(
+  {
+    ...TaskRecordSchema.properties,
+    /**
+     * Average copy rate since the task started running (bytes done over the time from
+     * `startedAt` to its last update); absent before it runs or when no time has passed.
+     */
+    bytesPerSecond: Type.Optional(Type.Integer({ minimum: 0 })),
+  },
+  { additionalProperties: false },
+);
 
 function listOf<T extends TSchema>(item: T) {
   return Type.Object(

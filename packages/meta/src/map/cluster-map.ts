@@ -676,6 +676,7 @@ export class ClusterMap implements ClusterMapReader {
         txn.tasks.set(task.id, {
           ...task,
           state: 'running',
+          startedAt: task.startedAt ?? at,
           doneBytes,
           message,
           updatedAt: at,
@@ -1355,6 +1356,7 @@ export class ClusterMap implements ClusterMapReader {
         txn.tasks.set(task.id, {
           ...task,
           state: 'running',
+          startedAt: task.startedAt ?? c.at,
           doneBytes: task.totalBytes,
           message: clip(
             `${c.nodeId} in sync; the replica on ${task.sourceNodeId} is to be removed`,
@@ -1490,6 +1492,7 @@ export class ClusterMap implements ClusterMapReader {
     const next: TaskRecord = {
       ...task,
       state: 'running',
+      startedAt: task.startedAt ?? c.at,
       doneBytes: c.doneBytes,
       totalBytes,
       message: c.message ?? task.message,
@@ -1504,7 +1507,13 @@ export class ClusterMap implements ClusterMapReader {
           Math.floor((c.doneBytes * move.totalBytes) / Math.max(1, totalBytes)),
         );
         if (done !== move.doneBytes || move.state !== 'running') {
-          txn.tasks.set(move.id, { ...move, state: 'running', doneBytes: done, updatedAt: c.at });
+          txn.tasks.set(move.id, {
+            ...move,
+            state: 'running',
+            startedAt: move.startedAt ?? c.at,
+            doneBytes: done,
+            updatedAt: c.at,
+          });
         }
       }
     }

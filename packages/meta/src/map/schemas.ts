@@ -241,6 +241,8 @@ export const TaskRecordSchema = Type.Object(
     totalBytes: BytesSchema,
     message: ReasonSchema,
     createdAt: TimestampSchema,
+    /** When it first became running (absent while pending, and in maps from before it existed). */
+    startedAt: Type.Optional(TimestampSchema),
     updatedAt: TimestampSchema,
     finishedAt: Type.Union([TimestampSchema, Type.Null()]),
   },

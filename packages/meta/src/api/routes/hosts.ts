@@ -31,11 +31,33 @@ export function hostView(ctx: ApiContext, id: string, nowMs: number): HostView {
     lastHeartbeatAt: last ?? null,
     silentMs,
     alive: silentMs <= ctx.hostTimeoutMs,
-    attachedVolumes: ctx.store.map
-      .listVolumes()
-      .filter((v) => v.attachment?.host === id)
-      .map((v) => v.name),
+    attachedVolumes: attachmentsByHost(ctx).get(id) ?? [],
   };
+}
+
+/**
+ * Volume names by the host holding them, rebuilt only when the map changed: every agent
+ * heartbeats every few seconds, and a scan of every volume per heartbeat would cost
+ * hosts x volumes per interval on the leader.
+ */
+const attachmentIndex = new WeakMap<
+  ApiContext,
+  { revision: number; byHost: Map<string, string[]> }
+>();
+
+function attachmentsByHost(ctx: ApiContext): Map<string, string[]> {
+  const revision = ctx.store.map.revision;
+  const cached = attachmentIndex.get(ctx);
+  if (cached !== undefined && cached.revision === revision) return cached.byHost;
+  const byHost = new Map<string, string[]>();
+  for (const v of ctx.store.map.listVolumes()) {
+    if (!v.attachment) continue;
+    const names = byHost.get(v.attachment.host);
+    if (names === undefined) byHost.set(v.attachment.host, [v.name]);
+    else names.push(v.name);
+  }
+  attachmentIndex.set(ctx, { revision, byHost });
+  return byHost;
 }
 
 /** Heartbeats go to the leader, and only the leader can answer about liveness. */
@@ -87,10 +109,7 @@ export const hostRoutes: FastifyPluginAsync<ApiContext> = async (app, ctx) => {
       requireLeader(ctx, 'ask');
       await ctx.store.linearizableRead();
       const now = ctx.clock();
-      const ids = new Set<string>(ctx.hostLiveness.ids());
-      for (const v of ctx.store.map.listVolumes()) {
-        if (v.attachment) ids.add(v.attachment.host);
-      }
+      const ids = new Set<string>([...ctx.hostLiveness.ids(), ...attachmentsByHost(ctx).keys()]);
       return { items: [...ids].sort().map((id) => hostView(ctx, id, now)) };
     },
   );

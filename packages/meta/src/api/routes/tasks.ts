@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { BallastError } from '@ballast/common';
-import type { TaskState } from '../../map/index.js';
+import type { TaskRecord, TaskState } from '../../map/index.js';
 import { commit, type ApiContext } from '../context.js';
 import { paginate } from '../pagination.js';
 import {
@@ -13,6 +13,15 @@ import {
   TaskView,
   errorResponses,
 } from '../schemas.js';
+
+/** A task as the API shows it: the record plus its average rate while it ran. */
+export function taskView(task: TaskRecord): TaskRecord & { bytesPerSecond?: number } {
+  if (task.startedAt === undefined) return task;
+  const end = task.finishedAt ?? task.updatedAt;
+  const elapsedMs = end - task.startedAt;
+  if (elapsedMs <= 0) return task;
+  return { ...task, bytesPerSecond: Math.round((task.doneBytes * 1000) / elapsedMs) };
+}
 
 export const taskRoutes: FastifyPluginAsync<ApiContext> = async (app, ctx) => {
   const { store } = ctx;
@@ -40,7 +49,7 @@ export const taskRoutes: FastifyPluginAsync<ApiContext> = async (app, ctx) => {
                 (state === undefined || t.state === state) &&
                 (volume === undefined || t.volumeId === volume),
       });
-      return { ...page, revision: store.map.revision };
+      return { ...page, items: page.items.map(taskView), revision: store.map.revision };
     },
   );
 
@@ -59,7 +68,7 @@ export const taskRoutes: FastifyPluginAsync<ApiContext> = async (app, ctx) => {
       await store.linearizableRead();
       const task = store.map.getTask(request.params.id);
       if (!task) throw new BallastError('NOT_FOUND', `task ${request.params.id} does not exist`);
-      return task;
+      return taskView(task);
     },
   );
 
@@ -77,13 +86,14 @@ export const taskRoutes: FastifyPluginAsync<ApiContext> = async (app, ctx) => {
     },
     async (request) => {
       const { doneBytes, totalBytes, message } = request.body;
-      return commit(ctx, {
+      const task = await commit(ctx, {
         type: 'updateTask',
         taskId: request.params.id,
         doneBytes,
         ...(totalBytes !== undefined ? { totalBytes } : {}),
         ...(message !== undefined ? { message } : {}),
       });
+      return taskView(task as TaskRecord);
     },
   );
 
@@ -101,12 +111,13 @@ export const taskRoutes: FastifyPluginAsync<ApiContext> = async (app, ctx) => {
     },
     async (request) => {
       const { outcome, message } = request.body;
-      return commit(ctx, {
+      const task = await commit(ctx, {
         type: 'finishTask',
         taskId: request.params.id,
         outcome,
         ...(message !== undefined ? { message } : {}),
       });
+      return taskView(task as TaskRecord);
     },
   );
 };
