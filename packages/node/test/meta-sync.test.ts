@@ -302,7 +302,7 @@ t.test('heartbeats carry replica used bytes; meta keeps the meaningful changes',
       const used = await mapUsage();
       return used === undefined ? undefined : { used };
     },
-    { timeoutMs: 10_000 },
+    { timeoutMs: 60_000 },
   );
   t.ok(first.used < MiB, `an empty replica uses ${first.used} bytes`);
 
@@ -310,7 +310,7 @@ t.test('heartbeats carry replica used bytes; meta keeps the meaningful changes',
     host: 'h1',
   });
   await waitFor('the epoch on the node', () => n.node.replicas.highestEpoch(volumeId) === 1, {
-    timeoutMs: 10_000,
+    timeoutMs: 60_000,
   });
   const [host, port] = n.node.endpoints.dataPlane!.split(':');
   const client = await connect(
@@ -326,7 +326,7 @@ t.test('heartbeats carry replica used bytes; meta keeps the meaningful changes',
     for (let i = 0; i < count; i++) {
       const before = n.sync.status().lastHeartbeatAtMs ?? 0;
       await waitFor('a heartbeat', () => (n.sync.status().lastHeartbeatAtMs ?? 0) > before, {
-        timeoutMs: 10_000,
+        timeoutMs: 60_000,
       });
     }
   };
@@ -348,7 +348,7 @@ t.test('heartbeats carry replica used bytes; meta keeps the meaningful changes',
       const used = (await mapUsage()) ?? 0;
       return used >= first.used + 64 * MiB ? { used } : undefined;
     },
-    { timeoutMs: 10_000 },
+    { timeoutMs: 60_000 },
   );
   const onNode = n.node.replicas.list().find((r) => r.replicaId === volumeId)!.usedBytes;
   t.ok(onNode >= 81 * MiB, `the node measures ${onNode} bytes`);
