@@ -934,6 +934,9 @@ export class VolumeEngine implements BlockDevice {
     const grown = new Set<Member>();
     for (;;) {
       if (this.stateError !== null) throw this.stateError;
+      if (this.stateValue !== 'open') {
+        throw new BallastError('UNAVAILABLE', `volume ${this.spec.name} is ${this.stateValue}`);
+      }
       const waiting = this.active.filter((m) => !grown.has(m));
       await Promise.all(
         waiting.map(async (m) => {

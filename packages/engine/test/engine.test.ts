@@ -499,5 +499,8 @@ t.test('online resize: the engine serves the new size once every replica has gro
   }
   t.equal(engine.stats().replicaWriteFailures, 0, 'no replica failed');
   await t.rejects(engine.grow(0), { code: 'INVALID_ARGUMENT' });
+  // A grow waiting for a replica ends when the engine closes (no poll loop outlives it).
+  const waiting = engine.grow(bigger + MiB, { timeoutMs: 60_000, pollMs: 20 });
   await engine.close();
+  await t.rejects(waiting, { code: 'UNAVAILABLE' });
 });
