@@ -91,13 +91,18 @@ t.test(
     cluster.node(paused).proc.pause();
     t.comment(`paused follower ${paused}`);
     // The member may have taken more entries between its status and the pause: it holds at most
-    // what the leader had once it was stopped, so compaction must pass that.
-    const ceiling = (await cluster.status(leader)).lastIndex;
+    // what the others had once it was stopped, so compaction must pass that. On every other
+    // member, not just this leader: under load another one may lead by the time it resumes, and
+    // a leader whose log still holds the missing entries would send them, not a snapshot.
+    const others = ids.filter((id) => id !== paused);
+    const ceiling = Math.max(
+      ...(await Promise.all(others.map(async (id) => (await cluster.status(id)).lastIndex))),
+    );
     await waitFor(
-      'the log moves past what the paused member has, beyond compaction',
+      'the log moves past what the paused member has, beyond compaction, on every other member',
       async () => {
-        const st = await cluster.status(leader);
-        return st.firstIndex > ceiling + 1;
+        const st = await Promise.all(others.map((id) => cluster.status(id)));
+        return st.every((s) => s.firstIndex > ceiling + 1);
       },
       { timeoutMs: 60_000, intervalMs: 200 },
     );
