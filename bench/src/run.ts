@@ -48,6 +48,9 @@ options:
   --rounds <n>      repeat the whole job list n times, interleaved (default 1)
   --node-options <s> Node options for Ballast's server processes and storage nodes, e.g.
                     "--max-semi-space-size=4" (default none)
+  --in-process-node also run each volume with its first storage node inside the engine's
+                    process (targets ballast-volume-rN-inproc): a measurement of a design the
+                    agent does not have yet, see docs/status.md
 `;
 
 async function main(): Promise<void> {
@@ -61,6 +64,7 @@ async function main(): Promise<void> {
       rounds: { type: 'string', default: '1' },
       replicas: { type: 'string' },
       'node-options': { type: 'string', default: '' },
+      'in-process-node': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -116,18 +120,22 @@ async function main(): Promise<void> {
       targets = [new NbdkitTarget(fileB, join(scratch, 'nbdkit.sock'))];
       for (const r of (values.replicas ?? '1,2,3').split(',').map(Number)) {
         if (![1, 2, 3, 4, 5].includes(r)) throw new Error(`--replicas: ${r} is not 1..5`);
-        const dir = join(scratch, `r${r}`);
-        mkdirSync(dir, { recursive: true });
-        targets.push(
-          new BallastVolumeTarget(
-            r,
-            sizeBytes,
-            join(scratch, `vol-r${r}.sock`),
-            dir,
-            serveJs,
-            nodeOptions,
-          ),
-        );
+        for (const inProcess of values['in-process-node'] ? [false, true] : [false]) {
+          const tag = `r${r}${inProcess ? '-inproc' : ''}`;
+          const dir = join(scratch, tag);
+          mkdirSync(dir, { recursive: true });
+          targets.push(
+            new BallastVolumeTarget(
+              r,
+              sizeBytes,
+              join(scratch, `vol-${tag}.sock`),
+              dir,
+              serveJs,
+              nodeOptions,
+              inProcess,
+            ),
+          );
+        }
       }
       break;
     }

@@ -149,9 +149,10 @@ export class BallastVolumeTarget extends ReadyLineServerTarget {
     dir: string,
     serveJs: string,
     nodeOptions: string[] = [],
+    inProcessNode = false,
   ) {
     super(
-      `ballast-volume-r${replicas}`,
+      `ballast-volume-r${replicas}${inProcessNode ? '-inproc' : ''}`,
       replicas,
       socket,
       [
@@ -166,6 +167,7 @@ export class BallastVolumeTarget extends ReadyLineServerTarget {
         String(sizeBytes),
         '--dir',
         dir,
+        ...(inProcessNode ? ['--in-process-node'] : []),
       ],
       nodeOptions,
     );

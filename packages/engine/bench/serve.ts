@@ -17,8 +17,10 @@ import { parseArgs } from 'node:util';
 import { BallastError, createLogger, parseSize } from '@ballast/common';
 import { DirectMetaStore, type Command, type NodeRecord, type VolumeRecord } from '@ballast/meta';
 import { NbdServer } from '@ballast/nbd';
+import { startStorageNode, type StorageNode } from '@ballast/node';
 import {
   DirectControlPlane,
+  LocalReplicaChannel,
   RestControlPlane,
   VolumeEngine,
   dataPlaneChannelFactory,
@@ -29,7 +31,7 @@ import { startNodes, stopNodes, type NodeProcess } from './nodes.js';
 const USAGE = `usage: serve.js --socket PATH (--start-nodes N [--replicas R] [--size S] [--chunk-size C] [--dir D]
                   | --meta-url URL --token T --volume-name NAME (--secret S | --secret-file F))
        [--export-name NAME] [--cluster-id ID] [--no-multi-conn] [--no-batch-while-busy]
-       [--replica-timeout-ms MS]
+       [--replica-timeout-ms MS] [--in-process-node]
        [--prefer-node ID] [--log-level LEVEL]
 `;
 
@@ -52,6 +54,7 @@ const { values } = parseArgs({
     'no-batch-while-busy': { type: 'boolean', default: false },
     'replica-timeout-ms': { type: 'string', default: '10000' },
     'prefer-node': { type: 'string', multiple: true },
+    'in-process-node': { type: 'boolean', default: false },
     'log-level': { type: 'string', default: 'warn' },
     help: { type: 'boolean', short: 'h' },
   },
@@ -186,24 +189,47 @@ if (volume.attachment === null) {
   process.exit(1);
 }
 const replicaTimeoutMs = Number(values['replica-timeout-ms']);
+// Measurement of a design the agent does not have yet (docs/status.md, issue 5): the first
+// storage node runs inside this process and the engine reaches its replica through the chunk
+// store directly (LocalReplicaChannel), with no socket; the other replicas stay on the data
+// plane. The node process created its replica and is stopped first (it holds the store's lock),
+// then the same node is started here from its config.
+let inProcess: StorageNode | undefined;
+if (values['in-process-node'] && nodes.length > 0) {
+  const n1 = nodes[0]!;
+  await n1.process.stop(10_000);
+  const {
+    replicas: _replicas,
+    logLevel: _logLevel,
+    ...config
+  } = JSON.parse(readFileSync(join(scratch!, 'n1.json'), 'utf8')) as Parameters<
+    typeof startStorageNode
+  >[0] & { replicas?: unknown; logLevel?: unknown };
+  inProcess = await startStorageNode(config, log);
+}
+const remote = dataPlaneChannelFactory({
+  addressOf: (nodeId) => {
+    const address = addresses.get(nodeId);
+    if (address === undefined) throw new BallastError('NOT_FOUND', `no address for ${nodeId}`);
+    return address;
+  },
+  clusterId,
+  clientId: 'bench-agent',
+  secret,
+  requestTimeoutMs: replicaTimeoutMs * 2,
+  batchWhileBusy: !values['no-batch-while-busy'],
+});
 const engine = await VolumeEngine.open({
   volume,
   epoch: volume.attachment.epoch,
-  connect: dataPlaneChannelFactory({
-    addressOf: (nodeId) => {
-      const address = addresses.get(nodeId);
-      if (address === undefined) throw new BallastError('NOT_FOUND', `no address for ${nodeId}`);
-      return address;
-    },
-    clusterId,
-    clientId: 'bench-agent',
-    secret,
-    requestTimeoutMs: replicaTimeoutMs * 2,
-    batchWhileBusy: !values['no-batch-while-busy'],
-  }),
+  connect: (nodeId, session) =>
+    inProcess !== undefined && nodeId === 'n1'
+      ? LocalReplicaChannel.open(nodeId, inProcess.store, session)
+      : remote(nodeId, session),
   controlPlane: control,
   replicaTimeoutMs,
-  preferredNodeIds: values['prefer-node'] ?? [],
+  // Reads prefer the local replica, as the agent's engine would with its own node.
+  preferredNodeIds: values['prefer-node'] ?? (inProcess !== undefined ? ['n1'] : []),
   logger: log,
 });
 const exportName = values['export-name']!;
@@ -220,7 +246,10 @@ process.stdout.write(
     volume: volume.name,
     epoch: volume.attachment.epoch,
     replicas: volume.replicas.map((r) => r.nodeId),
-    nodePids: nodes.map((n) => n.process.pid),
+    // A node running in this process has no pid of its own (its CPU counts as this process's).
+    nodePids: nodes
+      .filter((n) => inProcess === undefined || n.id !== 'n1')
+      .map((n) => n.process.pid),
   })}\n`,
 );
 
@@ -237,6 +266,7 @@ async function shutdown(): Promise<void> {
     log.error({ err }, 'error while stopping');
     code = 1;
   }
+  await inProcess?.close();
   await stopNodes(nodes);
   if (scratch !== undefined && values.dir === undefined)
     rmSync(scratch, { recursive: true, force: true });
