@@ -767,26 +767,34 @@ export class ClusterBackend implements VolumeBackend {
     );
   }
 
-  /** The map's size when this engine still serves less of the volume than the map says. */
-  private growWanted(lv: LiveVolume): number | undefined {
+  /**
+   * The map's record of a volume this engine still serves at its epoch (the attachment is still
+   * this one), or undefined once the backend closed, the volume was released or taken, or the
+   * engine stopped: what decides whether a retried rebuild or resize is still wanted.
+   */
+  private currentRecord(lv: LiveVolume): VolumeRecord | undefined {
     if (this.closed || this.live.get(lv.name) !== lv || lv.engine.state !== 'open') {
       return undefined;
     }
     const latest = this.follower.mirror.volumes.get(lv.volumeId) as unknown as
       VolumeRecord | undefined;
     if (latest === undefined || latest.epoch !== lv.epoch) return undefined;
-    return latest.sizeBytes > lv.engine.sizeBytes ? latest.sizeBytes : undefined;
+    if (latest.attachment?.epoch !== lv.epoch) return undefined;
+    return latest;
+  }
+
+  /** The map's size when this engine still serves less of the volume than the map says. */
+  private growWanted(lv: LiveVolume): number | undefined {
+    const latest = this.currentRecord(lv);
+    return latest !== undefined && latest.sizeBytes > lv.engine.sizeBytes
+      ? latest.sizeBytes
+      : undefined;
   }
 
   /** The map's record when this engine should still rebuild the replica on `nodeId`. */
   private rebuildWanted(lv: LiveVolume, nodeId: string): VolumeRecord | undefined {
-    if (this.closed || this.live.get(lv.name) !== lv || lv.engine.state !== 'open')
-      return undefined;
-    const latest = this.follower.mirror.volumes.get(lv.volumeId) as unknown as
-      VolumeRecord | undefined;
-    if (latest === undefined || latest.epoch !== lv.epoch) return undefined;
-    if (latest.attachment?.epoch !== lv.epoch) return undefined;
-    return latest.replicas.some((r) => r.nodeId === nodeId && r.role === 'rebuilding')
+    const latest = this.currentRecord(lv);
+    return latest?.replicas.some((r) => r.nodeId === nodeId && r.role === 'rebuilding')
       ? latest
       : undefined;
   }
