@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { formatSize, parseDuration, parseSize } from '@ballast/common';
 import { STANDARD_JOBS, hostCpu, parseFio, processCpuSeconds, runFio, type Job } from './fio.js';
 import {
+  BallastAgentTarget,
   BallastNbdFileTarget,
   BallastVolumeTarget,
   FileTarget,
@@ -39,6 +40,10 @@ suites:
   nbd        nbdkit and Ballast's NBD server (packages/nbd), each serving a file: the NBD layer alone
   volume     nbdkit and Ballast volumes with 1, 2 and 3 replicas (engine + data plane + storage
              node processes on this machine); --replicas 1,3 picks a subset
+  agent      nbdkit and Ballast volumes through the product: \`ballast dev up\` (1 meta, storage
+             nodes, ballastd agent), volume create + attach, fio on the agent's NBD socket;
+             each replica count twice: all nodes separate (ballast-agent-rN) and one node inside
+             the agent (--embed-node, ballast-agent-rN-embedded)
 
 options:
   --runtime <dur>   measured time per job (default 10s; plus 2s ramp)
@@ -48,9 +53,9 @@ options:
   --rounds <n>      repeat the whole job list n times, interleaved (default 1)
   --node-options <s> Node options for Ballast's server processes and storage nodes, e.g.
                     "--max-semi-space-size=4" (default none)
-  --in-process-node also run each volume with its first storage node inside the engine's
-                    process (targets ballast-volume-rN-inproc): a measurement of a design the
-                    agent does not have yet, see docs/status.md
+  --in-process-node (volume) also run each volume with its first storage node inside the
+                    engine's process, reached as the agent reaches its embedded node (targets
+                    ballast-volume-rN-inproc)
 `;
 
 async function main(): Promise<void> {
@@ -135,6 +140,21 @@ async function main(): Promise<void> {
               inProcess,
             ),
           );
+        }
+      }
+      break;
+    }
+    case 'agent': {
+      const fileB = join(scratch, 'nbdkit.img');
+      execFileSync('fallocate', ['-l', String(sizeBytes), fileB]);
+      const ballastJs = join(repoRoot, 'packages', 'cli', 'bin', 'ballast.js');
+      targets = [new NbdkitTarget(fileB, join(scratch, 'nbdkit.sock'))];
+      for (const r of (values.replicas ?? '1,3').split(',').map(Number)) {
+        if (![1, 2, 3].includes(r)) throw new Error(`--replicas: ${r} is not 1..3`);
+        for (const embedded of [false, true]) {
+          const dir = join(scratch, `agent-r${r}${embedded ? '-embedded' : ''}`);
+          mkdirSync(dir, { recursive: true });
+          targets.push(new BallastAgentTarget(r, sizeBytes, dir, ballastJs, embedded));
         }
       }
       break;

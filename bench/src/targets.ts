@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { waitFor } from '@ballast/testkit';
 
@@ -171,5 +171,79 @@ export class BallastVolumeTarget extends ReadyLineServerTarget {
       ],
       nodeOptions,
     );
+  }
+}
+
+/**
+ * A Ballast volume through the product itself: `ballast dev up` (1 meta member, storage nodes,
+ * `ballastd agent`), `ballast volume create` and `ballast volume attach`, then fio on the agent's
+ * NBD socket. With `embedded` the agent runs one storage node in its own process
+ * (`--embed-node`) and its engine reaches that replica without a socket; the other replicas are
+ * separate `ballastd node` processes. Server CPU = every process of the cluster.
+ */
+export class BallastAgentTarget implements Target {
+  readonly name: string;
+  #uri: string | undefined;
+  #pids: number[] = [];
+  constructor(
+    readonly replicas: number,
+    private readonly sizeBytes: number,
+    private readonly dir: string,
+    private readonly ballastJs: string,
+    private readonly embedded: boolean,
+  ) {
+    this.name = `ballast-agent-r${replicas}${embedded ? '-embedded' : ''}`;
+  }
+  async start(): Promise<void> {
+    const cluster = ['--cluster', `${this.dir}/cluster.json`];
+    const nodes = this.embedded ? this.replicas - 1 : this.replicas;
+    this.#ballast([
+      'dev',
+      'up',
+      '--dir',
+      this.dir,
+      '--meta',
+      '1',
+      '--nodes',
+      String(nodes),
+      '--agent',
+      ...(this.embedded ? ['--embed-node'] : []),
+      '--plugin-socket',
+      `${this.dir}/plugin.sock`,
+    ]);
+    const file = JSON.parse(this.#ballast(['dev', 'status', '--dir', this.dir, '--json'])) as {
+      meta: Array<{ pid: number }>;
+      nodes: Array<{ pid: number }>;
+      agents: Array<{ pid: number }>;
+    };
+    this.#pids = [...file.meta, ...file.nodes, ...file.agents].map((p) => p.pid);
+    this.#ballast([
+      'volume',
+      'create',
+      'bench',
+      '--size',
+      String(this.sizeBytes),
+      '--replicas',
+      String(this.replicas),
+      ...cluster,
+    ]);
+    this.#uri = this.#ballast(['volume', 'attach', 'bench', ...cluster]).trim();
+  }
+  fioTarget(): string[] {
+    return ['--ioengine=nbd', `--uri=${this.#uri}`];
+  }
+  serverPids(): number[] {
+    return this.#pids;
+  }
+  async stop(): Promise<void> {
+    this.#ballast(['volume', 'detach', 'bench', '--cluster', `${this.dir}/cluster.json`]);
+    this.#ballast(['dev', 'down', '--dir', this.dir]);
+  }
+  #ballast(args: string[]): string {
+    return execFileSync(process.execPath, [this.ballastJs, ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
   }
 }

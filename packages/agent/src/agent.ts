@@ -9,6 +9,7 @@ import {
   type OpsServer,
 } from '@ballast/common';
 import type { Registry } from 'prom-client';
+import type { ReplicaHandler } from '@ballast/dataplane';
 import { chooseAttacher } from './attach.js';
 import type { VolumeBackend } from './backend.js';
 import { ClusterBackend } from './cluster-backend.js';
@@ -80,6 +81,11 @@ export interface AgentOptions {
   volumeDefaults?: VolumeDefaults | undefined;
   commandTimeoutMs?: number | undefined;
   registry?: Registry | undefined;
+  /**
+   * Storage nodes running in this process (`ballastd agent --node-data-dir`), by node id: their
+   * replicas are reached through the node's handler instead of a socket.
+   */
+  localNodes?: ReadonlyMap<string, ReplicaHandler<unknown>> | undefined;
 }
 
 export interface RunningAgent {
@@ -146,6 +152,7 @@ export async function startAgent(options: AgentOptions, log: AgentLogger): Promi
       ...(options.hostHeartbeatIntervalMs !== undefined
         ? { hostHeartbeatIntervalMs: options.hostHeartbeatIntervalMs }
         : {}),
+      localNodes: options.localNodes,
     });
   }
   if (backend === undefined) {

@@ -12,12 +12,14 @@ import {
   DataPlaneClient,
   isDataPlaneError,
   StatusCode,
+  type ReplicaHandler,
   type DataPlaneClientTlsOptions,
 } from '@ballast/dataplane';
 import {
   RestControlPlane,
   VolumeEngine,
   dataPlaneChannelFactory,
+  handlerChannelFactory,
   type EngineStats,
 } from '@ballast/engine';
 import type { VolumeRecord } from '@ballast/meta';
@@ -78,6 +80,11 @@ export interface ClusterBackendOptions {
   requestTimeoutMs?: number;
   /** How often this host tells meta it is alive; 0 turns heartbeats off. Default 3 s. */
   hostHeartbeatIntervalMs?: number;
+  /**
+   * Storage nodes running in this process (the agent's embedded node), by node id: the engine
+   * reaches their replicas through the node's handler, with no socket, and reads prefer them.
+   */
+  localNodes?: ReadonlyMap<string, ReplicaHandler<unknown>> | undefined;
 }
 
 /** A volume served by this agent: its engine, NBD export and attachment epoch. */
@@ -510,24 +517,37 @@ export class ClusterBackend implements VolumeBackend {
     epoch: number,
     host: string,
   ): Promise<VolumeEngine> {
-    const preferred = record.replicas
-      .map((r) => r.nodeId)
-      .filter((id) => this.nodes.get(id)?.labels.host === host);
+    const localNodes = this.options.localNodes ?? new Map<string, ReplicaHandler<unknown>>();
+    // Reads prefer the embedded node's replica (no socket), else replicas on this host's nodes.
+    const ids = record.replicas.map((r) => r.nodeId);
+    const inProcess = ids.filter((id) => localNodes.has(id));
+    const preferred =
+      inProcess.length > 0
+        ? inProcess
+        : ids.filter((id) => this.nodes.get(id)?.labels.host === host);
+    const remote = dataPlaneChannelFactory({
+      addressOf: (nodeId) => this.addressOf(nodeId),
+      clusterId: this.options.clusterId,
+      clientId: host,
+      ...(this.options.dataPlaneSecret !== undefined
+        ? { secret: this.options.dataPlaneSecret }
+        : { insecureNoAuth: true }),
+      ...(this.options.dataPlaneTls !== undefined ? { tls: this.options.dataPlaneTls } : {}),
+      connectTimeoutMs: 5_000,
+      requestTimeoutMs: this.replicaTimeoutMs * 2,
+      logger: pinoLike(this.logger),
+    });
     return VolumeEngine.open({
       volume: record,
       epoch,
-      connect: dataPlaneChannelFactory({
-        addressOf: (nodeId) => this.addressOf(nodeId),
-        clusterId: this.options.clusterId,
-        clientId: host,
-        ...(this.options.dataPlaneSecret !== undefined
-          ? { secret: this.options.dataPlaneSecret }
-          : { insecureNoAuth: true }),
-        ...(this.options.dataPlaneTls !== undefined ? { tls: this.options.dataPlaneTls } : {}),
-        connectTimeoutMs: 5_000,
-        requestTimeoutMs: this.replicaTimeoutMs * 2,
-        logger: pinoLike(this.logger),
-      }),
+      connect:
+        localNodes.size === 0
+          ? remote
+          : handlerChannelFactory(
+              localNodes,
+              { clientId: host, remoteAddress: 'in-process' },
+              remote,
+            ),
       controlPlane: new RestControlPlane({
         apiUrls: this.options.metaUrls,
         token: this.options.token,

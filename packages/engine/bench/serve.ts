@@ -20,7 +20,7 @@ import { NbdServer } from '@ballast/nbd';
 import { startStorageNode, type StorageNode } from '@ballast/node';
 import {
   DirectControlPlane,
-  LocalReplicaChannel,
+  HandlerReplicaChannel,
   RestControlPlane,
   VolumeEngine,
   dataPlaneChannelFactory,
@@ -189,10 +189,10 @@ if (volume.attachment === null) {
   process.exit(1);
 }
 const replicaTimeoutMs = Number(values['replica-timeout-ms']);
-// Measurement of a design the agent does not have yet (docs/status.md, issue 5): the first
-// storage node runs inside this process and the engine reaches its replica through the chunk
-// store directly (LocalReplicaChannel), with no socket; the other replicas stay on the data
-// plane. The node process created its replica and is stopped first (it holds the store's lock),
+// The agent's embedded node (`ballastd agent --node-data-dir`): the first storage node runs
+// inside this process and the engine reaches its replica through the node's handler
+// (HandlerReplicaChannel, what the agent uses), with no socket; the other replicas stay on the
+// data plane. The node process created its replica and is stopped first (it holds the store's lock),
 // then the same node is started here from its config.
 let inProcess: StorageNode | undefined;
 if (values['in-process-node'] && nodes.length > 0) {
@@ -224,7 +224,10 @@ const engine = await VolumeEngine.open({
   epoch: volume.attachment.epoch,
   connect: (nodeId, session) =>
     inProcess !== undefined && nodeId === 'n1'
-      ? LocalReplicaChannel.open(nodeId, inProcess.store, session)
+      ? HandlerReplicaChannel.open(nodeId, inProcess.handler, session, {
+          clientId: 'bench-agent',
+          remoteAddress: 'in-process',
+        })
       : remote(nodeId, session),
   controlPlane: control,
   replicaTimeoutMs,

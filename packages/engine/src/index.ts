@@ -37,3 +37,4 @@ export {
   type RebuildProgress,
   type ReplicaCounters,
 } from './metrics.js';
+export { HandlerReplicaChannel, handlerChannelFactory } from './handler-channel.js';

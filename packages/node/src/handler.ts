@@ -160,11 +160,15 @@ export class ChunkStoreHandler implements ReplicaHandler<ReplicaBinding> {
     const entries = await replica.fullChunkMap();
     return {
       chunkSizeBytes: replica.chunkSizeBytes,
-      // Unclean chunks (dirty at a crash) are as untrustworthy as dirty ones.
+      // Unclean chunks (dirty at a crash) are as untrustworthy as dirty ones: `dirty` covers
+      // them for readers that know no more; `unclean` and `hole` make the map detailed, so an
+      // engine's reconcile copies only what it must.
       chunks: entries.map((e) => ({
         index: e.index,
         generation: e.generation,
         dirty: e.dirty || e.unclean,
+        unclean: e.unclean,
+        hole: e.hole,
       })),
     };
   }

@@ -208,7 +208,21 @@ role('agent', AgentConfig, startAgent, (cmd) =>
     .option(
       '--heartbeat-interval <duration>',
       "how often to tell meta this host is alive (default 3s; meta's --host-timeout is 30s)",
-    ),
+    )
+    .option(
+      '--node-data-dir <dir>',
+      'also run a storage node in this process with its replicas here (engines reach it without a socket)',
+    )
+    .option('--node-id <id>', "the embedded node's id (default: the agent's --id)")
+    .option('--node-listen <host:port>', "the embedded node's data-plane address")
+    .option('--node-advertise <host:port>', 'data-plane address other agents and nodes use')
+    .option('--node-ops-listen <host:port>', "the embedded node's health and metrics address")
+    .option('--node-labels <k=v,...>', "the embedded node's placement labels (host=<id> added)")
+    .option('--node-capacity <size>', 'capacity the embedded node offers, e.g. 100GiB')
+    .option('--node-data-plane-tls-cert <file>', 'the embedded node serves TLS: certificate (PEM)')
+    .option('--node-data-plane-tls-key <file>', "the embedded node's TLS private key (PEM)")
+    .option('--node-rebuild-rate <size>', 'node-to-node rebuild rate per second (default 64MiB)')
+    .option('--node-scrub-rate <size>', 'background scrub rate per second (default 8MiB, 0 = off)'),
 );
 
 try {

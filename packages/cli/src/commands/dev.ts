@@ -46,6 +46,8 @@ export interface ClusterFile {
       runDir?: string;
       mountRoot?: string;
       metrics: string;
+      /** The id of the storage node the agent runs in its own process (`--embed-node`). */
+      embeddedNode?: string;
     }
   >;
 }
@@ -133,8 +135,12 @@ function processFor(file: ClusterFile, entry: ProcessEntry): ManagedProcess {
 }
 
 /** Waits until meta lists every node as up (they register in the background after `ready`). */
-async function waitForNodes(file: ClusterFile, timeoutMs: number): Promise<void> {
-  const want = file.nodes.map((n) => n.id);
+async function waitForNodes(
+  file: ClusterFile,
+  timeoutMs: number,
+  also: readonly string[] = [],
+): Promise<void> {
+  const want = [...file.nodes.map((n) => n.id), ...also];
   if (want.length === 0) return;
   const deadline = Date.now() + timeoutMs;
   const dispatcher = file.ca === undefined ? undefined : caDispatcher(file.ca);
@@ -165,6 +171,7 @@ interface UpOptions {
   meta: string;
   nodes: string;
   agent?: boolean;
+  embedNode?: boolean;
   pluginSocket?: string;
   tls?: boolean;
   json?: boolean;
@@ -178,6 +185,9 @@ async function up(opts: UpOptions): Promise<void> {
     throw new CliError('--meta must be 1, 3 or 5', ExitCode.USAGE);
   if (!Number.isInteger(nodeCount) || nodeCount < 0 || nodeCount > 32) {
     throw new CliError('--nodes must be a whole number from 0 to 32', ExitCode.USAGE);
+  }
+  if (opts.embedNode && !opts.agent) {
+    throw new CliError('--embed-node needs --agent', ExitCode.USAGE);
   }
   if (existsSync(clusterPath(dir))) {
     const old = readClusterFile(dir);
@@ -307,6 +317,26 @@ async function up(opts: UpOptions): Promise<void> {
             : join(dir, 'agent', 'ballast.sock');
       const stateDir = join(dir, 'agent');
       const runDir = join(dir, 'agent', 'run');
+      // With --embed-node the agent also runs a storage node (id host1, host label host1): its
+      // engines reach that node's replicas in process and read from them first.
+      const embedded = opts.embedNode
+        ? [
+            '--node-data-dir',
+            join(dir, 'agent-node'),
+            '--node-listen',
+            `127.0.0.1:${await freePort()}`,
+            '--node-labels',
+            `zone=zone-${String.fromCharCode(97 + (nodeCount % 3))}`,
+            ...(certs
+              ? [
+                  '--node-data-plane-tls-cert',
+                  certs.certFile,
+                  '--node-data-plane-tls-key',
+                  certs.keyFile,
+                ]
+              : []),
+          ]
+        : [];
       const args = [
         '--id',
         host,
@@ -319,6 +349,7 @@ async function up(opts: UpOptions): Promise<void> {
         '--meta',
         metaUrls,
         ...(certs ? ['--data-plane-tls-ca', certs.caFile] : []),
+        ...embedded,
       ];
       const entry = {
         id,
@@ -340,7 +371,9 @@ async function up(opts: UpOptions): Promise<void> {
         runDir,
         mountRoot: join(stateDir, 'mounts'),
         metrics: ep.metrics!,
+        ...(opts.embedNode ? { embeddedNode: host } : {}),
       });
+      if (opts.embedNode) await waitForNodes(file, 30_000, [host]);
     }
   } catch (err) {
     for (const p of started) await p.stop(3_000).catch(() => undefined);
@@ -469,6 +502,10 @@ export function devCommand(): Command {
     .addOption(new Option('--meta <n>', 'metadata members').choices(['1', '3', '5']).default('3'))
     .option('--nodes <n>', 'storage nodes', '3')
     .option('--agent', 'also start a host agent (as root it serves the Docker plugin socket)')
+    .option(
+      '--embed-node',
+      'the agent also runs a storage node in its own process (one more node; its replicas are read and written without a socket)',
+    )
     .option(
       '--plugin-socket <path>',
       "the agent's Docker plugin socket (default /run/docker/plugins/ballast.sock as root, else DIR/agent/ballast.sock)",

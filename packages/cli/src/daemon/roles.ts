@@ -9,7 +9,7 @@ import {
 } from '@ballast/common';
 import { startAgent as startHostAgent } from '@ballast/agent';
 import { startMetaMember, type RateBudget } from '@ballast/meta';
-import { MetaSync, startStorageNode } from '@ballast/node';
+import { MetaSync, startStorageNode, type StorageNode } from '@ballast/node';
 import type { DaemonContext, Running } from './lifecycle.js';
 import type { AgentConfig, MetaConfig, NodeConfig } from './schemas.js';
 
@@ -84,6 +84,15 @@ export async function startMeta(config: MetaConfig, ctx: DaemonContext): Promise
 }
 
 export async function startNode(config: NodeConfig, ctx: DaemonContext): Promise<Running> {
+  const { node, close } = await startJoinedNode(config, ctx);
+  return { endpoints: node.endpoints, close };
+}
+
+/** A storage node and, with meta URLs, the sync loop that registers it and follows the map. */
+async function startJoinedNode(
+  config: NodeConfig,
+  ctx: DaemonContext,
+): Promise<{ node: StorageNode; close: () => Promise<void> }> {
   const heartbeatIntervalMs = parseDuration(config.heartbeatInterval, 'heartbeatInterval');
   const orphanGraceMs = parseDuration(config.orphanGrace, 'orphanGrace');
   const scrubIntervalMs = parseDuration(config.scrubInterval, 'scrubInterval');
@@ -145,7 +154,7 @@ export async function startNode(config: NodeConfig, ctx: DaemonContext): Promise
     ctx.log.warn('no meta configured: this node serves the data plane but joins no cluster');
   }
   return {
-    endpoints: node.endpoints,
+    node,
     close: async () => {
       await sync?.close();
       await node.close();
@@ -154,32 +163,100 @@ export async function startNode(config: NodeConfig, ctx: DaemonContext): Promise
 }
 
 export async function startAgent(config: AgentConfig, ctx: DaemonContext): Promise<Running> {
-  const agent = await startHostAgent(
-    {
-      id: config.id,
-      stateDir: config.stateDir,
-      runDir: config.runDir,
-      pluginSocket: config.pluginSocket,
-      opsListen: config.opsListen,
-      meta: config.meta,
-      joinToken: config.joinToken,
-      token: config.token,
-      tokenFile: config.tokenFile,
-      clusterId: config.clusterId,
-      dataPlaneSecret: config.dataPlaneSecret,
-      dataPlaneSecretFile: config.dataPlaneSecretFile,
-      insecureDataPlane: config.insecureDataPlane,
-      dataPlaneTlsCa: config.dataPlaneTlsCa,
-      mountRoot: config.mountRoot,
-      adminSocket: config.adminSocket,
-      nbdListen: config.nbdListen,
-      maxNbdAttachments: config.maxNbdAttachments,
-      replicaTimeoutMs: parseDuration(config.replicaTimeout, 'replicaTimeout'),
-      hostHeartbeatIntervalMs: parseDuration(config.heartbeatInterval, 'heartbeatInterval'),
+  // The embedded node starts first: engines the agent reopens at start (raw attachments and
+  // mounts of a previous run) may need its replicas.
+  const nodeConfig = config.nodeDataDir === undefined ? undefined : embeddedNodeConfig(config);
+  const embedded =
+    nodeConfig === undefined
+      ? undefined
+      : await startJoinedNode(nodeConfig, {
+          ...ctx,
+          log: ctx.log.child({ component: 'embedded-node' }),
+        });
+  let agent;
+  try {
+    agent = await startHostAgent(
+      {
+        id: config.id,
+        stateDir: config.stateDir,
+        runDir: config.runDir,
+        pluginSocket: config.pluginSocket,
+        opsListen: config.opsListen,
+        meta: config.meta,
+        joinToken: config.joinToken,
+        token: config.token,
+        tokenFile: config.tokenFile,
+        clusterId: config.clusterId,
+        dataPlaneSecret: config.dataPlaneSecret,
+        dataPlaneSecretFile: config.dataPlaneSecretFile,
+        insecureDataPlane: config.insecureDataPlane,
+        dataPlaneTlsCa: config.dataPlaneTlsCa,
+        mountRoot: config.mountRoot,
+        adminSocket: config.adminSocket,
+        nbdListen: config.nbdListen,
+        maxNbdAttachments: config.maxNbdAttachments,
+        replicaTimeoutMs: parseDuration(config.replicaTimeout, 'replicaTimeout'),
+        hostHeartbeatIntervalMs: parseDuration(config.heartbeatInterval, 'heartbeatInterval'),
+        ...(embedded !== undefined
+          ? { localNodes: new Map([[nodeConfig!.id, embedded.node.handler]]) }
+          : {}),
+      },
+      ctx.log,
+    );
+  } catch (err) {
+    await embedded?.close();
+    throw err;
+  }
+  const endpoints = { ...agent.endpoints };
+  if (embedded !== undefined) {
+    for (const [key, value] of Object.entries(embedded.node.endpoints)) {
+      endpoints[`node${key[0]!.toUpperCase()}${key.slice(1)}`] = value;
+    }
+  }
+  return {
+    endpoints,
+    close: async () => {
+      // Engines flush and close their sessions (the embedded node's too) before the node stops.
+      await agent.close();
+      await embedded?.close();
     },
-    ctx.log,
-  );
-  return { endpoints: agent.endpoints, close: () => agent.close() };
+  };
+}
+
+/** The embedded node's settings: its own `node*` flags, the rest shared with the agent. */
+function embeddedNodeConfig(config: AgentConfig): NodeConfig {
+  const id = config.nodeId ?? config.id;
+  const joinToken =
+    config.joinToken ??
+    config.token ??
+    (config.tokenFile !== undefined
+      ? readSecret(undefined, config.tokenFile, 'tokenFile')
+      : undefined);
+  return {
+    logLevel: config.logLevel,
+    id,
+    dataDir: config.nodeDataDir!,
+    listen: config.nodeListen,
+    advertise: config.nodeAdvertise,
+    opsListen: config.nodeOpsListen,
+    meta: config.meta,
+    // Reads and placement know the node is on this host by this label.
+    labels: { host: config.id, ...config.nodeLabels },
+    capacity: config.nodeCapacity,
+    joinToken,
+    clusterId: config.clusterId,
+    dataPlaneSecret: config.dataPlaneSecret,
+    dataPlaneSecretFile: config.dataPlaneSecretFile,
+    insecureDataPlane: config.insecureDataPlane,
+    dataPlaneTlsCert: config.nodeDataPlaneTlsCert,
+    dataPlaneTlsKey: config.nodeDataPlaneTlsKey,
+    dataPlaneTlsCa: config.dataPlaneTlsCa,
+    rebuildRate: config.nodeRebuildRate,
+    scrubRate: config.nodeScrubRate,
+    scrubInterval: '6h',
+    heartbeatInterval: config.heartbeatInterval,
+    orphanGrace: '10s',
+  };
 }
 
 /** `20000/10s` -> 20000 requests per 10,000 ms. */

@@ -172,6 +172,33 @@ export const AgentConfig = Type.Object(
     replicaTimeout: Type.String({ default: '15s', description: 'a duration such as 15s' }),
     /** How often the agent tells meta this host is alive (meta's hostTimeout is 30 s). */
     heartbeatInterval: Type.String({ default: '3s', description: 'a duration such as 3s' }),
+    /**
+     * Embedded storage node (a hyperconverged host): with a data directory, the agent also runs
+     * a storage node in its own process, and its engines reach that node's replicas without a
+     * socket. The node joins the cluster like `ballastd node` (same meta URLs and join token).
+     */
+    nodeDataDir: Type.Optional(Type.String({ minLength: 1 })),
+    /** The embedded node's id (default: the agent's id). */
+    nodeId: Type.Optional(Id),
+    /** The embedded node's data-plane address (other agents and nodes dial it). */
+    nodeListen: Type.Optional(HostPort),
+    nodeAdvertise: Type.Optional(HostPort),
+    nodeOpsListen: Type.Optional(HostPort),
+    /** Placement labels of the embedded node; `host` defaults to the agent's id. */
+    nodeLabels: Type.Record(Type.String({ pattern: '^[a-zA-Z0-9._/-]+$' }), Type.String(), {
+      default: {},
+    }),
+    nodeCapacity: Type.Optional(
+      Type.String({ description: 'capacity to offer, e.g. 100GiB (default: free disk space)' }),
+    ),
+    /** The embedded node serves the data plane over TLS (with dataPlaneTlsCa). */
+    nodeDataPlaneTlsCert: Type.Optional(Type.String({ minLength: 1 })),
+    nodeDataPlaneTlsKey: Type.Optional(Type.String({ minLength: 1 })),
+    nodeRebuildRate: Type.String({ default: '64MiB', description: 'bytes per second, e.g. 64MiB' }),
+    nodeScrubRate: Type.String({
+      default: '8MiB',
+      description: 'a size per second such as 8MiB, or 0',
+    }),
   },
   { additionalProperties: false },
 );
