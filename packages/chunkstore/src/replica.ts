@@ -145,7 +145,7 @@ export interface ReplicaContext {
 }
 
 type Mutation =
-  | { kind: 'write'; offset: number; data: Buffer }
+  | { kind: 'write'; offset: number; length: number; data: Buffer | readonly Buffer[] }
   | { kind: 'zero'; offset: number; length: number; punch: boolean; trim: boolean }
   | { kind: 'install'; index: number; generation: number; data: Buffer | null };
 
@@ -345,19 +345,35 @@ export class Replica implements MetaOwner {
   }
 
   /**
-   * Writes `data` at `offset` (any alignment; partial blocks are read, verified, merged).
-   * Returns undefined when the write was applied synchronously (it is then in the page cache
-   * and the in-memory index: acknowledged), or a promise when it first had to durably mark a
-   * chunk dirty. Do not reuse `data` until then. Errors of a synchronous write are thrown.
+   * Writes `data` at `offset` (any alignment; partial blocks are read, verified, merged). `data`
+   * is one buffer or parts written back to back (a network payload as it arrived: block-aligned
+   * parts go to the file with one pwritev, no copy). Returns undefined when the write was
+   * applied synchronously (it is then in the page cache and the in-memory index:
+   * acknowledged), or a promise when it first had to durably mark a chunk dirty. Do not reuse
+   * `data` until then. Errors of a synchronous write are thrown.
    */
-  write(offsetBytes: number, data: Uint8Array): Promise<void> | undefined {
+  write(offsetBytes: number, data: Uint8Array | readonly Uint8Array[]): Promise<void> | undefined {
     this.checkUsable();
-    this.checkRange(offsetBytes, data.byteLength);
-    if (data.byteLength === 0) return undefined;
+    let payload: Buffer | readonly Buffer[];
+    let length = 0;
+    if (data instanceof Uint8Array) {
+      payload = asBuffer(data);
+      length = data.byteLength;
+    } else {
+      const parts: Buffer[] = [];
+      for (const part of data) {
+        if (part.byteLength === 0) continue;
+        parts.push(asBuffer(part));
+        length += part.byteLength;
+      }
+      payload = parts.length === 1 ? parts[0]! : parts;
+    }
+    this.checkRange(offsetBytes, length);
+    if (length === 0) return undefined;
     return this.submit(
-      { kind: 'write', offset: offsetBytes, data: asBuffer(data) },
+      { kind: 'write', offset: offsetBytes, length, data: payload },
       this.chunkOf(offsetBytes),
-      this.chunkOf(offsetBytes + data.byteLength - 1),
+      this.chunkOf(offsetBytes + length - 1),
     );
   }
 
@@ -1028,7 +1044,7 @@ export class Replica implements MetaOwner {
     try {
       switch (mutation.kind) {
         case 'write':
-          this.applyWrite(mutation.offset, mutation.data);
+          this.applyWrite(mutation.offset, mutation.data, mutation.length);
           break;
         case 'zero':
           this.applyZero(mutation.offset, mutation.length, mutation.punch, mutation.trim);
@@ -1098,7 +1114,18 @@ export class Replica implements MetaOwner {
     }
   }
 
-  private applyWrite(offset: number, data: Buffer): void {
+  private applyWrite(offset: number, payload: Buffer | readonly Buffer[], length: number): void {
+    let data: Buffer;
+    if (Buffer.isBuffer(payload)) {
+      data = payload;
+    } else if (offset % BLOCK_SIZE_BYTES === 0 && length % BLOCK_SIZE_BYTES === 0) {
+      this.applyAlignedParts(offset, payload, length);
+      return;
+    } else {
+      // Unaligned edges need read-modify-write on whole blocks: join the parts (rare for
+      // multi-part payloads, which are large writes).
+      data = Buffer.concat(payload as Buffer[], length);
+    }
     const end = offset + data.length;
     const alignedStart = floorBlock(offset);
     const alignedEnd = ceilBlock(end);
@@ -1140,6 +1167,45 @@ export class Replica implements MetaOwner {
     this.bumpGenerations(this.chunkOf(offset), this.chunkOf(end - 1));
     this.counters.writeOps += 1;
     this.counters.writeBytes += data.length;
+  }
+
+  /**
+   * A block-aligned write given in parts: checksums per block (a block may span parts: its
+   * CRC is carried from one part into the next), then one pwritev of the parts as they are.
+   */
+  private applyAlignedParts(offset: number, parts: readonly Buffer[], length: number): void {
+    let count = 0;
+    let crc = 0;
+    let inBlock = 0;
+    for (const part of parts) {
+      let pos = 0;
+      while (pos < part.length) {
+        if (inBlock === 0 && part.length - pos >= BLOCK_SIZE_BYTES) {
+          scratchCrcs[count++] = crc32c(part.subarray(pos, pos + BLOCK_SIZE_BYTES));
+          pos += BLOCK_SIZE_BYTES;
+          continue;
+        }
+        const take = Math.min(BLOCK_SIZE_BYTES - inBlock, part.length - pos);
+        crc = crc32c(part.subarray(pos, pos + take), crc);
+        inBlock += take;
+        pos += take;
+        if (inBlock === BLOCK_SIZE_BYTES) {
+          scratchCrcs[count++] = crc;
+          crc = 0;
+          inBlock = 0;
+        }
+      }
+    }
+    assert(
+      inBlock === 0 && count * BLOCK_SIZE_BYTES === length,
+      'aligned parts cover whole blocks',
+    );
+    this.pwriteAll(parts as Buffer[], offset);
+    this.dataSyncNeeded = true;
+    this.setChecksums(offset, scratchCrcs, count);
+    this.bumpGenerations(this.chunkOf(offset), this.chunkOf(offset + length - 1));
+    this.counters.writeOps += 1;
+    this.counters.writeBytes += length;
   }
 
   private applyZero(offset: number, length: number, punch: boolean, trim: boolean): void {
@@ -1254,9 +1320,7 @@ export class Replica implements MetaOwner {
       end = start + this.chunkLengthBytes(mutation.index);
     } else {
       start = floorBlock(mutation.offset);
-      end = ceilBlock(
-        mutation.offset + (mutation.kind === 'write' ? mutation.data.length : mutation.length),
-      );
+      end = ceilBlock(mutation.offset + mutation.length);
     }
     try {
       const block = Buffer.allocUnsafe(BLOCK_SIZE_BYTES);

@@ -35,8 +35,16 @@ export interface ReplicaHandler<B = unknown> {
    * The server reads into recycled buffers this way. On error `target` is discarded unsent.
    */
   readInto?(binding: B, offsetBytes: number, target: Buffer): Promise<void> | undefined;
-  /** `data` is a view into a received frame; keep it only until the returned promise settles. */
-  write(binding: B, offsetBytes: number, data: Buffer): Promise<void> | undefined;
+  /**
+   * `data` is a view into a received frame (the server passes one buffer), or parts written
+   * back to back (an in-process caller passing a payload as it arrived); keep it only until the
+   * returned promise settles.
+   */
+  write(
+    binding: B,
+    offsetBytes: number,
+    data: Buffer | readonly Buffer[],
+  ): Promise<void> | undefined;
   /** TRIM (zero=false) or WRITE_ZEROES (zero=true; noHole keeps the range allocated). */
   trim(
     binding: B,

@@ -186,7 +186,12 @@ export class MemoryReplicaHandler implements ReplicaHandler<MemoryVolume> {
     return undefined;
   }
 
-  write(v: MemoryVolume, offsetBytes: number, data: Buffer): Promise<void> | undefined {
+  write(
+    v: MemoryVolume,
+    offsetBytes: number,
+    payload: Buffer | readonly Buffer[],
+  ): Promise<void> | undefined {
+    const data = Buffer.isBuffer(payload) ? payload : Buffer.concat(payload as Buffer[]);
     this.#checkRange(v, offsetBytes, data.length);
     return this.#submit(v, () => v.poke(offsetBytes, data));
   }

@@ -122,12 +122,9 @@ export class HandlerReplicaChannel<B> implements ReplicaChannel {
   }
 
   write(offsetBytes: number, data: WritePayload, fua: boolean): Promise<void> {
-    return this.#mutate(() => {
-      // The store takes one buffer per write; a payload that arrived in parts is joined here
-      // (what the data-plane server's frame assembly does for a remote engine).
-      const bytes = Buffer.isBuffer(data) ? data : Buffer.concat(data);
-      return this.handler.write(this.binding, offsetBytes, bytes);
-    }, fua);
+    // A payload in parts (as the NBD server received it) goes to the handler as it is: the
+    // chunk store writes block-aligned parts with one pwritev, without joining them.
+    return this.#mutate(() => this.handler.write(this.binding, offsetBytes, data), fua);
   }
 
   trim(offsetBytes: number, lengthBytes: number, fua: boolean): Promise<void> {

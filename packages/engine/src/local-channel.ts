@@ -89,8 +89,7 @@ export class LocalReplicaChannel implements ReplicaChannel {
   }
 
   write(offsetBytes: number, data: WritePayload, fua: boolean): Promise<void> {
-    const bytes = Buffer.isBuffer(data) ? data : Buffer.concat(data);
-    return this.mutate(() => this.replica.write(offsetBytes, bytes), fua);
+    return this.mutate(() => this.replica.write(offsetBytes, data), fua);
   }
 
   trim(offsetBytes: number, lengthBytes: number, fua: boolean): Promise<void> {

@@ -116,7 +116,11 @@ export class ChunkStoreHandler implements ReplicaHandler<ReplicaBinding> {
     return undefined;
   }
 
-  write(b: ReplicaBinding, offsetBytes: number, data: Buffer): Promise<void> | undefined {
+  write(
+    b: ReplicaBinding,
+    offsetBytes: number,
+    data: Buffer | readonly Buffer[],
+  ): Promise<void> | undefined {
     return this.#track(b.volumeId, b.replica.write(offsetBytes, data));
   }
 

@@ -49,7 +49,14 @@ export function ballastdProcess(options: BallastdProcessOptions): ManagedProcess
   return new ManagedProcess({
     id: options.id,
     command: process.execPath,
-    args: ['--enable-source-maps', ballastdPath(), options.role, ...options.args],
+    args: [
+      '--enable-source-maps',
+      // Node flags NODE_OPTIONS refuses (e.g. --cpu-prof), for profiling a dev cluster.
+      ...(process.env.BALLASTD_NODE_ARGS ?? '').split(' ').filter((a) => a !== ''),
+      ballastdPath(),
+      options.role,
+      ...options.args,
+    ],
     env,
     logFile: options.logFile,
     detached: options.detached ?? false,
