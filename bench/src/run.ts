@@ -185,6 +185,11 @@ async function main(): Promise<void> {
         10 * 60_000,
       );
     }
+    // Write the preconditioning passes back before measuring: otherwise the first jobs run
+    // while the kernel writes gigabytes of dirty pages back (and throttles writers), which
+    // penalises whichever target comes first and the replicated ones most.
+    process.stderr.write('sync: writing preconditioned data back\n');
+    execFileSync('sync');
     for (let round = 0; round < rounds; round++) {
       for (const job of jobs) {
         for (const t of targets) {
