@@ -84,31 +84,7 @@ export class DataPlaneChannel implements ReplicaChannel {
 
   async chunkMap(): Promise<ChunkMapEntry[]> {
     const result = await this.session.getChunkMap();
-    if (result.detailed === true) {
-      // `dirty` covers unclean chunks on the wire; an unclean chunk is handled as unclean
-      // whatever else it is, so only the rest count as merely dirty.
-      return result.chunks
-        .map((c) => ({
-          index: c.index,
-          generation: c.generation,
-          hole: c.hole === true,
-          dirty: c.dirty && c.unclean !== true,
-          unclean: c.unclean === true,
-        }))
-        .sort((a, b) => a.index - b.index);
-    }
-    // An older node reports "dirty or unclean" as one flag and no hole flag: treat a dirty chunk
-    // as possibly unclean too (reconcile then also re-installs it on its source: more copying,
-    // same result).
-    return result.chunks
-      .map((c) => ({
-        index: c.index,
-        generation: c.generation,
-        hole: false,
-        dirty: c.dirty,
-        unclean: c.dirty,
-      }))
-      .sort((a, b) => a.index - b.index);
+    return chunkMapEntries(result.chunks, result.detailed === true);
   }
 
   async readChunk(index: number): Promise<ChunkCopy> {
@@ -140,6 +116,45 @@ export class DataPlaneChannel implements ReplicaChannel {
   abort(): void {
     this.client.destroy();
   }
+}
+
+/**
+ * A node's chunk map as the engine reads it. `detailed`: the node reported `unclean` and `hole`
+ * for every chunk; its `dirty` still covers unclean chunks (for readers that know no more), and
+ * an unclean chunk is handled as unclean whatever else it is, so only the rest count as merely
+ * dirty. Otherwise (an older node) `dirty` is "dirty or unclean" and there is no hole flag: a
+ * dirty chunk is treated as possibly unclean too (reconcile then also re-installs it on its
+ * source: more copying, same result).
+ */
+export function chunkMapEntries(
+  chunks: ReadonlyArray<{
+    index: number;
+    generation: number;
+    dirty: boolean;
+    unclean?: boolean;
+    hole?: boolean;
+  }>,
+  detailed: boolean,
+): ChunkMapEntry[] {
+  return chunks
+    .map((c) =>
+      detailed
+        ? {
+            index: c.index,
+            generation: c.generation,
+            hole: c.hole === true,
+            dirty: c.dirty && c.unclean !== true,
+            unclean: c.unclean === true,
+          }
+        : {
+            index: c.index,
+            generation: c.generation,
+            hole: false,
+            dirty: c.dirty,
+            unclean: c.dirty,
+          },
+    )
+    .sort((a, b) => a.index - b.index);
 }
 
 /** How long a session waits for a replica that is smaller than the volume to grow. */

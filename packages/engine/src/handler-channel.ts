@@ -7,6 +7,7 @@ import type {
   SessionSpec,
   WritePayload,
 } from './channel.js';
+import { chunkMapEntries } from './dataplane-channel.js';
 import { ChannelError, toChannelError } from './errors.js';
 
 /** How long a session waits for a replica that is smaller than the volume to grow. */
@@ -168,28 +169,11 @@ export class HandlerReplicaChannel<B> implements ReplicaChannel {
       this.#check();
       const map = await this.handler.chunkMap(this.session.volumeId);
       this.#checkAlive();
-      // The same reading as DataPlaneChannel's: a handler that reports `unclean` for every
-      // chunk gives a detailed map; one that does not folds unclean chunks into `dirty`.
-      const detailed = map.chunks.every((c) => typeof c.unclean === 'boolean');
-      return map.chunks
-        .map((c) =>
-          detailed
-            ? {
-                index: c.index,
-                generation: c.generation,
-                hole: c.hole === true,
-                dirty: c.dirty && c.unclean !== true,
-                unclean: c.unclean === true,
-              }
-            : {
-                index: c.index,
-                generation: c.generation,
-                hole: false,
-                dirty: c.dirty,
-                unclean: c.dirty,
-              },
-        )
-        .sort((a, b) => a.index - b.index);
+      // A handler that reports `unclean` for every chunk gives a detailed map.
+      return chunkMapEntries(
+        map.chunks,
+        map.chunks.every((c) => typeof c.unclean === 'boolean'),
+      );
     } catch (err) {
       throw this.#classify(err);
     }

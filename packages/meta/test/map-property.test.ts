@@ -208,47 +208,55 @@ const sequence = fc
   .array(commandArb, { minLength: 30, maxLength: 100 })
   .map((c) => [...prelude, ...c]);
 
+const ACCEPTED_TYPES = [
+  'registerNode',
+  'setNodeState',
+  'labelNode',
+  'reportNodeCapacity',
+  'reportReplicaUsage',
+  'createVolume',
+  'resizeVolume',
+  'deleteVolume',
+  'attachVolume',
+  'detachVolume',
+  'markReplicaOutOfSync',
+  'markReplicaLost',
+  'addReplica',
+  'promoteReplica',
+  'removeReplica',
+  'createTask',
+  'updateTask',
+  'finishTask',
+  'updateSettings',
+];
+
 t.test('random command sequences keep every invariant after every apply', async (t) => {
   const accepted = new Map<string, number>();
   let applied = 0;
-  fc.assert(
-    fc.property(sequence, (commands) => {
-      const h = new MapHarness();
-      for (const c of commands) {
-        const result = h.apply(c);
-        applied++;
-        if (result.ok && result.changed) {
-          const type = (c as { type: string }).type;
-          accepted.set(type, (accepted.get(type) ?? 0) + 1);
-        }
+  const property = fc.property(sequence, (commands) => {
+    const h = new MapHarness();
+    for (const c of commands) {
+      const result = h.apply(c);
+      applied++;
+      if (result.ok && result.changed) {
+        const type = (c as { type: string }).type;
+        accepted.set(type, (accepted.get(type) ?? 0) + 1);
       }
-    }),
-    fcParams(200),
-  );
+    }
+  });
+  fc.assert(property, fcParams(200));
+  // Some commands are accepted only after a chain of others (promoteReplica needs an accepted
+  // addReplica on the same volume at the current epoch): an unlucky seed can miss one in 200
+  // sequences. More random batches (bounded) rather than a fixed seed, so every run still
+  // explores new sequences; each batch checks the invariants too.
+  for (let batch = 0; batch < 10; batch++) {
+    if (ACCEPTED_TYPES.every((type) => (accepted.get(type) ?? 0) > 0)) break;
+    fc.assert(property, fcParams(100));
+  }
   t.comment(
     `applied ${applied} commands; accepted: ${JSON.stringify(Object.fromEntries(accepted))}`,
   );
-  for (const type of [
-    'registerNode',
-    'setNodeState',
-    'labelNode',
-    'reportNodeCapacity',
-    'reportReplicaUsage',
-    'createVolume',
-    'resizeVolume',
-    'deleteVolume',
-    'attachVolume',
-    'detachVolume',
-    'markReplicaOutOfSync',
-    'markReplicaLost',
-    'addReplica',
-    'promoteReplica',
-    'removeReplica',
-    'createTask',
-    'updateTask',
-    'finishTask',
-    'updateSettings',
-  ]) {
+  for (const type of ACCEPTED_TYPES) {
     t.ok((accepted.get(type) ?? 0) > 0, `the generator reaches states where ${type} is accepted`);
   }
 });
