@@ -78,7 +78,12 @@ t.test('every dashboard and alert query runs against a loaded cluster', async (t
   t.teardown(async () => {
     churning = false;
     await churn;
-    if (fio !== undefined && fio.exitCode === null) fio.kill('SIGKILL');
+    if (fio !== undefined && fio.exitCode === null && fio.signalCode === null) {
+      // Unmount fails (busy) while fio still holds files there; wait for it to be gone.
+      const exited = new Promise((resolve) => fio!.once('exit', resolve));
+      fio.kill('SIGKILL');
+      await exited;
+    }
     const socket = join(dir, 'plugin.sock');
     await pluginCall(socket, 'VolumeDriver.Unmount', { Name: VOLUME, ID: 'prom-test' }).catch(
       () => undefined,

@@ -132,19 +132,22 @@ export async function leftoversUnder(dir: string): Promise<Leftovers> {
 }
 
 /**
- * Last-resort cleanup for a test dir: kill processes, unmount (deepest first, lazily if
- * needed), detach loop devices. Tests assert there is nothing left before this runs; this only
- * keeps a failed test from leaking into the next ones.
+ * Last-resort cleanup for a test dir: detach loop devices, unmount (deepest first, lazily if
+ * needed), kill processes. Tests assert there is nothing left before this runs; this only
+ * keeps a failed test from leaking into the next ones. Loop devices go first: once the FUSE
+ * mount behind one is lazily unmounted its backing file reads as a bare `/nbd`, no longer under
+ * `dir`, and it would stay attached for good (detaching one a filesystem still uses only marks
+ * it to go with that unmount).
  */
 export async function cleanUpUnder(dir: string): Promise<void> {
   for (let round = 0; round < 3; round++) {
     const left = await leftoversUnder(dir);
     if (left.mounts.length + left.loops.length + left.processes.length === 0) return;
+    for (const loop of left.loops) await run('losetup', ['-d', loop.split(' ')[0]!]);
     for (const mount of left.mounts.sort((a, b) => b.length - a.length)) {
       const result = await run('umount', [mount]);
       if (result.code !== 0) await run('umount', ['-l', mount]);
     }
-    for (const loop of left.loops) await run('losetup', ['-d', loop.split(' ')[0]!]);
     for (const proc of left.processes) {
       try {
         process.kill(Number(proc.split(':')[0]), 'SIGKILL');

@@ -128,20 +128,13 @@ export function mountsUnder(dir: string): string[] {
 }
 
 /**
- * Undoes what a failed test may leave under `dir`: mounts (lazily), loop devices backed by files
- * there, and processes whose command line names it (nbdfuse, relays, ballastd). Best effort.
+ * Undoes what a failed test may leave under `dir`: loop devices backed by files there, mounts
+ * (lazily), and processes whose command line names it (nbdfuse, relays, ballastd). Best effort.
+ * Loop devices go first: once the FUSE mount behind one is lazily unmounted its backing file
+ * reads as a bare `/nbd`, no longer under `dir`, and the device would be left attached for good.
+ * Detaching one that a filesystem still uses only marks it to go when that is unmounted.
  */
 export async function cleanUpUnder(dir: string): Promise<void> {
-  for (const pid of pidsNaming(dir)) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // exited meanwhile
-    }
-  }
-  for (const mountPoint of mountsUnder(dir)) {
-    await run('umount', ['-l', mountPoint], { timeoutMs: 20_000 });
-  }
   const loops = await run('losetup', ['--list', '--json', '--output', 'NAME,BACK-FILE'], {
     timeoutMs: 20_000,
   });
@@ -154,6 +147,16 @@ export async function cleanUpUnder(dir: string): Promise<void> {
         await run('losetup', ['--detach', loop.name], { timeoutMs: 20_000 });
       }
     }
+  }
+  for (const pid of pidsNaming(dir)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // exited meanwhile
+    }
+  }
+  for (const mountPoint of mountsUnder(dir)) {
+    await run('umount', ['-l', mountPoint], { timeoutMs: 20_000 });
   }
 }
 
