@@ -59,6 +59,8 @@ export interface VolumeSpec {
   zone?: string | undefined;
   /** Node labels every replica's node must carry. */
   labels: Record<string, string>;
+  /** How long writes wait for a silent replica before it is dropped; undefined: the default. */
+  replicaTimeoutMs?: number | undefined;
 }
 
 export interface VolumeInfo {
@@ -129,6 +131,7 @@ export function specsEqual(a: VolumeSpec, b: VolumeSpec): boolean {
     a.fs === b.fs &&
     (a.chunkSizeBytes ?? null) === (b.chunkSizeBytes ?? null) &&
     (a.zone ?? null) === (b.zone ?? null) &&
+    (a.replicaTimeoutMs ?? null) === (b.replicaTimeoutMs ?? null) &&
     JSON.stringify(sortedEntries(a.labels)) === JSON.stringify(sortedEntries(b.labels))
   );
 }

@@ -23,6 +23,9 @@ import {
   type EngineStats,
 } from '@ballast/engine';
 import type { VolumeRecord } from '@ballast/meta';
+
+/** The longest replica timeout a volume may set (meta's MAX_REPLICA_TIMEOUT_MS). */
+const LONGEST_REPLICA_TIMEOUT_MS = 300_000;
 import { NbdServer } from '@ballast/nbd';
 import {
   MapFollower,
@@ -205,6 +208,7 @@ export class ClusterBackend implements VolumeBackend {
       fs: spec.fs,
     };
     if (spec.chunkSizeBytes !== undefined) body.chunkSize = spec.chunkSizeBytes;
+    if (spec.replicaTimeoutMs !== undefined) body.replicaTimeout = spec.replicaTimeoutMs;
     if (Object.keys(nodeSelector).length > 0) body.nodeSelector = nodeSelector;
     // Locality: a replica on this host when placement can afford it (it only breaks ties).
     if (HOST_LABEL.test(this.options.host)) body.preferHost = this.options.host;
@@ -534,7 +538,9 @@ export class ClusterBackend implements VolumeBackend {
         : { insecureNoAuth: true }),
       ...(this.options.dataPlaneTls !== undefined ? { tls: this.options.dataPlaneTls } : {}),
       connectTimeoutMs: 5_000,
-      requestTimeoutMs: this.replicaTimeoutMs * 2,
+      // The engine's sweep decides when a replica is too slow; the client's own bound is a
+      // backstop above any timeout the volume may have (it can change while attached).
+      requestTimeoutMs: Math.max(this.replicaTimeoutMs, LONGEST_REPLICA_TIMEOUT_MS) * 2,
       logger: pinoLike(this.logger),
     });
     return VolumeEngine.open({
@@ -885,6 +891,7 @@ function toInfo(record: VolumeRecord): VolumeInfo {
     chunkSizeBytes: record.chunkSizeBytes,
     zone,
     labels: selector,
+    ...(record.replicaTimeoutMs !== undefined ? { replicaTimeoutMs: record.replicaTimeoutMs } : {}),
   };
   return {
     name: record.name,

@@ -1,4 +1,4 @@
-import { BallastError, formatSize, parseSize } from '@ballast/common';
+import { BallastError, formatSize, parseDuration, parseSize } from '@ballast/common';
 import type { FilesystemType, VolumeSpec } from './backend.js';
 
 /** What `docker volume create -o` accepts; the order is the order of the help text. */
@@ -8,6 +8,7 @@ export const VALID_OPTIONS = [
   'fs',
   'zone',
   'chunkSize',
+  'replicaTimeout',
   'labels',
   'label.<key>',
 ] as const;
@@ -33,6 +34,9 @@ export const MIN_REPLICAS = 1;
 export const MAX_REPLICAS = 5;
 export const MIN_CHUNK_BYTES = 64 * 1024;
 export const MAX_CHUNK_BYTES = 64 * 1024 ** 2;
+/** meta's bounds for a volume's replica timeout. */
+export const MIN_REPLICA_TIMEOUT_MS = 500;
+export const MAX_REPLICA_TIMEOUT_MS = 300_000;
 const MAX_LABELS = 16;
 const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$/;
 const LABEL_VALUE = /^[A-Za-z0-9._:/-]{0,128}$/;
@@ -60,6 +64,7 @@ export function parseVolumeOptions(
   let fs: FilesystemType = defaults.fs;
   let zone: string | undefined;
   let chunkSizeBytes: number | undefined;
+  let replicaTimeoutMs: number | undefined;
   const labels: Record<string, string> = {};
 
   const addLabel = (key: string, value: string, origin: string): void => {
@@ -129,6 +134,21 @@ export function parseVolumeOptions(
         chunkSizeBytes = bytes;
         break;
       }
+      case 'replicaTimeout': {
+        let ms: number;
+        try {
+          ms = parseDuration(requireValue(key, value), key);
+        } catch (err) {
+          throw invalid((err as Error).message);
+        }
+        if (ms < MIN_REPLICA_TIMEOUT_MS || ms > MAX_REPLICA_TIMEOUT_MS) {
+          throw invalid(
+            `replicaTimeout: ${JSON.stringify(raw)} must be from ${MIN_REPLICA_TIMEOUT_MS}ms to ${MAX_REPLICA_TIMEOUT_MS / 1000}s`,
+          );
+        }
+        replicaTimeoutMs = ms;
+        break;
+      }
       case 'labels': {
         for (const pair of requireValue(key, value).split(',')) {
           const at = pair.indexOf('=');
@@ -153,7 +173,15 @@ export function parseVolumeOptions(
   if (chunkSizeBytes !== undefined && chunkSizeBytes > sizeBytes) {
     throw invalid('chunkSize: larger than the volume');
   }
-  return { sizeBytes, replicas, fs, chunkSizeBytes, zone, labels };
+  return {
+    sizeBytes,
+    replicas,
+    fs,
+    chunkSizeBytes,
+    zone,
+    labels,
+    ...(replicaTimeoutMs !== undefined ? { replicaTimeoutMs } : {}),
+  };
 }
 
 function sizeOption(key: string, value: string): number {
@@ -186,6 +214,7 @@ export function describeSpec(spec: VolumeSpec): Record<string, string> {
   };
   if (spec.zone !== undefined) out.zone = spec.zone;
   if (spec.chunkSizeBytes !== undefined) out.chunkSize = formatSize(spec.chunkSizeBytes);
+  if (spec.replicaTimeoutMs !== undefined) out.replicaTimeout = `${spec.replicaTimeoutMs}ms`;
   for (const [k, v] of Object.entries(spec.labels)) out[`label.${k}`] = v;
   return out;
 }

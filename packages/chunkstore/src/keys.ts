@@ -1,3 +1,4 @@
+import { BallastError } from '@ballast/common';
 /**
  * LevelDB key layout (utf8 keys; ids never contain ':' so every prefix is unambiguous):
  *
@@ -7,7 +8,7 @@
  *   k:<replicaId>:<index>     chunk block checksums (4 bytes per block + record CRC)
  *   d:<replicaId>:<index>     dirty mark (empty value): written durably before the first
  *                             write to the chunk after a flush, deleted by the next flush
- *   e:<volumeId>              highest epoch seen for the volume (decimal string)
+ *   e:<volumeId>              highest fence seen for the volume: `epoch` or `epoch/incarnation`
  *
  * <index> is the chunk index in 12 lower-case hex digits, so keys sort in chunk order.
  */
@@ -53,3 +54,26 @@ export function indexOfChunkKey(key: string): number {
 
 export const epochKey = (volumeId: string): string => `e:${volumeId}`;
 export const EPOCH_RANGE = { gt: 'e:', lt: 'e;' };
+
+/**
+ * The value of an `e:` key: `epoch` (stores written before replica incarnations, read as
+ * incarnation 0) or `epoch/incarnation`, in decimal.
+ */
+export function encodeFence(fence: { epoch: number; incarnation: number }): Buffer {
+  return Buffer.from(`${fence.epoch}/${fence.incarnation}`, 'utf8');
+}
+
+export function decodeFence(key: string, value: Buffer): { epoch: number; incarnation: number } {
+  const text = value.toString('utf8');
+  const slash = text.indexOf('/');
+  const epoch = Number(slash === -1 ? text : text.slice(0, slash));
+  const incarnation = slash === -1 ? 0 : Number(text.slice(slash + 1));
+  if (
+    !/^\d+(\/\d+)?$/.test(text) ||
+    !Number.isSafeInteger(epoch) ||
+    !Number.isSafeInteger(incarnation)
+  ) {
+    throw new BallastError('CHECKSUM_MISMATCH', `index record ${key} is corrupt`);
+  }
+  return { epoch, incarnation };
+}

@@ -10,7 +10,14 @@ import {
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Level } from 'level';
-import { BallastError, type Logger } from '@ballast/common';
+import {
+  BallastError,
+  compareFence,
+  fenceRefusal,
+  isFence,
+  type Fence,
+  type Logger,
+} from '@ballast/common';
 import {
   BLOCK_SIZE_BYTES,
   DEFAULT_CHUNK_SIZE_BYTES,
@@ -28,9 +35,13 @@ import {
   FORMAT_VERSION,
   REPLICA_RANGE,
   chunkRange,
+  decodeFence,
+  encodeFence,
   epochKey,
   replicaKey,
 } from './keys.js';
+
+const NO_FENCE: Fence = Object.freeze({ epoch: 0, incarnation: 0 });
 import { MetaCache } from './meta-cache.js';
 import { decodeReplicaRecord, encodeReplicaRecord, type ReplicaRecord } from './records.js';
 import { Replica, type ReplicaContext, type ReplicaStats } from './replica.js';
@@ -145,13 +156,13 @@ function errnoOf(err: unknown): string | undefined {
 }
 
 /**
- * The chunk store of one storage node: many replicas, one LevelDB index, per-volume epochs.
+ * The chunk store of one storage node: many replicas, one LevelDB index, per-volume fences.
  * Open it with `ChunkStore.open`, close it with `close` (clean: flushes every replica).
  */
 export class ChunkStore {
   private readonly replicas = new Map<string, Replica>();
   private readonly lifecycleBusy = new Set<string>();
-  private readonly epochs = new Map<string, number>();
+  private readonly fences = new Map<string, Fence>();
   private readonly epochChains = new Map<string, Promise<void>>();
   private readonly writer: IndexWriter;
   private readonly cache: MetaCache;
@@ -231,11 +242,7 @@ export class ChunkStore {
       );
     }
     for (const [key, value] of await this.db.iterator(EPOCH_RANGE).all()) {
-      const epoch = Number(value.toString('utf8'));
-      if (!Number.isSafeInteger(epoch) || epoch < 0) {
-        throw new BallastError('CHECKSUM_MISMATCH', `index record ${key} is corrupt`);
-      }
-      this.epochs.set(key.slice(2), epoch);
+      this.fences.set(key.slice(2), decodeFence(key, value));
     }
     for (const [key, value] of await this.db.iterator(REPLICA_RANGE).all()) {
       const record = decodeReplicaRecord(value, key);
@@ -431,44 +438,52 @@ export class ChunkStore {
   }
 
   // ---------------------------------------------------------------------------------------
-  // Epochs (fencing of old writers)
+  // Fences (epoch, then replica incarnation): old writers and abandoned sessions are refused
 
   /** Highest epoch persisted for the volume, 0 when none. */
   highestEpoch(volumeId: string): number {
-    return this.epochs.get(volumeId) ?? 0;
+    return this.fences.get(volumeId)?.epoch ?? 0;
+  }
+
+  /** Highest fence persisted for the volume, epoch and incarnation 0 when none. */
+  highestFence(volumeId: string): Fence {
+    return this.fences.get(volumeId) ?? NO_FENCE;
   }
 
   /**
    * Synchronous check for the data path: throws FENCED for an epoch older than the highest
-   * persisted, returns 'current' when it is that epoch, 'newer' when acceptEpoch must run first.
+   * persisted, SUPERSEDED for the same epoch and an older incarnation; returns 'current' when it
+   * is the highest, 'newer' when acceptFence must run first.
    */
-  checkEpoch(volumeId: string, epoch: number): 'current' | 'newer' {
-    const highest = this.epochs.get(volumeId);
-    if (highest !== undefined && epoch < highest) throw this.fenced(volumeId, epoch, highest);
-    return highest === epoch ? 'current' : 'newer';
+  checkFence(volumeId: string, fence: Fence): 'current' | 'newer' {
+    const highest = this.fences.get(volumeId);
+    if (highest === undefined) return 'newer';
+    const order = compareFence(fence, highest);
+    if (order < 0) throw fenceRefusal(volumeId, fence, highest);
+    return order === 0 ? 'current' : 'newer';
   }
 
   /**
-   * Accepts `epoch` for the volume: refuses (FENCED) one older than the highest persisted,
-   * persists a newer one with a synced write before resolving. Calls for one volume apply in
-   * order, so a slower older epoch can never overwrite a newer one.
+   * Accepts `fence` for the volume: refuses one older than the highest persisted (FENCED or
+   * SUPERSEDED), persists a newer one with a synced write before resolving. Calls for one volume
+   * apply in order, so a slower older fence can never overwrite a newer one.
    */
-  acceptEpoch(volumeId: string, epoch: number): Promise<void> {
+  acceptFence(volumeId: string, fence: Fence): Promise<void> {
     try {
       this.checkOpen();
       checkId(volumeId, 'volumeId');
-      if (!Number.isSafeInteger(epoch) || epoch < 0) {
+      if (!isFence(fence)) {
         throw new BallastError(
           'INVALID_ARGUMENT',
-          `epoch must be a non-negative integer, not ${epoch}`,
+          `epoch and incarnation must be non-negative integers, not ${JSON.stringify(fence)}`,
         );
       }
-      this.checkEpoch(volumeId, epoch);
+      this.checkFence(volumeId, fence);
     } catch (err) {
       return Promise.reject(err);
     }
     const previous = this.epochChains.get(volumeId) ?? Promise.resolve();
-    const next = previous.then(() => this.persistEpoch(volumeId, epoch));
+    const next = previous.then(() => this.persistFence(volumeId, fence));
     const tail = next.catch(() => undefined);
     this.epochChains.set(volumeId, tail);
     void tail.then(() => {
@@ -477,22 +492,16 @@ export class ChunkStore {
     return next;
   }
 
-  private async persistEpoch(volumeId: string, epoch: number): Promise<void> {
-    const highest = this.epochs.get(volumeId);
-    if (highest !== undefined && epoch < highest) throw this.fenced(volumeId, epoch, highest);
-    if (highest === epoch) return;
-    await this.writer.submit([
-      { type: 'put', key: epochKey(volumeId), value: Buffer.from(String(epoch)) },
-    ]);
-    this.epochs.set(volumeId, epoch);
-  }
-
-  private fenced(volumeId: string, epoch: number, highest: number): BallastError {
-    return new BallastError(
-      'FENCED',
-      `volume ${volumeId}: epoch ${epoch} is older than ${highest}, the highest this node has seen`,
-      { volumeId, epoch, highestEpoch: highest },
-    );
+  private async persistFence(volumeId: string, fence: Fence): Promise<void> {
+    const highest = this.fences.get(volumeId);
+    if (highest !== undefined) {
+      const order = compareFence(fence, highest);
+      if (order < 0) throw fenceRefusal(volumeId, fence, highest);
+      if (order === 0) return;
+    }
+    const value = { epoch: fence.epoch, incarnation: fence.incarnation };
+    await this.writer.submit([{ type: 'put', key: epochKey(volumeId), value: encodeFence(value) }]);
+    this.fences.set(volumeId, value);
   }
 
   // ---------------------------------------------------------------------------------------

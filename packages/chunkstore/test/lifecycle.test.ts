@@ -14,6 +14,10 @@ function code(err: unknown): string | undefined {
   return isBallastError(err) ? err.code : undefined;
 }
 
+function f(epoch: number, incarnation = 0): { epoch: number; incarnation: number } {
+  return { epoch, incarnation };
+}
+
 t.test('the native addon is built and loaded', async (t) => {
   const status = nativeAddonStatus();
   t.equal(status.error, null);
@@ -112,8 +116,10 @@ t.test('bad input gets a clear error and changes nothing', async (t) => {
   }
   t.same(replica.read(0, MiB), before, 'the replica is unchanged');
   t.throws(() => store.replica('nope'), { code: 'NOT_FOUND' });
-  await t.rejects(store.acceptEpoch('v', -1), { code: 'INVALID_ARGUMENT' });
-  await t.rejects(store.acceptEpoch('bad id!', 1), { code: 'INVALID_ARGUMENT' });
+  await t.rejects(store.acceptFence('v', f(-1)), { code: 'INVALID_ARGUMENT' });
+  await t.rejects(store.acceptFence('v', f(1, -1)), { code: 'INVALID_ARGUMENT' });
+  await t.rejects(store.acceptFence('v', f(1, 0.5)), { code: 'INVALID_ARGUMENT' });
+  await t.rejects(store.acceptFence('bad id!', f(1)), { code: 'INVALID_ARGUMENT' });
 });
 
 t.test('a second process cannot open the same store', async (t) => {
@@ -223,27 +229,48 @@ t.test('epoch fencing survives reopen', async (t) => {
   const dir = tempDir(t);
   let store = await ChunkStore.open({ dir });
   t.equal(store.highestEpoch('vol-1'), 0);
-  await store.acceptEpoch('vol-1', 3);
-  await store.acceptEpoch('vol-1', 3);
-  await t.rejects(store.acceptEpoch('vol-1', 2), { code: 'FENCED' });
-  t.throws(() => store.checkEpoch('vol-1', 2), { code: 'FENCED' });
-  t.equal(store.checkEpoch('vol-1', 3), 'current');
-  t.equal(store.checkEpoch('vol-1', 4), 'newer');
+  await store.acceptFence('vol-1', f(3));
+  await store.acceptFence('vol-1', f(3));
+  await t.rejects(store.acceptFence('vol-1', f(2)), { code: 'FENCED' });
+  t.throws(() => store.checkFence('vol-1', f(2)), { code: 'FENCED' });
+  t.equal(store.checkFence('vol-1', f(3)), 'current');
+  t.equal(store.checkFence('vol-1', f(4)), 'newer');
   // Concurrent: the newer one wins, the older one is fenced even though it passed the first check.
-  const newer = store.acceptEpoch('vol-1', 7);
-  const older = store.acceptEpoch('vol-1', 6);
+  const newer = store.acceptFence('vol-1', f(7));
+  const older = store.acceptFence('vol-1', f(6));
   await newer;
   await t.rejects(older, { code: 'FENCED' });
-  await store.acceptEpoch('vol-2', 1);
+  await store.acceptFence('vol-2', f(1));
   await store.close();
 
   store = await openStore(t, { dir });
   t.equal(store.highestEpoch('vol-1'), 7, 'the highest epoch is durable');
   t.equal(store.highestEpoch('vol-2'), 1);
-  await t.rejects(store.acceptEpoch('vol-1', 6), { code: 'FENCED' });
-  t.throws(() => store.checkEpoch('vol-1', 5), { code: 'FENCED' });
-  await store.acceptEpoch('vol-1', 8);
+  await t.rejects(store.acceptFence('vol-1', f(6)), { code: 'FENCED' });
+  t.throws(() => store.checkFence('vol-1', f(5)), { code: 'FENCED' });
+  await store.acceptFence('vol-1', f(8));
   t.equal(store.highestEpoch('vol-1'), 8);
+});
+
+t.test('replica incarnations fence sessions of the same epoch, durably', async (t) => {
+  const dir = tempDir(t);
+  let store = await ChunkStore.open({ dir });
+  await store.acceptFence('vol-1', f(5, 10));
+  t.equal(store.checkFence('vol-1', f(5, 10)), 'current');
+  t.equal(store.checkFence('vol-1', f(5, 11)), 'newer');
+  // An abandoned session of an earlier incarnation: SUPERSEDED, not FENCED (the writer is fine).
+  t.throws(() => store.checkFence('vol-1', f(5, 9)), { code: 'SUPERSEDED' });
+  await store.acceptFence('vol-1', f(5, 20));
+  t.throws(() => store.checkFence('vol-1', f(5, 10)), { code: 'SUPERSEDED' });
+  await t.rejects(store.acceptFence('vol-1', f(5, 19)), { code: 'SUPERSEDED' });
+  // The epoch counts first: a new writer with the incarnation it knows is accepted.
+  await store.acceptFence('vol-1', f(6, 3));
+  t.throws(() => store.checkFence('vol-1', f(5, 20)), { code: 'FENCED' });
+  t.same(store.highestFence('vol-1'), f(6, 3));
+  await store.close();
+  store = await openStore(t, { dir });
+  t.same(store.highestFence('vol-1'), f(6, 3), 'the fence is durable');
+  t.throws(() => store.checkFence('vol-1', f(6, 2)), { code: 'SUPERSEDED' });
 });
 
 t.test('counters and flush latency samples', async (t) => {

@@ -19,6 +19,8 @@ export const ErrorCodes = {
   PROTOCOL: 502,
   CHECKSUM_MISMATCH: 500,
   FENCED: 409,
+  /** A replica session's incarnation was replaced: that replica left the set and came back. */
+  SUPERSEDED: 409,
   IO: 500,
   CONFIG: 400,
 } as const;

@@ -1,4 +1,5 @@
 export * from './errors.js';
+export * from './fence.js';
 export * from './units.js';
 export * from './config.js';
 export * from './logger.js';

@@ -78,6 +78,11 @@ export interface DataPlaneClientOptions {
 export interface OpenSessionOptions {
   volumeId: string;
   epoch: number;
+  /**
+   * The incarnation of the node's replica in the cluster map (D17). Left out: 0, which a node
+   * that has seen any incarnation of the replica refuses (SUPERSEDED).
+   */
+  incarnation?: number;
   /** Expected replica size (0 or left out: accept whatever the node has). */
   sizeBytes?: number;
   chunkSizeBytes?: number;
@@ -495,10 +500,15 @@ export class DataPlaneClient {
     };
   }
 
-  /** Opens a session on the node's replica of `volumeId` at `epoch` (FENCED if it is stale). */
+  /**
+   * Opens a session on the node's replica of `volumeId` under (epoch, incarnation): FENCED when
+   * the node holds a newer epoch, SUPERSEDED when it holds a newer incarnation.
+   */
   async openSession(opts: OpenSessionOptions): Promise<ClientSession> {
     const volumeId = validId(opts.volumeId, 'volume id');
+    const incarnation = opts.incarnation ?? 0;
     checkOffset(opts.epoch, 'epoch');
+    checkOffset(incarnation, 'incarnation');
     checkOffset(opts.sizeBytes ?? 0, 'sizeBytes');
     checkOffset(opts.chunkSizeBytes ?? 0, 'chunkSizeBytes');
     const frame = await this.request(
@@ -506,6 +516,7 @@ export class DataPlaneClient {
       dp.OpenSession.encode({
         volumeId,
         epoch: opts.epoch,
+        incarnation,
         sizeBytes: opts.sizeBytes ?? 0,
         chunkSizeBytes: opts.chunkSizeBytes ?? 0,
       }).finish(),
@@ -515,6 +526,7 @@ export class DataPlaneClient {
       id: r.sessionId,
       volumeId,
       epoch: opts.epoch,
+      incarnation,
       sizeBytes: r.sizeBytes,
       chunkSizeBytes: r.chunkSizeBytes,
       blockSizeBytes: r.blockSizeBytes,
@@ -669,6 +681,24 @@ export class DataPlaneClient {
       new BallastError('UNAVAILABLE', `connection to node ${this.nodeId} closed by client`),
     );
     this.#socket.destroy();
+  }
+
+  /**
+   * Drops the connection now and has the kernel discard what it has not sent yet (a reset,
+   * SO_LINGER 0): a plain close keeps retransmitting queued requests, which a node cut off for
+   * a while would then receive late. This only narrows that window (bytes already on the wire
+   * still arrive, and a TLS socket can only be closed): the node's fence is what refuses them.
+   */
+  reset(): void {
+    if (this.#error === undefined) this.#closedByClient = true;
+    this.#fail(
+      new BallastError('UNAVAILABLE', `connection to node ${this.nodeId} reset by client`),
+    );
+    try {
+      this.#socket.resetAndDestroy();
+    } catch {
+      this.#socket.destroy();
+    }
   }
 
   #takeId(): number {
@@ -850,18 +880,20 @@ export interface SessionInfo {
   id: number;
   volumeId: string;
   epoch: number;
+  incarnation: number;
   sizeBytes: number;
   chunkSizeBytes: number;
   blockSizeBytes: number;
   highestEpoch: number;
 }
 
-/** A session on one node's replica of a volume, at one epoch. */
+/** A session on one node's replica of a volume, under one fence (epoch, incarnation). */
 export class ClientSession {
   readonly client: DataPlaneClient;
   readonly id: number;
   readonly volumeId: string;
   readonly epoch: number;
+  readonly incarnation: number;
   readonly sizeBytes: number;
   readonly chunkSizeBytes: number;
   readonly blockSizeBytes: number;
@@ -872,6 +904,7 @@ export class ClientSession {
     this.id = info.id;
     this.volumeId = info.volumeId;
     this.epoch = info.epoch;
+    this.incarnation = info.incarnation;
     this.sizeBytes = info.sizeBytes;
     this.chunkSizeBytes = info.chunkSizeBytes;
     this.blockSizeBytes = info.blockSizeBytes;

@@ -1,3 +1,5 @@
+import type { Fence } from '@ballast/common';
+
 /**
  * What the data-plane server asks of the storage behind it. The node implements it over the
  * chunk store; tests and tools can use MemoryReplicaHandler.
@@ -12,21 +14,23 @@
  *   FENCED, CHECKSUM_MISMATCH, NOT_FOUND, INVALID_ARGUMENT/TOO_LARGE, IO, UNAVAILABLE. They go
  *   back to the client as the matching status. Bad data is never returned as good: a read that
  *   cannot be verified throws CHECKSUM_MISMATCH.
- * - `checkEpoch` is synchronous and cheap: the server calls it before every session request, so
- *   a session whose epoch has been superseded (through any connection, or before a restart) is
- *   refused with FENCED.
+ * - `checkFence` is synchronous and cheap: the server calls it before every session request, so
+ *   a session whose fence has been passed (a newer epoch or replica incarnation accepted through
+ *   any connection, the cluster map or before a restart) is refused with FENCED or SUPERSEDED.
+ *   A closed socket is not a fence: its queued bytes can still arrive (decision D17).
  */
 export interface ReplicaHandler<B = unknown> {
   /**
-   * Opens a session on the volume's replica for `epoch`: refuses an epoch older than the highest
-   * persisted for the volume (FENCED), persists a newer one before resolving, and refuses a
+   * Opens a session on the volume's replica under its fence (epoch, incarnation): refuses a
+   * fence older than the highest persisted for the volume (FENCED for an older epoch,
+   * SUPERSEDED for an older incarnation), persists a newer one before resolving, and refuses a
    * shape mismatch (INVALID_ARGUMENT) when the request states a size or chunk size.
    */
   openSession(request: OpenSessionArgs, peer: PeerInfo): Promise<OpenedSession<B>>;
   /** The session ended (closed by the client or its connection went away). */
   closeSession?(binding: B): void;
-  /** Throws FENCED when `epoch` is older than the highest accepted for the volume. */
-  checkEpoch(volumeId: string, epoch: number): void;
+  /** Throws FENCED or SUPERSEDED when `fence` is older than the highest accepted. */
+  checkFence(volumeId: string, fence: Fence): void;
 
   /** The data of [offset, offset+length): a buffer of exactly `lengthBytes`, owned by the caller. */
   read(binding: B, offsetBytes: number, lengthBytes: number): Buffer | Promise<Buffer>;
@@ -67,9 +71,8 @@ export interface ReplicaHandler<B = unknown> {
   ): Promise<void> | undefined;
 }
 
-export interface OpenSessionArgs {
+export interface OpenSessionArgs extends Fence {
   volumeId: string;
-  epoch: number;
   /** Expected replica size; 0 = do not check. */
   sizeBytes: number;
   /** Expected chunk size; 0 = do not check. */
@@ -81,8 +84,9 @@ export interface OpenedSession<B> {
   sizeBytes: number;
   chunkSizeBytes: number;
   blockSizeBytes: number;
-  /** The highest epoch persisted for the volume after this open (the session's own epoch). */
+  /** The highest fence persisted for the volume after this open (the session's own). */
   highestEpoch: number;
+  highestIncarnation: number;
 }
 
 /** Who is on the other end of a connection (authenticated by the hello). */

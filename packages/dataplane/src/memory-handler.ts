@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BallastError } from '@ballast/common';
+import { BallastError, compareFence, fenceRefusal, type Fence } from '@ballast/common';
 import type {
   ChunkMapResult,
   ChunkReadResult,
@@ -35,7 +35,7 @@ export class MemoryVolume {
   readonly volumeId: string;
   readonly sizeBytes: number;
   readonly chunkSizeBytes: number;
-  highestEpoch = 0;
+  highestFence: Fence = { epoch: 0, incarnation: 0 };
   readonly chunks = new Map<number, Buffer>();
   readonly generations = new Map<number, number>();
   readonly dirty = new Set<number>();
@@ -147,12 +147,13 @@ export class MemoryReplicaHandler implements ReplicaHandler<MemoryVolume> {
     if (request.chunkSizeBytes !== 0 && request.chunkSizeBytes !== v.chunkSizeBytes) {
       throw new BallastError('INVALID_ARGUMENT', `replica has ${v.chunkSizeBytes}-byte chunks`);
     }
-    this.checkEpoch(v.volumeId, request.epoch);
+    const fence = { epoch: request.epoch, incarnation: request.incarnation };
+    this.checkFence(v.volumeId, fence);
     // Persisting takes time in the real store; let other requests interleave here as well.
     await sleep(0);
-    this.checkEpoch(v.volumeId, request.epoch);
-    if (request.epoch > v.highestEpoch) {
-      v.highestEpoch = request.epoch;
+    this.checkFence(v.volumeId, fence);
+    if (compareFence(fence, v.highestFence) > 0) {
+      v.highestFence = fence;
       // A clean cut: mutations of older sessions that were already accepted land first.
       await this.#whenIdle(v);
     }
@@ -161,17 +162,15 @@ export class MemoryReplicaHandler implements ReplicaHandler<MemoryVolume> {
       sizeBytes: v.sizeBytes,
       chunkSizeBytes: v.chunkSizeBytes,
       blockSizeBytes: BLOCK_SIZE_BYTES,
-      highestEpoch: v.highestEpoch,
+      highestEpoch: v.highestFence.epoch,
+      highestIncarnation: v.highestFence.incarnation,
     };
   }
 
-  checkEpoch(volumeId: string, epoch: number): void {
+  checkFence(volumeId: string, fence: Fence): void {
     const v = this.volume(volumeId);
-    if (epoch < v.highestEpoch) {
-      throw new BallastError(
-        'FENCED',
-        `volume ${volumeId}: epoch ${epoch} is older than ${v.highestEpoch}`,
-      );
+    if (compareFence(fence, v.highestFence) < 0) {
+      throw fenceRefusal(volumeId, fence, v.highestFence);
     }
   }
 

@@ -1,7 +1,7 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { performance } from 'node:perf_hooks';
-import { BallastError, type Logger } from '@ballast/common';
+import { BallastError, type Fence, type Logger } from '@ballast/common';
 import {
   DEFAULT_MAX_FRAME_BYTES,
   FrameDecoder,
@@ -356,7 +356,8 @@ export class DataPlaneServer<B = unknown> {
 interface ServerSession<B> {
   readonly id: number;
   readonly volumeId: string;
-  readonly epoch: number;
+  /** Re-checked before every request: a newer epoch or incarnation accepted anywhere ends it. */
+  readonly fence: Fence;
   readonly binding: B;
   /** Mutations that took the asynchronous path and have not settled yet. */
   readonly pending: Set<Promise<void>>;
@@ -935,7 +936,7 @@ class ServerConnection<B> {
     this.#fail(req, code, message);
   }
 
-  /** The open session a request names, with its epoch re-checked; answers the request if not. */
+  /** The open session a request names, with its fence re-checked; answers the request if not. */
   #session(req: Request, sessionId: number | null | undefined): ServerSession<B> | undefined {
     const session = this.#sessions.get(sessionId ?? 0);
     if (session === undefined || !session.open) {
@@ -944,7 +945,7 @@ class ServerConnection<B> {
     }
     req.volumeId = session.volumeId;
     try {
-      this.#s.handler.checkEpoch(session.volumeId, session.epoch);
+      this.#s.handler.checkFence(session.volumeId, session.fence);
     } catch (err) {
       this.#failWith(req, err);
       return undefined;
@@ -989,11 +990,16 @@ class ServerConnection<B> {
       return;
     }
     req.volumeId = volumeId;
-    if (!isOffset(m.epoch) || !isOffset(m.sizeBytes) || !isOffset(m.chunkSizeBytes)) {
+    if (
+      !isOffset(m.epoch) ||
+      !isOffset(m.incarnation) ||
+      !isOffset(m.sizeBytes) ||
+      !isOffset(m.chunkSizeBytes)
+    ) {
       this.#fail(
         req,
         StatusCode.INVALID,
-        'epoch, size and chunk size must be non-negative integers',
+        'epoch, incarnation, size and chunk size must be non-negative integers',
       );
       return;
     }
@@ -1006,11 +1012,11 @@ class ServerConnection<B> {
       return;
     }
     this.#openingSessions += 1;
-    const epoch = m.epoch;
+    const fence: Fence = { epoch: m.epoch, incarnation: m.incarnation };
     let result;
     try {
       result = this.#s.handler.openSession(
-        { volumeId, epoch, sizeBytes: m.sizeBytes, chunkSizeBytes: m.chunkSizeBytes },
+        { volumeId, ...fence, sizeBytes: m.sizeBytes, chunkSizeBytes: m.chunkSizeBytes },
         this.#peer!,
       );
     } catch (err) {
@@ -1028,7 +1034,7 @@ class ServerConnection<B> {
         this.#sessions.set(id, {
           id,
           volumeId,
-          epoch,
+          fence,
           binding: session.binding,
           pending: new Set(),
           open: true,
@@ -1043,6 +1049,7 @@ class ServerConnection<B> {
             chunkSizeBytes: session.chunkSizeBytes,
             blockSizeBytes: session.blockSizeBytes,
             highestEpoch: session.highestEpoch,
+            highestIncarnation: session.highestIncarnation,
           }).finish(),
         );
       },
@@ -1202,7 +1209,7 @@ class ServerConnection<B> {
     );
   }
 
-  /** The volume a chunk request is about: its session's (epoch re-checked) or a bare volume id. */
+  /** The volume a chunk request is about: its session's (fence re-checked) or a bare volume id. */
   #chunkTarget(req: Request, sessionId: number, volumeId: string): string | undefined {
     if (sessionId !== 0) return this.#session(req, sessionId)?.volumeId;
     if (typeof volumeId !== 'string' || volumeId.length === 0 || volumeId.length > MAX_ID_CHARS) {

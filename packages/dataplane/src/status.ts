@@ -43,6 +43,8 @@ function errorCodeFor(status: StatusCode): ErrorCode {
       return 'NOT_FOUND';
     case StatusCode.FENCED:
       return 'FENCED';
+    case StatusCode.SUPERSEDED:
+      return 'SUPERSEDED';
     case StatusCode.CHECKSUM:
       return 'CHECKSUM_MISMATCH';
     case StatusCode.UNAUTHENTICATED:
@@ -84,6 +86,8 @@ export function statusFor(err: unknown): { code: StatusCode; message: string } {
     switch (err.code) {
       case 'FENCED':
         return { code: StatusCode.FENCED, message };
+      case 'SUPERSEDED':
+        return { code: StatusCode.SUPERSEDED, message };
       case 'CHECKSUM_MISMATCH':
         return { code: StatusCode.CHECKSUM, message };
       case 'NOT_FOUND':

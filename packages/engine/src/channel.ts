@@ -86,14 +86,19 @@ export interface ChunkCopy {
   data: Buffer | null;
 }
 
-/** What a session is opened for: every request carries the volume and the attachment epoch. */
+/**
+ * What a session is opened for: the volume, its fence (the attachment epoch and the incarnation
+ * of the replica on that node, D17) and its shape. The node re-checks the fence on every request.
+ */
 export interface SessionSpec {
   volumeId: string;
   epoch: number;
+  incarnation: number;
   sizeBytes: number;
   chunkSizeBytes: number;
 }
 
 /** Opens a session to the replica on `nodeId`; rejects with a ChannelError (`fenced` when the
- * node has seen a newer epoch for the volume). */
+ * node has seen a newer epoch for the volume, `superseded` when it holds a newer incarnation of
+ * its replica: the map moved on). */
 export type ChannelFactory = (nodeId: string, session: SessionSpec) => Promise<ReplicaChannel>;

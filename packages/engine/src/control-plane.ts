@@ -9,6 +9,11 @@ export interface OutOfSyncRequest {
   nodeId: string;
   /** The engine's attachment epoch: meta refuses (FENCED) one that no longer holds the volume. */
   epoch: number;
+  /**
+   * The incarnation of the replica that failed (D17): if the map holds another one on that node
+   * (it left and came back), the failed one is out already and meta changes nothing.
+   */
+  incarnation: number;
   reason: string;
 }
 
@@ -17,6 +22,8 @@ export interface PromoteRequest {
   volumeName: string;
   nodeId: string;
   epoch: number;
+  /** The incarnation the rebuild copied to: meta refuses (CONFLICT) if the map holds another. */
+  incarnation: number;
 }
 
 /**
@@ -54,6 +61,7 @@ export class DirectControlPlane implements ControlPlane {
       volumeId: request.volumeId,
       nodeId: request.nodeId,
       epoch: request.epoch,
+      incarnation: request.incarnation,
       reason: request.reason.slice(0, 200),
     });
   }
@@ -65,6 +73,7 @@ export class DirectControlPlane implements ControlPlane {
       volumeId: request.volumeId,
       nodeId: request.nodeId,
       epoch: request.epoch,
+      incarnation: request.incarnation,
     });
   }
 
@@ -121,14 +130,18 @@ export class RestControlPlane implements ControlPlane {
 
   async markOutOfSync(request: OutOfSyncRequest): Promise<void> {
     const path = `/v1/volumes/${encodeURIComponent(request.volumeName)}/replicas/${encodeURIComponent(request.nodeId)}/out-of-sync`;
-    await this.post(path, { epoch: request.epoch, reason: request.reason.slice(0, 200) });
+    await this.post(path, {
+      epoch: request.epoch,
+      incarnation: request.incarnation,
+      reason: request.reason.slice(0, 200),
+    });
   }
 
   async promoteReplica(request: PromoteRequest): Promise<void> {
     // Idempotent on meta's side (an in-sync replica at the current epoch answers 200); FENCED
     // when a newer attachment holds the volume.
     const path = `/v1/volumes/${encodeURIComponent(request.volumeName)}/replicas/${encodeURIComponent(request.nodeId)}/promote`;
-    await this.post(path, { epoch: request.epoch });
+    await this.post(path, { epoch: request.epoch, incarnation: request.incarnation });
   }
 
   private async post(path: string, body: unknown): Promise<void> {

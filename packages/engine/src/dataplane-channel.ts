@@ -103,6 +103,7 @@ export class DataPlaneChannel implements ReplicaChannel {
     const probe = await this.client.openSession({
       volumeId: this.session.volumeId,
       epoch: this.session.epoch,
+      incarnation: this.session.incarnation,
     });
     probe.close();
     return probe.sizeBytes;
@@ -114,7 +115,9 @@ export class DataPlaneChannel implements ReplicaChannel {
   }
 
   abort(): void {
-    this.client.destroy();
+    // A reset, not a close: requests still queued in the kernel must not reach the node later
+    // (a cut-off node would apply them after the heal). The node's fence refuses any that do.
+    this.client.reset();
   }
 }
 
@@ -200,22 +203,20 @@ export function dataPlaneChannelFactory(options: DataPlaneChannelOptions): Chann
       throw toChannelError(err, nodeId);
     }
     try {
-      let opened = await client.openSession({
+      const open = {
         volumeId: session.volumeId,
         epoch: session.epoch,
+        incarnation: session.incarnation,
         chunkSizeBytes: session.chunkSizeBytes,
-      });
+      };
+      let opened = await client.openSession(open);
       // A replica smaller than the volume: its node has not applied a resize from the map yet
       // (an attach right after a grow). Wait for it a little rather than drop the replica.
       const deadline = Date.now() + SMALLER_REPLICA_WAIT_MS;
       while (opened.sizeBytes < session.sizeBytes && Date.now() < deadline) {
         opened.close();
         await new Promise((resolve) => setTimeout(resolve, 100));
-        opened = await client.openSession({
-          volumeId: session.volumeId,
-          epoch: session.epoch,
-          chunkSizeBytes: session.chunkSizeBytes,
-        });
+        opened = await client.openSession(open);
       }
       if (
         opened.sizeBytes !== session.sizeBytes ||

@@ -34,7 +34,17 @@ export interface VolumeSpec {
   name: string;
   sizeBytes: number;
   chunkSizeBytes: number;
-  replicas: ReadonlyArray<{ nodeId: string; role: 'in-sync' | 'rebuilding' }>;
+  /**
+   * The replica set. `incarnation` is the map's for each replica (D17), part of every session's
+   * fence; absent (maps from before incarnations, tests) means 0.
+   */
+  replicas: ReadonlyArray<{
+    nodeId: string;
+    role: 'in-sync' | 'rebuilding';
+    incarnation?: number;
+  }>;
+  /** The volume's own replica timeout, which wins over the engine option's when set. */
+  replicaTimeoutMs?: number;
 }
 
 export interface VolumeEngineOptions {
@@ -45,7 +55,10 @@ export interface VolumeEngineOptions {
   controlPlane: ControlPlane;
   /** Nodes on this host (same `host` label as the agent): reads prefer them. */
   preferredNodeIds?: readonly string[];
-  /** A replica that has not answered a request within this is failed (and leaves the set). */
+  /**
+   * A replica that has not answered a request within this is failed (and leaves the set): the
+   * longest a cut-off replica stalls writes. The volume's `replicaTimeoutMs` wins when set.
+   */
   replicaTimeoutMs?: number;
   /** Bound on one markOutOfSync/promote (the control plane retries inside it). */
   controlPlaneTimeoutMs?: number;
@@ -84,6 +97,8 @@ export class Member {
     readonly nodeId: string,
     public role: 'in-sync' | 'rebuilding',
     public channel: ReplicaChannel | null,
+    /** The map's incarnation of this replica: its session's fence, its removal's and promotion's key. */
+    readonly incarnation: number,
   ) {}
 }
 
@@ -235,7 +250,8 @@ export class VolumeEngine implements BlockDevice {
   private readonly flushOps = new Set<FlushOp>();
   private readonly connect: ChannelFactory;
   private readonly controlPlane: ControlPlane;
-  private readonly replicaTimeoutMs: number;
+  private replicaTimeoutMs: number;
+  private readonly defaultReplicaTimeoutMs: number;
   private readonly controlPlaneTimeoutMs: number;
   private readonly openTimeoutMs: number;
   private readonly closeTimeoutMs: number;
@@ -288,7 +304,11 @@ export class VolumeEngine implements BlockDevice {
     this.connect = options.connect;
     this.controlPlane = options.controlPlane;
     this.preferred = new Set(options.preferredNodeIds ?? []);
-    this.replicaTimeoutMs = positive(options.replicaTimeoutMs ?? 30_000, 'replicaTimeoutMs');
+    this.defaultReplicaTimeoutMs = positive(options.replicaTimeoutMs ?? 30_000, 'replicaTimeoutMs');
+    this.replicaTimeoutMs = positive(
+      v.replicaTimeoutMs ?? this.defaultReplicaTimeoutMs,
+      'the volume replicaTimeoutMs',
+    );
     this.controlPlaneTimeoutMs = positive(
       options.controlPlaneTimeoutMs ?? 60_000,
       'controlPlaneTimeoutMs',
@@ -336,19 +356,15 @@ export class VolumeEngine implements BlockDevice {
   }
 
   private async start(reconcile: boolean): Promise<void> {
-    const session = {
-      volumeId: this.volume.id,
-      epoch: this.epoch,
-      sizeBytes: this.volume.sizeBytes,
-      chunkSizeBytes: this.volume.chunkSizeBytes,
-    };
     const results = await Promise.allSettled(
-      this.volume.replicas.map((r) => this.openSession(r.nodeId, session)),
+      this.volume.replicas.map((r) =>
+        this.openSession(r.nodeId, this.sessionSpec(r.incarnation ?? 0)),
+      ),
     );
     const failed: Array<{ member: Member; err: ChannelError }> = [];
     results.forEach((result, i) => {
       const r = this.volume.replicas[i]!;
-      const member = new Member(r.nodeId, r.role, null);
+      const member = new Member(r.nodeId, r.role, null, r.incarnation ?? 0);
       this.members.push(member);
       if (result.status === 'fulfilled') member.channel = result.value;
       else failed.push({ member, err: toChannelError(result.reason, r.nodeId) });
@@ -358,7 +374,7 @@ export class VolumeEngine implements BlockDevice {
     this.recomputeActive();
     // Referenced on purpose: an open engine is a live resource, like a listening socket; a
     // request waiting on a silent replica must still time out. close() or abandon() stop it.
-    this.sweeper = setInterval(this.sweep, Math.max(5, Math.min(1000, this.replicaTimeoutMs / 4)));
+    this.startSweeper();
     for (const f of failed) this.memberFailed(f.member, f.err, 'open session');
     await this.waitForRemovals();
     this.stateValue = 'reconciling';
@@ -376,6 +392,16 @@ export class VolumeEngine implements BlockDevice {
       },
       'volume engine open',
     );
+  }
+
+  private sessionSpec(incarnation: number): SessionSpec {
+    return {
+      volumeId: this.volume.id,
+      epoch: this.epoch,
+      incarnation,
+      sizeBytes: this.volume.sizeBytes,
+      chunkSizeBytes: this.volume.chunkSizeBytes,
+    };
   }
 
   /** Opens one session within openTimeoutMs; a session that opens after that is aborted. */
@@ -1021,6 +1047,7 @@ export class VolumeEngine implements BlockDevice {
           volumeName: this.volume.name,
           nodeId: member.nodeId,
           epoch: this.epoch,
+          incarnation: member.incarnation,
           reason,
         }),
         this.controlPlaneTimeoutMs,
@@ -1205,6 +1232,24 @@ export class VolumeEngine implements BlockDevice {
     }
   }
 
+  private startSweeper(): void {
+    this.sweeper = setInterval(this.sweep, Math.max(5, Math.min(1000, this.replicaTimeoutMs / 4)));
+  }
+
+  /** A changed replica timeout (the volume's option) applies to requests in flight too. */
+  private setReplicaTimeout(ms: number): void {
+    if (ms === this.replicaTimeoutMs || !(ms > 0)) return;
+    this.logger?.info(
+      { volumeId: this.spec.id, fromMs: this.replicaTimeoutMs, toMs: ms },
+      'replica timeout changed',
+    );
+    this.replicaTimeoutMs = ms;
+    if (this.sweeper !== null) {
+      this.stopSweeper();
+      this.startSweeper();
+    }
+  }
+
   private stopSweeper(): void {
     if (this.sweeper !== null) clearInterval(this.sweeper);
     this.sweeper = null;
@@ -1235,16 +1280,21 @@ export class VolumeEngine implements BlockDevice {
       this.fence(new Error(`the map holds attachment epoch ${attachmentEpoch ?? 'none'}`));
       return;
     }
-    const listed = new Map(volume.replicas.map((r) => [r.nodeId, r.role] as const));
+    this.setReplicaTimeout(volume.replicaTimeoutMs ?? this.defaultReplicaTimeoutMs);
+    const listed = new Map(volume.replicas.map((r) => [r.nodeId, r] as const));
     for (const m of this.members) {
-      const role = listed.get(m.nodeId);
+      const entry = listed.get(m.nodeId);
+      // Another incarnation on that node is another replica (this one left the set, and the
+      // map took the node back): for this member it is as if the map removed it.
+      const role =
+        entry === undefined || (entry.incarnation ?? 0) !== m.incarnation ? undefined : entry.role;
       if (role === undefined) {
         if (m.state === 'active') {
           // Removed by the map (an operator, or a move finishing): stop writing to it.
           m.state = 'removed';
           m.channel?.abort();
           this.recomputeActive();
-        } else if (m.state === 'removing') {
+        } else if (m.state === 'removing' && entry === undefined) {
           m.state = 'removed';
         }
       } else if (role === 'in-sync' && m.role === 'rebuilding' && m.state === 'active') {
@@ -1254,9 +1304,9 @@ export class VolumeEngine implements BlockDevice {
     }
     // A replica this engine dropped can be listed again as rebuilding (its node came back and
     // meta took the copy back for a delta rebuild, or a drain moved a replica back to it). Its
-    // removal must be committed first; then it joins afresh.
+    // removal must be committed first; then it joins afresh, under its new incarnation.
     for (const m of this.members) {
-      if (m.state === 'removing' && listed.get(m.nodeId) === 'rebuilding') {
+      if (m.state === 'removing' && listed.get(m.nodeId)?.role === 'rebuilding') {
         await m.removal?.catch(NOOP);
       }
     }
@@ -1264,11 +1314,15 @@ export class VolumeEngine implements BlockDevice {
       const known = this.members.find((m) => m.nodeId === r.nodeId);
       return known === undefined || (known.state === 'removed' && r.role === 'rebuilding');
     });
-    await Promise.all(joining.map((r) => this.addMember(r.nodeId, r.role)));
+    await Promise.all(joining.map((r) => this.addMember(r.nodeId, r.role, r.incarnation ?? 0)));
   }
 
-  private async addMember(nodeId: string, role: 'in-sync' | 'rebuilding'): Promise<void> {
-    const member = new Member(nodeId, 'rebuilding', null);
+  private async addMember(
+    nodeId: string,
+    role: 'in-sync' | 'rebuilding',
+    incarnation: number,
+  ): Promise<void> {
+    const member = new Member(nodeId, 'rebuilding', null, incarnation);
     const previous = this.members.findIndex((m) => m.nodeId === nodeId);
     if (previous === -1) {
       this.members.push(member);
@@ -1282,12 +1336,7 @@ export class VolumeEngine implements BlockDevice {
       this.members[previous] = member;
     }
     try {
-      member.channel = await this.openSession(nodeId, {
-        volumeId: this.volume.id,
-        epoch: this.epoch,
-        sizeBytes: this.volume.sizeBytes,
-        chunkSizeBytes: this.volume.chunkSizeBytes,
-      });
+      member.channel = await this.openSession(nodeId, this.sessionSpec(incarnation));
     } catch (err) {
       // It never received a write, so meta needs to hear nothing: the map still lists it as
       // rebuilding, and a later update (the agent retries) lets it join again.

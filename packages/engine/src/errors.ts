@@ -3,6 +3,9 @@ import { BallastError, type ErrorCode } from '@ballast/common';
 /**
  * Why a call on one replica's channel failed. The engine's reaction depends only on this:
  * - `fenced`: a newer epoch holds the volume; this engine must stop (never marks anything).
+ * - `superseded`: the node holds a newer incarnation of its replica (the map took this replica
+ *   out of the set, and maybe back in): this session can never write it again. The replica
+ *   leaves this engine's I/O like a failed one; the engine goes on.
  * - `checksum`: the replica's stored bytes failed their CRC; read elsewhere and repair.
  * - `io`, `disconnected`, `timeout`, `no-space`: the replica cannot be trusted with this
  *   write; it leaves the in-sync set.
@@ -10,10 +13,11 @@ import { BallastError, type ErrorCode } from '@ballast/common';
  *   like `io` so that a replica refusing a write never silently misses it.
  */
 export type ChannelErrorKind =
-  'fenced' | 'checksum' | 'io' | 'disconnected' | 'timeout' | 'no-space' | 'invalid';
+  'fenced' | 'superseded' | 'checksum' | 'io' | 'disconnected' | 'timeout' | 'no-space' | 'invalid';
 
 const CODE_OF_KIND: Record<ChannelErrorKind, ErrorCode> = {
   fenced: 'FENCED',
+  superseded: 'SUPERSEDED',
   checksum: 'CHECKSUM_MISMATCH',
   io: 'IO',
   disconnected: 'UNAVAILABLE',
@@ -58,6 +62,8 @@ export function toChannelError(err: unknown, nodeId: string): ChannelError {
     switch (err.code) {
       case 'FENCED':
         return new ChannelError('fenced', nodeId, message, err.details, err);
+      case 'SUPERSEDED':
+        return new ChannelError('superseded', nodeId, message, err.details, err);
       case 'CHECKSUM_MISMATCH':
         return new ChannelError('checksum', nodeId, message, err.details, err);
       case 'TIMEOUT':

@@ -54,6 +54,7 @@ export class HandlerReplicaChannel<B> implements ReplicaChannel {
     const request = {
       volumeId: session.volumeId,
       epoch: session.epoch,
+      incarnation: session.incarnation,
       sizeBytes: 0,
       chunkSizeBytes: session.chunkSizeBytes,
     };
@@ -206,6 +207,7 @@ export class HandlerReplicaChannel<B> implements ReplicaChannel {
         {
           volumeId: this.session.volumeId,
           epoch: this.session.epoch,
+          incarnation: this.session.incarnation,
           sizeBytes: 0,
           chunkSizeBytes: 0,
         },
@@ -281,10 +283,10 @@ export class HandlerReplicaChannel<B> implements ReplicaChannel {
     return Promise.allSettled([...this.#pending]).then(() => undefined);
   }
 
-  /** As the server does before every request: the session is open and its epoch current. */
+  /** As the server does before every request: the session is open and its fence current. */
   #check(): void {
     if (this.#aborted || this.#closed) throw this.#disconnected();
-    this.handler.checkEpoch(this.session.volumeId, this.session.epoch);
+    this.handler.checkFence(this.session.volumeId, this.session);
   }
 
   /** An answer that arrives after abort() is not delivered (a dropped remote session's is not). */

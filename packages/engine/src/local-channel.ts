@@ -44,8 +44,9 @@ export class LocalReplicaChannel implements ReplicaChannel {
     replicaId = session.volumeId,
   ): Promise<LocalReplicaChannel> {
     try {
-      if (store.checkEpoch(session.volumeId, session.epoch) === 'newer') {
-        await store.acceptEpoch(session.volumeId, session.epoch);
+      const fence = { epoch: session.epoch, incarnation: session.incarnation };
+      if (store.checkFence(session.volumeId, fence) === 'newer') {
+        await store.acceptFence(session.volumeId, fence);
       }
       const replica = store.replica(replicaId);
       if (
@@ -188,10 +189,10 @@ export class LocalReplicaChannel implements ReplicaChannel {
     }
   }
 
-  /** Fencing as a node does it: every request's epoch against the highest persisted one. */
+  /** Fencing as a node does it: every request's fence against the highest persisted one. */
   private check(): void {
     if (this.aborted) throw this.disconnected();
-    this.store.checkEpoch(this.session.volumeId, this.session.epoch);
+    this.store.checkFence(this.session.volumeId, this.session);
   }
 
   private classify(err: unknown): ChannelError {

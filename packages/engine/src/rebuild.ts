@@ -151,6 +151,7 @@ async function rebuildPasses(
             volumeName: ctx.volumeName,
             nodeId: target.nodeId,
             epoch: ctx.epoch,
+            incarnation: target.incarnation,
           }),
           ctx.controlPlaneTimeoutMs,
           () =>

@@ -48,14 +48,20 @@ async function setup(t: Teardown) {
   });
   await propose({ type: 'attachVolume', at: Date.now(), volumeId: 'v1', host: 'h1', force: false });
   const epoch = meta.map.getVolume('v1')!.attachment!.epoch;
+  current = meta;
   return { meta, url, epoch, propose };
 }
+
+/** The meta of the running test: requests carry the map's incarnation of the replica. */
+let current: DirectMetaStore | undefined;
 
 const request = (epoch: number, nodeId: string) => ({
   volumeId: 'v1',
   volumeName: 'data',
   nodeId,
   epoch,
+  incarnation:
+    current?.map.getVolume('v1')?.replicas.find((r) => r.nodeId === nodeId)?.incarnation ?? 0,
   reason: 'write failed: test',
 });
 
@@ -85,16 +91,36 @@ t.test('REST: promote a rebuilt replica; repeat is a no-op; a stale epoch is fen
   await cp.markOutOfSync(request(epoch, 'n2'));
   await propose({ type: 'addReplica', at: Date.now(), volumeId: 'v1', nodeId: 'n2' });
   const role = () => meta.map.getVolume('v1')!.replicas.find((r) => r.nodeId === 'n2')?.role;
+  const inc = () =>
+    meta.map.getVolume('v1')!.replicas.find((r) => r.nodeId === 'n2')?.incarnation ?? 0;
   t.equal(role(), 'rebuilding');
   await t.rejects(
-    cp.promoteReplica({ volumeId: 'v1', volumeName: 'data', nodeId: 'n2', epoch: epoch - 1 }),
+    cp.promoteReplica({
+      volumeId: 'v1',
+      volumeName: 'data',
+      nodeId: 'n2',
+      epoch: epoch - 1,
+      incarnation: inc(),
+    }),
     { code: 'FENCED' },
     'a rebuild under an older epoch is not promoted',
   );
   t.equal(role(), 'rebuilding');
-  await cp.promoteReplica({ volumeId: 'v1', volumeName: 'data', nodeId: 'n2', epoch });
+  await cp.promoteReplica({
+    volumeId: 'v1',
+    volumeName: 'data',
+    nodeId: 'n2',
+    epoch,
+    incarnation: inc(),
+  });
   t.equal(role(), 'in-sync');
-  await cp.promoteReplica({ volumeId: 'v1', volumeName: 'data', nodeId: 'n2', epoch });
+  await cp.promoteReplica({
+    volumeId: 'v1',
+    volumeName: 'data',
+    nodeId: 'n2',
+    epoch,
+    incarnation: inc(),
+  });
   t.equal(role(), 'in-sync', 'a retry after a lost answer is a no-op');
 });
 

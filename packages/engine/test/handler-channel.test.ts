@@ -51,7 +51,7 @@ async function startNode(t: Test, id: string): Promise<StorageNode> {
 }
 
 function spec(volumeId: string, epoch: number, sizeBytes = SIZE): SessionSpec {
-  return { volumeId, epoch, sizeBytes, chunkSizeBytes: CHUNK };
+  return { volumeId, epoch, incarnation: 0, sizeBytes, chunkSizeBytes: CHUNK };
 }
 
 async function rejectsKind(t: Test, p: Promise<unknown>, kind: string, what: string) {
@@ -139,7 +139,7 @@ t.test(
   async (t) => {
     const node = await startNode(t, 'n1');
     await node.replicas.create('v1', { sizeBytes: SIZE, chunkSizeBytes: CHUNK });
-    await node.replicas.acceptEpoch('v1', 5);
+    await node.replicas.acceptFence('v1', { epoch: 5, incarnation: 0 });
     await rejectsKind(
       t,
       HandlerReplicaChannel.open('n1', node.handler, spec('v1', 4), PEER),

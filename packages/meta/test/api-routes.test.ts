@@ -1,13 +1,20 @@
 import t from 'tap';
 import type { LightMyRequestResponse } from 'fastify';
 import {
+  ClusterMap,
   DirectMetaStore,
   GiB,
   MAX_REPLICA_USAGE_REPORTS,
   MiB,
   buildApi,
   type ApplyResult,
+  type ClusterMapReader,
+  type ClusterStatus,
   type Command,
+  type LeaderHint,
+  type MetaStore,
+  type WatchListener,
+  type WatchSubscription,
 } from '../src/index.js';
 import {
   AUTH,
@@ -946,4 +953,156 @@ t.test('hosts: agent heartbeats, liveness, and the holder named alive or dead', 
   });
   t.equal(released.statusCode, 200, 'detached');
   t.same((await api.call('POST', '/v1/hosts/docker2/heartbeat', {})).json().attachedVolumes, []);
+});
+
+/**
+ * A follower that forwards proposals to the leader (`inner`) but applies the log only when a
+ * linearizable read makes it catch up: its map lags behind the leader's answer, as a real
+ * member's may. `beforeForward` runs right before a proposal reaches the leader (another
+ * client's command landing first).
+ */
+class LaggingFollowerStore implements MetaStore {
+  private local: ClusterMap;
+  beforeForward: (() => Promise<void>) | null = null;
+  beforeCatchUp: (() => Promise<void>) | null = null;
+
+  constructor(private readonly inner: DirectMetaStore) {
+    this.local = ClusterMap.restore(inner.map.snapshot());
+  }
+  get map(): ClusterMapReader {
+    return this.local;
+  }
+  async propose(command: Command): Promise<ApplyResult> {
+    const hook = this.beforeForward;
+    this.beforeForward = null;
+    await hook?.();
+    return this.inner.propose(command);
+  }
+  async linearizableRead(): Promise<void> {
+    const hook = this.beforeCatchUp;
+    this.beforeCatchUp = null;
+    await hook?.();
+    this.local = ClusterMap.restore(this.inner.map.snapshot());
+  }
+  watch(fromRevision: number, listener: WatchListener): WatchSubscription {
+    return this.inner.watch(fromRevision, listener);
+  }
+  status(): ClusterStatus {
+    return this.inner.status();
+  }
+  isLeader(): boolean {
+    return false;
+  }
+  leaderHint(): LeaderHint | null {
+    return this.inner.leaderHint();
+  }
+  leaderSinceMs(): number | null {
+    return null;
+  }
+}
+
+t.test('a create that loses a race on a member that has not applied the winner yet', async (t) => {
+  const leader = new DirectMetaStore();
+  const follower = new LaggingFollowerStore(leader);
+  let ids = 0;
+  const app = await buildApi({ store: follower, token: TOKEN, newId: (k) => `${k}-${++ids}` });
+  t.teardown(() => app.close());
+  for (let i = 1; i <= 3; i++) {
+    await leader.propose({
+      type: 'registerNode',
+      at: Date.now(),
+      nodeId: `n${i}`,
+      address: `n${i}:1`,
+      labels: { zone: `z${i}` },
+      capacityBytes: 100 * GiB,
+      usedBytes: 0,
+    });
+  }
+  const spec = {
+    sizeBytes: GiB,
+    chunkSizeBytes: 4 * MiB,
+    desiredReplicas: 3,
+    constraints: { nodeSelector: {}, zoneSpread: 'preferred' as const },
+    fs: 'ext4' as const,
+    replicaNodeIds: ['n1', 'n2', 'n3'],
+  };
+  const create = () =>
+    app.inject({
+      method: 'POST',
+      url: '/v1/volumes',
+      headers: AUTH,
+      payload: { name: 'race', size: '1GiB', replicas: 3 },
+    });
+  // Another client's identical create reaches the leader first.
+  follower.beforeForward = async () => {
+    const r = await leader.propose({
+      type: 'createVolume',
+      at: Date.now(),
+      volumeId: 'volume-winner',
+      name: 'race',
+      ...spec,
+    });
+    t.ok(r.ok, 'the winner is created');
+  };
+  const lost = await create();
+  t.equal(lost.statusCode, 200, 'the same spec answers 200 with the winner, not 409');
+  t.equal((lost.json() as { id: string }).id, 'volume-winner');
+
+  // The winner is created and deleted again before this member looks: the name is free, so the
+  // create goes through on a second try.
+  follower.beforeForward = async () => {
+    await leader.propose({
+      type: 'createVolume',
+      at: Date.now(),
+      volumeId: 'volume-brief',
+      name: 'race2',
+      ...spec,
+    });
+    follower.beforeCatchUp = async () => {
+      await leader.propose({ type: 'deleteVolume', at: Date.now(), volumeId: 'volume-brief' });
+    };
+  };
+  const retried = await app.inject({
+    method: 'POST',
+    url: '/v1/volumes',
+    headers: AUTH,
+    payload: { name: 'race2', size: '1GiB', replicas: 3 },
+  });
+  t.equal(retried.statusCode, 201, 'created on the retry');
+  t.equal(leader.map.getVolumeByName('race2')?.sizeBytes, GiB);
+});
+
+t.test('a volume replica timeout: set at create, changed, cleared, validated', async (t) => {
+  const app = await startApi(t);
+  await addNodes(app, 3);
+  const create = (payload: Record<string, unknown>) => app.call('POST', '/v1/volumes', payload);
+  const made = await create({ name: 'rt', size: '1GiB', replicaTimeout: '5s' });
+  t.equal(made.statusCode, 201);
+  t.equal((made.json() as { replicaTimeoutMs: number }).replicaTimeoutMs, 5000);
+  t.equal((await create({ name: 'rt', size: '1GiB', replicaTimeout: 5000 })).statusCode, 200);
+  t.equal((await create({ name: 'rt', size: '1GiB' })).statusCode, 200, 'unnamed: not compared');
+  problem(t, await create({ name: 'rt', size: '1GiB', replicaTimeout: '9s' }), 409, 'CONFLICT');
+  for (const bad of ['100ms', '10m', 'soon', 1]) {
+    problem(
+      t,
+      await create({ name: 'rt2', size: '1GiB', replicaTimeout: bad }),
+      422,
+      'UNPROCESSABLE',
+    );
+  }
+  problem(
+    t,
+    await create({ name: 'rt2', size: '1GiB', replicaTimeout: -1 }),
+    400,
+    'INVALID_ARGUMENT',
+  );
+  t.equal(app.store.map.getVolumeByName('rt2'), undefined, 'nothing was created');
+  const patch = (payload: Record<string, unknown>) => app.call('PATCH', '/v1/volumes/rt', payload);
+  const changed = await patch({ replicaTimeout: '2s' });
+  t.equal((changed.json() as { replicaTimeoutMs: number }).replicaTimeoutMs, 2000);
+  const cleared = await patch({ replicaTimeout: null });
+  t.equal(cleared.statusCode, 200);
+  t.notOk('replicaTimeoutMs' in (cleared.json() as object), 'null goes back to the default');
+  problem(t, await patch({}), 400, 'INVALID_ARGUMENT');
+  problem(t, await patch({ replicaTimeout: '1ms' }), 422, 'UNPROCESSABLE');
 });

@@ -366,3 +366,34 @@ t.test(
     ]);
   },
 );
+
+t.test('a node that is back but cannot hold its copy: replaced now, and said why', async (t) => {
+  const h = new ControlHarness();
+  for (const [i, zone] of ['a', 'b', 'c'].entries()) h.addNode(`n${i + 1}`, { zone });
+  h.ok({ type: 'updateSettings', replicaReplacementGraceMs: GRACE_MS });
+  h.createVolume('v', ['n1', 'n2', 'n3'], { zoneSpread: 'required' });
+  h.ok({ type: 'attachVolume', volumeId: 'vol-v', host: 'h9', force: false });
+  h.ok({ type: 'markReplicaOutOfSync', volumeId: 'vol-v', nodeId: 'n3', epoch: 1, reason: 'io' });
+  // n3 is up and heard from, but now offers less than the volume needs.
+  h.ok({ type: 'reportNodeCapacity', nodeId: 'n3', capacityBytes: GiB / 2, usedBytes: 0 });
+  const stuck = h.tick();
+  t.same(stuck.commands, [], 'nowhere to put a replacement in zone c');
+  t.match(stuck.blocked, [
+    {
+      loop: 'repair',
+      nodeId: 'n3',
+      reason:
+        /cannot place a replica of v: .*; n3 is up but cannot take its copy back \(node n3 has .* free, needs 1 GiB\): free space there or add a node/,
+    },
+  ]);
+  // A node with room in zone c: the copy is replaced at once, without waiting for the grace.
+  h.addNode('n4', { zone: 'c' });
+  const replaced = h.tick();
+  t.match(replaced.commands, [
+    {
+      loop: 'repair',
+      command: { type: 'addReplica', nodeId: 'n4', replacing: 'n3' },
+      why: /n3, which is up but cannot take its copy back/,
+    },
+  ]);
+});

@@ -153,3 +153,59 @@ t.test('tasks finished by other commands count towards the bounded history', asy
   t.ok(finished.every((x) => x.state === 'cancelled'));
   t.notOk(h.map.getTask('rebuild-3'), 'the oldest went first');
 });
+
+t.test(
+  'replica incarnations (D17): new on every entry to the set and every demotion',
+  async (t) => {
+    const h = cluster();
+    h.createVolume('v', ['n1', 'n2', 'n3']);
+    const inc = (nodeId: string): number | undefined => {
+      const v = h.volume('v');
+      return (
+        v.replicas.find((r) => r.nodeId === nodeId)?.incarnation ??
+        v.staleReplicas.find((r) => r.nodeId === nodeId)?.incarnation
+      );
+    };
+    const created = inc('n1')!;
+    t.ok(created > 0, 'createVolume gives every replica an incarnation');
+    t.equal(inc('n2'), created);
+    h.ok({ type: 'attachVolume', volumeId: 'vol-v', host: 'd', force: false });
+    const out = {
+      type: 'markReplicaOutOfSync',
+      volumeId: 'vol-v',
+      nodeId: 'n2',
+      epoch: 1,
+      incarnation: created,
+      reason: 'io',
+    } as const;
+    t.equal(
+      code(h.apply({ ...out, incarnation: created + 1000 })),
+      'INVALID_ARGUMENT',
+      'an incarnation newer than the map is refused',
+    );
+    h.ok(out);
+    const demoted = inc('n2')!;
+    t.ok(demoted > created, `the stale copy gets a newer incarnation (${demoted})`);
+    h.ok({ type: 'addReplica', volumeId: 'vol-v', nodeId: 'n2' });
+    const back = inc('n2')!;
+    t.ok(back > demoted, `taken back: newer again (${back})`);
+    // The engine's retry of its first report (its answer was lost) must not drop the new copy.
+    t.equal(h.ok(out).changed, false, 'an out-of-sync report for the old incarnation is a no-op');
+    t.match(h.volume('v').replicas.at(-1), { nodeId: 'n2', role: 'rebuilding', incarnation: back });
+    // A rebuild that copied to an earlier incarnation is not promoted.
+    const promote = {
+      type: 'promoteReplica',
+      volumeId: 'vol-v',
+      nodeId: 'n2',
+      epoch: 1,
+      incarnation: created,
+    } as const;
+    t.equal(code(h.apply(promote)), 'CONFLICT', 'promotion of another incarnation is refused');
+    h.ok({ ...promote, incarnation: back });
+    t.match(h.volume('v').replicas.at(-1), { nodeId: 'n2', role: 'in-sync', incarnation: back });
+    t.equal(inc('n1'), created, 'untouched members keep theirs');
+    // Without an incarnation (an older engine) the report applies to whatever is there.
+    h.ok({ ...out, incarnation: undefined });
+    t.ok(inc('n2')! > back, 'demoted again');
+  },
+);

@@ -1,4 +1,4 @@
-import { BallastError, assert, type Logger } from '@ballast/common';
+import { BallastError, assert, formatFence, type Fence, type Logger } from '@ballast/common';
 import { BLOCK_SIZE_BYTES, MAX_IO_BYTES, type ChunkStore, type Replica } from '@ballast/chunkstore';
 import type {
   ChunkMapResult,
@@ -12,15 +12,15 @@ import type {
 /** What a data-plane session holds on to: the replica it reads and writes. */
 export interface ReplicaBinding {
   readonly volumeId: string;
-  readonly epoch: number;
+  readonly fence: Fence;
   readonly replica: Replica;
 }
 
 /**
  * The data plane's view of the chunk store. A node holds at most one replica per volume, so the
- * replica id is the volume id. Epochs are the store's (persisted in its index, so fencing
- * survives restarts); checksum failures surface as CHECKSUM_MISMATCH and are never answered
- * with data.
+ * replica id is the volume id. Fences (epoch, replica incarnation) are the store's, persisted
+ * in its index so fencing survives restarts; checksum failures surface as CHECKSUM_MISMATCH and
+ * are never answered with data.
  */
 export class ChunkStoreHandler implements ReplicaHandler<ReplicaBinding> {
   readonly #store: ChunkStore;
@@ -37,7 +37,8 @@ export class ChunkStoreHandler implements ReplicaHandler<ReplicaBinding> {
   }
 
   async openSession(request: OpenSessionArgs): Promise<OpenedSession<ReplicaBinding>> {
-    const { volumeId, epoch } = request;
+    const { volumeId } = request;
+    const fence: Fence = { epoch: request.epoch, incarnation: request.incarnation };
     const replica = this.#store.replica(volumeId);
     if (replica.state !== 'open') {
       throw new BallastError('IO', `replica ${volumeId} is ${replica.state} and cannot serve`);
@@ -54,52 +55,59 @@ export class ChunkStoreHandler implements ReplicaHandler<ReplicaBinding> {
         `replica ${volumeId} has ${replica.chunkSizeBytes}-byte chunks, the session expects ${request.chunkSizeBytes}`,
       );
     }
-    // FENCED for an older epoch; a newer one is persisted (synced) before we go on.
-    const newer = this.#store.checkEpoch(volumeId, epoch) === 'newer';
-    await this.#store.acceptEpoch(volumeId, epoch);
-    // A clean cut: mutations of older epochs that were accepted before this moment land before
-    // the new writer hears it may start; every later one is refused by checkEpoch. Also when
-    // the epoch is not new to the store: the map (acceptEpoch below) may have brought it first.
+    // FENCED (older epoch) or SUPERSEDED (older incarnation); a newer fence is persisted
+    // (synced) before we go on.
+    const newer = this.#store.checkFence(volumeId, fence) === 'newer';
+    await this.#store.acceptFence(volumeId, fence);
+    // A clean cut: mutations under older fences that were accepted before this moment land
+    // before the new session hears it may start; every later one is refused by checkFence.
+    // Also when the fence is not new to the store: the map (acceptFence below) may have
+    // brought it first.
     await this.#settled(volumeId);
-    if (newer) this.#log?.info({ volumeId, epoch }, 'accepted a new epoch');
+    if (newer) this.#log?.info({ volumeId, ...fence }, 'accepted a new fence');
+    const highest = this.#store.highestFence(volumeId);
     return {
-      binding: { volumeId, epoch, replica },
+      binding: { volumeId, fence, replica },
       sizeBytes: replica.sizeBytes,
       chunkSizeBytes: replica.chunkSizeBytes,
       blockSizeBytes: BLOCK_SIZE_BYTES,
-      highestEpoch: this.#store.highestEpoch(volumeId),
+      highestEpoch: highest.epoch,
+      highestIncarnation: highest.incarnation,
     };
   }
 
-  checkEpoch(volumeId: string, epoch: number): void {
-    this.#store.checkEpoch(volumeId, epoch);
+  checkFence(volumeId: string, fence: Fence): void {
+    this.#store.checkFence(volumeId, fence);
   }
 
   /**
-   * Accepts an epoch for the node's own control code (the cluster map, a rebuild): persisted
-   * (synced) first, then every mutation of an older epoch that was accepted before has landed,
-   * as when a session opens it. FENCED if a newer epoch is already accepted.
+   * Accepts a fence for the node's own control code (the cluster map, a rebuild): persisted
+   * (synced) first, then every mutation under an older fence that was accepted before has
+   * landed, as when a session opens it. FENCED or SUPERSEDED if a newer one is accepted.
    */
-  async acceptEpoch(volumeId: string, epoch: number): Promise<void> {
-    await this.#store.acceptEpoch(volumeId, epoch);
+  async acceptFence(volumeId: string, fence: Fence): Promise<void> {
+    await this.#store.acceptFence(volumeId, fence);
     await this.#settled(volumeId);
   }
 
   /**
-   * Installs a chunk copied from a peer (a node-driven rebuild) as a mutation of `epoch`, which
-   * the caller accepted first (`acceptEpoch`): refused with FENCED once a newer epoch is
-   * accepted, and ordered with the data plane's mutations (a newer session's clean cut waits
-   * for it), exactly like a WriteChunk on a session of that epoch.
+   * Installs a chunk copied from a peer (a node-driven rebuild) as a mutation under `fence`,
+   * which the caller accepted first (`acceptFence`): refused once a newer fence is accepted,
+   * and ordered with the data plane's mutations (a newer session's clean cut waits for it),
+   * exactly like a WriteChunk on a session under that fence.
    */
   installChunk(
     volumeId: string,
-    epoch: number,
+    fence: Fence,
     index: number,
     generation: number,
     data: Buffer | null,
   ): Promise<void> | undefined {
-    const state = this.#store.checkEpoch(volumeId, epoch);
-    assert(state === 'current', `install at epoch ${epoch} of ${volumeId} before accepting it`);
+    const state = this.#store.checkFence(volumeId, fence);
+    assert(
+      state === 'current',
+      `install under ${formatFence(fence)} of ${volumeId} before accepting it`,
+    );
     const replica = this.#store.replica(volumeId);
     if (replica.state !== 'open') {
       throw new BallastError('IO', `replica ${volumeId} is ${replica.state} and cannot serve`);
@@ -202,7 +210,7 @@ export class ChunkStoreHandler implements ReplicaHandler<ReplicaBinding> {
   }
 
   async #settled(volumeId: string): Promise<void> {
-    // Mutations submitted after acceptEpoch resolved carry the new epoch (older ones are
+    // Mutations submitted after acceptFence resolved carry the new fence (older ones are
     // refused), so the tail seen now covers every older mutation still in the queue.
     const tail = this.#tails.get(volumeId);
     if (tail !== undefined) await tail.catch(() => undefined);

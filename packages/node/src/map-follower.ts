@@ -20,6 +20,8 @@ export interface MapReplica {
   nodeId: string;
   role: 'in-sync' | 'rebuilding';
   since: number;
+  /** The replica's incarnation (D17); absent in maps from before incarnations (read as 0). */
+  incarnation?: number;
 }
 
 export interface MapStaleReplica {
@@ -27,6 +29,8 @@ export interface MapStaleReplica {
   since: number;
   epoch: number;
   reason: string;
+  /** The incarnation the demotion gave the copy (D17); absent in older maps. */
+  incarnation?: number;
 }
 
 export interface MapVolume {
@@ -570,13 +574,20 @@ export function parseVolume(value: unknown): MapVolume {
     if (
       !isRecord(r) ||
       typeof r.nodeId !== 'string' ||
-      (r.role !== 'in-sync' && r.role !== 'rebuilding')
+      (r.role !== 'in-sync' && r.role !== 'rebuilding') ||
+      (r.incarnation !== undefined && !isCount(r.incarnation))
     ) {
       throw malformed('replica entry');
     }
   }
   for (const r of value.staleReplicas as unknown[]) {
-    if (!isRecord(r) || typeof r.nodeId !== 'string') throw malformed('stale replica entry');
+    if (
+      !isRecord(r) ||
+      typeof r.nodeId !== 'string' ||
+      (r.incarnation !== undefined && !isCount(r.incarnation))
+    ) {
+      throw malformed('stale replica entry');
+    }
   }
   const a = value.attachment;
   if (a !== null && (!isRecord(a) || typeof a.host !== 'string' || !isCount(a.epoch))) {

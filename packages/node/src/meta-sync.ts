@@ -1,5 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { isBallastError, type Logger } from '@ballast/common';
+import { compareFence, isBallastError, type Logger } from '@ballast/common';
 import { MapFollower, type MapChanges, type MapMirror, type MapVolume } from './map-follower.js';
 import { MetaClient, sleep } from './meta-client.js';
 import type { CapacityInfo } from './metrics.js';
@@ -70,8 +70,8 @@ export interface MetaSyncStatus {
 /**
  * The storage node's side of the cluster map: registers the node with meta, heartbeats, follows
  * the map and makes the local replicas match it. For every volume that lists this node (as a
- * replica or a stale record) it persists the volume's epoch (acceptEpoch, which fences an older
- * writer before the new one connects), grows the replica when the volume grew, and creates a
+ * replica or a stale record) it persists the volume's fence (epoch and this copy's incarnation,
+ * which fences an older writer or an abandoned session before the new one connects), grows the replica when the volume grew, and creates a
  * missing replica only when that cannot lose data: the map says it is `rebuilding` (a rebuild
  * fills it before it is promoted) or the volume was never attached (epoch 0: nobody wrote it).
  * A missing replica of a written volume in an in-sync role is reported, never created empty.
@@ -355,7 +355,8 @@ export class MetaSync {
         if (!local.has(id)) this.missing.delete(id);
         continue;
       }
-      await this.reconcileVolume(volume, member?.role ?? 'stale', local.has(id));
+      const incarnation = member?.incarnation ?? stale?.incarnation ?? 0;
+      await this.reconcileVolume(volume, member?.role ?? 'stale', incarnation, local.has(id));
     }
     this.reconcileOrphans(mirror);
     this.metrics?.missing.set(this.missing.size);
@@ -366,6 +367,7 @@ export class MetaSync {
   private async reconcileVolume(
     volume: MapVolume,
     role: 'in-sync' | 'rebuilding' | 'stale',
+    incarnation: number,
     present: boolean,
   ): Promise<void> {
     const replicas = this.options.replicas;
@@ -427,8 +429,19 @@ export class MetaSync {
         }
       }
     }
-    if (volume.epoch > replicas.highestEpoch(volume.id)) {
-      await this.step('accept_epoch', volume, () => replicas.acceptEpoch(volume.id, volume.epoch));
+    // The map's fence for this node's copy: a newer epoch fences an older writer, a newer
+    // incarnation (the copy was demoted, or re-added) every session of the earlier one, before
+    // anyone connects under the new fence (D17). Only ever forward: a session may have brought
+    // a newer fence than this (older) view of the map.
+    const fence = { epoch: volume.epoch, incarnation };
+    if (compareFence(fence, replicas.highestFence(volume.id)) > 0) {
+      await this.step('accept_epoch', volume, () =>
+        replicas.acceptFence(volume.id, fence).catch((err: unknown) => {
+          // Raced by a session that brought a newer fence: nothing to do.
+          if (isBallastError(err, 'FENCED') || isBallastError(err, 'SUPERSEDED')) return;
+          throw err;
+        }),
+      );
     }
   }
 

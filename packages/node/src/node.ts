@@ -6,6 +6,7 @@ import {
   parseHostPort,
   parseSize,
   startOpsServer,
+  type Fence,
   type Logger,
   type OpsServer,
 } from '@ballast/common';
@@ -77,7 +78,7 @@ export interface StorageNode {
   readonly endpoints: Record<string, string>;
   readonly store: ChunkStore;
   readonly server: DataPlaneServer<ReplicaBinding>;
-  /** The data plane's view of the store (rebuilds install through it, fenced by epoch). */
+  /** The data plane's view of the store (rebuilds install through it, fenced like sessions). */
   readonly handler: ChunkStoreHandler;
   readonly registry: Registry;
   readonly scrubber: Scrubber | undefined;
@@ -103,8 +104,13 @@ export interface ReplicaAdmin {
   list(): ReplicaSummary[];
   /** Highest epoch persisted for a volume (0 if none). */
   highestEpoch(volumeId: string): number;
-  /** Persists an epoch learned from the cluster map, fencing older writers before they connect. */
-  acceptEpoch(volumeId: string, epoch: number): Promise<void>;
+  /** Highest fence (epoch, replica incarnation) persisted for a volume. */
+  highestFence(volumeId: string): Fence;
+  /**
+   * Persists a fence learned from the cluster map: older writers and sessions of an earlier
+   * incarnation of this replica are refused from then on, before a newer one even connects.
+   */
+  acceptFence(volumeId: string, fence: Fence): Promise<void>;
   /**
    * The node's peer work (rebuilds, scrub repair). Here so that MetaSync, which gets this
    * object, drives it from the map without more wiring.
@@ -327,7 +333,8 @@ export async function startStorageNode(
       resize: (volumeId, sizeBytes) => store.resizeReplica(volumeId, sizeBytes),
       list: () => store.listReplicas(),
       highestEpoch: (volumeId) => store.highestEpoch(volumeId),
-      acceptEpoch: (volumeId, epoch) => handler.acceptEpoch(volumeId, epoch),
+      highestFence: (volumeId) => store.highestFence(volumeId),
+      acceptFence: (volumeId, fence) => handler.acceptFence(volumeId, fence),
       peers,
     };
 

@@ -75,6 +75,8 @@ interface ActiveRebuild {
   volumeId: string;
   volumeName: string;
   epoch: number;
+  /** This node's replica's incarnation when the job started: another one stops the job. */
+  incarnation: number;
   sizeBytes: number;
   abort: AbortController;
   done: Promise<void>;
@@ -274,28 +276,34 @@ export class PeerService {
     const wanted = volume !== undefined && this.wantsRebuild(volume);
     if (job !== undefined) {
       // The promotion landed (its answer may still be on its way): that is the job's success.
+      const mine = volume?.replicas.find((r) => r.nodeId === this.opts.nodeId);
+      const sameIncarnation = (mine?.incarnation ?? 0) === job.incarnation;
       const promoted =
         volume !== undefined &&
         volume.epoch === job.epoch &&
-        volume.replicas.some((r) => r.nodeId === this.opts.nodeId && r.role === 'in-sync');
+        mine?.role === 'in-sync' &&
+        sameIncarnation;
       if (
         !promoted &&
-        (!wanted || volume.epoch !== job.epoch || volume.sizeBytes !== job.sizeBytes)
+        (!wanted ||
+          volume.epoch !== job.epoch ||
+          volume.sizeBytes !== job.sizeBytes ||
+          !sameIncarnation)
       ) {
         const why =
           volume === undefined
             ? 'the volume was deleted'
             : volume.sizeBytes !== job.sizeBytes
               ? `the volume was resized to ${volume.sizeBytes} bytes`
-              : !volume.replicas.some(
-                    (r) => r.nodeId === this.opts.nodeId && r.role === 'rebuilding',
-                  )
+              : mine?.role !== 'rebuilding'
                 ? 'the replica is no longer rebuilding here'
-                : volume.attachment !== null
-                  ? `the volume was attached to ${volume.attachment.host} (epoch ${volume.attachment.epoch}): its engine rebuilds`
-                  : volume.epoch !== job.epoch
-                    ? `the volume moved to epoch ${volume.epoch}`
-                    : 'the local replica is gone or failed';
+                : !sameIncarnation
+                  ? `the replica left the set and came back (incarnation ${mine.incarnation ?? 0})`
+                  : volume.attachment !== null
+                    ? `the volume was attached to ${volume.attachment.host} (epoch ${volume.attachment.epoch}): its engine rebuilds`
+                    : volume.epoch !== job.epoch
+                      ? `the volume moved to epoch ${volume.epoch}`
+                      : 'the local replica is gone or failed';
         if (!job.abort.signal.aborted) {
           this.log.info({ volumeId, volume: job.volumeName, why }, 'stopping a rebuild');
           job.abort.abort(new BallastError('UNAVAILABLE', why));
@@ -327,17 +335,21 @@ export class PeerService {
   private start(volume: MapVolume): void {
     const view = this.view!;
     const abort = new AbortController();
+    const incarnation =
+      volume.replicas.find((r) => r.nodeId === this.opts.nodeId)?.incarnation ?? 0;
     const target: RebuildVolume = {
       id: volume.id,
       name: volume.name,
       sizeBytes: volume.sizeBytes,
       chunkSizeBytes: volume.chunkSizeBytes,
       epoch: volume.epoch,
+      incarnation,
     };
     const active: ActiveRebuild = {
       volumeId: volume.id,
       volumeName: volume.name,
       epoch: volume.epoch,
+      incarnation,
       sizeBytes: volume.sizeBytes,
       abort,
       done: Promise.resolve(),
@@ -371,10 +383,10 @@ export class PeerService {
           active.source = peerId;
           if (peerId !== null) this.metrics?.source.set({ volume: volume.id, source: peerId }, 1);
         },
-        promote: (epoch) =>
+        promote: (epoch, incarnation) =>
           view.client.post(
             `/v1/volumes/${encodeURIComponent(volume.name)}/replicas/${encodeURIComponent(this.opts.nodeId)}/promote`,
-            { epoch },
+            { epoch, incarnation },
             { timeoutMs: 30_000, signal: abort.signal },
           ),
       },
@@ -476,16 +488,23 @@ export class PeerService {
     const volume = mirror.volumes.get(volumeId);
     if (volume === undefined) return [];
     const preferred = this.rebuildTask(mirror, volumeId)?.sourceNodeId ?? null;
-    const candidates: MapNode[] = [];
+    const candidates: Array<{ node: MapNode; incarnation: number }> = [];
     for (const r of volume.replicas) {
       if (r.role !== 'in-sync' || r.nodeId === this.opts.nodeId) continue;
       const node = mirror.nodes.get(r.nodeId);
       if (node === undefined || !isLive(node)) continue;
-      candidates.push(node);
+      candidates.push({ node, incarnation: r.incarnation ?? 0 });
     }
     const rank = (n: MapNode): number => (n.id === preferred ? 0 : n.state === 'up' ? 1 : 2);
-    candidates.sort((a, b) => rank(a) - rank(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    return candidates.map((n) => ({ id: n.id, address: n.address }));
+    candidates.sort(
+      (a, b) =>
+        rank(a.node) - rank(b.node) || (a.node.id < b.node.id ? -1 : a.node.id > b.node.id ? 1 : 0),
+    );
+    return candidates.map((c) => ({
+      id: c.node.id,
+      address: c.node.address,
+      incarnation: c.incarnation,
+    }));
   }
 
   /** Meta's task for this rebuild, if it made one. */
@@ -589,7 +608,12 @@ export class PeerService {
       let client: DataPlaneClient | undefined;
       try {
         client = await this.connect(peer);
-        const session = await client.openSession({ volumeId, epoch: volume.epoch });
+        // Reads only, under the peer's own fence from the map (a newer one there refuses them).
+        const session = await client.openSession({
+          volumeId,
+          epoch: volume.epoch,
+          incarnation: peer.incarnation,
+        });
         for (const [blockIndex, bad] of [...remaining]) {
           let good: Buffer;
           try {

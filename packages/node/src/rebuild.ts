@@ -17,6 +17,8 @@ export interface RebuildVolume {
   chunkSizeBytes: number;
   /** The epoch everything is read, installed and promoted under. */
   epoch: number;
+  /** This node's replica's incarnation in the map: installs and the promotion are fenced by it. */
+  incarnation: number;
 }
 
 /** A peer holding an in-sync replica. */
@@ -24,6 +26,8 @@ export interface PeerNode {
   id: string;
   /** Data-plane address, host:port. */
   address: string;
+  /** The incarnation of its replica in the map: the source session is opened under it. */
+  incarnation: number;
 }
 
 /** What a rebuild needs from around it (the node's peer service, or a test). */
@@ -46,10 +50,11 @@ export interface RebuildEnvironment {
   /** The peer an attempt copies from (null between attempts). */
   sourceChanged(peerId: string | null): void;
   /**
-   * Asks meta to make the replica in-sync at `epoch`. Throws FENCED when the volume's epoch
-   * moved on (an attach), NOT_FOUND when the replica left the set.
+   * Asks meta to make the replica in-sync at `epoch`, if its incarnation is still
+   * `incarnation`. Throws FENCED when the volume's epoch moved on (an attach), NOT_FOUND when
+   * the replica left the set, CONFLICT when it left and came back (another incarnation).
    */
-  promote(epoch: number): Promise<void>;
+  promote(epoch: number, incarnation: number): Promise<void>;
 }
 
 export interface RebuildOptions {
@@ -223,23 +228,27 @@ export class RebuildJob {
 
   /** One attempt: connect, compare, copy, flush, verify, promote. */
   private async attempt(source: PeerNode, signal: AbortSignal): Promise<void> {
-    const { id: volumeId, epoch } = this.volume;
+    const { id: volumeId, epoch, incarnation } = this.volume;
     const env = this.env;
     const client = await env.connect(source);
     const onAbort = (): void => client.destroy();
     signal.addEventListener('abort', onAbort, { once: true });
     try {
       env.sourceChanged(source.id);
-      // The source: reads under the volume's epoch; its node refuses them (FENCED) as soon as a
-      // newer epoch is accepted there, and persists this one if the map had not brought it yet.
+      // The source: reads under the volume's epoch and its replica's incarnation; its node
+      // refuses them as soon as a newer fence is accepted there, and persists this one if the
+      // map had not brought it yet.
       const session = await client.openSession({
         volumeId,
         epoch,
+        incarnation: source.incarnation,
         sizeBytes: this.volume.sizeBytes,
         chunkSizeBytes: this.volume.chunkSizeBytes,
       });
-      // Here: installs under the same epoch (FENCED locally once a newer one is accepted).
-      await env.handler.acceptEpoch(volumeId, epoch);
+      // Here: installs under the epoch and this replica's incarnation, persisted first, so a
+      // session of an earlier incarnation (an engine's abandoned connection) can never write
+      // this replica again; refused locally once a newer fence is accepted.
+      await env.handler.acceptFence(volumeId, { epoch, incarnation });
       const replica = env.store.replica(volumeId);
       if (
         replica.sizeBytes !== this.volume.sizeBytes ||
@@ -276,7 +285,7 @@ export class RebuildJob {
           );
           signal.throwIfAborted();
           try {
-            await env.promote(epoch);
+            await env.promote(epoch, incarnation);
           } catch (err) {
             if (isBallastError(err, 'NOT_FOUND')) throw new ReplicaLeftError(err);
             throw err;
@@ -328,7 +337,8 @@ export class RebuildJob {
     signal: AbortSignal,
     done: (index: number) => void,
   ): Promise<void> {
-    const { id: volumeId, epoch } = this.volume;
+    const { id: volumeId, epoch, incarnation } = this.volume;
+    const fence = { epoch, incarnation };
     const reads: Array<Promise<ChunkReadResult>> = [];
     let issued = 0;
     const issue = (): void => {
@@ -341,7 +351,7 @@ export class RebuildJob {
     for (const index of work) {
       signal.throwIfAborted();
       const chunk = await reads.shift()!;
-      await this.env.handler.installChunk(volumeId, epoch, index, chunk.generation, chunk.data);
+      await this.env.handler.installChunk(volumeId, fence, index, chunk.generation, chunk.data);
       const bytes = chunk.data?.length ?? 0;
       this.bytesCopied += bytes;
       this.chunksCopied += 1;

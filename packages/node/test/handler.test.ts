@@ -143,7 +143,7 @@ t.test('replica lifecycle through the local admin API', async (t) => {
   );
   t.ok(isDataPlaneError(wrongShape, StatusCode.INVALID), 'a chunk-size mismatch is refused');
   await session.write(0, Buffer.alloc(BLOCK, 1));
-  await node.replicas.acceptEpoch('v', 9);
+  await node.replicas.acceptFence('v', { epoch: 9, incarnation: 0 });
   t.equal(node.replicas.highestEpoch('v'), 9);
   const fenced = await rejection(session.write(0, Buffer.alloc(BLOCK, 2)));
   t.ok(

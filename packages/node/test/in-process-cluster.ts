@@ -113,9 +113,16 @@ export interface VolumeView {
   epoch: number;
   sizeBytes: number;
   chunkSizeBytes: number;
-  replicas: Array<{ nodeId: string; role: string }>;
-  staleReplicas: Array<{ nodeId: string }>;
+  replicas: Array<{ nodeId: string; role: string; incarnation?: number }>;
+  staleReplicas: Array<{ nodeId: string; incarnation?: number }>;
   attachment: { host: string; epoch: number } | null;
+}
+
+/** The incarnation of the replica (or stale copy) on `nodeId` in the map: part of its fence. */
+export function incarnationOn(v: VolumeView, nodeId: string): number {
+  const member = v.replicas.find((r) => r.nodeId === nodeId);
+  const stale = v.staleReplicas.find((r) => r.nodeId === nodeId);
+  return member?.incarnation ?? stale?.incarnation ?? 0;
 }
 
 export interface TaskView {

@@ -306,7 +306,10 @@ t.test('heartbeats carry replica used bytes; meta keeps the meaningful changes',
   );
   t.ok(first.used < MiB, `an empty replica uses ${first.used} bytes`);
 
-  const attached = await api<{ epoch: number }>(url, 'POST', '/v1/volumes/u/attach', {
+  const attached = await api<{
+    epoch: number;
+    replicas: Array<{ nodeId: string; incarnation?: number }>;
+  }>(url, 'POST', '/v1/volumes/u/attach', {
     host: 'h1',
   });
   await waitFor('the epoch on the node', () => n.node.replicas.highestEpoch(volumeId) === 1, {
@@ -318,7 +321,11 @@ t.test('heartbeats carry replica used bytes; meta keeps the meaningful changes',
     { dataPlane: { host: host!, port: Number(port) } },
     { secret: SECRET },
   );
-  const session = await client.openSession({ volumeId, epoch: attached.body.epoch });
+  const session = await client.openSession({
+    volumeId,
+    epoch: attached.body.epoch,
+    incarnation: attached.body.replicas[0]?.incarnation ?? 0,
+  });
   // A small write: below max(64 MiB, 5% of 128 MiB), the map keeps the old figure.
   await session.write(0, pattern(1, MiB));
   await session.flush();

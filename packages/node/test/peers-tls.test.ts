@@ -11,6 +11,7 @@ import {
   MiB,
   SECRET,
   apiOk,
+  incarnationOn,
   readAll,
   startMeta,
   startSyncedNode,
@@ -69,7 +70,11 @@ t.test('a replica is rebuilt from a peer over TLS', async (t) => {
   );
   await waitFor('the source replica', () => source.node.store.hasReplica(created.id));
   const writer = await connect(source.address);
-  const session = await writer.openSession({ volumeId: created.id, epoch: attached.epoch });
+  const session = await writer.openSession({
+    volumeId: created.id,
+    epoch: attached.epoch,
+    incarnation: incarnationOn(attached, source.id),
+  });
   const model = Buffer.alloc(SIZE);
   for (const chunk of [0, 3, 7]) {
     const data = pattern(chunk + 1, MiB);
@@ -89,7 +94,11 @@ t.test('a replica is rebuilt from a peer over TLS', async (t) => {
   await apiOk(url, 'POST', '/v1/volumes/tls/replicas', { nodeId: target.id }, 201);
   const after = await waitForRole(url, 'tls', target.id, 'in-sync', 60_000);
   const reader = await connect(target.address);
-  const check = await reader.openSession({ volumeId: created.id, epoch: after.epoch });
+  const check = await reader.openSession({
+    volumeId: created.id,
+    epoch: after.epoch,
+    incarnation: incarnationOn(after, target.id),
+  });
   t.ok((await readAll(check, SIZE)).equals(model), 'the rebuilt replica holds every byte');
   t.equal(source.node.server.stats().tlsFailures, 0, 'no failed TLS handshake at the source');
   t.ok(

@@ -26,6 +26,7 @@ import {
   readAll,
   startMeta,
   startSyncedNode,
+  incarnationOn,
   tempDir,
   volume,
   waitForRole,
@@ -67,7 +68,13 @@ class Writer {
       const store = this.nodes.get(id)!.node.store;
       await waitFor(`the replica on ${id}`, () => store.hasReplica(v.id));
       const client = await dataPlane(this.t, this.nodes.get(id)!.address);
-      this.sessions.push(await client.openSession({ volumeId: v.id, epoch: v.epoch }));
+      this.sessions.push(
+        await client.openSession({
+          volumeId: v.id,
+          epoch: v.epoch,
+          incarnation: incarnationOn(v, id),
+        }),
+      );
     }
     return v.epoch;
   }
@@ -127,7 +134,11 @@ async function verifyReplica(
   model: Buffer,
 ): Promise<boolean> {
   const client = await dataPlane(t, node.address, 'test-verifier');
-  const session = await client.openSession({ volumeId: v.id, epoch: v.epoch });
+  const session = await client.openSession({
+    volumeId: v.id,
+    epoch: v.epoch,
+    incarnation: incarnationOn(v, node.id),
+  });
   const data = await readAll(session, v.sizeBytes);
   session.close();
   return data.equals(model);
@@ -315,7 +326,13 @@ t.test(
       store: target.node.store,
       handler: target.node.handler,
       log: logger('test/job'),
-      sources: () => [{ id: sourceId, address: source.node.endpoints.dataPlane! }],
+      sources: () => [
+        {
+          id: sourceId,
+          address: source.node.endpoints.dataPlane!,
+          incarnation: incarnationOn(stale, sourceId),
+        },
+      ],
       connect: async (peer) => {
         const [host, port] = peer.address.split(':');
         return dataPlane(t, { host: host!, port: Number(port) }, targetId);
@@ -325,12 +342,18 @@ t.test(
       copied: () => undefined,
       attemptFailed: () => undefined,
       sourceChanged: () => undefined,
-      promote: async (epoch) => {
+      promote: async (epoch, incarnation) => {
         promoted.calls += 1;
-        await meta.post(`/v1/volumes/fz/replicas/${targetId}/promote`, { epoch });
+        await meta.post(`/v1/volumes/fz/replicas/${targetId}/promote`, { epoch, incarnation });
       },
     });
-    const job = { id: created.id, name: 'fz', sizeBytes: SIZE, chunkSizeBytes: CHUNK };
+    const job = {
+      id: created.id,
+      name: 'fz',
+      sizeBytes: SIZE,
+      chunkSizeBytes: CHUNK,
+      incarnation: incarnationOn(attached, targetId),
+    };
     const first = { calls: 0 };
     const report = await new RebuildJob({ ...job, epoch: stale.epoch }, env(first), {
       retryMinMs: 10,
@@ -346,7 +369,10 @@ t.test(
 
     // The source learns the new epoch (as its sync or the new engine would tell it): a copy at
     // the old epoch is refused there before anything is read.
-    await source.node.replicas.acceptEpoch(created.id, attached.epoch);
+    await source.node.replicas.acceptFence(created.id, {
+      epoch: attached.epoch,
+      incarnation: incarnationOn(attached, sourceId),
+    });
     const second = { calls: 0 };
     const refused = await new RebuildJob({ ...job, epoch: stale.epoch }, env(second)).run(
       new AbortController().signal,
@@ -356,10 +382,17 @@ t.test(
     t.equal(second.calls, 0, 'no promotion was asked for');
 
     // And locally: once the node accepted the new epoch, installs of the old one are refused.
-    await target.node.replicas.acceptEpoch(created.id, attached.epoch);
+    const targetFence = { epoch: attached.epoch, incarnation: incarnationOn(attached, targetId) };
+    await target.node.replicas.acceptFence(created.id, targetFence);
     let err: unknown;
     try {
-      await target.node.handler.installChunk(created.id, stale.epoch, 1, 99, null);
+      await target.node.handler.installChunk(
+        created.id,
+        { epoch: stale.epoch, incarnation: targetFence.incarnation },
+        1,
+        99,
+        null,
+      );
     } catch (e) {
       err = e;
     }
@@ -405,7 +438,11 @@ t.test('the scrub repairs a bad block from an in-sync peer, attached or not', as
   flip(3 * CHUNK + 5 * 4096 + 17);
   const client = await dataPlane(t, n2.address, 'test-reader');
   const v1 = await volume(url, 'sc');
-  const session = await client.openSession({ volumeId: created.id, epoch: v1.epoch });
+  const session = await client.openSession({
+    volumeId: created.id,
+    epoch: v1.epoch,
+    incarnation: incarnationOn(v1, 'n2'),
+  });
   const before = await session.read(3 * CHUNK, CHUNK).then(
     () => 'ok',
     (e: unknown) => (e as { code?: string }).code,
@@ -423,7 +460,11 @@ t.test('the scrub repairs a bad block from an in-sync peer, attached or not', as
   await scrubPass();
   t.equal(await repaired(), 2, 'repaired while attached');
   const v2 = await volume(url, 'sc');
-  const s2 = await client.openSession({ volumeId: created.id, epoch: v2.epoch });
+  const s2 = await client.openSession({
+    volumeId: created.id,
+    epoch: v2.epoch,
+    incarnation: incarnationOn(v2, 'n2'),
+  });
   t.ok((await s2.read(9 * CHUNK, CHUNK)).equals(writer.model.subarray(9 * CHUNK, 10 * CHUNK)));
   t.equal(
     await metricSum(n2.node.registry, 'ballast_node_scrub_repair_failures_total'),

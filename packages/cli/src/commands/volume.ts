@@ -43,6 +43,10 @@ function printVolume(v: VolumeRecord): void {
         .join(',') || '-',
     ],
     ['Zone spread', v.constraints.zoneSpread],
+    [
+      'Replica timeout',
+      v.replicaTimeoutMs === undefined ? "agent's default" : `${v.replicaTimeoutMs} ms`,
+    ],
     ['Created', v.createdAt],
   ]);
   process.stdout.write('\n');
@@ -81,6 +85,10 @@ export function volumeCommand(): Command {
       ]),
     )
     .option('--prefer-host <host>', 'keep one replica on this host (data locality)')
+    .option(
+      '--replica-timeout <duration>',
+      "how long writes wait for a silent replica before it is dropped (e.g. 5s; default: the agent's 15s)",
+    )
     .action(async (name: string, opts: Record<string, string | undefined>, cmd: Command) => {
       const replicas = Number(opts.replicas);
       if (!Number.isInteger(replicas) || replicas < 1 || replicas > 5) {
@@ -95,6 +103,7 @@ export function volumeCommand(): Command {
         ...(opts.selector ? { nodeSelector: parseLabels(opts.selector, '--selector') } : {}),
         ...(opts.zoneSpread ? { zoneSpread: opts.zoneSpread } : {}),
         ...(opts.preferHost ? { preferHost: opts.preferHost } : {}),
+        ...(opts.replicaTimeout ? { replicaTimeout: opts.replicaTimeout } : {}),
       };
       const v = await clientFor(cmd).request<VolumeRecord>('POST', '/v1/volumes', body);
       if (wantsJson(cmd)) return printJson(v);
@@ -164,6 +173,30 @@ export function volumeCommand(): Command {
         : `volume ${v.name} is now ${formatSize(v.sizeBytes)}\n`,
     );
   });
+
+  withEndpointOptions(
+    volume
+      .command('set <name>')
+      .description("change a volume's options (they apply at once, also while attached)"),
+  )
+    .option(
+      '--replica-timeout <duration>',
+      "how long writes wait for a silent replica before it is dropped (e.g. 5s), or 'default'",
+    )
+    .action(async (name: string, opts: { replicaTimeout?: string }, cmd: Command) => {
+      if (opts.replicaTimeout === undefined) {
+        throw new CliError('nothing to change: give --replica-timeout', ExitCode.USAGE);
+      }
+      const v = await clientFor(cmd).request<VolumeRecord>(
+        'PATCH',
+        `/v1/volumes/${encodeURIComponent(name)}`,
+        { replicaTimeout: opts.replicaTimeout === 'default' ? null : opts.replicaTimeout },
+      );
+      if (wantsJson(cmd)) return printJson(v);
+      process.stdout.write(
+        `volume ${v.name}: replica timeout ${v.replicaTimeoutMs === undefined ? "is the agent's default" : `${v.replicaTimeoutMs} ms`}\n`,
+      );
+    });
 
   withEndpointOptions(
     volume.command('rm <name>').alias('delete').description('delete a volume and free its space'),

@@ -188,6 +188,7 @@ t.test('replicas that failed different writes to one chunk are reconciled', asyn
     const session = await client.openSession({
       volumeId: VOLUME_ID,
       epoch: first.attachment!.epoch,
+      incarnation: first.replicas.find((r) => r.nodeId === node.id)?.incarnation ?? 0,
     });
     await session.flush();
     await client.close();

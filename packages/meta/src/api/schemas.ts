@@ -37,6 +37,15 @@ import { ProblemSchema } from './problem.js';
 const closed = { additionalProperties: false } as const;
 
 /** A size as bytes (integer) or text with a unit ("10GiB", "512M"). */
+/** A duration in milliseconds (integer) or text with a unit ("5s", "1500ms", "2m"). */
+export const DurationInput = Type.Union(
+  [
+    Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
+    Type.String({ minLength: 1, maxLength: 32 }),
+  ],
+  { description: 'milliseconds, or a duration with a unit: 5s, 1500ms, 2m' },
+);
+
 export const SizeInput = Type.Union(
   [
     Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
@@ -197,12 +206,28 @@ export const CreateVolumeBody = Type.Object(
         description: 'host label of the node that should hold one replica (locality)',
       }),
     ),
+    replicaTimeout: Type.Optional(
+      Type.Union([DurationInput], {
+        description:
+          "how long the engine waits for a replica before dropping it (the longest write stall a cut-off replica causes); default: the agent's (15s)",
+      }),
+    ),
   },
   closed,
 );
 export type CreateVolumeBody = Static<typeof CreateVolumeBody>;
 
-export const ResizeVolumeBody = Type.Object({ size: SizeInput }, closed);
+export const ResizeVolumeBody = Type.Object(
+  {
+    size: Type.Optional(SizeInput),
+    replicaTimeout: Type.Optional(
+      Type.Union([DurationInput, Type.Null()], {
+        description: 'a new replica timeout; null goes back to the agent default',
+      }),
+    ),
+  },
+  { ...closed, minProperties: 1 },
+);
 export type ResizeVolumeBody = Static<typeof ResizeVolumeBody>;
 
 export const AttachBody = Type.Object(
@@ -222,8 +247,19 @@ export const DetachBody = Type.Object(
 );
 export type DetachBody = Static<typeof DetachBody>;
 
+const IncarnationField = Type.Integer({
+  minimum: 0,
+  maximum: Number.MAX_SAFE_INTEGER,
+  description:
+    "the replica's incarnation as the caller knows it (the map's `incarnation`); another one in the map means that replica left the set and came back",
+});
+
 export const OutOfSyncBody = Type.Object(
-  { epoch: EpochSchema, reason: Type.Optional(ReasonSchema) },
+  {
+    epoch: EpochSchema,
+    incarnation: Type.Optional(IncarnationField),
+    reason: Type.Optional(ReasonSchema),
+  },
   closed,
 );
 export type OutOfSyncBody = Static<typeof OutOfSyncBody>;
@@ -251,6 +287,7 @@ export const PromoteReplicaBody = Type.Object(
       maximum: Number.MAX_SAFE_INTEGER,
       description: 'the volume epoch the rebuild copied under; any other is FENCED',
     }),
+    incarnation: Type.Optional(IncarnationField),
   },
   closed,
 );

@@ -631,9 +631,20 @@ export function planControl(input: ControlInput): ControlPlan {
       repairsPlanned++;
       continue;
     }
+    // A node that is back (up, heard from since) but cannot hold its copy any more (full, or
+    // no longer matching the volume's selector): waiting for it helps nothing, so its copy is
+    // replaced now, and the reason is said.
+    const cannotReturn = (l: LostReplica): string | null => {
+      if (l.member) return null;
+      const node = map.getNode(l.nodeId);
+      if (node === undefined || node.state !== 'up' || suspect.has(node.id)) return null;
+      if (!heardSince(node.id, l.sinceMs)) return null;
+      return replicaRefusal(view, v, node.id, members);
+    };
     const graceOver = (l: LostReplica): boolean => {
       const node = map.getNode(l.nodeId);
       if (!node || node.state === 'removed' || node.scheduling === 'draining') return true;
+      if (cannotReturn(l) !== null) return true;
       return nowMs - l.sinceMs >= settings.replicaReplacementGraceMs;
     };
     const expired = a.lost
@@ -643,9 +654,14 @@ export function planControl(input: ControlInput): ControlPlan {
     let replacing: string | undefined;
     let loop: ControlLoopName = 'repair';
     let why: string;
+    let returnRefused: string | null = null;
     if (expired.length > 0) {
       replacing = expired[0]!.nodeId;
-      why = `${v.name}: replacing the replica lost on ${replacing}`;
+      returnRefused = cannotReturn(expired[0]!);
+      why =
+        returnRefused === null
+          ? `${v.name}: replacing the replica lost on ${replacing}`
+          : `${v.name}: replacing the replica on ${replacing}, which is up but cannot take its copy back (${returnRefused})`;
     } else if (a.leaving.length > 0) {
       if (moveBudget <= 0) {
         plan.block({
@@ -667,7 +683,7 @@ export function planControl(input: ControlInput): ControlPlan {
         loop: 'repair',
         volumeId: v.id,
         nodeId: first.nodeId,
-        reason: `waiting for ${first.nodeId} to return until ${new Date(first.sinceMs + settings.replicaReplacementGraceMs).toISOString()} (replicaReplacementGraceMs)`,
+        reason: `waiting for ${first.nodeId} to return until ${new Date(first.sinceMs + settings.replicaReplacementGraceMs).toISOString()} (replicaReplacementGraceMs); then a replacement on another node`,
       });
       continue;
     }
@@ -677,7 +693,10 @@ export function planControl(input: ControlInput): ControlPlan {
         loop,
         volumeId: v.id,
         ...(replacing !== undefined ? { nodeId: replacing } : {}),
-        reason: `cannot place a replica of ${v.name}: ${decision.reason}`,
+        reason:
+          returnRefused === null
+            ? `cannot place a replica of ${v.name}: ${decision.reason}`
+            : `cannot place a replica of ${v.name}: ${decision.reason}; ${replacing} is up but cannot take its copy back (${returnRefused}): free space there or add a node`,
       });
       continue;
     }

@@ -424,6 +424,7 @@ export class ClusterMap implements ClusterMapReader {
     reportReplicaUsage: (t, c) => this.reportReplicaUsage(t, c),
     createVolume: (t, c) => this.createVolume(t, c),
     resizeVolume: (t, c) => this.resizeVolume(t, c),
+    setVolumeOptions: (t, c) => this.setVolumeOptions(t, c),
     deleteVolume: (t, c) => this.deleteVolume(t, c),
     attachVolume: (t, c) => this.attachVolume(t, c),
     detachVolume: (t, c) => this.detachVolume(t, c),
@@ -898,12 +899,28 @@ export class ClusterMap implements ClusterMapReader {
         nodeId,
         role: 'in-sync' as const,
         since: c.at,
+        incarnation: txn.logIndex,
       })),
       staleReplicas: [],
       epoch: 0,
       attachment: null,
       createdAt: c.at,
+      ...(c.replicaTimeoutMs !== undefined ? { replicaTimeoutMs: c.replicaTimeoutMs } : {}),
     });
+    return undefined;
+  }
+
+  private setVolumeOptions(txn: Txn, c: CommandOf<'setVolumeOptions'>): Refusal | undefined {
+    const volume = this.volumeOrRefusal(c.volumeId);
+    if ('refused' in volume) return volume;
+    if ((volume.replicaTimeoutMs ?? null) === c.replicaTimeoutMs) {
+      txn.show('volume', volume.id);
+      return undefined;
+    }
+    const { replicaTimeoutMs: _old, ...rest } = volume;
+    txn.putVolume(
+      c.replicaTimeoutMs === null ? rest : { ...rest, replicaTimeoutMs: c.replicaTimeoutMs },
+    );
     return undefined;
   }
 
@@ -1057,9 +1074,25 @@ export class ClusterMap implements ClusterMapReader {
       });
     }
     const replica = volume.replicas.find((r) => r.nodeId === c.nodeId);
-    if (!replica) {
-      if (volume.staleReplicas.some((s) => s.nodeId === c.nodeId)) {
-        // A retry after the first request committed: the replica is out of the set already.
+    if (
+      replica !== undefined &&
+      c.incarnation !== undefined &&
+      c.incarnation > (replica.incarnation ?? 0)
+    ) {
+      return refuse(
+        'INVALID_ARGUMENT',
+        `incarnation ${c.incarnation} of the replica on ${c.nodeId} is newer than the map's (${replica.incarnation ?? 0})`,
+        { nodeId: c.nodeId, incarnation: replica.incarnation ?? 0 },
+      );
+    }
+    const otherIncarnation =
+      replica !== undefined &&
+      c.incarnation !== undefined &&
+      c.incarnation < (replica.incarnation ?? 0);
+    if (!replica || otherIncarnation) {
+      if (otherIncarnation || volume.staleReplicas.some((s) => s.nodeId === c.nodeId)) {
+        // A retry after the first request committed, or the failed incarnation left and the
+        // node was taken back since: the replica that failed is out of the set already.
         txn.show('volume', volume.id);
         return undefined;
       }
@@ -1089,7 +1122,15 @@ export class ClusterMap implements ClusterMapReader {
     at: number,
     idle = false,
   ): void {
-    const stale: StaleReplica = { nodeId, since: at, epoch, reason, ...(idle ? { idle } : {}) };
+    // A new incarnation for the copy: its node persists it, refusing the member's sessions.
+    const stale: StaleReplica = {
+      nodeId,
+      since: at,
+      epoch,
+      reason,
+      incarnation: txn.logIndex,
+      ...(idle ? { idle } : {}),
+    };
     txn.putVolume({
       ...volume,
       replicas: volume.replicas.filter((r) => r.nodeId !== nodeId),
@@ -1213,7 +1254,12 @@ export class ClusterMap implements ClusterMapReader {
       ...volume,
       replicas: [
         ...volume.replicas,
-        { nodeId: c.nodeId, role: whole ? 'in-sync' : 'rebuilding', since: c.at },
+        {
+          nodeId: c.nodeId,
+          role: whole ? 'in-sync' : 'rebuilding',
+          since: c.at,
+          incarnation: txn.logIndex,
+        },
       ],
       // The rebuild takes over the stale copy on that node (and can copy only what changed).
       staleReplicas: volume.staleReplicas.filter((s) => s.nodeId !== c.nodeId),
@@ -1306,6 +1352,13 @@ export class ClusterMap implements ClusterMapReader {
         nodeId: c.nodeId,
       });
     }
+    if (c.incarnation !== undefined && (replica.incarnation ?? 0) !== c.incarnation) {
+      return refuse(
+        'CONFLICT',
+        `the rebuild of ${volume.name} on ${c.nodeId} copied to incarnation ${c.incarnation}, but the replica there is incarnation ${replica.incarnation ?? 0} now (it left the set and came back): rebuild again`,
+        { nodeId: c.nodeId, incarnation: replica.incarnation ?? 0 },
+      );
+    }
     if (replica.role === 'in-sync') {
       txn.show('volume', volume.id);
       return undefined;
@@ -1342,6 +1395,7 @@ export class ClusterMap implements ClusterMapReader {
               nodeId: r.nodeId,
               role: 'in-sync' as const,
               since: c.at,
+              ...(r.incarnation !== undefined ? { incarnation: r.incarnation } : {}),
               ...(inheritedUsedBytes !== undefined ? { usedBytes: inheritedUsedBytes } : {}),
             }
           : r,

@@ -18,6 +18,7 @@ import {
   ReplicaReplacementGraceMsSchema,
   ReasonSchema,
   ReplicaCountSchema,
+  ReplicaTimeoutMsSchema,
   SizeBytesSchema,
   TaskKindSchema,
   TaskOutcomeSchema,
@@ -99,6 +100,13 @@ export const CreateVolumeCommand = command('createVolume', {
   fs: FilesystemSchema,
   /** Chosen by placement before proposing; apply checks they are still eligible. */
   replicaNodeIds: Type.Array(IdSchema, { minItems: 1, maxItems: MAX_REPLICAS }),
+  replicaTimeoutMs: Type.Optional(ReplicaTimeoutMsSchema),
+});
+
+/** Changes a volume's options; null clears one (back to the agent's default). */
+export const SetVolumeOptionsCommand = command('setVolumeOptions', {
+  volumeId: IdSchema,
+  replicaTimeoutMs: Type.Union([ReplicaTimeoutMsSchema, Type.Null()]),
 });
 
 export const ResizeVolumeCommand = command('resizeVolume', {
@@ -129,6 +137,12 @@ export const MarkReplicaOutOfSyncCommand = command('markReplicaOutOfSync', {
   nodeId: IdSchema,
   /** The epoch of the engine that saw the write fail. */
   epoch: EpochSchema,
+  /**
+   * The incarnation of the replica that failed (D17). When the map holds another incarnation
+   * on that node (the failed one left the set and the node was taken back), the failed replica
+   * is out already: nothing changes.
+   */
+  incarnation: Type.Optional(EpochSchema),
   reason: ReasonSchema,
 });
 
@@ -165,6 +179,8 @@ export const PromoteReplicaCommand = command('promoteReplica', {
   nodeId: IdSchema,
   /** The volume epoch the rebuild ran under; a newer writer invalidates the rebuild. */
   epoch: EpochSchema,
+  /** The incarnation the rebuild copied to; another one in the map refuses (CONFLICT). */
+  incarnation: Type.Optional(EpochSchema),
 });
 
 export const RemoveReplicaCommand = command('removeReplica', {
@@ -215,6 +231,7 @@ export const CommandSchema = Type.Union([
   ReportReplicaUsageCommand,
   CreateVolumeCommand,
   ResizeVolumeCommand,
+  SetVolumeOptionsCommand,
   DeleteVolumeCommand,
   AttachVolumeCommand,
   DetachVolumeCommand,

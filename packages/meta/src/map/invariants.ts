@@ -2,7 +2,7 @@ import { assert } from '@ballast/common';
 import type { ClusterMapReader } from './cluster-map.js';
 import { volumeHealth } from './health.js';
 import { MAX_REPLICA_SET_SIZE } from './limits.js';
-import type { ClusterMapSnapshot } from './schemas.js';
+import type { ClusterMapSnapshot, VolumeRecord } from './schemas.js';
 
 /**
  * The map's invariants, checked from scratch (no trust in the incremental indexes). Tests run it
@@ -89,6 +89,39 @@ export function checkInvariants(map: ClusterMapReader): void {
  * Rules between two successive states of the same map: epochs never decrease, revisions and
  * applied indexes never go back, removed nodes stay removed, and a volume id never changes name.
  */
+/**
+ * D17: the copy of a volume on one node only ever moves to higher incarnations (its node refuses
+ * sessions of lower ones), and a member keeps its incarnation while it stays a member (a
+ * promotion does not change it, or the engine's session would be refused).
+ */
+function checkIncarnations(before: VolumeRecord, after: VolumeRecord): void {
+  const incarnationOf = (v: VolumeRecord, nodeId: string): number | undefined => {
+    const member = v.replicas.find((r) => r.nodeId === nodeId);
+    if (member !== undefined) return member.incarnation ?? 0;
+    const stale = v.staleReplicas.find((r) => r.nodeId === nodeId);
+    return stale === undefined ? undefined : (stale.incarnation ?? 0);
+  };
+  for (const r of after.replicas) {
+    const old = before.replicas.find((b) => b.nodeId === r.nodeId);
+    if (old !== undefined) {
+      assert(
+        (old.incarnation ?? 0) === (r.incarnation ?? 0),
+        `${after.name}: the member on ${r.nodeId} keeps its incarnation`,
+      );
+    }
+  }
+  for (const id of new Set([...after.replicas, ...after.staleReplicas].map((r) => r.nodeId))) {
+    const was = incarnationOf(before, id);
+    const now = incarnationOf(after, id);
+    if (was !== undefined && now !== undefined) {
+      assert(
+        now >= was,
+        `${after.name}: the copy on ${id} never goes back to an older incarnation`,
+      );
+    }
+  }
+}
+
 export function checkTransition(before: ClusterMapSnapshot, after: ClusterMapSnapshot): void {
   assert(after.revision >= before.revision, 'revision never decreases');
   assert(after.appliedIndex >= before.appliedIndex, 'applied index never decreases');
@@ -99,6 +132,7 @@ export function checkTransition(before: ClusterMapSnapshot, after: ClusterMapSna
     assert(next.epoch >= volume.epoch, `${volume.name}: epoch never decreases`);
     assert(next.name === volume.name, `${volume.id}: name never changes`);
     assert(next.sizeBytes >= volume.sizeBytes, `${volume.name}: size never shrinks`);
+    checkIncarnations(volume, next);
   }
   const afterNodes = new Map(after.nodes.map((n) => [n.id, n]));
   for (const node of before.nodes) {

@@ -32,6 +32,12 @@ export const MAX_LABELS = 32;
 export const MAX_LABEL_KEY_LENGTH = 63;
 export const MAX_LABEL_VALUE_LENGTH = 63;
 export const MAX_REASON_LENGTH = 512;
+/**
+ * Bounds of a volume's replica timeout: how long its engine waits for a replica's answer before
+ * it drops the replica (and how long writes stall when one is cut off).
+ */
+export const MIN_REPLICA_TIMEOUT_MS = 500;
+export const MAX_REPLICA_TIMEOUT_MS = 300_000;
 export const MAX_ADDRESS_LENGTH = 255;
 
 /**

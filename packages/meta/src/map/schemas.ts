@@ -20,12 +20,14 @@ import {
   MAX_REASON_LENGTH,
   MAX_REPLICA_SET_SIZE,
   MAX_REPLICAS,
+  MAX_REPLICA_TIMEOUT_MS,
   MAX_STALE_REPLICAS,
   MAX_VOLUME_SIZE_BYTES,
   MIN_CHUNK_SIZE_BYTES,
   MIN_OVER_PROVISION_PERCENT,
   MIN_REBALANCE_MARGIN_PERCENT,
   MIN_REPLICAS,
+  MIN_REPLICA_TIMEOUT_MS,
   VOLUME_NAME_PATTERN,
 } from './limits.js';
 
@@ -103,6 +105,13 @@ export const ReplicaSchema = Type.Object(
     role: ReplicaRoleSchema,
     since: TimestampSchema,
     /**
+     * This replica's incarnation (D17): the log index of the command that put it in the set
+     * (createVolume, addReplica). A promotion keeps it. Every data-plane session to the replica
+     * carries it, and its node refuses sessions of an earlier one, so writes an engine gave up
+     * on can never land after the replica left the set. Absent in maps from before it (read as 0).
+     */
+    incarnation: Type.Optional(EpochSchema),
+    /**
      * Bytes the replica really occupies on its node (thin: only what was written), as its node
      * last reported it (reportReplicaUsage, sent when it changed by at least max(64 MiB, 5% of
      * the volume size)). Absent: not reported yet (a new replica, or a map from before nodes
@@ -125,6 +134,11 @@ export const StaleReplicaSchema = Type.Object(
     since: TimestampSchema,
     epoch: EpochSchema,
     reason: ReasonSchema,
+    /**
+     * The log index of the demotion (D17), above the incarnation the copy had as a member: its
+     * node persists it, so sessions of the member it was are refused from then on.
+     */
+    incarnation: Type.Optional(EpochSchema),
     /**
      * It left while nobody had the volume attached (its node went down), holding every write
      * up to `epoch`. While the volume stays at that epoch (no attach since, so no write), the
@@ -181,6 +195,10 @@ export const ChunkSizeBytesSchema = Type.Integer({
   maximum: MAX_CHUNK_SIZE_BYTES,
 });
 export const ReplicaCountSchema = Type.Integer({ minimum: MIN_REPLICAS, maximum: MAX_REPLICAS });
+export const ReplicaTimeoutMsSchema = Type.Integer({
+  minimum: MIN_REPLICA_TIMEOUT_MS,
+  maximum: MAX_REPLICA_TIMEOUT_MS,
+});
 
 export const VolumeRecordSchema = Type.Object(
   {
@@ -199,6 +217,12 @@ export const VolumeRecordSchema = Type.Object(
     epoch: EpochSchema,
     attachment: Type.Union([AttachmentSchema, Type.Null()]),
     createdAt: TimestampSchema,
+    /**
+     * How long the attached engine waits for a replica before it drops it from the set (and so
+     * the longest write stall a cut-off replica causes). Absent: the agent's default
+     * (`ballastd agent --replica-timeout`, 15 s).
+     */
+    replicaTimeoutMs: Type.Optional(ReplicaTimeoutMsSchema),
   },
   { additionalProperties: false },
 );

@@ -26,9 +26,15 @@ interface VolumeView {
   name: string;
   epoch: number;
   sizeBytes: number;
-  replicas: Array<{ nodeId: string; role: string }>;
-  staleReplicas: Array<{ nodeId: string }>;
+  replicas: Array<{ nodeId: string; role: string; incarnation?: number }>;
+  staleReplicas: Array<{ nodeId: string; incarnation?: number }>;
   attachment: { host: string; epoch: number } | null;
+}
+
+/** The map's incarnation of the copy on `nodeId`: part of a session's fence. */
+function incarnationOn(v: VolumeView, nodeId: string): number {
+  const member = v.replicas.find((r) => r.nodeId === nodeId);
+  return member?.incarnation ?? v.staleReplicas.find((r) => r.nodeId === nodeId)?.incarnation ?? 0;
 }
 
 interface TaskView {
@@ -199,7 +205,9 @@ class Writer {
       this.clients.push(client);
       // The node creates the replica when it sees the volume in the map.
       const session = await waitFor(`a session on ${id}`, () =>
-        client.openSession({ volumeId: v.id, epoch: v.epoch }).catch(() => undefined),
+        client
+          .openSession({ volumeId: v.id, epoch: v.epoch, incarnation: incarnationOn(v, id) })
+          .catch(() => undefined),
       );
       this.sessions.push(session);
     }
@@ -268,7 +276,11 @@ async function metric(
 async function verify(c: Cluster, nodeId: string, v: VolumeView, model: Buffer): Promise<boolean> {
   const client = await connect(c, nodeId, 'test-verifier');
   try {
-    const session = await client.openSession({ volumeId: v.id, epoch: v.epoch });
+    const session = await client.openSession({
+      volumeId: v.id,
+      epoch: v.epoch,
+      incarnation: incarnationOn(v, nodeId),
+    });
     for (let off = 0; off < v.sizeBytes; off += 4 * MiB) {
       const n = Math.min(4 * MiB, v.sizeBytes - off);
       const got = await session.read(off, n);

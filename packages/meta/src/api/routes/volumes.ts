@@ -1,11 +1,19 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { BallastError, formatSize, isBallastError, parseSize } from '@ballast/common';
+import {
+  BallastError,
+  formatSize,
+  isBallastError,
+  parseDuration,
+  parseSize,
+} from '@ballast/common';
 import {
   BLOCK_SIZE_BYTES,
   DEFAULT_CHUNK_SIZE_BYTES,
   MAX_CHUNK_SIZE_BYTES,
+  MAX_REPLICA_TIMEOUT_MS,
   MAX_VOLUME_SIZE_BYTES,
   MIN_CHUNK_SIZE_BYTES,
+  MIN_REPLICA_TIMEOUT_MS,
   describeSelector,
   type Constraints,
   type Filesystem,
@@ -65,6 +73,23 @@ function volumeSize(input: number | string): number {
   return bytes;
 }
 
+/** A replica timeout from the API (ms or "5s"): 422 when it does not parse or is out of bounds. */
+function replicaTimeout(input: number | string): number {
+  let ms: number;
+  try {
+    ms = parseDuration(input, 'replicaTimeout');
+  } catch (err) {
+    throw new BallastError('UNPROCESSABLE', (err as Error).message);
+  }
+  if (!Number.isSafeInteger(ms) || ms < MIN_REPLICA_TIMEOUT_MS || ms > MAX_REPLICA_TIMEOUT_MS) {
+    throw new BallastError(
+      'UNPROCESSABLE',
+      `replicaTimeout must be from ${MIN_REPLICA_TIMEOUT_MS} ms to ${MAX_REPLICA_TIMEOUT_MS / 1000} s, not ${String(input)}`,
+    );
+  }
+  return ms;
+}
+
 function chunkSize(input: number | string | undefined): number {
   if (input === undefined) return DEFAULT_CHUNK_SIZE_BYTES;
   const bytes = bytesOf(input, 'chunkSize');
@@ -83,6 +108,8 @@ interface VolumeSpec {
   desiredReplicas: number;
   fs: Filesystem;
   constraints: Constraints;
+  /** Compared only when the request names one. */
+  replicaTimeoutMs?: number;
 }
 
 /** How an existing volume differs from a create request, in words; empty when it matches. */
@@ -107,6 +134,14 @@ function specDifferences(volume: VolumeRecord, wanted: VolumeSpec): string[] {
   const have = describeSelector(volume.constraints.nodeSelector);
   const asked = describeSelector(wanted.constraints.nodeSelector);
   if (have !== asked) out.push(`nodeSelector is "${have}", asked "${asked}"`);
+  if (
+    wanted.replicaTimeoutMs !== undefined &&
+    volume.replicaTimeoutMs !== wanted.replicaTimeoutMs
+  ) {
+    out.push(
+      `replicaTimeout is ${volume.replicaTimeoutMs === undefined ? 'the default' : `${volume.replicaTimeoutMs} ms`}, asked ${wanted.replicaTimeoutMs} ms`,
+    );
+  }
   return out;
 }
 
@@ -188,6 +223,8 @@ export const volumeRoutes: FastifyPluginAsync<ApiContext> = async (app, ctx) => 
     },
     async (request, reply) => {
       const body = request.body;
+      const timeoutMs =
+        body.replicaTimeout === undefined ? undefined : replicaTimeout(body.replicaTimeout);
       const wanted: VolumeSpec = {
         sizeBytes: volumeSize(body.size),
         chunkSizeBytes: chunkSize(body.chunkSize),
@@ -197,41 +234,51 @@ export const volumeRoutes: FastifyPluginAsync<ApiContext> = async (app, ctx) => 
           nodeSelector: body.nodeSelector ?? {},
           zoneSpread: body.zoneSpread ?? 'preferred',
         },
+        ...(timeoutMs !== undefined ? { replicaTimeoutMs: timeoutMs } : {}),
       };
       await store.linearizableRead();
       const existing = store.map.getVolumeByName(body.name);
       if (existing) return reply.code(200).send(existingOrConflict(existing, wanted));
 
-      const placement = placeReplicas(store.map, {
-        count: wanted.desiredReplicas,
-        sizeBytes: wanted.sizeBytes,
-        nodeSelector: wanted.constraints.nodeSelector,
-        zoneSpread: wanted.constraints.zoneSpread,
-        preferHost: body.preferHost,
-      });
-      if (!placement.ok) {
-        throw new BallastError(
-          'UNPROCESSABLE',
-          `cannot place volume ${body.name}: ${placement.reason}`,
-          {
-            missingReplicas: placement.missing,
-          },
-        );
+      // A create that loses a race for the name answers with the winner (200, or 409 when its
+      // spec differs). The refusal comes from the leader's log; this member may not have
+      // applied the winner yet, so read linearizably before looking. If the winner is already
+      // gone again (deleted meanwhile), the name is free: try again, a bounded number of times.
+      for (let attempt = 0; ; attempt++) {
+        const placement = placeReplicas(store.map, {
+          count: wanted.desiredReplicas,
+          sizeBytes: wanted.sizeBytes,
+          nodeSelector: wanted.constraints.nodeSelector,
+          zoneSpread: wanted.constraints.zoneSpread,
+          preferHost: body.preferHost,
+        });
+        if (!placement.ok) {
+          throw new BallastError(
+            'UNPROCESSABLE',
+            `cannot place volume ${body.name}: ${placement.reason}`,
+            {
+              missingReplicas: placement.missing,
+            },
+          );
+        }
+        const result = await store.propose({
+          type: 'createVolume',
+          at: ctx.clock(),
+          volumeId: ctx.newId('volume'),
+          name: body.name,
+          ...wanted,
+          replicaNodeIds: placement.nodeIds,
+        });
+        if (result.ok) return reply.code(201).send(result.value);
+        const nameTaken =
+          result.error.code === 'CONFLICT' && result.error.details?.name === body.name;
+        if (!nameTaken || attempt >= 2) {
+          throw new BallastError(result.error.code, result.error.message, result.error.details);
+        }
+        await store.linearizableRead();
+        const raced = store.map.getVolumeByName(body.name);
+        if (raced) return reply.code(200).send(existingOrConflict(raced, wanted));
       }
-      const result = await store.propose({
-        type: 'createVolume',
-        at: ctx.clock(),
-        volumeId: ctx.newId('volume'),
-        name: body.name,
-        ...wanted,
-        replicaNodeIds: placement.nodeIds,
-      });
-      if (result.ok) return reply.code(201).send(result.value);
-      // A concurrent create of the same name won the race: same spec is still a success.
-      const raced =
-        result.error.code === 'CONFLICT' ? store.map.getVolumeByName(body.name) : undefined;
-      if (raced) return reply.code(200).send(existingOrConflict(raced, wanted));
-      throw new BallastError(result.error.code, result.error.message, result.error.details);
     },
   );
 
@@ -258,17 +305,33 @@ export const volumeRoutes: FastifyPluginAsync<ApiContext> = async (app, ctx) => 
       schema: {
         querystring: NoQuery,
         tags: ['volumes'],
-        summary: 'Grow a detached volume',
+        summary: 'Grow a volume (also while attached) and change its options',
         params: VolumeNameParams,
         body: ResizeVolumeBody,
         response: { 200: VolumeView, ...errorResponses },
       },
     },
     async (request) => {
-      const sizeBytes = volumeSize(request.body.size);
+      const body = request.body;
+      const sizeBytes = body.size === undefined ? undefined : volumeSize(body.size);
+      const timeoutMs =
+        body.replicaTimeout === undefined || body.replicaTimeout === null
+          ? body.replicaTimeout
+          : replicaTimeout(body.replicaTimeout);
       await store.linearizableRead();
       const volume = requireVolume(ctx, request.params.name);
-      return commit(ctx, { type: 'resizeVolume', volumeId: volume.id, sizeBytes });
+      let value = volume as unknown;
+      if (timeoutMs !== undefined) {
+        value = await commit(ctx, {
+          type: 'setVolumeOptions',
+          volumeId: volume.id,
+          replicaTimeoutMs: timeoutMs,
+        });
+      }
+      if (sizeBytes !== undefined) {
+        value = await commit(ctx, { type: 'resizeVolume', volumeId: volume.id, sizeBytes });
+      }
+      return value;
     },
   );
 
@@ -368,6 +431,9 @@ export const volumeRoutes: FastifyPluginAsync<ApiContext> = async (app, ctx) => 
         volumeId: volume.id,
         nodeId: request.params.nodeId,
         epoch: request.body.epoch,
+        ...(request.body.incarnation !== undefined
+          ? { incarnation: request.body.incarnation }
+          : {}),
         reason: request.body.reason ?? 'write failed',
       });
     },
@@ -425,6 +491,9 @@ export const volumeRoutes: FastifyPluginAsync<ApiContext> = async (app, ctx) => 
         volumeId: volume.id,
         nodeId: request.params.nodeId,
         epoch: request.body.epoch,
+        ...(request.body.incarnation !== undefined
+          ? { incarnation: request.body.incarnation }
+          : {}),
       });
     },
   );
