@@ -112,9 +112,16 @@ const HOST_LABEL = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/;
 /** meta's volume names are Docker's rule bounded to 63 characters. */
 const MAX_META_NAME = 63;
 const READY_POLL_MS = 200;
-/** Bound on the engine's attempts at rebuilding one joining replica, and the pause between them. */
-const REBUILD_ATTEMPTS = 30;
+
+/**
+ * A rebuild the map still wants is tried again with backoff (1 s doubling to 30 s): a node
+ * that meta presumes down refuses promotions for as long as that lasts, and nothing else
+ * restarts an engine's rebuild. The bound is the map: it stops once the replica is no longer
+ * rebuilding here at this epoch (and, as a backstop, after about a day).
+ */
+const REBUILD_ATTEMPTS = 3_000;
 const REBUILD_RETRY_MS = 1_000;
+const REBUILD_RETRY_MAX_MS = 30_000;
 /** Bound on the attempts at an online resize (each waits up to the engine's control timeout). */
 const GROW_ATTEMPTS = 20;
 const GROW_RETRY_MS = 2_000;
@@ -729,27 +736,33 @@ export class ClusterBackend implements VolumeBackend {
         (err: unknown) => {
           lv.rebuilding.delete(nodeId);
           const retry = attempt < REBUILD_ATTEMPTS && this.rebuildWanted(lv, nodeId) !== undefined;
-          this.logger[retry ? 'warn' : 'error'](
-            { volume: lv.name, nodeId, attempt, err: errorText(err) },
-            retry
-              ? 'cluster: replica rebuild failed; trying again'
-              : 'cluster: replica rebuild failed',
-          );
+          // Log the first failures and then every tenth: a long wait for a node is not news.
+          if (!retry || attempt <= 3 || attempt % 10 === 0) {
+            this.logger[retry ? 'warn' : 'error'](
+              { volume: lv.name, nodeId, attempt, err: errorText(err) },
+              retry
+                ? 'cluster: replica rebuild failed; trying again'
+                : 'cluster: replica rebuild failed',
+            );
+          }
           if (!retry) return;
-          setTimeout(() => {
-            const latest = this.rebuildWanted(lv, nodeId);
-            if (latest === undefined || lv.rebuilding.has(nodeId)) return;
-            // The update lets a replica the failed attempt dropped join the engine again.
-            lv.updates = lv.updates
-              .then(() => lv.engine.updateVolume(latest))
-              .catch((e: unknown) =>
-                this.logger.error(
-                  { volume: lv.name, err: errorText(e) },
-                  'cluster: map update failed',
-                ),
-              );
-            this.startRebuild(lv, nodeId, attempt + 1);
-          }, REBUILD_RETRY_MS).unref();
+          setTimeout(
+            () => {
+              const latest = this.rebuildWanted(lv, nodeId);
+              if (latest === undefined || lv.rebuilding.has(nodeId)) return;
+              // The update lets a replica the failed attempt dropped join the engine again.
+              lv.updates = lv.updates
+                .then(() => lv.engine.updateVolume(latest))
+                .catch((e: unknown) =>
+                  this.logger.error(
+                    { volume: lv.name, err: errorText(e) },
+                    'cluster: map update failed',
+                  ),
+                );
+              this.startRebuild(lv, nodeId, attempt + 1);
+            },
+            Math.min(REBUILD_RETRY_MAX_MS, REBUILD_RETRY_MS * 2 ** Math.min(attempt - 1, 5)),
+          ).unref();
         },
       );
   }

@@ -23,6 +23,7 @@ t.test('every valid option is understood and normalised', async (t) => {
     fs: 'XFS',
     zone: 'eu-1a',
     chunkSize: '4MiB',
+    replicaTimeout: '5s',
     'label.ssd': 'true',
     labels: 'rack=r1, tier=gold',
   });
@@ -33,6 +34,7 @@ t.test('every valid option is understood and normalised', async (t) => {
     chunkSizeBytes: 4 * 1024 ** 2,
     zone: 'eu-1a',
     labels: { ssd: 'true', rack: 'r1', tier: 'gold' },
+    replicaTimeoutMs: 5000,
   });
   t.equal(parseVolumeOptions({ size: '100000000' }).sizeBytes, 100003840, 'rounded up to 4 KiB');
   t.equal(parseVolumeOptions({ size: '256M' }).sizeBytes, 256 * 1024 ** 2, 'bare M is binary');
@@ -52,6 +54,8 @@ t.test('bad options are refused with the list of valid ones', async (t) => {
     [{ fs: 'btrfs' }, /not supported/],
     [{ fs: 'xfs', size: '100MiB' }, /xfs needs at least/],
     [{ chunkSize: '3MiB' }, /power of two/],
+    [{ replicaTimeout: '10ms' }, /replicaTimeout.*from 500ms to 300s/],
+    [{ replicaTimeout: 'soon' }, /cannot parse "soon" as a duration/],
     [{ chunkSize: '1GiB' }, /power of two/],
     [{ zone: 'a b' }, /zone/],
     [{ 'label.': 'x' }, /label key/],

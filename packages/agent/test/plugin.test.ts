@@ -135,7 +135,10 @@ if (needsRoot(t)) {
       'unknown option',
       /unknown option "sise"/,
     );
-    t.match(bad, /valid options: size, replicas, fs, zone, chunkSize, labels, label\.<key>/);
+    t.match(
+      bad,
+      /valid options: size, replicas, fs, zone, chunkSize, replicaTimeout, labels, label\.<key>/,
+    );
     failed(
       t,
       await client.call('/VolumeDriver.Create', { Name: 'v5', Opts: { replicas: '9' } }),

@@ -1,2 +1,2 @@
 export * from './client.js';
-export { readClusterFile, type ClusterFile } from './commands/dev.js';
+export * from './commands/dev-cluster.js';

@@ -105,6 +105,8 @@ const RETRYABLE: ReadonlySet<ErrorCode> = new Set([
   'INTERNAL',
 ]);
 const RETRY_MAX_MS = 1000;
+/** Without an answer from one member for this long, the next member is asked as well. */
+const HEDGE_MS = 750;
 
 /**
  * ControlPlane over meta's admin REST API (`POST /v1/volumes/{name}/replicas/{nodeId}/out-of-sync`
@@ -124,7 +126,7 @@ export class RestControlPlane implements ControlPlane {
       throw new BallastError('CONFIG', 'RestControlPlane needs at least one meta API URL');
     }
     this.timeoutMs = options.timeoutMs ?? 30_000;
-    this.attemptTimeoutMs = options.attemptTimeoutMs ?? 10_000;
+    this.attemptTimeoutMs = options.attemptTimeoutMs ?? 5_000;
     this.fetchImpl = options.fetch ?? fetch;
   }
 
@@ -147,35 +149,12 @@ export class RestControlPlane implements ControlPlane {
   private async post(path: string, body: unknown): Promise<void> {
     const deadline = Date.now() + this.timeoutMs;
     let lastError: unknown;
-    for (let attempt = 0; attempt < 64; attempt++) {
-      const base = this.options.apiUrls[this.next % this.options.apiUrls.length]!;
-      const remainingMs = deadline - Date.now();
-      if (remainingMs <= 0) break;
-      try {
-        const response = await this.fetchImpl(`${base}${path}`, {
-          method: 'POST',
-          headers: {
-            authorization: `Bearer ${this.options.token}`,
-            'content-type': 'application/json',
-          },
-          body: JSON.stringify(body),
-          signal: AbortSignal.timeout(Math.min(this.attemptTimeoutMs, remainingMs)),
-        });
-        if (response.ok) {
-          await response.arrayBuffer();
-          return;
-        }
-        const problem = await readProblem(response);
-        const refusal = new BallastError(problem.code, problem.detail, problem.details);
-        // Refusals are answers: the command was decided.
-        if (!RETRYABLE.has(problem.code)) throw refusal;
-        lastError = refusal;
-      } catch (err) {
-        if (err instanceof BallastError && !RETRYABLE.has(err.code)) throw err;
-        lastError = err;
-      }
-      this.next += 1;
-      const backoffMs = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(attempt, 5));
+    for (let round = 0; round < 64 && Date.now() < deadline; round++) {
+      const outcome = await this.hedgedRound(path, body, deadline);
+      if (outcome.kind === 'ok') return;
+      if (outcome.kind === 'refused') throw outcome.error;
+      lastError = outcome.error;
+      const backoffMs = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(round, 5));
       await new Promise((r) =>
         setTimeout(r, Math.min(backoffMs, Math.max(0, deadline - Date.now()))),
       );
@@ -186,6 +165,107 @@ export class RestControlPlane implements ControlPlane {
       {},
       lastError,
     );
+  }
+
+  /**
+   * One round over the members: the one that answered last first, then, each time HEDGE_MS
+   * pass without an answer, the next one as well (a member that accepts connections but does
+   * not answer, a paused or cut-off one, costs HEDGE_MS instead of the attempt timeout: writes
+   * are held while this runs). The first answer decides; the others are aborted. The commands
+   * are idempotent, so two members proposing the same one is harmless.
+   */
+  private hedgedRound(
+    path: string,
+    body: unknown,
+    deadline: number,
+  ): Promise<
+    { kind: 'ok' } | { kind: 'refused'; error: BallastError } | { kind: 'failed'; error: unknown }
+  > {
+    const urls = this.options.apiUrls;
+    return new Promise((resolve) => {
+      let started = 0;
+      let failed = 0;
+      let done = false;
+      let lastError: unknown;
+      let hedgeTimer: NodeJS.Timeout | undefined;
+      const controllers: AbortController[] = [];
+      const finish = (
+        r:
+          | { kind: 'ok' }
+          | { kind: 'refused'; error: BallastError }
+          | { kind: 'failed'; error: unknown },
+      ): void => {
+        if (done) return;
+        done = true;
+        clearTimeout(hedgeTimer);
+        for (const c of controllers) c.abort();
+        resolve(r);
+      };
+      const startNext = (): void => {
+        if (done || started >= urls.length) return;
+        const index = (this.next + started) % urls.length;
+        started += 1;
+        const controller = new AbortController();
+        controllers.push(controller);
+        const timeoutMs = Math.max(1, Math.min(this.attemptTimeoutMs, deadline - Date.now()));
+        const timer = setTimeout(() => controller.abort(), timeoutMs);
+        this.attempt(urls[index]!, path, body, controller.signal).then(
+          (refusal) => {
+            clearTimeout(timer);
+            if (refusal === null) {
+              this.next = index;
+              finish({ kind: 'ok' });
+            } else if (!RETRYABLE.has(refusal.code)) {
+              // Refusals are answers: the command was decided.
+              this.next = index;
+              finish({ kind: 'refused', error: refusal });
+            } else onFailure(refusal);
+          },
+          (err: unknown) => {
+            clearTimeout(timer);
+            onFailure(err);
+          },
+        );
+      };
+      const onFailure = (err: unknown): void => {
+        lastError = err;
+        failed += 1;
+        if (failed >= urls.length) finish({ kind: 'failed', error: lastError });
+        else if (started < urls.length) startNext();
+      };
+      const hedge = (): void => {
+        hedgeTimer = setTimeout(() => {
+          startNext();
+          if (started < urls.length) hedge();
+        }, HEDGE_MS);
+      };
+      startNext();
+      hedge();
+    });
+  }
+
+  /** One POST to one member: null when it succeeded, the refusal when it answered one. */
+  private async attempt(
+    base: string,
+    path: string,
+    body: unknown,
+    signal: AbortSignal,
+  ): Promise<BallastError | null> {
+    const response = await this.fetchImpl(`${base}${path}`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${this.options.token}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify(body),
+      signal,
+    });
+    if (response.ok) {
+      await response.arrayBuffer();
+      return null;
+    }
+    const problem = await readProblem(response);
+    return new BallastError(problem.code, problem.detail, problem.details);
   }
 }
 

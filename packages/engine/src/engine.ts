@@ -25,7 +25,12 @@ import {
 } from './metrics.js';
 import { RangeLock, type LockEntry } from './range-lock.js';
 import { reconcileReplicas } from './reconcile.js';
-import { rebuildReplica, type RebuildOptions, type RebuildResult } from './rebuild.js';
+import {
+  confirmPromotion,
+  rebuildReplica,
+  type RebuildOptions,
+  type RebuildResult,
+} from './rebuild.js';
 import { ceilBlock, errorMessage, floorBlock, replicaTimeout, withTimeout } from './util.js';
 
 /** The part of meta's volume record the engine uses. */
@@ -92,6 +97,8 @@ export class Member {
   checksumErrors = 0;
   repairs = 0;
   lastError: string | null = null;
+  /** Counted in-sync by this engine after a rebuild; meta has not confirmed it yet. */
+  promotionPending = false;
 
   constructor(
     readonly nodeId: string,
@@ -1301,6 +1308,7 @@ export class VolumeEngine implements BlockDevice {
         m.role = 'in-sync';
         this.recomputeActive();
       }
+      if (role === 'in-sync') m.promotionPending = false;
     }
     // A replica this engine dropped can be listed again as rebuilding (its node came back and
     // meta took the copy back for a delta rebuild, or a drain moved a replica back to it). Its
@@ -1370,6 +1378,16 @@ export class VolumeEngine implements BlockDevice {
   rebuildReplica(nodeId: string, options: RebuildOptions = {}): Promise<RebuildResult> {
     const member = this.members.find((m) => m.nodeId === nodeId);
     if (this.stateValue !== 'open') return Promise.reject(this.admit());
+    if (member?.promotionPending === true && member.state === 'active') {
+      // Copied and counted in-sync already; only meta's commit of the promotion is missing.
+      if (this.rebuildsRunning.has(nodeId)) {
+        return Promise.reject(new BallastError('CONFLICT', `${nodeId} is already being rebuilt`));
+      }
+      this.rebuildsRunning.add(nodeId);
+      return confirmPromotion(this.rebuildContext(), member)
+        .then(() => ({ chunksCopied: 0, bytesCopied: 0, passes: 0 }))
+        .finally(() => this.rebuildsRunning.delete(nodeId));
+    }
     if (member === undefined || member.role !== 'rebuilding' || member.state !== 'active') {
       return Promise.reject(
         new BallastError(
@@ -1433,6 +1451,15 @@ export class VolumeEngine implements BlockDevice {
       },
       promote: (m: Member) => {
         m.role = 'in-sync';
+        this.recomputeActive();
+      },
+      unpromote: (m: Member) => {
+        if (m.role !== 'in-sync' || m.state !== 'active') return;
+        this.logger?.warn(
+          { volumeId: this.volume.id, nodeId: m.nodeId },
+          'meta refused the promotion; the replica counts as rebuilding again',
+        );
+        m.role = 'rebuilding';
         this.recomputeActive();
       },
       isActive: (m: Member) => m.state === 'active' && this.stateError === null,

@@ -1,5 +1,5 @@
 import { chunksToCopy } from '@ballast/chunkstore';
-import { BallastError } from '@ballast/common';
+import { BallastError, isBallastError } from '@ballast/common';
 import type { ControlPlane } from './control-plane.js';
 import type { Member, RangeHold } from './engine.js';
 import { toChannelError } from './errors.js';
@@ -39,6 +39,8 @@ export interface RebuildContext extends CopyContext {
   release(hold: RangeHold): void;
   /** Counts the member as in-sync for every operation from now on. */
   promote(member: Member): void;
+  /** Counts it as rebuilding again (meta refused the promotion). */
+  unpromote(member: Member): void;
   isActive(member: Member): boolean;
   /** Chunks this rebuild still has to copy in its current pass (0 when it ends). */
   remaining(nodeId: string, chunks: number): void;
@@ -73,6 +75,47 @@ export async function rebuildReplica(
     return await rebuildPasses(ctx, target, maxPasses, rate, result, startedMs, options);
   } finally {
     ctx.remaining(target.nodeId, 0);
+  }
+}
+
+/** Refusals that prove meta did not (and will not) commit a promotion as asked. */
+const REFUSALS: ReadonlySet<string> = new Set([
+  'CONFLICT',
+  'NOT_FOUND',
+  'FENCED',
+  'INVALID_ARGUMENT',
+  'UNPROCESSABLE',
+]);
+
+/**
+ * Has meta commit a promotion the engine already counts (`target` is in-sync locally, pending).
+ * A refusal means the map still lists the replica as rebuilding: the engine counts it as
+ * rebuilding again (it keeps receiving every write, so nothing is lost) and the caller may
+ * rebuild it again later. An unknown outcome (a timeout, no leader) leaves it in-sync and
+ * pending: the map may have committed it, and counting a replica the map lists as in-sync as
+ * rebuilding would break invariant 4. The next map update or retry settles it.
+ */
+export async function confirmPromotion(ctx: RebuildContext, target: Member): Promise<void> {
+  target.promotionPending = true;
+  try {
+    await withTimeout(
+      ctx.controlPlane.promoteReplica({
+        volumeId: ctx.volumeId,
+        volumeName: ctx.volumeName,
+        nodeId: target.nodeId,
+        epoch: ctx.epoch,
+        incarnation: target.incarnation,
+      }),
+      ctx.controlPlaneTimeoutMs,
+      () => new BallastError('TIMEOUT', `meta did not confirm the promotion of ${target.nodeId}`),
+    );
+    target.promotionPending = false;
+  } catch (err) {
+    if (isBallastError(err) && REFUSALS.has(err.code)) {
+      target.promotionPending = false;
+      ctx.unpromote(target);
+    }
+    throw err;
   }
 }
 
@@ -145,18 +188,7 @@ async function rebuildPasses(
       if (toCopy.length === 0) {
         ctx.promote(target);
         ctx.release(whole);
-        await withTimeout(
-          ctx.controlPlane.promoteReplica({
-            volumeId: ctx.volumeId,
-            volumeName: ctx.volumeName,
-            nodeId: target.nodeId,
-            epoch: ctx.epoch,
-            incarnation: target.incarnation,
-          }),
-          ctx.controlPlaneTimeoutMs,
-          () =>
-            new BallastError('TIMEOUT', `meta did not confirm the promotion of ${target.nodeId}`),
-        );
+        await confirmPromotion(ctx, target);
         return result;
       }
     } finally {

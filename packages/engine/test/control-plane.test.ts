@@ -1,8 +1,10 @@
 // RestControlPlane against meta's real REST API (fastify on a loopback port, DirectMetaStore
 // behind it): commits, refusals with their codes, retries after a lost connection, the overall
 // bound; and DirectControlPlane's refusals.
+import { createServer, type Socket } from 'node:net';
 import t from 'tap';
 import { BallastError } from '@ballast/common';
+import { waitFor } from '@ballast/testkit';
 import { DirectMetaStore, NodeLiveness, buildApi, type Command } from '@ballast/meta';
 import { DirectControlPlane, RestControlPlane } from '../src/control-plane.js';
 import type { Teardown } from './helpers/cluster.js';
@@ -156,3 +158,46 @@ t.test('Direct: the same refusals from the map', async (t) => {
   await cp.markOutOfSync(request(epoch, 'n2'));
   await t.rejects(cp.markOutOfSync(request(epoch, 'n3')), { code: 'CONFLICT' });
 });
+
+t.test(
+  'REST: a member that accepts but never answers is hedged around, not waited out',
+  async (t) => {
+    const { meta, url, epoch } = await setup(t);
+    // Accepts connections and reads requests, never answers: a paused or cut-off member.
+    const held = new Set<Socket>();
+    let requests = 0;
+    const silent = createServer((socket) => {
+      held.add(socket);
+      socket.on('close', () => held.delete(socket));
+      socket.on('data', (d: Buffer) => {
+        requests += d.toString('latin1').split('POST /').length - 1;
+      });
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    t.teardown(() => {
+      for (const s of held) s.destroy();
+      silent.close();
+    });
+    const port = (silent.address() as { port: number }).port;
+    const cp = new RestControlPlane({
+      apiUrls: [`http://127.0.0.1:${port}`, url],
+      token: TOKEN,
+      // Longer than the test may run: only hedging can make the call finish.
+      attemptTimeoutMs: 600_000,
+      timeoutMs: 600_000,
+    });
+    await cp.markOutOfSync(request(epoch, 'n2'));
+    t.same(
+      meta.map.getVolume('v1')!.staleReplicas.map((s) => s.nodeId),
+      ['n2'],
+      'committed through the member that answers',
+    );
+    t.equal(requests, 1, 'the silent member was asked once');
+    await waitFor('the unanswered request to be abandoned', () => held.size === 0, {
+      timeoutMs: 30_000,
+    });
+    // The member that answered is asked first next time: nothing reaches the silent one.
+    await cp.markOutOfSync(request(epoch, 'n3'));
+    t.equal(requests, 1, 'the next call goes straight to the member that answers');
+  },
+);

@@ -427,6 +427,46 @@ t.test('rebuild copies what a new replica lacks under live writes, then promotes
 });
 
 t.test(
+  'a promotion meta refuses leaves the replica rebuilding, and a retry promotes it',
+  async (t) => {
+    const cluster = await LocalCluster.create(t, {
+      nodes: 3,
+      replicas: 2,
+      sizeBytes: SIZE,
+      chunkSizeBytes: CHUNK,
+    });
+    const epoch = await cluster.attach();
+    const engine = await cluster.openEngine(epoch);
+    await engine.writeAt(0, pattern(8192, 7));
+    await cluster.propose({
+      type: 'addReplica',
+      at: Date.now(),
+      volumeId: cluster.volumeId,
+      nodeId: 'n3',
+    });
+    await cluster.createReplica('n3');
+    await engine.updateVolume(cluster.volume());
+    // Meta presumes n3's node down (its heartbeats were late) while the engine reaches it fine.
+    await cluster.propose({ type: 'setNodeState', at: Date.now(), nodeId: 'n3', action: 'down' });
+    await t.rejects(
+      engine.rebuildReplica('n3'),
+      { code: 'CONFLICT' },
+      'meta refuses the promotion',
+    );
+    t.same(engine.replicaSet().rebuilding, ['n3'], 'the engine counts n3 as rebuilding again');
+    t.same(cluster.inSyncNodes(), ['n1', 'n2']);
+    await cluster.propose({ type: 'setNodeState', at: Date.now(), nodeId: 'n3', action: 'up' });
+    await engine.writeAt(4096, pattern(4096, 8));
+    await engine.rebuildReplica('n3');
+    t.same(cluster.inSyncNodes(), ['n1', 'n2', 'n3'], 'the retry is promoted');
+    t.same(engine.replicaSet().inSync, ['n1', 'n2', 'n3']);
+    await engine.flush();
+    t.ok(allIdentical(cluster, ['n1', 'n2', 'n3']), 'identical replicas');
+    await engine.close();
+  },
+);
+
+t.test(
   'map updates: a new attachment fences, a replica removed by the map gets no more I/O',
   async (t) => {
     const cluster = await LocalCluster.create(t, {

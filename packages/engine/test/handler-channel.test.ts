@@ -305,3 +305,39 @@ t.test('an engine with one replica in process and one over TCP', async (t) => {
   t.ok(a!.equals(data) && b!.equals(data), 'both replicas hold exactly the data');
   await second.close();
 });
+
+t.test('an in-process session of an earlier replica incarnation is refused (D17)', async (t) => {
+  const node = await startNode(t, 'n1');
+  await node.replicas.create('v1', { sizeBytes: SIZE, chunkSizeBytes: CHUNK });
+  const old = await HandlerReplicaChannel.open(
+    'n1',
+    node.handler,
+    { ...spec('v1', 3), incarnation: 10 },
+    PEER,
+  );
+  await old.write(0, randomBytes(4 * KiB), false);
+  // The map demoted this replica and took it back: its node learns the new incarnation.
+  await node.replicas.acceptFence('v1', { epoch: 3, incarnation: 20 });
+  const before = (node.store.replica('v1').read(0, 4 * KiB) as Buffer).toString('hex');
+  await rejectsKind(t, old.write(0, randomBytes(4 * KiB), false), 'superseded', 'a late write');
+  await rejectsKind(t, old.flush(), 'superseded', 'a late flush');
+  t.equal(
+    (node.store.replica('v1').read(0, 4 * KiB) as Buffer).toString('hex'),
+    before,
+    'nothing was applied',
+  );
+  await rejectsKind(
+    t,
+    HandlerReplicaChannel.open('n1', node.handler, { ...spec('v1', 3), incarnation: 10 }, PEER),
+    'superseded',
+    'a new session under the old incarnation',
+  );
+  const current = await HandlerReplicaChannel.open(
+    'n1',
+    node.handler,
+    { ...spec('v1', 3), incarnation: 20 },
+    PEER,
+  );
+  await current.write(0, randomBytes(4 * KiB), false);
+  await current.close();
+});

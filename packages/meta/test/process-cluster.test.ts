@@ -8,7 +8,7 @@ import { waitFor } from '@ballast/testkit';
 import { keepNodesAlive, registerFakeNodes } from './helpers/fake-nodes.js';
 import { checkAgreementAndHistory } from './helpers/checks.js';
 import { metaFleet, startMetaCluster } from './helpers/real-cluster.js';
-import { VolumeWorkload } from './helpers/volume-workload.js';
+import { VolumeWorkload } from '@ballast/testkit';
 
 interface ClusterBody {
   members: Array<{ id: string; role: string; api: string }>;

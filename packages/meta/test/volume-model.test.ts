@@ -2,7 +2,7 @@
 // may answer and rejects lost or reordered writes (so a passing process test means something).
 import t from 'tap';
 import { checkLinearizable, type Operation } from '@ballast/testkit';
-import { volumeModel, type VolumeOp, type VolumeOutcome } from './helpers/volume-workload.js';
+import { volumeModel, type VolumeOp, type VolumeOutcome } from '@ballast/testkit';
 
 const GiB = 2 ** 30;
 type Op = Operation<VolumeOp, VolumeOutcome>;

@@ -34,6 +34,11 @@ export interface BallastdProcessOptions {
   env?: NodeJS.ProcessEnv;
   detached?: boolean;
   readyTimeoutMs?: number;
+  /**
+   * A command that runs the process inside something (e.g. `nsenter --net=/run/netns/X --` to
+   * put it in a network namespace); it must exec the process, so the pid stays the process's.
+   */
+  prefix?: readonly string[];
 }
 
 /**
@@ -46,10 +51,12 @@ export function ballastdProcess(options: BallastdProcessOptions): ManagedProcess
   if (options.detached) delete env.BALLAST_PARENT_PID;
   else env.BALLAST_PARENT_PID = String(process.pid);
   Object.assign(env, options.env);
+  const prefix = options.prefix ?? [];
   return new ManagedProcess({
     id: options.id,
-    command: process.execPath,
+    command: prefix.length > 0 ? prefix[0]! : process.execPath,
     args: [
+      ...(prefix.length > 0 ? [...prefix.slice(1), process.execPath] : []),
       '--enable-source-maps',
       // Node flags NODE_OPTIONS refuses (e.g. --cpu-prof), for profiling a dev cluster.
       ...(process.env.BALLASTD_NODE_ARGS ?? '').split(' ').filter((a) => a !== ''),

@@ -8,7 +8,7 @@ import { waitFor } from '@ballast/testkit';
 import { checkAgreementAndHistory } from '../helpers/checks.js';
 import { keepNodesAlive, registerFakeNodes } from '../helpers/fake-nodes.js';
 import { metaFleet, startMetaCluster } from '../helpers/real-cluster.js';
-import { VolumeWorkload, seededRandom } from '../helpers/volume-workload.js';
+import { VolumeWorkload, seededRandom } from '@ballast/testkit';
 
 type Fault = 'kill-leader' | 'kill-one' | 'pause-one' | 'kill-all' | 'swap-member';
 const FAULTS: Fault[] = ['kill-leader', 'kill-one', 'pause-one', 'kill-all', 'swap-member'];

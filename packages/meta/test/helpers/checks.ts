@@ -1,7 +1,7 @@
 // The end-of-run checks shared by the process tests.
 import type { Test } from 'tap';
 import type { MetaCluster } from './real-cluster.js';
-import type { VolumeWorkload } from './volume-workload.js';
+import type { VolumeWorkload } from '@ballast/testkit';
 
 interface ClusterBody {
   members: Array<{ id: string; role: string; api: string }>;

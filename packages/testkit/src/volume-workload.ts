@@ -1,5 +1,6 @@
 // Concurrent REST clients creating, reading, attaching, detaching and deleting volumes against a
-// real meta cluster, their history, and the per-volume-name model it is checked against.
+// real meta cluster, their history, and the per-volume-name model it is checked against (meta's
+// process tests and the torture suite run it).
 import {
   HistoryRecorder,
   checkLinearizable,
@@ -7,8 +8,17 @@ import {
   type CheckResult,
   type Model,
   type Operation,
-} from '@ballast/testkit';
-import type { MetaCluster } from './real-cluster.js';
+} from './linearizability.js';
+
+/** How the workload reaches meta members: one REST call to the member named `target`. */
+export interface MetaCaller {
+  call(
+    target: string,
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: unknown }>;
+}
 
 export type VolumeOp =
   | { op: 'create'; name: string; sizeBytes: number }
@@ -140,7 +150,7 @@ export class VolumeWorkload {
     unknownCauses: {},
     unexpected: [],
   };
-  readonly #cluster: MetaCluster;
+  readonly #cluster: MetaCaller;
   readonly #targets: () => string[];
   readonly #names: string[];
   readonly #random: () => number;
@@ -150,14 +160,18 @@ export class VolumeWorkload {
   #loops: Promise<void>[] = [];
   /** Per client: the epoch it last saw per name (what a real agent would detach with). */
   readonly #seenEpochs: Array<Map<string, number>> = [];
+  readonly #pauseMs: number;
 
   constructor(options: {
-    cluster: MetaCluster;
+    cluster: MetaCaller;
     targets: () => string[];
     names: number;
     seed: number;
     prefix: string;
+    /** A pause after each operation of a client (bounds the load and the history's size). */
+    pauseMs?: number;
   }) {
+    this.#pauseMs = options.pauseMs ?? 0;
     this.#cluster = options.cluster;
     this.#targets = options.targets;
     this.#names = Array.from({ length: options.names }, (_, i) => `${options.prefix}-${i}`);
@@ -211,6 +225,7 @@ export class VolumeWorkload {
       }
       const op = this.#nextOp(client);
       await this.runOne(client, this.#pick(targets), op);
+      if (this.#pauseMs > 0) await new Promise((r) => setTimeout(r, this.#pauseMs));
     }
   }
 

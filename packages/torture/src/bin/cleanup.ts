@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+// Removes what torture runs left behind when they were SIGKILLed (CI's clean-up calls it): lab
+// namespaces whose creator is gone, and the fault disks (mounts, loop devices, servers) under
+// the given run directories.
+//
+//   node cleanup.js [RUN_DIR...]
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { NetLab } from '@ballast/testkit';
+import { FaultDisk } from '../fault-disk/index.js';
+
+const labs = await NetLab.removeStale();
+let disks = 0;
+for (const dir of process.argv.slice(2)) {
+  const root = join(dir, 'disks');
+  if (!existsSync(root)) continue;
+  for (const name of readdirSync(root)) {
+    await FaultDisk.removeStale(join(root, name));
+    disks++;
+  }
+}
+process.stdout.write(`removed ${labs} stale lab(s), checked ${disks} fault disk(s)\n`);
