@@ -222,7 +222,7 @@ t.test('docker volume create / ls / inspect / run / rm through the agent', async
   t.not(bad.code, 0, 'a bad option is refused');
   t.match(
     bad.stderr,
-    /unknown option "sise"; valid options: size, replicas, fs, zone, chunkSize, labels/,
+    /unknown option "sise"; valid options: size, replicas, fs, zone, chunkSize, replicaTimeout, labels/,
   );
   const badLs = await dockerOk(t, ['volume', 'ls', '-q'], 'ls');
   t.notOk(badLs.split('\n').includes('e2ebad'), 'and not created');
