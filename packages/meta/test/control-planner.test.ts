@@ -397,3 +397,63 @@ t.test('a node that is back but cannot hold its copy: replaced now, and said why
     },
   ]);
 });
+
+t.test(
+  'a node whose disk is full takes no replica and its copies are replaced, saying why',
+  async (t) => {
+    const h = new ControlHarness();
+    for (const [i, zone] of ['a', 'b', 'c'].entries()) h.addNode(`n${i + 1}`, { zone });
+    h.ok({ type: 'updateSettings', replicaReplacementGraceMs: GRACE_MS });
+    h.createVolume('v', ['n1', 'n2', 'n3'], { zoneSpread: 'required' });
+    h.ok({ type: 'attachVolume', volumeId: 'vol-v', host: 'h9', force: false });
+    // n3's file system fills: a write fails there (ENOSPC) and the engine drops it.
+    h.ok({
+      type: 'reportNodeCapacity',
+      nodeId: 'n3',
+      capacityBytes: 100 * GiB,
+      usedBytes: 0,
+      availableBytes: 0,
+    });
+    h.ok({
+      type: 'markReplicaOutOfSync',
+      volumeId: 'vol-v',
+      nodeId: 'n3',
+      epoch: 1,
+      reason: 'no space',
+    });
+    const stuck = h.tick();
+    t.same(stuck.commands, [], 'n3 is not taken back, and zone c has no other node');
+    t.match(stuck.blocked, [
+      {
+        loop: 'repair',
+        nodeId: 'n3',
+        reason:
+          /n3 is up but cannot take its copy back \(node n3's disk is full \(0 B free of 100 GiB\)\)/,
+      },
+    ]);
+    // Space comes back: the copy is taken back for a delta rebuild.
+    h.ok({
+      type: 'reportNodeCapacity',
+      nodeId: 'n3',
+      capacityBytes: 100 * GiB,
+      usedBytes: 0,
+      availableBytes: 50 * GiB,
+    });
+    t.match(h.tick().commands, [
+      {
+        loop: 'repair',
+        command: { type: 'addReplica', nodeId: 'n3' },
+        why: /n3 is back; delta rebuild/,
+      },
+    ]);
+    // A new volume is never placed on a full node.
+    h.ok({
+      type: 'reportNodeCapacity',
+      nodeId: 'n2',
+      capacityBytes: 100 * GiB,
+      usedBytes: 0,
+      availableBytes: 1024,
+    });
+    t.match(h.apply({ type: 'addReplica', volumeId: 'vol-v', nodeId: 'n2' }), { ok: false });
+  },
+);

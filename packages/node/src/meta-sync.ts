@@ -303,6 +303,7 @@ export class MetaSync {
       {
         capacityBytes: c.capacityBytes,
         usedBytes: Math.min(c.usedBytes, c.capacityBytes),
+        availableBytes: Math.min(c.freeBytes, c.capacityBytes),
         sequence: this.sequence,
         replicas: this.replicaUsage(),
       },
@@ -403,7 +404,23 @@ export class MetaSync {
     } else {
       this.missing.delete(volume.id);
       const summary = replicas.list().find((r) => r.replicaId === volume.id);
-      if (summary !== undefined) {
+      if (summary?.state === 'failed' && role === 'rebuilding') {
+        // A replica that stopped serving (a disk error, a full disk at fdatasync) stays failed
+        // until it is replaced. The map wants it rebuilt here: a rebuild fills a new one, so it
+        // is safe to start empty (D8), and nothing else would ever bring this copy back.
+        log.warn(
+          { volumeId: volume.id, volume: volume.name, failure: summary.failure },
+          'the replica failed on this node and the map has it rebuilding: recreating it empty for a full rebuild',
+        );
+        const ok = await this.step('create', volume, async () => {
+          await replicas.delete(volume.id);
+          await replicas.ensure(volume.id, {
+            sizeBytes: volume.sizeBytes,
+            chunkSizeBytes: volume.chunkSizeBytes,
+          });
+        });
+        if (!ok) return;
+      } else if (summary !== undefined) {
         if (summary.chunkSizeBytes !== volume.chunkSizeBytes) {
           log.error(
             {

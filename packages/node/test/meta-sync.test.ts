@@ -287,6 +287,14 @@ t.test('heartbeats carry replica used bytes; meta keeps the meaningful changes',
   });
   t.equal(created.status, 201);
   const volumeId = created.body.id;
+  // The file system's free space travels with the heartbeats too (a full disk takes no replica).
+  const free = await waitFor(
+    "the node's free disk space in the map",
+    async () =>
+      (await api<{ availableBytes?: number }>(url, 'GET', '/v1/nodes/n1')).body.availableBytes,
+    { timeoutMs: 60_000 },
+  );
+  t.ok(free > 0, `n1 reports ${free} bytes free on its file system`);
   const mapUsage = async () =>
     (
       await api<{ replicas: Array<{ nodeId: string; usedBytes?: number }> }>(

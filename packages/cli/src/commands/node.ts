@@ -120,7 +120,18 @@ export function nodeCommand(): Command {
       const items = await listAll<NodeView>(clientFor(cmd), '/v1/nodes', query);
       if (wantsJson(cmd)) return printJson(items);
       printTable(
-        ['ID', 'STATE', 'ZONE', 'ADDRESS', 'CAPACITY', 'PROVISIONED', 'USED', 'REPLICAS', 'LABELS'],
+        [
+          'ID',
+          'STATE',
+          'ZONE',
+          'ADDRESS',
+          'CAPACITY',
+          'PROVISIONED',
+          'USED',
+          'DISK FREE',
+          'REPLICAS',
+          'LABELS',
+        ],
         items.map((n) => [
           n.id,
           colourState(n.state),
@@ -129,6 +140,7 @@ export function nodeCommand(): Command {
           formatSize(n.capacityBytes),
           `${formatSize(n.provisionedBytes)} (${share(n)})`,
           formatSize(n.usedBytes),
+          n.availableBytes === undefined ? '-' : formatSize(n.availableBytes),
           n.replicaCount,
           labels(n),
         ]),

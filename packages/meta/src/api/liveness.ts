@@ -1,5 +1,5 @@
 import type { ClusterMapReader, NodeRecord, ReplicaUsage } from '../map/index.js';
-import { MAX_NODES, MiB } from '../map/index.js';
+import { MAX_NODES, MiB, diskFullBelowBytes } from '../map/index.js';
 import type { MetaStore } from '../store/index.js';
 
 /**
@@ -88,9 +88,17 @@ export function capacityReportNeeded(
   node: NodeRecord,
   capacityBytes: number,
   usedBytes: number,
+  availableBytes?: number,
 ): boolean {
   if (node.capacityBytes !== capacityBytes) return true;
   const threshold = Math.max(CAPACITY_REPORT_MIN_CHANGE_BYTES, Math.floor(capacityBytes / 100));
+  if (availableBytes !== undefined) {
+    if (node.availableBytes === undefined) return true;
+    // Crossing the full line is news whatever the size of the change.
+    const line = diskFullBelowBytes(node);
+    if (node.availableBytes < line !== availableBytes < line) return true;
+    if (Math.abs(node.availableBytes - availableBytes) >= threshold) return true;
+  }
   return Math.abs(node.usedBytes - usedBytes) >= threshold;
 }
 

@@ -145,6 +145,8 @@ export const HeartbeatBody = Type.Object(
   {
     capacityBytes: Type.Optional(BytesSchema),
     usedBytes: Type.Optional(BytesSchema),
+    /** Free space left on the node's file system: a full node takes no replica. */
+    availableBytes: Type.Optional(BytesSchema),
     sequence: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
     /**
      * Used bytes of (some of) the node's replicas; a node with more than the bound sends them

@@ -726,11 +726,21 @@ export class ClusterMap implements ClusterMapReader {
         `node ${c.nodeId} reports ${formatSize(c.usedBytes)} used of ${formatSize(c.capacityBytes)}: used cannot exceed capacity`,
       );
     }
-    if (node.capacityBytes === c.capacityBytes && node.usedBytes === c.usedBytes) {
+    const availableBytes = c.availableBytes ?? node.availableBytes;
+    if (
+      node.capacityBytes === c.capacityBytes &&
+      node.usedBytes === c.usedBytes &&
+      node.availableBytes === availableBytes
+    ) {
       txn.show('node', node.id);
       return undefined;
     }
-    txn.putNode({ ...node, capacityBytes: c.capacityBytes, usedBytes: c.usedBytes });
+    txn.putNode({
+      ...node,
+      capacityBytes: c.capacityBytes,
+      usedBytes: c.usedBytes,
+      ...(availableBytes !== undefined ? { availableBytes } : {}),
+    });
     return undefined;
   }
 

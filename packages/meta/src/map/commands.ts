@@ -70,6 +70,8 @@ export const ReportNodeCapacityCommand = command('reportNodeCapacity', {
   nodeId: IdSchema,
   capacityBytes: BytesSchema,
   usedBytes: BytesSchema,
+  /** The file system's free space (absent from older nodes: left as it was). */
+  availableBytes: Type.Optional(BytesSchema),
 });
 
 /** One replica's used bytes as its node measured them (st_blocks of its data file). */

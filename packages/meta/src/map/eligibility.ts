@@ -56,6 +56,18 @@ export function isLive(node: NodeRecord): boolean {
   return node.state !== 'down' && node.state !== 'removed';
 }
 
+/**
+ * A node whose file system has less free space than this (64 MiB, or 2% of its capacity if
+ * that is less) is full: replicas there cannot grow, copies cannot be rebuilt there.
+ */
+export function diskFullBelowBytes(node: NodeRecord): number {
+  return Math.min(64 * 1024 * 1024, Math.floor(node.capacityBytes / 50));
+}
+
+export function isDiskFull(node: NodeRecord): boolean {
+  return node.availableBytes !== undefined && node.availableBytes < diskFullBelowBytes(node);
+}
+
 /** Only `up` nodes take new replicas: not cordoned, draining, down or removed ones. */
 export function isSchedulable(node: NodeRecord): boolean {
   return node.state === 'up';
@@ -86,6 +98,12 @@ export function replicaIneligibility(
     return {
       reason: 'selector',
       detail: `node ${node.id} does not match ${describeSelector(selector)}`,
+    };
+  }
+  if (isDiskFull(node)) {
+    return {
+      reason: 'room',
+      detail: `node ${node.id}'s disk is full (${formatSize(node.availableBytes ?? 0)} free of ${formatSize(node.capacityBytes)})`,
     };
   }
   const free = freeBytes(node, provisionedBytes, settings);

@@ -84,6 +84,12 @@ export const NodeRecordSchema = Type.Object(
     labels: LabelsSchema,
     capacityBytes: BytesSchema,
     usedBytes: BytesSchema,
+    /**
+     * Free space the node's file system has left, as last reported (absent: never reported).
+     * Replicas are thin, so a node can run out of disk long before its provisioned bytes reach
+     * its capacity: a node with almost none left takes no replica (see `isDiskFull`).
+     */
+    availableBytes: Type.Optional(BytesSchema),
     /** Effective state: removed > down > draining > cordoned > up. */
     state: NodeStateSchema,
     scheduling: SchedulingSchema,

@@ -154,12 +154,17 @@ export const nodeRoutes: FastifyPluginAsync<ApiContext> = async (app, ctx) => {
       }
       const capacityBytes = body.capacityBytes ?? node.capacityBytes;
       const usedBytes = body.usedBytes ?? node.usedBytes;
-      if (capacityReportNeeded(node, capacityBytes, usedBytes)) {
+      const availableBytes =
+        body.availableBytes === undefined
+          ? undefined
+          : Math.min(body.availableBytes, capacityBytes);
+      if (capacityReportNeeded(node, capacityBytes, usedBytes, availableBytes)) {
         await commit(ctx, {
           type: 'reportNodeCapacity',
           nodeId: node.id,
           capacityBytes,
           usedBytes,
+          ...(availableBytes !== undefined ? { availableBytes } : {}),
         });
       }
       // Per-replica usage for rebalance: only figures that are new or moved meaningfully.
