@@ -194,6 +194,7 @@ export class DataPlaneClient {
   #timer: NodeJS.Timeout | undefined;
   readonly #timedOut = new Set<number>();
   #resolveClosed!: (err: Error | undefined) => void;
+  #closedDone = false;
   readonly #stats = { requestsSent: 0, timeouts: 0, lateResponses: 0, heldBatches: 0 };
   /** Fast requests handed to the writer and not answered yet. */
   #fastPending = 0;
@@ -268,13 +269,7 @@ export class DataPlaneClient {
         ),
       ),
     );
-    socket.on('close', () => {
-      this.#fail(new BallastError('UNAVAILABLE', `connection to node ${this.nodeId} lost`));
-      if (this.#timer) clearInterval(this.#timer);
-      if (this.#holdTimer) clearTimeout(this.#holdTimer);
-      this.#writer.close();
-      this.#resolveClosed(this.#closedByClient ? undefined : this.#error);
-    });
+    socket.on('close', () => this.#onClosed());
     const sweepMs = Math.max(10, Math.min(1000, Math.floor(this.#requestTimeoutMs / 4)));
     this.#timer = setInterval(() => this.#sweep(), sweepMs);
     this.#timer.unref();
@@ -674,6 +669,16 @@ export class DataPlaneClient {
     clearTimeout(timer);
   }
 
+  #onClosed(): void {
+    if (this.#closedDone) return;
+    this.#closedDone = true;
+    this.#fail(new BallastError('UNAVAILABLE', `connection to node ${this.nodeId} lost`));
+    if (this.#timer) clearInterval(this.#timer);
+    if (this.#holdTimer) clearTimeout(this.#holdTimer);
+    this.#writer.close();
+    this.#resolveClosed(this.#closedByClient ? undefined : this.#error);
+  }
+
   /** Drops the connection now; pending requests fail with UNAVAILABLE. */
   destroy(): void {
     if (this.#error === undefined) this.#closedByClient = true;
@@ -694,10 +699,16 @@ export class DataPlaneClient {
     this.#fail(
       new BallastError('UNAVAILABLE', `connection to node ${this.nodeId} reset by client`),
     );
+    const socket = this.#socket;
+    // A reset the kernel refuses (the node had already closed its end, which is how a killed
+    // node's connection usually ends) is reported as an 'error' and Node then never emits
+    // 'close' (seen: a close() after it waited for ever). The connection is gone either way.
+    socket.once('error', () => this.#onClosed());
     try {
-      this.#socket.resetAndDestroy();
+      if (socket.readableEnded || socket.destroyed) socket.destroy();
+      else socket.resetAndDestroy();
     } catch {
-      this.#socket.destroy();
+      socket.destroy();
     }
   }
 

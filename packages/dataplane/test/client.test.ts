@@ -228,3 +228,27 @@ t.test('the local queue past the in-flight window keeps order and is bounded', a
   await Promise.all(writes);
   t.same(await session.read(0, 4096), Buffer.alloc(4096, 13), 'queued writes kept their order');
 });
+
+t.test('reset right after the node closed its end still closes (no hang)', async (t) => {
+  // The node ends the connection while a request is pending; the client resets it at once, as
+  // the engine does when it drops a replica. Node.js then refuses the reset (a shutdown is under
+  // way after the peer's FIN), reports an error and never emits 'close': close() used to wait
+  // for that 'close' for ever.
+  const ts = await startServer(t, { closeGraceMs: 1 }, { mutationDelayMs: () => 60_000 });
+  const client = await connectClient(t, ts.port);
+  const session = await client.openSession({ volumeId: VOLUME, epoch: 1 });
+  const write = session.write(0, Buffer.alloc(4096, 1));
+  const resetOnFailure = write.then(
+    () => undefined,
+    () => client.reset(),
+  );
+  const volume = ts.handler.volume(VOLUME);
+  await waitUntil('the write to reach the node', () => volume.queue.length > 0);
+  void ts.server.close();
+  await resetOnFailure;
+  const closed = await Promise.race([
+    client.close().then(() => 'closed'),
+    new Promise((resolve) => setTimeout(() => resolve('still waiting after 10 s'), 10_000).unref()),
+  ]);
+  t.equal(closed, 'closed');
+});

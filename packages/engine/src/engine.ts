@@ -515,6 +515,10 @@ export class VolumeEngine implements BlockDevice {
     if (this.stateValue === 'closed' || this.stateValue === 'closing') return;
     const usable = this.stateValue === 'open';
     this.stateValue = 'closing';
+    this.logger?.debug(
+      { volumeId: this.spec.id, inFlight: this.inFlightOps, locked: this.lock.size },
+      'engine closing',
+    );
     if (this.inFlightOps > 0 || this.lock.size > 0 || this.flushOps.size > 0) {
       await withTimeout(
         new Promise<void>((resolve) => this.idleWaiters.push(resolve)),
@@ -537,11 +541,13 @@ export class VolumeEngine implements BlockDevice {
       });
     }
     this.stopSweeper();
+    this.logger?.debug({ volumeId: this.spec.id }, 'engine closing its sessions');
     await Promise.allSettled(
       this.members.map((m) => (m.channel ? m.channel.close() : Promise.resolve())),
     );
     this.failAllOps(new BallastError('UNAVAILABLE', `volume ${this.volume.name} is closed`));
     this.stateValue = 'closed';
+    this.logger?.debug({ volumeId: this.spec.id }, 'engine closed');
   }
 
   /**
