@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import {
   BallastError,
+  SteadyClock,
   createMetricsRegistry,
   type Logger,
   type TlsMaterial,
@@ -180,7 +181,11 @@ export async function startMetaMember(
     log.flush();
     setImmediate(() => process.exit(70));
   });
-  const store = new RaftMetaStore({ member, stateMachine, token, log });
+  // One clock for the API, liveness, the control loop and command times: the wall clock, but a
+  // step of it (NTP, an operator) is slewed in rather than jumped (SteadyClock).
+  const steady = new SteadyClock();
+  const clock = (): number => steady.now();
+  const store = new RaftMetaStore({ member, stateMachine, token, log, clock });
   const liveness = new NodeLiveness();
   const hostLiveness = new NodeLiveness();
   const membership = new MembershipService({
@@ -213,6 +218,7 @@ export async function startMetaMember(
     ...config.apiLimits,
     liveness,
     hostLiveness,
+    clock,
     ...(config.hostTimeoutMs !== undefined ? { hostTimeoutMs: config.hostTimeoutMs } : {}),
     metricsRegistry: registry,
     plugins: [internalRoutes, membershipRoutes(membership)],
@@ -231,7 +237,7 @@ export async function startMetaMember(
   const sweeper = setInterval(() => {
     if (sweeping || !store.isLeader()) return;
     sweeping = true;
-    sweepLiveness(store, liveness, Date.now(), nodeTimeoutMs)
+    sweepLiveness(store, liveness, clock(), nodeTimeoutMs)
       .catch((err: unknown) => log.debug({ err }, 'liveness sweep failed'))
       .finally(() => (sweeping = false));
   }, 1000);
@@ -247,7 +253,7 @@ export async function startMetaMember(
   });
   const controller = setInterval(() => {
     if (!store.isLeader()) return;
-    control.tick(Date.now()).catch((err: unknown) => log.warn({ err }, 'control tick failed'));
+    control.tick(clock()).catch((err: unknown) => log.warn({ err }, 'control tick failed'));
   }, config.controlIntervalMs ?? 1000);
   controller.unref();
 

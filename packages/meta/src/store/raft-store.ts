@@ -68,6 +68,8 @@ export interface RaftMetaStoreOptions {
   token: string;
   log: Logger;
   forwardTimeoutMs?: number;
+  /** The member's clock (the API's): when leadership started is measured on it. */
+  clock?: () => number;
 }
 
 /** Internal route on every member: the leader proposes a command forwarded by a follower. */
@@ -91,10 +93,11 @@ export class RaftMetaStore implements MetaStore {
     this.#token = options.token;
     this.#log = options.log;
     this.#forwardTimeoutMs = options.forwardTimeoutMs ?? 10_000;
+    const clock = options.clock ?? Date.now;
     this.#member.on('leader', () => {
-      this.#leaderSinceMs = this.#member.isLeader() ? (this.#leaderSinceMs ?? Date.now()) : null;
+      this.#leaderSinceMs = this.#member.isLeader() ? (this.#leaderSinceMs ?? clock()) : null;
     });
-    if (this.#member.isLeader()) this.#leaderSinceMs = Date.now();
+    if (this.#member.isLeader()) this.#leaderSinceMs = clock();
   }
 
   get map(): ClusterMapReader {
