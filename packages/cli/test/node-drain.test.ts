@@ -128,11 +128,11 @@ t.test('node commands, drain --wait with progress, remove refused then accepted'
   t.equal(ls.code, 0, ls.stderr);
   t.match(
     ls.stdout,
-    /ID\s+STATE\s+ZONE\s+ADDRESS\s+CAPACITY\s+PROVISIONED\s+USED\s+REPLICAS\s+LABELS/,
+    /ID\s+STATE\s+ZONE\s+ADDRESS\s+CAPACITY\s+PROVISIONED\s+USED\s+DISK FREE\s+REPLICAS\s+LABELS/,
   );
   t.match(
     ls.stdout,
-    /n1\s+up\s+z1\s+127\.0\.0\.1:1\s+1 TiB\s+6 GiB \(1%\)\s+0 B\s+3\s+zone=z1,host=n1/,
+    /n1\s+up\s+z1\s+127\.0\.0\.1:1\s+1 TiB\s+6 GiB \(1%\)\s+0 B\s+-\s+3\s+zone=z1,host=n1/,
   );
   const lsJson = JSON.parse((await ballast(['node', 'ls', '--json'], env)).stdout) as Array<{
     id: string;
