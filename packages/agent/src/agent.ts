@@ -9,7 +9,7 @@ import {
   type OpsServer,
 } from '@ballast/common';
 import type { Registry } from 'prom-client';
-import type { ReplicaHandler } from '@ballast/dataplane';
+import type { ReplicaStore } from '@ballast/session';
 import { chooseAttacher } from './attach.js';
 import type { VolumeBackend } from './backend.js';
 import { ClusterBackend } from './cluster-backend.js';
@@ -83,9 +83,9 @@ export interface AgentOptions {
   registry?: Registry | undefined;
   /**
    * Storage nodes running in this process (`ballastd agent --node-data-dir`), by node id: their
-   * replicas are reached through the node's handler instead of a socket.
+   * replicas are reached through the node's store instead of a socket.
    */
-  localNodes?: ReadonlyMap<string, ReplicaHandler<unknown>> | undefined;
+  localNodes?: ReadonlyMap<string, ReplicaStore<unknown>> | undefined;
 }
 
 export interface RunningAgent {

@@ -11,17 +11,12 @@ import {
 import {
   DataPlaneClient,
   isDataPlaneError,
+  remoteSessionFactory,
   StatusCode,
-  type ReplicaHandler,
   type DataPlaneClientTlsOptions,
 } from '@ballast/dataplane';
-import {
-  RestControlPlane,
-  VolumeEngine,
-  dataPlaneChannelFactory,
-  handlerChannelFactory,
-  type EngineStats,
-} from '@ballast/engine';
+import { RestControlPlane, VolumeEngine, type EngineStats } from '@ballast/engine';
+import { localSessionFactory, type ReplicaStore } from '@ballast/session';
 import type { VolumeRecord } from '@ballast/meta';
 
 /** The longest replica timeout a volume may set (meta's MAX_REPLICA_TIMEOUT_MS). */
@@ -85,9 +80,9 @@ export interface ClusterBackendOptions {
   hostHeartbeatIntervalMs?: number;
   /**
    * Storage nodes running in this process (the agent's embedded node), by node id: the engine
-   * reaches their replicas through the node's handler, with no socket, and reads prefer them.
+   * reaches their replicas through the node's store, with no socket, and reads prefer them.
    */
-  localNodes?: ReadonlyMap<string, ReplicaHandler<unknown>> | undefined;
+  localNodes?: ReadonlyMap<string, ReplicaStore<unknown>> | undefined;
 }
 
 /** A volume served by this agent: its engine, NBD export and attachment epoch. */
@@ -528,7 +523,7 @@ export class ClusterBackend implements VolumeBackend {
     epoch: number,
     host: string,
   ): Promise<VolumeEngine> {
-    const localNodes = this.options.localNodes ?? new Map<string, ReplicaHandler<unknown>>();
+    const localNodes = this.options.localNodes ?? new Map<string, ReplicaStore<unknown>>();
     // Reads prefer the embedded node's replica (no socket), else replicas on this host's nodes.
     const ids = record.replicas.map((r) => r.nodeId);
     const inProcess = ids.filter((id) => localNodes.has(id));
@@ -536,7 +531,7 @@ export class ClusterBackend implements VolumeBackend {
       inProcess.length > 0
         ? inProcess
         : ids.filter((id) => this.nodes.get(id)?.labels.host === host);
-    const remote = dataPlaneChannelFactory({
+    const remote = remoteSessionFactory({
       addressOf: (nodeId) => this.addressOf(nodeId),
       clusterId: this.options.clusterId,
       clientId: host,
@@ -556,7 +551,7 @@ export class ClusterBackend implements VolumeBackend {
       connect:
         localNodes.size === 0
           ? remote
-          : handlerChannelFactory(
+          : localSessionFactory(
               localNodes,
               { clientId: host, remoteAddress: 'in-process' },
               remote,

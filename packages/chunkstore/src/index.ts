@@ -10,7 +10,6 @@ export { Replica } from './replica.js';
 export type {
   BadBlock,
   ChunkData,
-  ChunkInfo,
   ChunkMapPage,
   ReplicaCounters,
   ReplicaState,
@@ -18,7 +17,7 @@ export type {
   ScrubChunkResult,
   ScrubOptions,
 } from './replica.js';
-export { chunksToCopy, needsCopy } from './resync.js';
+export { ChunkStoreReplicaStore, type ReplicaBinding } from './replica-store.js';
 export { ReplicaBlockDevice } from './block-device.js';
 export { nativeAddonStatus } from './native.js';
 export type { FileExtent } from './native.js';

@@ -12,6 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import type { Level } from 'level';
+import type { ChunkMapEntry } from '@ballast/session';
 import { crc32c } from '@node-rs/crc32';
 import { AssertionError, BallastError, assert, type Logger } from '@ballast/common';
 import {
@@ -45,25 +46,14 @@ const fsyncAsync = promisify(fsync);
 const EMPTY = Buffer.alloc(0);
 
 /** One entry of a replica's chunk map (see README, "Generations"). */
-export interface ChunkInfo {
-  index: number;
-  /** Content version of the chunk: 0 = never written; +1 per mutation; installChunk sets it. */
-  generation: number;
-  /** Every block reads as zeroes; a copy needs no data. */
-  hole: boolean;
-  /** Written since the last completed flush of this replica (not yet durable). */
-  dirty: boolean;
-  /** Was dirty at an unclean shutdown: do not trust `generation` until reconciled. */
-  unclean: boolean;
-}
 
-export interface ChunkData extends ChunkInfo {
+export interface ChunkData extends ChunkMapEntry {
   /** The whole chunk (its length is the chunk size, shorter for a partial last chunk); null for a hole. */
   data: Buffer | null;
 }
 
 export interface ChunkMapPage {
-  entries: ChunkInfo[];
+  entries: ChunkMapEntry[];
   /** Where the next page starts, or null when the map is complete. */
   nextIndex: number | null;
 }
@@ -424,7 +414,7 @@ export class Replica implements MetaOwner {
   // Rebuild and reconcile
 
   /** Chunk map entry for one chunk (synchronous, from memory or the index). */
-  chunkInfo(index: number): ChunkInfo {
+  chunkInfo(index: number): ChunkMapEntry {
     this.checkUsable();
     this.checkChunkIndex(index);
     return this.infoOf(this.getMeta(index));
@@ -451,7 +441,7 @@ export class Replica implements MetaOwner {
       .iterator({ ...chunkRange('g', this.replicaId, fromIndex), limit })
       .all();
     this.checkUsable();
-    const byIndex = new Map<number, ChunkInfo>();
+    const byIndex = new Map<number, ChunkMapEntry>();
     for (const [key, value] of stored) {
       const index = indexOfChunkKey(key);
       const header = decodeChunkHeader(value, key);
@@ -486,8 +476,8 @@ export class Replica implements MetaOwner {
   }
 
   /** Every page of the chunk map (for small replicas and tests; page with chunkMap otherwise). */
-  async fullChunkMap(): Promise<ChunkInfo[]> {
-    const all: ChunkInfo[] = [];
+  async fullChunkMap(): Promise<ChunkMapEntry[]> {
+    const all: ChunkMapEntry[] = [];
     let from: number | null = 0;
     for (let pages = 0; from !== null; pages++) {
       assert(pages <= this.chunkCount + 1, 'chunk map paging does not advance');
@@ -1546,7 +1536,7 @@ export class Replica implements MetaOwner {
     );
   }
 
-  private infoOf(meta: ChunkMeta): ChunkInfo {
+  private infoOf(meta: ChunkMeta): ChunkMapEntry {
     return {
       index: meta.index,
       generation: meta.generation,

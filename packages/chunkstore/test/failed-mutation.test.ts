@@ -6,7 +6,7 @@
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { chunksToCopy } from '../src/index.js';
+import { chunksToCopy } from '@ballast/session';
 import { done, openStore, pattern, tempDir } from './helpers.js';
 
 const BLOCK = 4096;

@@ -1,11 +1,11 @@
 import t from 'tap';
 import fc from 'fast-check';
-import { chunksToCopy, needsCopy, type ChunkInfo } from '../src/index.js';
+import { chunksToCopy, needsCopy, type ChunkMapEntry } from '@ballast/session';
 import { done, openStore, pattern, tempDir } from './helpers.js';
 
 const CHUNK = 65536;
 
-const infoArb = (index: number): fc.Arbitrary<ChunkInfo> =>
+const infoArb = (index: number): fc.Arbitrary<ChunkMapEntry> =>
   fc.record({
     index: fc.constant(index),
     generation: fc.nat({ max: 3 }),
@@ -14,7 +14,7 @@ const infoArb = (index: number): fc.Arbitrary<ChunkInfo> =>
     unclean: fc.boolean(),
   });
 
-const mapArb: fc.Arbitrary<ChunkInfo[]> = fc
+const mapArb: fc.Arbitrary<ChunkMapEntry[]> = fc
   .uniqueArray(fc.nat({ max: 40 }), { maxLength: 20 })
   .chain((indices) => fc.tuple(...indices.sort((a, b) => a - b).map(infoArb)));
 

@@ -23,7 +23,7 @@ import {
 import { BufferPool } from './buffer-pool.js';
 import { FrameWriter, payloadLength } from './frame-writer.js';
 import { encodeFlushRequest, encodeReadRequest, encodeWriteRequest } from './headers.js';
-import type { ChunkMapResult, ChunkReadResult } from './handler.js';
+import { normaliseChunkMap, type ChunkCopy, type ChunkMapResult } from '@ballast/session';
 import { DataPlaneError, StatusCode } from './status.js';
 import { checkClientTls, isCertificateError, type DataPlaneClientTlsOptions } from './tls.js';
 
@@ -535,7 +535,7 @@ export class DataPlaneClient {
   }
 
   /** One chunk of a volume's replica without a session (rebuild sources). */
-  async readChunk(volumeId: string, index: number): Promise<ChunkReadResult> {
+  async readChunk(volumeId: string, index: number): Promise<ChunkCopy> {
     return this._readChunk(0, validId(volumeId, 'volume id'), index);
   }
 
@@ -546,27 +546,23 @@ export class DataPlaneClient {
       dp.GetChunkMapRequest.encode({ sessionId, volumeId }).finish(),
     );
     const r = frame.header as ballast.dataplane.GetChunkMapResponse;
-    const detailed = r.detailed === true;
+    const chunks = r.chunks.map((c) => ({
+      index: c.index ?? 0,
+      generation: c.generation ?? 0,
+      dirty: c.dirty === true,
+      unclean: c.unclean === true,
+      hole: c.hole === true,
+    }));
+    // A node that reports `unclean` and `hole` says so (`detailed`); one that does not folds
+    // unclean chunks into `dirty`, and the normalised map treats those as possibly unclean.
     return {
       chunkSizeBytes: r.chunkSizeBytes,
-      detailed,
-      chunks: r.chunks.map((c) =>
-        detailed
-          ? {
-              index: c.index ?? 0,
-              generation: c.generation ?? 0,
-              // A node that reports unclean chunks apart still counts them as dirty too.
-              dirty: c.dirty === true || c.unclean === true,
-              unclean: c.unclean === true,
-              hole: c.hole === true,
-            }
-          : { index: c.index ?? 0, generation: c.generation ?? 0, dirty: c.dirty === true },
-      ),
+      chunks: normaliseChunkMap(chunks, r.detailed === true),
     };
   }
 
   /** @internal */
-  async _readChunk(sessionId: number, volumeId: string, index: number): Promise<ChunkReadResult> {
+  async _readChunk(sessionId: number, volumeId: string, index: number): Promise<ChunkCopy> {
     checkOffset(index, 'chunk index');
     const frame = await this.request(
       FrameType.ReadChunk,
@@ -1036,7 +1032,7 @@ export class ClientSession {
     return this.client._chunkMap(this.id, '');
   }
 
-  readChunk(index: number): Promise<ChunkReadResult> {
+  readChunk(index: number): Promise<ChunkCopy> {
     return this.client._readChunk(this.id, '', index);
   }
 

@@ -17,16 +17,11 @@ export {
   type WriteOptions,
   type ZeroOptions,
 } from './client.js';
-export type {
-  ChunkMapEntry,
-  ChunkMapResult,
-  ChunkReadResult,
-  OpenSessionArgs,
-  OpenedSession,
-  PeerInfo,
-  ReplicaHandler,
-  TrimOptions,
-} from './handler.js';
+export {
+  RemoteSession,
+  remoteSessionFactory,
+  type RemoteSessionOptions,
+} from './remote-session.js';
 export {
   DataPlaneError,
   MAX_STATUS_MESSAGE_CHARS,
@@ -48,4 +43,3 @@ export {
   verifyServerProofMac,
 } from './auth.js';
 export { FrameWriter } from './frame-writer.js';
-export { MemoryReplicaHandler, MemoryVolume, type MemoryHandlerOptions } from './memory-handler.js';

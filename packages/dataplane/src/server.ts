@@ -1,7 +1,7 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { performance } from 'node:perf_hooks';
-import { BallastError, type Fence, type Logger } from '@ballast/common';
+import { BallastError, type Logger } from '@ballast/common';
 import {
   DEFAULT_MAX_FRAME_BYTES,
   FrameDecoder,
@@ -22,9 +22,9 @@ import {
 } from './auth.js';
 import { BufferPool } from './buffer-pool.js';
 import { FrameWriter } from './frame-writer.js';
-import type { PeerInfo, ReplicaHandler } from './handler.js';
 import { StatusCode, statusFor, statusName } from './status.js';
 import { checkServerTls, type DataPlaneServerTlsOptions } from './tls.js';
+import { SessionCore, type PeerInfo, type ReplicaStore } from '@ballast/session';
 
 const dp = ballast.dataplane;
 const registry = createRegistry();
@@ -61,7 +61,8 @@ export interface DataPlaneObserver {
 }
 
 export interface DataPlaneServerOptions<B> {
-  handler: ReplicaHandler<B>;
+  /** The node's storage; every session a client opens keeps the session rules over it. */
+  store: ReplicaStore<B>;
   clusterId: string;
   nodeId: string;
   /** The cluster secret clients prove they know. Required unless insecureNoAuth is set. */
@@ -115,7 +116,7 @@ export interface DataPlaneServerStats {
 }
 
 interface Settings<B> {
-  handler: ReplicaHandler<B>;
+  store: ReplicaStore<B>;
   clusterId: string;
   nodeId: string;
   secret: Buffer | null;
@@ -145,7 +146,7 @@ function positiveInt(value: number | undefined, fallback: number, name: string):
 
 /**
  * The node's end of the data plane: a TCP listener that authenticates each connection, then
- * serves pipelined session requests through a ReplicaHandler. See README.md for the rules.
+ * serves pipelined session requests through a ReplicaStore. See README.md for the rules.
  */
 export class DataPlaneServer<B = unknown> {
   readonly #settings: Settings<B>;
@@ -176,7 +177,7 @@ export class DataPlaneServer<B = unknown> {
       'maxFrameBytes',
     );
     this.#settings = {
-      handler: options.handler,
+      store: options.store,
       clusterId: options.clusterId,
       nodeId: options.nodeId,
       secret,
@@ -356,12 +357,8 @@ export class DataPlaneServer<B = unknown> {
 interface ServerSession<B> {
   readonly id: number;
   readonly volumeId: string;
-  /** Re-checked before every request: a newer epoch or incarnation accepted anywhere ends it. */
-  readonly fence: Fence;
-  readonly binding: B;
-  /** Mutations that took the asynchronous path and have not settled yet. */
-  readonly pending: Set<Promise<void>>;
-  open: boolean;
+  /** The session rules (the fence re-checked on every request, flush covering mutations). */
+  readonly core: SessionCore<B>;
 }
 
 interface Request {
@@ -936,51 +933,39 @@ class ServerConnection<B> {
     this.#fail(req, code, message);
   }
 
-  /** The open session a request names, with its fence re-checked; answers the request if not. */
+  /**
+   * The open session a request names; answers the request if there is none. Its fence is
+   * re-checked by the session core when the request runs.
+   */
   #session(req: Request, sessionId: number | null | undefined): ServerSession<B> | undefined {
     const session = this.#sessions.get(sessionId ?? 0);
-    if (session === undefined || !session.open) {
+    if (session === undefined || !session.core.isOpen) {
       this.#fail(req, StatusCode.NO_SESSION, `no open session ${sessionId} on this connection`);
       return undefined;
     }
     req.volumeId = session.volumeId;
+    return session;
+  }
+
+  /** Answers a mutation: at once when it was applied at once (undefined), else when it settles. */
+  #answerMutation(
+    req: Request,
+    mutate: () => Promise<void> | undefined,
+  ): Promise<void> | undefined {
+    let result: Promise<void> | undefined;
     try {
-      this.#s.handler.checkFence(session.volumeId, session.fence);
+      result = mutate();
     } catch (err) {
       this.#failWith(req, err);
       return undefined;
     }
-    return session;
-  }
-
-  /** Settles a mutation: sync (undefined) answers now; a promise is tracked for flush ordering. */
-  #settleMutation(
-    req: Request,
-    session: ServerSession<B>,
-    result: Promise<void> | undefined,
-    fua: boolean,
-  ): void {
-    const handler = this.#s.handler;
-    const after = (): void => {
-      if (!fua) {
-        this.#ok(req);
-        return;
-      }
-      callAsync(() => handler.flush(session.binding)).then(
+    if (result === undefined) this.#ok(req);
+    else
+      result.then(
         () => this.#ok(req),
         (err) => this.#failWith(req, err),
       );
-    };
-    if (result === undefined) {
-      after();
-      return;
-    }
-    session.pending.add(result);
-    const untrack = (): void => {
-      session.pending.delete(result);
-    };
-    result.then(untrack, untrack);
-    result.then(after, (err) => this.#failWith(req, err));
+    return result;
   }
 
   #openSession(req: Request, m: ballast.dataplane.OpenSession): void {
@@ -1012,44 +997,38 @@ class ServerConnection<B> {
       return;
     }
     this.#openingSessions += 1;
-    const fence: Fence = { epoch: m.epoch, incarnation: m.incarnation };
-    let result;
-    try {
-      result = this.#s.handler.openSession(
-        { volumeId, ...fence, sizeBytes: m.sizeBytes, chunkSizeBytes: m.chunkSizeBytes },
-        this.#peer!,
-      );
-    } catch (err) {
-      result = Promise.reject(err);
-    }
-    result.then(
-      (session) => {
+    SessionCore.open(
+      this.#s.store,
+      {
+        volumeId,
+        epoch: m.epoch,
+        incarnation: m.incarnation,
+        sizeBytes: m.sizeBytes,
+        chunkSizeBytes: m.chunkSizeBytes,
+      },
+      this.#peer!,
+    ).then(
+      (core) => {
         this.#openingSessions -= 1;
         if (this.#ended()) {
-          this.#s.handler.closeSession?.(session.binding);
+          void core.close();
           this.#finish(req, StatusCode.SHUTTING_DOWN);
           return;
         }
         const id = this.#nextSessionId++;
-        this.#sessions.set(id, {
-          id,
-          volumeId,
-          fence,
-          binding: session.binding,
-          pending: new Set(),
-          open: true,
-        });
+        this.#sessions.set(id, { id, volumeId, core });
         this.#s.observer?.sessionOpened?.(volumeId);
+        const opened = core.opened;
         this.#ok(
           req,
           dp.OpenSessionResponse.encode({
             status: OK_STATUS,
             sessionId: id,
-            sizeBytes: session.sizeBytes,
-            chunkSizeBytes: session.chunkSizeBytes,
-            blockSizeBytes: session.blockSizeBytes,
-            highestEpoch: session.highestEpoch,
-            highestIncarnation: session.highestIncarnation,
+            sizeBytes: opened.sizeBytes,
+            chunkSizeBytes: opened.chunkSizeBytes,
+            blockSizeBytes: opened.blockSizeBytes,
+            highestEpoch: opened.highestEpoch,
+            highestIncarnation: opened.highestIncarnation,
           }).finish(),
         );
       },
@@ -1068,12 +1047,10 @@ class ServerConnection<B> {
   }
 
   #endSession(session: ServerSession<B>): void {
-    if (!session.open) return;
-    session.open = false;
+    if (!session.core.isOpen) return;
     this.#s.observer?.sessionClosed?.(session.volumeId);
-    const close = (): void => this.#s.handler.closeSession?.(session.binding);
-    if (session.pending.size === 0) close();
-    else void Promise.allSettled([...session.pending]).then(close);
+    // The store's binding goes once the session's pending mutations settled.
+    void session.core.close();
   }
 
   #read(req: Request, m: ballast.dataplane.ReadRequest): void {
@@ -1090,8 +1067,8 @@ class ServerConnection<B> {
       return;
     }
     req.bytes = length;
-    const handler = this.#s.handler;
-    if (handler.readInto !== undefined && length >= this.#s.pool.minBytes) {
+    const core = session.core;
+    if (this.#s.store.readInto !== undefined && length >= this.#s.pool.minBytes) {
       const pool = this.#s.pool;
       const target = pool.take(length);
       const sent = (): void => {
@@ -1103,7 +1080,7 @@ class ServerConnection<B> {
       };
       let pending: Promise<void> | undefined;
       try {
-        pending = handler.readInto(session.binding, m.offset, target);
+        pending = core.readInto(m.offset, target);
       } catch (err) {
         failed(err);
         return;
@@ -1117,7 +1094,7 @@ class ServerConnection<B> {
         this.#fail(
           req,
           StatusCode.IO,
-          `handler returned ${data.length} bytes for a ${length}-byte read`,
+          `the store returned ${data.length} bytes for a ${length}-byte read`,
         );
         return;
       }
@@ -1125,7 +1102,7 @@ class ServerConnection<B> {
     };
     let result: Buffer | Promise<Buffer>;
     try {
-      result = this.#s.handler.read(session.binding, m.offset, length);
+      result = core.read(m.offset, length);
     } catch (err) {
       this.#failWith(req, err);
       return;
@@ -1141,7 +1118,7 @@ class ServerConnection<B> {
     assembledIn: Buffer | undefined,
   ): void {
     req.op = 'write';
-    // The handler keeps `payload` only until its write settles; then the buffer is recycled.
+    // The store keeps `payload` only until its write settles; then the buffer is recycled.
     const pool = this.#s.pool;
     const recycle = assembledIn === undefined ? undefined : (): void => pool.give(assembledIn);
     const session = this.#session(req, m.sessionId);
@@ -1157,19 +1134,13 @@ class ServerConnection<B> {
       return;
     }
     req.bytes = payload.length;
-    let result: Promise<void> | undefined;
-    try {
-      result = this.#s.handler.write(session.binding, m.offset, payload);
-    } catch (err) {
-      recycle?.();
-      this.#failWith(req, err);
-      return;
-    }
+    const result = this.#answerMutation(req, () =>
+      session.core.write(m.offset, payload, m.fua === true),
+    );
     if (recycle !== undefined) {
       if (result === undefined) recycle();
       else result.then(recycle, recycle);
     }
-    this.#settleMutation(req, session, result, m.fua === true);
   }
 
   #trim(req: Request, m: ballast.dataplane.TrimRequest): void {
@@ -1181,76 +1152,73 @@ class ServerConnection<B> {
       return;
     }
     req.bytes = m.length;
-    let result: Promise<void> | undefined;
-    try {
-      result = this.#s.handler.trim(session.binding, m.offset, m.length, {
-        zero: m.zero === true,
-        noHole: m.noHole === true,
-      });
-    } catch (err) {
-      this.#failWith(req, err);
-      return;
-    }
-    this.#settleMutation(req, session, result, m.fua === true);
+    const opts = { zero: m.zero === true, noHole: m.noHole === true };
+    this.#answerMutation(req, () => session.core.trim(m.offset, m.length, opts, m.fua === true));
   }
 
   #flush(req: Request, m: ballast.dataplane.FlushRequest): void {
     req.op = 'flush';
     const session = this.#session(req, m.sessionId);
     if (!session) return;
-    const handler = this.#s.handler;
-    const run = (): Promise<void> => callAsync(() => handler.flush(session.binding));
-    // Cover every mutation that arrived on this session before the flush, applied or not yet.
-    const flushed =
-      session.pending.size === 0 ? run() : Promise.allSettled([...session.pending]).then(run);
-    flushed.then(
+    // The core covers every mutation that arrived on this session before the flush.
+    callAsync(() => session.core.flush()).then(
       () => this.#ok(req),
       (err) => this.#failWith(req, err),
     );
   }
 
-  /** The volume a chunk request is about: its session's (fence re-checked) or a bare volume id. */
-  #chunkTarget(req: Request, sessionId: number, volumeId: string): string | undefined {
-    if (sessionId !== 0) return this.#session(req, sessionId)?.volumeId;
+  /**
+   * What a chunk request is about: its session (whose core re-checks the fence) or a bare
+   * volume id (a peer node copying a replica holds no session).
+   */
+  #chunkTarget(
+    req: Request,
+    sessionId: number,
+    volumeId: string,
+  ): { session: ServerSession<B> } | { volumeId: string } | undefined {
+    if (sessionId !== 0) {
+      const session = this.#session(req, sessionId);
+      return session === undefined ? undefined : { session };
+    }
     if (typeof volumeId !== 'string' || volumeId.length === 0 || volumeId.length > MAX_ID_CHARS) {
       this.#fail(req, StatusCode.INVALID, 'a chunk request needs a session or a volume id');
       return undefined;
     }
     req.volumeId = volumeId;
-    return volumeId;
+    return { volumeId };
   }
 
   #chunkMap(req: Request, m: ballast.dataplane.GetChunkMapRequest): void {
     req.op = 'chunk_map';
-    const volumeId = this.#chunkTarget(req, m.sessionId, m.volumeId);
-    if (volumeId === undefined) return;
+    const target = this.#chunkTarget(req, m.sessionId, m.volumeId);
+    if (target === undefined) return;
     let result;
     try {
-      result = this.#s.handler.chunkMap(volumeId);
+      result =
+        'session' in target
+          ? target.session.core.chunkMap()
+          : this.#s.store.chunkMap(target.volumeId);
     } catch (err) {
       result = Promise.reject(err);
     }
     result.then(
       (map) => {
-        // `dirty` keeps covering unclean chunks on the wire, for clients that know no more.
-        let detailed = true;
-        const chunks = map.chunks.map((c) => {
-          if (typeof c.unclean !== 'boolean') detailed = false;
-          return {
-            index: c.index,
-            generation: c.generation,
-            dirty: c.dirty || c.unclean === true,
-            unclean: c.unclean === true,
-            hole: c.hole === true,
-          };
-        });
+        // `dirty` keeps covering unclean chunks on the wire, for clients that know no more;
+        // `detailed` tells newer ones that `unclean` and `hole` are meaningful.
+        const chunks = map.chunks.map((c) => ({
+          index: c.index,
+          generation: c.generation,
+          dirty: c.dirty || c.unclean,
+          unclean: c.unclean,
+          hole: c.hole,
+        }));
         this.#ok(
           req,
           dp.GetChunkMapResponse.encode({
             status: OK_STATUS,
             chunkSizeBytes: map.chunkSizeBytes,
             chunks,
-            detailed,
+            detailed: true,
           }).finish(),
         );
       },
@@ -1260,8 +1228,8 @@ class ServerConnection<B> {
 
   #readChunk(req: Request, m: ballast.dataplane.ReadChunkRequest): void {
     req.op = 'read_chunk';
-    const volumeId = this.#chunkTarget(req, m.sessionId, m.volumeId);
-    if (volumeId === undefined) return;
+    const target = this.#chunkTarget(req, m.sessionId, m.volumeId);
+    if (target === undefined) return;
     if (!isOffset(m.index)) {
       this.#fail(req, StatusCode.INVALID, 'chunk index must be a non-negative integer');
       return;
@@ -1280,7 +1248,10 @@ class ServerConnection<B> {
     };
     let result;
     try {
-      result = this.#s.handler.readChunk(volumeId, m.index);
+      result =
+        'session' in target
+          ? target.session.core.readChunk(m.index)
+          : this.#s.store.readChunk(target.volumeId, m.index);
     } catch (err) {
       this.#failWith(req, err);
       return;
@@ -1306,19 +1277,8 @@ class ServerConnection<B> {
       return;
     }
     req.bytes = payload.length;
-    let result: Promise<void> | undefined;
-    try {
-      result = this.#s.handler.writeChunk(
-        session.binding,
-        m.index,
-        m.generation,
-        m.hole ? null : payload,
-      );
-    } catch (err) {
-      this.#failWith(req, err);
-      return;
-    }
-    this.#settleMutation(req, session, result, false);
+    const data = m.hole ? null : payload;
+    this.#answerMutation(req, () => session.core.writeChunk(m.index, m.generation, data));
   }
 }
 

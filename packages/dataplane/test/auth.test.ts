@@ -5,11 +5,11 @@ import { FrameType } from '@ballast/proto';
 import {
   DataPlaneClient,
   DataPlaneServer,
-  MemoryReplicaHandler,
   StatusCode,
   helloMac,
   isDataPlaneError,
 } from '../src/index.js';
+import { MemoryReplicaStore } from '@ballast/session';
 import {
   CLUSTER,
   NODE,
@@ -30,15 +30,14 @@ function noticeCode(peer: RawPeer): number | undefined {
 }
 
 t.test('a server without a secret refuses to start unless the insecure flag is set', async (t) => {
-  const handler = new MemoryReplicaHandler();
-  t.throws(
-    () => new DataPlaneServer({ handler: handler as never, clusterId: CLUSTER, nodeId: NODE }),
-    { code: 'CONFIG' },
-  );
+  const store = new MemoryReplicaStore();
+  t.throws(() => new DataPlaneServer({ store, clusterId: CLUSTER, nodeId: NODE }), {
+    code: 'CONFIG',
+  });
   t.throws(
     () =>
       new DataPlaneServer({
-        handler: handler as never,
+        store,
         clusterId: CLUSTER,
         nodeId: NODE,
         secret: 'short',
@@ -47,12 +46,12 @@ t.test('a server without a secret refuses to start unless the insecure flag is s
     'a secret shorter than 16 bytes is not a key',
   );
   const insecure = new DataPlaneServer({
-    handler: handler as never,
+    store,
     clusterId: CLUSTER,
     nodeId: NODE,
     insecureNoAuth: true,
   });
-  handler.createVolume(VOLUME, 1024 * 1024, 64 * 1024);
+  store.createVolume(VOLUME, 1024 * 1024, 64 * 1024);
   const { port } = await insecure.listen('127.0.0.1', 0);
   t.teardown(() => insecure.close());
   const client = await connectClient(t, port, { secret: undefined, insecureNoAuth: true });

@@ -131,5 +131,5 @@ t.test('requests held back by a bound are still served when the client half-clos
     answers.every((f) => ((f.header as { status?: { code?: number } }).status?.code ?? 0) === 0),
     'all of them OK',
   );
-  t.same(ts.handler.volume(VOLUME).peek(49 * 4096, 4096), Buffer.alloc(4096, 49));
+  t.same(ts.store.volume(VOLUME).peek(49 * 4096, 4096), Buffer.alloc(4096, 49));
 });

@@ -206,13 +206,13 @@ t.test('clean close waits for pending requests; a node shutting down is reported
   const other = await connectClient(t, ts.port);
   const s2 = await other.openSession({ volumeId: VOLUME, epoch: 1 });
   const running = s2.write(4096, Buffer.alloc(4096, 2));
-  const volume = ts.handler.volume(VOLUME);
+  const volume = ts.store.volume(VOLUME);
   await waitUntil('the write to reach the node', () => volume.queue.length > 0);
   await ts.server.close();
   await running; // answered before the connection closed
   const reason = await other.closed;
   t.ok(isDataPlaneError(reason, StatusCode.SHUTTING_DOWN), `the node said why: ${String(reason)}`);
-  t.same(ts.handler.volume(VOLUME).peek(4096, 4096), Buffer.alloc(4096, 2));
+  t.same(ts.store.volume(VOLUME).peek(4096, 4096), Buffer.alloc(4096, 2));
 });
 
 t.test('the local queue past the in-flight window keeps order and is bounded', async (t) => {
@@ -242,7 +242,7 @@ t.test('reset right after the node closed its end still closes (no hang)', async
     () => undefined,
     () => client.reset(),
   );
-  const volume = ts.handler.volume(VOLUME);
+  const volume = ts.store.volume(VOLUME);
   await waitUntil('the write to reach the node', () => volume.queue.length > 0);
   void ts.server.close();
   await resetOnFailure;

@@ -258,7 +258,7 @@ t.test('fuzzing the data-plane port while a good client keeps working', async (t
   const seed = seedFrom('DATAPLANE_FUZZ_SEED');
   t.comment(`seed ${seed} (replay with DATAPLANE_FUZZ_SEED=${seed}), ${ITERATIONS} connections`);
   const ts = await startServer(t, { handshakeTimeoutMs: 2000 });
-  ts.handler.createVolume(FUZZ_VOLUME, 1024 * 1024, 64 * 1024);
+  ts.store.createVolume(FUZZ_VOLUME, 1024 * 1024, 64 * 1024);
   const good = await connectClient(t, ts.port, { clientId: 'good' });
   const session = await good.openSession({ volumeId: VOLUME, epoch: 1 });
 

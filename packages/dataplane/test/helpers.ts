@@ -10,12 +10,11 @@ import {
 import {
   DataPlaneClient,
   DataPlaneServer,
-  MemoryReplicaHandler,
   helloMac,
   type DataPlaneClientOptions,
   type DataPlaneServerOptions,
-  type MemoryHandlerOptions,
 } from '../src/index.js';
+import { MemoryReplicaStore, type MemoryStoreOptions } from '@ballast/session';
 
 export const SECRET = 'test-secret-0123456789abcdef';
 export const CLUSTER = 'test-cluster';
@@ -33,20 +32,20 @@ interface Teardown {
 
 export interface TestServer {
   server: DataPlaneServer<unknown>;
-  handler: MemoryReplicaHandler;
+  store: MemoryReplicaStore;
   port: number;
 }
 
-/** An in-process server (real TCP on 127.0.0.1) over a MemoryReplicaHandler with one volume. */
+/** An in-process server (real TCP on 127.0.0.1) over a MemoryReplicaStore with one volume. */
 export async function startServer(
   t: Teardown,
   opts: Partial<DataPlaneServerOptions<unknown>> = {},
-  handlerOpts: MemoryHandlerOptions = {},
+  storeOpts: MemoryStoreOptions = {},
 ): Promise<TestServer> {
-  const handler = new MemoryReplicaHandler(handlerOpts);
-  handler.createVolume(VOLUME, VOLUME_BYTES, CHUNK_BYTES);
+  const store = new MemoryReplicaStore(storeOpts);
+  store.createVolume(VOLUME, VOLUME_BYTES, CHUNK_BYTES);
   const server = new DataPlaneServer<unknown>({
-    handler: handler as never,
+    store,
     clusterId: CLUSTER,
     nodeId: NODE,
     secret: SECRET,
@@ -54,7 +53,7 @@ export async function startServer(
   });
   const { port } = await server.listen('127.0.0.1', 0);
   t.teardown(() => server.close());
-  return { server, handler, port };
+  return { server, store, port };
 }
 
 export async function connectClient(

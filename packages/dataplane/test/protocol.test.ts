@@ -49,7 +49,7 @@ t.test('1000 mixed requests pipelined on one connection are all answered correct
   const checks: Array<Promise<void>> = [];
   const kinds: Record<string, number> = {};
   let mismatches = 0;
-  // Every request is issued in this one synchronous loop; the in-memory handler applies them in
+  // Every request is issued in this one synchronous loop; the in-memory store applies them in
   // arrival order, so each read must see exactly the model as of its issue.
   for (let i = 0; i < 1000; i++) {
     const r = random();
@@ -109,7 +109,7 @@ t.test('1000 mixed requests pipelined on one connection are all answered correct
     1,
     'the 1000 frames went out in one socket write',
   );
-  t.same(ts.handler.volume(VOLUME).peek(0, span), model.bytes, 'the replica equals the model');
+  t.same(ts.store.volume(VOLUME).peek(0, span), model.bytes, 'the replica equals the model');
   t.comment(`mix: ${JSON.stringify(kinds)}`);
 });
 
@@ -142,21 +142,21 @@ t.test('overlapping writes apply in arrival order while some wait (async path)',
     }
     await Promise.all(acks);
     t.same(
-      ts.handler.volume(VOLUME).peek(0, span),
+      ts.store.volume(VOLUME).peek(0, span),
       model.bytes,
       `round ${round}: last writer wins everywhere`,
     );
     t.same(await session.read(0, span), model.bytes, `round ${round}: reads agree`);
   }
-  t.ok(ts.handler.volume(VOLUME).delayedMutations > 100, 'the async path was exercised');
+  t.ok(ts.store.volume(VOLUME).delayedMutations > 100, 'the async path was exercised');
 });
 
 t.test('a flush covers every write sent before it, acknowledged or not', async (t) => {
   const ts = await startServer(t, {}, { mutationDelayMs: () => 2 });
-  const volume = ts.handler.volume(VOLUME);
+  const volume = ts.store.volume(VOLUME);
   const appliedAtFlush: number[] = [];
-  const originalFlush = ts.handler.flush.bind(ts.handler);
-  ts.handler.flush = async (v) => {
+  const originalFlush = ts.store.flush.bind(ts.store);
+  ts.store.flush = async (v) => {
     appliedAtFlush.push(v.appliedMutations);
     return originalFlush(v);
   };
@@ -210,8 +210,8 @@ t.test('a newer epoch opens only after older mutations already accepted have lan
   const newHost = await connectClient(t, ts.port);
   const s5 = await oldHost.openSession({ volumeId: VOLUME, epoch: 5 });
   const late = s5.write(0, Buffer.alloc(BLOCK, 5));
-  // Wait until the server has accepted the old write (it is queued in the handler).
-  const volume = ts.handler.volume(VOLUME);
+  // Wait until the server has accepted the old write (it is queued in the store).
+  const volume = ts.store.volume(VOLUME);
   while (volume.queue.length === 0) await new Promise((r) => setTimeout(r, 1));
   const s6 = await newHost.openSession({ volumeId: VOLUME, epoch: 6 });
   t.equal(volume.appliedMutations, 1, 'the epoch-5 write landed before epoch 6 was granted');
@@ -275,7 +275,6 @@ t.test('chunk requests: map, read and install, with and without a session', asyn
   const session = await client.openSession({ volumeId: VOLUME, epoch: 1 });
   await session.write(CHUNK_BYTES * 2 + 10, Buffer.alloc(100, 9));
   const map = await client.getChunkMap(VOLUME);
-  t.equal(map.detailed, true);
   t.same(map.chunks, [{ index: 2, generation: 1, dirty: true, unclean: false, hole: false }]);
   await session.flush();
   t.same((await session.getChunkMap()).chunks, [
@@ -299,7 +298,7 @@ t.test('chunk requests: map, read and install, with and without a session', asyn
   );
 });
 
-t.test('the chunk map carries unclean and hole apart; dirty still covers unclean', async (t) => {
+t.test('the chunk map carries unclean and hole apart', async (t) => {
   const ts = await startServer(t);
   const client = await connectClient(t, ts.port);
   const session = await client.openSession({ volumeId: VOLUME, epoch: 1 });
@@ -307,47 +306,19 @@ t.test('the chunk map carries unclean and hole apart; dirty still covers unclean
   await session.write(CHUNK_BYTES, Buffer.alloc(100, 2));
   await session.writeChunk(3, 5, null);
   await session.flush();
-  const volume = ts.handler.volume(VOLUME);
+  const volume = ts.store.volume(VOLUME);
   volume.unclean.add(1);
   const map = await client.getChunkMap(VOLUME);
-  t.equal(map.detailed, true, 'a handler that reports unclean gives a detailed map');
   t.same(map.chunks, [
-    { index: 0, generation: 1, dirty: false, unclean: false, hole: false },
-    // A client that only reads `dirty` still treats the unclean chunk as untrustworthy.
-    { index: 1, generation: 1, dirty: true, unclean: true, hole: false },
-    { index: 3, generation: 5, dirty: false, unclean: false, hole: true },
+    { index: 0, generation: 1, hole: false, dirty: false, unclean: false },
+    // On the wire `dirty` still covers it, for older clients; normalised it is unclean only.
+    { index: 1, generation: 1, hole: false, dirty: false, unclean: true },
+    { index: 3, generation: 5, hole: true, dirty: false, unclean: false },
   ]);
   await session.writeChunk(1, 9, pattern(1, CHUNK_BYTES));
   await session.flush();
   const after = await client.getChunkMap(VOLUME);
-  t.same(after.chunks[1], { index: 1, generation: 9, dirty: false, unclean: false, hole: false });
-});
-
-t.test('a handler without unclean flags gives a map that is not detailed', async (t) => {
-  const ts = await startServer(t);
-  const handler = ts.handler;
-  const original = handler.chunkMap.bind(handler);
-  // As nodes before the field did: unclean folded into dirty, no hole flag.
-  handler.chunkMap = async (volumeId: string) => {
-    const map = await original(volumeId);
-    return {
-      chunkSizeBytes: map.chunkSizeBytes,
-      chunks: map.chunks.map((c) => ({
-        index: c.index,
-        generation: c.generation,
-        dirty: c.dirty || c.unclean === true,
-      })),
-    };
-  };
-  const client = await connectClient(t, ts.port);
-  const session = await client.openSession({ volumeId: VOLUME, epoch: 1 });
-  await session.write(0, Buffer.alloc(100, 1));
-  await session.flush();
-  ts.handler.volume(VOLUME).unclean.add(0);
-  const map = await client.getChunkMap(VOLUME);
-  t.equal(map.detailed, false);
-  t.same(map.chunks, [{ index: 0, generation: 1, dirty: true }]);
-  t.equal(map.chunks[0]!.unclean, undefined, 'no unclean flag is made up');
+  t.same(after.chunks[1], { index: 1, generation: 9, hole: false, dirty: false, unclean: false });
 });
 
 t.test('one payload buffer fans out to three nodes without a copy per replica', async (t) => {
@@ -365,7 +336,7 @@ t.test('one payload buffer fans out to three nodes without a copy per replica', 
     ['fulfilled', 'fulfilled', 'fulfilled'],
   );
   for (const ts of servers) {
-    t.same(ts.handler.volume(VOLUME).peek(CHUNK_BYTES, payload.length), payload);
+    t.same(ts.store.volume(VOLUME).peek(CHUNK_BYTES, payload.length), payload);
   }
 });
 
@@ -414,7 +385,7 @@ t.test('large writes assembled in recycled buffers keep their bytes until applie
     let wrong = 0;
     for (let i = 0; i < regions; i++) {
       if (
-        !ts.handler
+        !ts.store
           .volume(VOLUME)
           .peek(i * size, size)
           .equals(pattern(round * 100 + i, size))

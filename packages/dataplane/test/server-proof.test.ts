@@ -9,13 +9,13 @@ import { FrameDecoder, FrameType, ballast, encodeFrame, type Frame } from '@ball
 import {
   CLIENT_NONCE_BYTES,
   DataPlaneServer,
-  MemoryReplicaHandler,
   StatusCode,
   helloMac,
   isDataPlaneError,
   serverProofMac,
   verifyServerProofMac,
 } from '../src/index.js';
+import { MemoryReplicaStore } from '@ballast/session';
 import {
   CLUSTER,
   NODE,
@@ -257,10 +257,10 @@ t.test('a client nonce of the wrong length is refused', async (t) => {
 });
 
 t.test('a client with the secret refuses a node that runs without one', async (t) => {
-  const handler = new MemoryReplicaHandler();
-  handler.createVolume(VOLUME, 1024 * 1024, 64 * 1024);
+  const store = new MemoryReplicaStore();
+  store.createVolume(VOLUME, 1024 * 1024, 64 * 1024);
   const insecure = new DataPlaneServer({
-    handler: handler as never,
+    store,
     clusterId: CLUSTER,
     nodeId: NODE,
     insecureNoAuth: true,

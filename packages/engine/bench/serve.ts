@@ -18,12 +18,12 @@ import { BallastError, createLogger, parseSize } from '@ballast/common';
 import { DirectMetaStore, type Command, type NodeRecord, type VolumeRecord } from '@ballast/meta';
 import { NbdServer } from '@ballast/nbd';
 import { startStorageNode, type StorageNode } from '@ballast/node';
+import { remoteSessionFactory } from '@ballast/dataplane';
+import { LocalSession } from '@ballast/session';
 import {
   DirectControlPlane,
-  HandlerReplicaChannel,
   RestControlPlane,
   VolumeEngine,
-  dataPlaneChannelFactory,
   type ControlPlane,
 } from '../src/index.js';
 import { startNodes, stopNodes, type NodeProcess } from './nodes.js';
@@ -191,7 +191,7 @@ if (volume.attachment === null) {
 const replicaTimeoutMs = Number(values['replica-timeout-ms']);
 // The agent's embedded node (`ballastd agent --node-data-dir`): the first storage node runs
 // inside this process and the engine reaches its replica through the node's handler
-// (HandlerReplicaChannel, what the agent uses), with no socket; the other replicas stay on the
+// (LocalSession, what the agent uses), with no socket; the other replicas stay on the
 // data plane. The node process created its replica and is stopped first (it holds the store's lock),
 // then the same node is started here from its config.
 let inProcess: StorageNode | undefined;
@@ -207,7 +207,7 @@ if (values['in-process-node'] && nodes.length > 0) {
   >[0] & { replicas?: unknown; logLevel?: unknown };
   inProcess = await startStorageNode(config, log);
 }
-const remote = dataPlaneChannelFactory({
+const remote = remoteSessionFactory({
   addressOf: (nodeId) => {
     const address = addresses.get(nodeId);
     if (address === undefined) throw new BallastError('NOT_FOUND', `no address for ${nodeId}`);
@@ -224,7 +224,7 @@ const engine = await VolumeEngine.open({
   epoch: volume.attachment.epoch,
   connect: (nodeId, session) =>
     inProcess !== undefined && nodeId === 'n1'
-      ? HandlerReplicaChannel.open(nodeId, inProcess.handler, session, {
+      ? LocalSession.open(nodeId, inProcess.replicaStore, session, {
           clientId: 'bench-agent',
           remoteAddress: 'in-process',
         })

@@ -7,14 +7,15 @@ import {
   type Logger,
 } from '@ballast/common';
 import {
+  SessionError,
   payloadBytes,
-  type ChannelFactory,
-  type ReplicaChannel,
+  toSessionError,
+  type ReplicaSession,
+  type SessionFactory,
   type SessionSpec,
   type WritePayload,
-} from './channel.js';
+} from '@ballast/session';
 import type { ControlPlane } from './control-plane.js';
-import { ChannelError, toChannelError } from './errors.js';
 import {
   LatencyHistogram,
   OP_KINDS,
@@ -56,7 +57,7 @@ export interface VolumeEngineOptions {
   volume: VolumeSpec;
   /** The attachment's epoch: every session and every control-plane change carries it. */
   epoch: number;
-  connect: ChannelFactory;
+  connect: SessionFactory;
   controlPlane: ControlPlane;
   /** Nodes on this host (same `host` label as the agent): reads prefer them. */
   preferredNodeIds?: readonly string[];
@@ -103,7 +104,7 @@ export class Member {
   constructor(
     readonly nodeId: string,
     public role: 'in-sync' | 'rebuilding',
-    public channel: ReplicaChannel | null,
+    public session: ReplicaSession | null,
     /** The map's incarnation of this replica: its session's fence, its removal's and promotion's key. */
     readonly incarnation: number,
   ) {}
@@ -255,7 +256,7 @@ export class VolumeEngine implements BlockDevice {
   private readonly preferred: ReadonlySet<string>;
   private readonly lock = new RangeLock();
   private readonly flushOps = new Set<FlushOp>();
-  private readonly connect: ChannelFactory;
+  private readonly connect: SessionFactory;
   private readonly controlPlane: ControlPlane;
   private replicaTimeoutMs: number;
   private readonly defaultReplicaTimeoutMs: number;
@@ -368,13 +369,13 @@ export class VolumeEngine implements BlockDevice {
         this.openSession(r.nodeId, this.sessionSpec(r.incarnation ?? 0)),
       ),
     );
-    const failed: Array<{ member: Member; err: ChannelError }> = [];
+    const failed: Array<{ member: Member; err: SessionError }> = [];
     results.forEach((result, i) => {
       const r = this.volume.replicas[i]!;
       const member = new Member(r.nodeId, r.role, null, r.incarnation ?? 0);
       this.members.push(member);
-      if (result.status === 'fulfilled') member.channel = result.value;
-      else failed.push({ member, err: toChannelError(result.reason, r.nodeId) });
+      if (result.status === 'fulfilled') member.session = result.value;
+      else failed.push({ member, err: toSessionError(result.reason, r.nodeId) });
     });
     const fenced = failed.find((f) => f.err.kind === 'fenced');
     if (fenced) throw this.fence(fenced.err);
@@ -412,12 +413,12 @@ export class VolumeEngine implements BlockDevice {
   }
 
   /** Opens one session within openTimeoutMs; a session that opens after that is aborted. */
-  private openSession(nodeId: string, session: SessionSpec): Promise<ReplicaChannel> {
-    let opening: Promise<ReplicaChannel>;
+  private openSession(nodeId: string, session: SessionSpec): Promise<ReplicaSession> {
+    let opening: Promise<ReplicaSession>;
     try {
       opening = this.connect(nodeId, session);
     } catch (err) {
-      return Promise.reject(toChannelError(err, nodeId));
+      return Promise.reject(toSessionError(err, nodeId));
     }
     return replicaTimeout(opening, this.openTimeoutMs, nodeId, 'open session').catch(
       (err: unknown) => {
@@ -503,7 +504,7 @@ export class VolumeEngine implements BlockDevice {
       op.reject = reject;
     });
     this.flushOps.add(op);
-    this.fanOut(op, (m) => m.channel!.flush());
+    this.fanOut(op, (m) => m.session!.flush());
     return promise;
   }
 
@@ -528,7 +529,7 @@ export class VolumeEngine implements BlockDevice {
     }
     if (usable) {
       const flushes = this.active.map((m) =>
-        replicaTimeout(m.channel!.flush(), this.replicaTimeoutMs, m.nodeId, 'flush at close'),
+        replicaTimeout(m.session!.flush(), this.replicaTimeoutMs, m.nodeId, 'flush at close'),
       );
       const results = await Promise.allSettled(flushes);
       results.forEach((r, i) => {
@@ -543,7 +544,7 @@ export class VolumeEngine implements BlockDevice {
     this.stopSweeper();
     this.logger?.debug({ volumeId: this.spec.id }, 'engine closing its sessions');
     await Promise.allSettled(
-      this.members.map((m) => (m.channel ? m.channel.close() : Promise.resolve())),
+      this.members.map((m) => (m.session ? m.session.close() : Promise.resolve())),
     );
     this.failAllOps(new BallastError('UNAVAILABLE', `volume ${this.volume.name} is closed`));
     this.stateValue = 'closed';
@@ -558,7 +559,7 @@ export class VolumeEngine implements BlockDevice {
   async abandon(): Promise<void> {
     this.stopSweeper();
     if (this.stateError === null) this.stateValue = 'closed';
-    for (const m of this.members) m.channel?.abort();
+    for (const m of this.members) m.session?.abort();
     this.failAllOps(new BallastError('UNAVAILABLE', `volume ${this.volume.name} was abandoned`));
   }
 
@@ -596,13 +597,13 @@ export class VolumeEngine implements BlockDevice {
     const length = op.endBytes - op.startBytes;
     switch (op.kind) {
       case MutationKind.Write:
-        this.fanOut(op, (m) => m.channel!.write(op.startBytes, op.data!, op.fua));
+        this.fanOut(op, (m) => m.session!.write(op.startBytes, op.data!, op.fua));
         break;
       case MutationKind.Trim:
-        this.fanOut(op, (m) => m.channel!.trim(op.startBytes, length, op.fua));
+        this.fanOut(op, (m) => m.session!.trim(op.startBytes, length, op.fua));
         break;
       case MutationKind.Zero:
-        this.fanOut(op, (m) => m.channel!.writeZeroes(op.startBytes, length, op.noHole, op.fua));
+        this.fanOut(op, (m) => m.session!.writeZeroes(op.startBytes, length, op.noHole, op.fua));
         break;
     }
   }
@@ -649,7 +650,7 @@ export class VolumeEngine implements BlockDevice {
     if (err === null) {
       op.okMask |= bit;
     } else {
-      const failure = toChannelError(err, member.nodeId);
+      const failure = toSessionError(err, member.nodeId);
       member.writeFailures += 1;
       this.memberFailed(member, failure, op instanceof FlushOp ? 'flush' : 'write');
     }
@@ -697,7 +698,7 @@ export class VolumeEngine implements BlockDevice {
         // the op, so it must leave the set like any replica that failed one.
         this.memberFailed(
           m,
-          new ChannelError('io', m.nodeId, `missed an operation dispatched before its promotion`),
+          new SessionError('io', m.nodeId, `missed an operation dispatched before its promotion`),
           'write',
         );
       }
@@ -790,22 +791,22 @@ export class VolumeEngine implements BlockDevice {
     op.dispatchedAtMs = performance.now();
     member.inFlight += 1;
     const attempt = op.attempt;
-    const channel = member.channel!;
+    const session = member.session!;
     let pending: Promise<Buffer | undefined | void>;
     try {
       if (op.bad !== null) {
         // After a checksum failure: read whole blocks, so they can be written back as repair.
         const start = floorBlock(op.startBytes);
-        pending = channel.read(start, ceilBlock(op.endBytes) - start);
+        pending = session.read(start, ceilBlock(op.endBytes) - start);
       } else if (op.target !== null) {
-        pending = channel.readInto(
+        pending = session.readInto(
           op.startBytes,
           op.endBytes - op.startBytes,
           op.target,
           op.targetOffset,
         );
       } else {
-        pending = channel.read(op.startBytes, op.endBytes - op.startBytes);
+        pending = session.read(op.startBytes, op.endBytes - op.startBytes);
       }
     } catch (err) {
       pending = Promise.reject(err);
@@ -843,7 +844,7 @@ export class VolumeEngine implements BlockDevice {
     member.inFlight -= 1;
     op.current = null;
     if (err !== null) {
-      const failure = toChannelError(err, member.nodeId);
+      const failure = toSessionError(err, member.nodeId);
       (op.tried ??= []).push(member);
       op.attempt += 1;
       if (failure.kind === 'checksum') {
@@ -903,22 +904,22 @@ export class VolumeEngine implements BlockDevice {
   private async repair(bad: Member[], offsetBytes: number, good: Buffer): Promise<void> {
     await Promise.all(
       bad.map(async (member) => {
-        if (member.state !== 'active' || member.channel === null) return;
-        const channel = member.channel;
+        if (member.state !== 'active' || member.session === null) return;
+        const session = member.session;
         try {
           try {
             // Prefer a repair that keeps generations (bytes must match the stored checksums).
-            if (channel.repairBlocks === undefined) throw new Error('no repairBlocks');
+            if (session.repairBlocks === undefined) throw new Error('no repairBlocks');
             await replicaTimeout(
-              channel.repairBlocks(offsetBytes, good),
+              session.repairBlocks(offsetBytes, good),
               this.replicaTimeoutMs,
               member.nodeId,
               'repair',
             );
           } catch (first) {
-            if (first instanceof ChannelError && first.kind === 'fenced') throw first;
+            if (first instanceof SessionError && first.kind === 'fenced') throw first;
             await replicaTimeout(
-              channel.write(offsetBytes, good, false),
+              session.write(offsetBytes, good, false),
               this.replicaTimeoutMs,
               member.nodeId,
               'repair write',
@@ -931,7 +932,7 @@ export class VolumeEngine implements BlockDevice {
             'repaired a range that failed its checksum',
           );
         } catch (err) {
-          this.memberFailed(member, toChannelError(err, member.nodeId), 'repair');
+          this.memberFailed(member, toSessionError(err, member.nodeId), 'repair');
         }
       }),
     );
@@ -979,10 +980,10 @@ export class VolumeEngine implements BlockDevice {
       const waiting = this.active.filter((m) => !grown.has(m));
       await Promise.all(
         waiting.map(async (m) => {
-          const channel = m.channel;
-          if (channel?.replicaSizeBytes === undefined) return;
+          const session = m.session;
+          if (session?.replicaSizeBytes === undefined) return;
           try {
-            if ((await channel.replicaSizeBytes()) >= sizeBytes) grown.add(m);
+            if ((await session.replicaSizeBytes()) >= sizeBytes) grown.add(m);
           } catch (err) {
             // Not this code's business to drop it: its next write or read decides.
             m.lastError = `size probe: ${errorMessage(err)}`;
@@ -1019,7 +1020,7 @@ export class VolumeEngine implements BlockDevice {
    * can reach it out of order) and its removal from the in-sync set is proposed. Operations that
    * it did not complete wait for that commit before they are acknowledged.
    */
-  private memberFailed(member: Member, err: ChannelError, what: string): void {
+  private memberFailed(member: Member, err: SessionError, what: string): void {
     if (err.kind === 'fenced') {
       this.fence(err);
       return;
@@ -1028,7 +1029,7 @@ export class VolumeEngine implements BlockDevice {
     if (member.state !== 'active') return;
     member.state = 'removing';
     this.recomputeActive();
-    member.channel?.abort();
+    member.session?.abort();
     if (this.stateError !== null || this.stateValue === 'closed') {
       // A dead (or abandoned) engine changes nothing in the map.
       member.removal = Promise.reject(
@@ -1105,7 +1106,7 @@ export class VolumeEngine implements BlockDevice {
     this.logger?.error({ volumeId: this.volume.id, epoch: this.epoch, err }, 'engine fenced');
     this.stateError = fenced;
     if (this.stateValue !== 'closed') this.stateValue = 'fenced';
-    for (const m of this.members) m.channel?.abort();
+    for (const m of this.members) m.session?.abort();
     this.failAllOps(fenced);
     return fenced;
   }
@@ -1156,7 +1157,7 @@ export class VolumeEngine implements BlockDevice {
 
   /** What the NBD server sees: FENCED (EPERM), INVALID_ARGUMENT (EINVAL), or IO (EIO). */
   private clientError(err: unknown): BallastError {
-    if (err instanceof BallastError && !(err instanceof ChannelError)) {
+    if (err instanceof BallastError && !(err instanceof SessionError)) {
       if (err.code === 'FENCED' || err.code === 'INVALID_ARGUMENT' || err.code === 'IO') return err;
       if (err.code === 'CHECKSUM_MISMATCH') return err;
     }
@@ -1200,7 +1201,7 @@ export class VolumeEngine implements BlockDevice {
   }
 
   private recomputeActive(): void {
-    this.active = this.members.filter((m) => m.state === 'active' && m.channel !== null);
+    this.active = this.members.filter((m) => m.state === 'active' && m.session !== null);
     assert(this.active.length <= MAX_TARGETS, 'more replicas than an operation can track');
     this.activeInSync = this.active.filter((m) => m.role === 'in-sync');
   }
@@ -1220,7 +1221,7 @@ export class VolumeEngine implements BlockDevice {
             e,
             e.attempt,
             undefined,
-            new ChannelError(
+            new SessionError(
               'timeout',
               e.current.nodeId,
               `read took more than ${this.replicaTimeoutMs} ms`,
@@ -1240,7 +1241,7 @@ export class VolumeEngine implements BlockDevice {
       this.legSettled(
         op,
         i,
-        new ChannelError('timeout', nodeId, `no answer within ${this.replicaTimeoutMs} ms`),
+        new SessionError('timeout', nodeId, `no answer within ${this.replicaTimeoutMs} ms`),
       );
     }
   }
@@ -1305,7 +1306,7 @@ export class VolumeEngine implements BlockDevice {
         if (m.state === 'active') {
           // Removed by the map (an operator, or a move finishing): stop writing to it.
           m.state = 'removed';
-          m.channel?.abort();
+          m.session?.abort();
           this.recomputeActive();
         } else if (m.state === 'removing' && entry === undefined) {
           m.state = 'removed';
@@ -1350,16 +1351,16 @@ export class VolumeEngine implements BlockDevice {
       this.members[previous] = member;
     }
     try {
-      member.channel = await this.openSession(nodeId, this.sessionSpec(incarnation));
+      member.session = await this.openSession(nodeId, this.sessionSpec(incarnation));
     } catch (err) {
       // It never received a write, so meta needs to hear nothing: the map still lists it as
       // rebuilding, and a later update (the agent retries) lets it join again.
       member.state = 'removed';
-      this.memberFailed(member, toChannelError(err, nodeId), 'open session');
+      this.memberFailed(member, toSessionError(err, nodeId), 'open session');
       return;
     }
     if (this.stateError !== null || member.state !== 'active') {
-      member.channel.abort();
+      member.session.abort();
       return;
     }
     if (role === 'in-sync') {
@@ -1368,7 +1369,7 @@ export class VolumeEngine implements BlockDevice {
       this.recomputeActive();
       this.memberFailed(
         member,
-        new ChannelError('io', nodeId, "joined as in-sync without receiving this engine's writes"),
+        new SessionError('io', nodeId, "joined as in-sync without receiving this engine's writes"),
         'join',
       );
       return;
@@ -1423,7 +1424,7 @@ export class VolumeEngine implements BlockDevice {
       inSync: () => this.activeInSync,
       others: () => this.active.filter((m) => m.role !== 'in-sync'),
       fail: (m: Member, err: unknown, what: string) => {
-        this.memberFailed(m, toChannelError(err, m.nodeId), what);
+        this.memberFailed(m, toSessionError(err, m.nodeId), what);
         return m.removal ?? Promise.resolve();
       },
       checkUsable: () => this.throwIfUnusable(),

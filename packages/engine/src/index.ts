@@ -1,21 +1,5 @@
 export { VolumeEngine, RangeHold } from './engine.js';
 export type { VolumeEngineOptions, VolumeSpec, EngineState } from './engine.js';
-export type {
-  ReplicaChannel,
-  ChannelFactory,
-  ChunkMapEntry,
-  ChunkCopy,
-  SessionSpec,
-  WritePayload,
-} from './channel.js';
-export { payloadBytes } from './channel.js';
-export { ChannelError, toChannelError, type ChannelErrorKind } from './errors.js';
-export { LocalReplicaChannel } from './local-channel.js';
-export {
-  DataPlaneChannel,
-  dataPlaneChannelFactory,
-  type DataPlaneChannelOptions,
-} from './dataplane-channel.js';
 export {
   DirectControlPlane,
   RestControlPlane,
@@ -37,4 +21,3 @@ export {
   type RebuildProgress,
   type ReplicaCounters,
 } from './metrics.js';
-export { HandlerReplicaChannel, handlerChannelFactory } from './handler-channel.js';

@@ -1,8 +1,7 @@
-import { chunksToCopy } from '@ballast/chunkstore';
+import { chunksToCopy, toSessionError } from '@ballast/session';
 import { BallastError, isBallastError } from '@ballast/common';
 import type { ControlPlane } from './control-plane.js';
 import type { Member, RangeHold } from './engine.js';
-import { toChannelError } from './errors.js';
 import type { CopyContext } from './reconcile.js';
 import { replicaTimeout, withTimeout } from './util.js';
 
@@ -153,14 +152,14 @@ async function rebuildPasses(
       // tell dirty from unclean (the data plane's) would then list them for ever. With nothing
       // in flight, the flushes leave only real differences (and crash leftovers) in the maps.
       const flushed = await Promise.all([
-        replicaTimeout(source.channel!.flush(), ctx.timeoutMs, source.nodeId, 'flush').then(
+        replicaTimeout(source.session!.flush(), ctx.timeoutMs, source.nodeId, 'flush').then(
           () => true,
           async (err: unknown) => {
             await ctx.fail(source, err, 'flush');
             return false;
           },
         ),
-        replicaTimeout(target.channel!.flush(), ctx.timeoutMs, target.nodeId, 'flush').catch(
+        replicaTimeout(target.session!.flush(), ctx.timeoutMs, target.nodeId, 'flush').catch(
           async (err: unknown) => {
             await ctx.fail(target, err, 'flush');
             throw err;
@@ -169,13 +168,13 @@ async function rebuildPasses(
       ]);
       if (!flushed[0]) continue;
       const [sourceMap, targetMap] = await Promise.all([
-        replicaTimeout(source.channel!.chunkMap(), ctx.timeoutMs, source.nodeId, 'chunk map').catch(
+        replicaTimeout(source.session!.chunkMap(), ctx.timeoutMs, source.nodeId, 'chunk map').catch(
           async (err: unknown) => {
             await ctx.fail(source, err, 'chunk map');
             return null;
           },
         ),
-        replicaTimeout(target.channel!.chunkMap(), ctx.timeoutMs, target.nodeId, 'chunk map').catch(
+        replicaTimeout(target.session!.chunkMap(), ctx.timeoutMs, target.nodeId, 'chunk map').catch(
           async (err: unknown) => {
             await ctx.fail(target, err, 'chunk map');
             throw err;
@@ -210,13 +209,13 @@ async function rebuildPasses(
         let copy;
         try {
           copy = await replicaTimeout(
-            source.channel!.readChunk(index),
+            source.session!.readChunk(index),
             ctx.timeoutMs,
             source.nodeId,
             'read chunk',
           );
         } catch (err) {
-          const failure = toChannelError(err, source.nodeId);
+          const failure = toSessionError(err, source.nodeId);
           if (failure.kind === 'checksum') {
             source.checksumErrors += 1;
             // Scrub and read repair fix the source; this pass leaves the chunk for the next one.
@@ -227,7 +226,7 @@ async function rebuildPasses(
         }
         try {
           await replicaTimeout(
-            target.channel!.writeChunk(index, copy.generation, copy.data),
+            target.session!.writeChunk(index, copy.generation, copy.data),
             ctx.timeoutMs,
             target.nodeId,
             'install chunk',

@@ -1,8 +1,6 @@
-import { needsCopy } from '@ballast/chunkstore';
+import { needsCopy, toSessionError, type ChunkCopy, type ChunkMapEntry } from '@ballast/session';
 import { BallastError, type Logger } from '@ballast/common';
-import type { ChunkCopy, ChunkMapEntry } from './channel.js';
 import type { Member } from './engine.js';
-import { toChannelError } from './errors.js';
 import type { ReconcileProgress } from './metrics.js';
 import { replicaTimeout } from './util.js';
 
@@ -53,7 +51,7 @@ export async function reconcileReplicas(ctx: CopyContext): Promise<void> {
           maps.set(
             member,
             await replicaTimeout(
-              member.channel!.chunkMap(),
+              member.session!.chunkMap(),
               ctx.timeoutMs,
               member.nodeId,
               'chunk map',
@@ -79,10 +77,10 @@ export async function reconcileReplicas(ctx: CopyContext): Promise<void> {
       const only = members[0]!;
       const unclean = work.filter((index) => entries.get(index)![0]?.unclean === true);
       work = [];
-      if (unclean.length > 0 && only.channel!.markChunksClean !== undefined) {
+      if (unclean.length > 0 && only.session!.markChunksClean !== undefined) {
         try {
           await replicaTimeout(
-            only.channel!.markChunksClean(unclean),
+            only.session!.markChunksClean(unclean),
             ctx.timeoutMs,
             only.nodeId,
             'mark clean',
@@ -113,7 +111,7 @@ export async function reconcileReplicas(ctx: CopyContext): Promise<void> {
       if (!isActive(source)) continue;
       try {
         await replicaTimeout(
-          source.channel!.markChunksClean!(indices),
+          source.session!.markChunksClean!(indices),
           ctx.timeoutMs,
           source.nodeId,
           'mark clean',
@@ -126,7 +124,7 @@ export async function reconcileReplicas(ctx: CopyContext): Promise<void> {
     await Promise.all(
       [...ctx.inSync(), ...ctx.others()].map(async (member) => {
         try {
-          await replicaTimeout(member.channel!.flush(), ctx.timeoutMs, member.nodeId, 'flush');
+          await replicaTimeout(member.session!.flush(), ctx.timeoutMs, member.nodeId, 'flush');
         } catch (err) {
           await ctx.fail(member, err, 'flush after reconcile');
         }
@@ -184,7 +182,7 @@ function differs(row: ReadonlyArray<ChunkMapEntry | undefined>, inSyncCount: num
 }
 
 function isActive(member: Member): boolean {
-  return member.state === 'active' && member.channel !== null;
+  return member.state === 'active' && member.session !== null;
 }
 
 async function reconcileChunk(
@@ -215,7 +213,7 @@ async function reconcileChunk(
     if (!isActive(candidate)) continue;
     try {
       copy = await replicaTimeout(
-        candidate.channel!.readChunk(index),
+        candidate.session!.readChunk(index),
         ctx.timeoutMs,
         candidate.nodeId,
         'read chunk',
@@ -223,7 +221,7 @@ async function reconcileChunk(
       source = candidate;
       break;
     } catch (err) {
-      const failure = toChannelError(err, candidate.nodeId);
+      const failure = toSessionError(err, candidate.nodeId);
       if (failure.kind === 'checksum') {
         candidate.checksumErrors += 1;
         corrupt.push(candidate);
@@ -249,7 +247,7 @@ async function reconcileChunk(
         return;
       try {
         await replicaTimeout(
-          member.channel!.writeChunk(index, found.generation, found.data),
+          member.session!.writeChunk(index, found.generation, found.data),
           ctx.timeoutMs,
           member.nodeId,
           'install chunk',
@@ -261,7 +259,7 @@ async function reconcileChunk(
     }),
   );
   if (sourceEntry?.unclean) {
-    if (source.channel!.markChunksClean !== undefined) {
+    if (source.session!.markChunksClean !== undefined) {
       const list = cleanOnSource.get(source);
       if (list === undefined) cleanOnSource.set(source, [index]);
       else list.push(index);
@@ -269,7 +267,7 @@ async function reconcileChunk(
       // Re-installing the source's own copy clears its unclean flag the same way.
       try {
         await replicaTimeout(
-          source.channel!.writeChunk(index, found.generation, found.data),
+          source.session!.writeChunk(index, found.generation, found.data),
           ctx.timeoutMs,
           source.nodeId,
           'install chunk',

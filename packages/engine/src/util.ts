@@ -1,4 +1,4 @@
-import { ChannelError } from './errors.js';
+import { SessionError } from '@ballast/session';
 
 /**
  * Rejects with `onTimeout()` when `promise` has not settled within `timeoutMs`. For the rare
@@ -40,7 +40,7 @@ export function ceilBlock(n: number): number {
   return r === 0 ? n : n + BLOCK_BYTES - r;
 }
 
-/** withTimeout for one replica's call: a `timeout` ChannelError naming the node. */
+/** withTimeout for one replica's call: a `timeout` SessionError naming the node. */
 export function replicaTimeout<T>(
   promise: Promise<T>,
   timeoutMs: number,
@@ -51,6 +51,6 @@ export function replicaTimeout<T>(
     promise,
     timeoutMs,
     () =>
-      new ChannelError('timeout', nodeId, `${what} on ${nodeId} took more than ${timeoutMs} ms`),
+      new SessionError('timeout', nodeId, `${what} on ${nodeId} took more than ${timeoutMs} ms`),
   );
 }

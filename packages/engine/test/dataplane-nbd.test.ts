@@ -35,7 +35,7 @@ t.test('nbdcopy in and out and qemu-io patterns, over the data plane', async (t)
   writeFileSync(source, data);
   await run('nbdcopy', ['--connections=4', '--flush', source, uri]);
   for (const n of nodes) {
-    t.ok(n.handler.volume(VOLUME_ID).peek(0, size).equals(data), `${n.id} holds what was copied`);
+    t.ok(n.store.volume(VOLUME_ID).peek(0, size).equals(data), `${n.id} holds what was copied`);
   }
   await run('nbdcopy', ['--connections=4', uri, back]);
   t.ok(readFileSync(back).equals(data), 'nbdcopy reads back the same bytes');
@@ -57,7 +57,7 @@ t.test('nbdcopy in and out and qemu-io patterns, over the data plane', async (t)
     ok.stdout.includes([...edge].map((b) => b.toString(16).padStart(2, '0')).join(' ')),
     'the bytes before the write are untouched',
   );
-  const [a, b] = nodes.map((n) => n.handler.volume(VOLUME_ID).peek(0, size));
+  const [a, b] = nodes.map((n) => n.store.volume(VOLUME_ID).peek(0, size));
   t.ok(a!.equals(b!), 'both replicas hold the same bytes');
   await server.close();
   await engine.close();

@@ -1,4 +1,4 @@
-// Reconcile over the TCP data plane (real sockets, in-process servers over MemoryReplicaHandler):
+// Reconcile over the TCP data plane (real sockets, in-process servers over MemoryReplicaStore):
 // a node that reports `unclean` apart from `dirty` lets reconcile copy a dirty chunk to the other
 // replicas only (not back onto its source), and prefer a source that is not unclean. A node that
 // folds both into `dirty` (as nodes before the field did) still gets a correct, if larger, copy.
@@ -25,7 +25,7 @@ async function leaveCrashState(
   await first.writeAt(2 * CHUNK + 100, data.subarray(0, 500)); // acknowledged, never flushed
   data.copy(data, 2 * CHUNK + 100, 0, 500);
   await first.abandon();
-  nodes[1]!.handler.volume(VOLUME_ID).unclean.add(1);
+  nodes[1]!.store.volume(VOLUME_ID).unclean.add(1);
   for (const n of nodes) n.installs.length = 0;
   return data;
 }
@@ -37,9 +37,9 @@ t.test('detailed maps: dirty chunks are copied to the others only', async (t) =>
   t.same(nodes[0]!.installs, [], 'nothing is installed back onto the source');
   t.same(nodes[1]!.installs, [1, 2], 'the unclean and the dirty chunk reach n2');
   t.ok((await second.readAt(0, 4 * CHUNK)).equals(data), 'every acknowledged write is there');
-  const [a, b] = nodes.map((n) => n.handler.volume(VOLUME_ID).peek(0, SIZE));
+  const [a, b] = nodes.map((n) => n.store.volume(VOLUME_ID).peek(0, SIZE));
   t.ok(a!.equals(b!), 'replicas identical');
-  t.equal(nodes[1]!.handler.volume(VOLUME_ID).unclean.size, 0, 'n2 is clean again');
+  t.equal(nodes[1]!.store.volume(VOLUME_ID).unclean.size, 0, 'n2 is clean again');
   await second.close();
 });
 
@@ -50,7 +50,7 @@ t.test('maps from older nodes: the same result with more copying', async (t) => 
   t.same(nodes[0]!.installs, [2], 'a dirty chunk is also re-installed on its source');
   t.same(nodes[1]!.installs, [1, 2]);
   t.ok((await second.readAt(0, 4 * CHUNK)).equals(data));
-  const [a, b] = nodes.map((n) => n.handler.volume(VOLUME_ID).peek(0, SIZE));
+  const [a, b] = nodes.map((n) => n.store.volume(VOLUME_ID).peek(0, SIZE));
   t.ok(a!.equals(b!), 'replicas identical');
   await second.close();
 });

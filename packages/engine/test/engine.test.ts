@@ -87,9 +87,9 @@ t.test('reads go to the local replica, else the least loaded one', async (t) => 
   const epoch = await cluster.attach();
   const local = await cluster.openEngine(epoch, { preferredNodeIds: ['n2'] });
   await local.writeAt(0, pattern(4096, 3));
-  const before = cluster.nodeIds.map((n) => cluster.channel(n).calls);
+  const before = cluster.nodeIds.map((n) => cluster.session(n).calls);
   await Promise.all(Array.from({ length: 20 }, (_, i) => local.readAt(i * 100, 100)));
-  const after = cluster.nodeIds.map((n) => cluster.channel(n).calls);
+  const after = cluster.nodeIds.map((n) => cluster.session(n).calls);
   t.same(
     after.map((c, i) => c - before[i]!),
     [0, 20, 0],
@@ -99,9 +99,9 @@ t.test('reads go to the local replica, else the least loaded one', async (t) => 
 
   const epoch2 = await cluster.attach();
   const remote = await cluster.openEngine(epoch2);
-  const before2 = cluster.nodeIds.map((n) => cluster.channel(n).calls);
+  const before2 = cluster.nodeIds.map((n) => cluster.session(n).calls);
   await Promise.all(Array.from({ length: 30 }, (_, i) => remote.readAt(i * 100, 100)));
-  const spread = cluster.nodeIds.map((n, i) => cluster.channel(n).calls - before2[i]!);
+  const spread = cluster.nodeIds.map((n, i) => cluster.session(n).calls - before2[i]!);
   t.equal(
     spread.reduce((x, y) => x + y, 0),
     30,
@@ -134,16 +134,16 @@ t.test('a replica failing a write leaves the set before the write is acknowledge
     ['n2'],
   );
   t.match(cluster.volume().staleReplicas[0]!.reason, /write failed on n2/);
-  t.equal(cluster.channel('n2').writeOutcomes.get(data), 'failed');
+  t.equal(cluster.session('n2').writeOutcomes.get(data), 'failed');
   const s = engine.stats();
   t.equal(s.replicaWriteFailures, 1);
   t.equal(s.replicasMarkedOutOfSync, 1);
   t.same(engine.replicaSet(), { inSync: ['n1', 'n3'], rebuilding: [], leaving: ['n2'] });
   // Later writes no longer go to n2, and reads are served by the others.
-  const callsBefore = cluster.channel('n2').calls;
+  const callsBefore = cluster.session('n2').calls;
   await engine.writeAt(0, pattern(4096, 5));
   t.ok((await engine.readAt(8192, 4096)).equals(data));
-  t.equal(cluster.channel('n2').calls, callsBefore, 'nothing more was sent to n2');
+  t.equal(cluster.session('n2').calls, callsBefore, 'nothing more was sent to n2');
   await engine.close();
 });
 
@@ -362,7 +362,7 @@ t.test('a slow or failing rebuilding replica never delays the acknowledgement', 
   t.pass('acknowledged without the rebuilding replica');
   // The link to n3 drops: its pending leg fails, n3 leaves without any write waiting on meta.
   cluster.decide = () => ({ type: 'none' });
-  cluster.channel('n3').abort();
+  cluster.session('n3').abort();
   await engine.writeAt(0, pattern(4096, 14));
   await waitFor(() => engine.replicaSet().rebuilding.length === 0, 'n3 dropped');
   await waitFor(() => cluster.volume().replicas.length === 2, 'n3 out of the map');
@@ -485,9 +485,9 @@ t.test(
     });
     await engine.updateVolume(cluster.volume());
     t.same(engine.replicaSet().inSync, ['n1', 'n2']);
-    const calls = cluster.channel('n3').calls;
+    const calls = cluster.session('n3').calls;
     await engine.writeAt(0, pattern(4096, 20));
-    t.equal(cluster.channel('n3').calls, calls, 'n3 gets nothing once the map dropped it');
+    t.equal(cluster.session('n3').calls, calls, 'n3 gets nothing once the map dropped it');
     await cluster.attach('hostB', true);
     await engine.updateVolume(cluster.volume());
     t.equal(engine.state, 'fenced', 'a newer attachment in the map fences the engine');

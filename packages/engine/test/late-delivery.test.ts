@@ -18,7 +18,8 @@ import pino from 'pino';
 import t, { type Test } from 'tap';
 import { DirectMetaStore, type Command } from '@ballast/meta';
 import { startStorageNode, type StorageNode } from '@ballast/node';
-import { DirectControlPlane, VolumeEngine, dataPlaneChannelFactory } from '../src/index.js';
+import { remoteSessionFactory } from '@ballast/dataplane';
+import { DirectControlPlane, VolumeEngine } from '../src/index.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -173,7 +174,7 @@ t.test('writes held by the network never reach a replica that was rebuilt since'
   const engine = await VolumeEngine.open({
     volume,
     epoch: volume.attachment!.epoch,
-    connect: dataPlaneChannelFactory({
+    connect: remoteSessionFactory({
       addressOf: (id) =>
         id === 'n2'
           ? `127.0.0.1:${proxy.port}`

@@ -4,7 +4,7 @@
 // intact. Seeded; replay with ENGINE_RECONCILE_SEED=<seed>.
 import t from 'tap';
 import { LocalCluster, pattern, prng } from './helpers/cluster.js';
-import type { Fault } from './helpers/faulty-channel.js';
+import type { Fault } from './helpers/faulty-session.js';
 
 const KiB = 1024;
 const SIZE = 2048 * KiB;

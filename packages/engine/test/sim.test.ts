@@ -13,14 +13,14 @@
 //   under the workload; once promoted, it is checked like the others.
 //
 // The operations and the fault decisions are functions of the seed (a fault is decided from the
-// seed, the node and the call's position on that node's channel). The interleaving also depends
+// seed, the node and the call's position on that node's session). The interleaving also depends
 // on real disk timing, so a replay reproduces the workload and the fault plan, not every
 // scheduling detail. Replay: ENGINE_SIM_SEED=<seed> [ENGINE_SIM_ROUNDS=n] npx tap dist/test/sim.test.js
 import t from 'tap';
 import { BallastError } from '@ballast/common';
-import type { ChannelErrorKind } from '../src/errors.js';
+import type { SessionErrorKind } from '@ballast/session';
 import { LocalCluster, pattern, prng } from './helpers/cluster.js';
-import type { CallInfo, Fault } from './helpers/faulty-channel.js';
+import type { CallInfo, Fault } from './helpers/faulty-session.js';
 
 const KiB = 1024;
 const SIZE = 1024 * KiB;
@@ -82,7 +82,7 @@ function hash32(...parts: number[]): number {
   return (h ^ (h >>> 15)) >>> 0;
 }
 
-const FAIL_KINDS: ChannelErrorKind[] = ['io', 'disconnected', 'timeout', 'no-space', 'checksum'];
+const FAIL_KINDS: SessionErrorKind[] = ['io', 'disconnected', 'timeout', 'no-space', 'checksum'];
 const KIND_CODES: Record<string, number> = {
   read: 1,
   write: 2,
@@ -212,7 +212,7 @@ for (const seed of seeds) {
             return engine.writeAt(op.offset, op.data, op.fua).then(() => {
               // Invariant 4, at the acknowledgement.
               for (const n of cluster.inSyncNodes()) {
-                if (cluster.channel(n).writeOutcomes.get(op.data) !== 'ok') {
+                if (cluster.session(n).writeOutcomes.get(op.data) !== 'ok') {
                   violations.push(
                     `round ${round}: write ${op.offset}+${op.data.length} acknowledged while in-sync ${n} did not take it`,
                   );

@@ -12,8 +12,10 @@ import {
 } from '@ballast/common';
 import {
   ChunkStore,
+  ChunkStoreReplicaStore,
   type BadBlock,
   type CreateReplicaOptions,
+  type ReplicaBinding,
   type ReplicaSummary,
 } from '@ballast/chunkstore';
 import {
@@ -21,7 +23,6 @@ import {
   type DataPlaneClientTlsOptions,
   type DataPlaneServerTlsOptions,
 } from '@ballast/dataplane';
-import { ChunkStoreHandler, type ReplicaBinding } from './handler.js';
 import { NodeMetrics, type CapacityInfo } from './metrics.js';
 import { PeerService } from './peers.js';
 import type { RebuildOptions } from './rebuild.js';
@@ -78,8 +79,8 @@ export interface StorageNode {
   readonly endpoints: Record<string, string>;
   readonly store: ChunkStore;
   readonly server: DataPlaneServer<ReplicaBinding>;
-  /** The data plane's view of the store (rebuilds install through it, fenced like sessions). */
-  readonly handler: ChunkStoreHandler;
+  /** The store as sessions see it (rebuilds install through it, fenced like sessions). */
+  readonly replicaStore: ChunkStoreReplicaStore;
   readonly registry: Registry;
   readonly scrubber: Scrubber | undefined;
   /** Local replica lifecycle: the lead drives this from the cluster map (see README). */
@@ -241,9 +242,9 @@ export async function startStorageNode(
 
     const registry = createMetricsRegistry({ role: 'node', node: config.id });
     const metrics = new NodeMetrics(registry, store, capacity);
-    const handler = new ChunkStoreHandler(store, log.child({ component: 'dataplane' }));
+    const replicaStore = new ChunkStoreReplicaStore(store, log.child({ component: 'dataplane' }));
     const server = new DataPlaneServer<ReplicaBinding>({
-      handler,
+      store: replicaStore,
       clusterId: config.clusterId ?? 'ballast',
       nodeId: config.id,
       ...(secret !== undefined ? { secret } : { insecureNoAuth: true }),
@@ -255,7 +256,7 @@ export async function startStorageNode(
     const peers = new PeerService({
       nodeId: config.id,
       store,
-      handler,
+      replicaStore,
       clusterId: config.clusterId ?? 'ballast',
       ...(secret !== undefined ? { secret } : { insecureNoAuth: true }),
       ...(tls !== undefined ? { tls: tls.peers } : {}),
@@ -334,7 +335,7 @@ export async function startStorageNode(
       list: () => store.listReplicas(),
       highestEpoch: (volumeId) => store.highestEpoch(volumeId),
       highestFence: (volumeId) => store.highestFence(volumeId),
-      acceptFence: (volumeId, fence) => handler.acceptFence(volumeId, fence),
+      acceptFence: (volumeId, fence) => replicaStore.acceptFence(volumeId, fence),
       peers,
     };
 
@@ -347,7 +348,7 @@ export async function startStorageNode(
       },
       store,
       server: dataPlaneServer,
-      handler,
+      replicaStore,
       registry,
       scrubber,
       replicas,

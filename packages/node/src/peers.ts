@@ -1,8 +1,12 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { BallastError, isBallastError, parseHostPort, type Logger } from '@ballast/common';
-import { BLOCK_SIZE_BYTES, type BadBlock, type ChunkStore } from '@ballast/chunkstore';
+import {
+  BLOCK_SIZE_BYTES,
+  type BadBlock,
+  type ChunkStore,
+  type ChunkStoreReplicaStore,
+} from '@ballast/chunkstore';
 import { DataPlaneClient, type DataPlaneClientTlsOptions } from '@ballast/dataplane';
-import type { ChunkStoreHandler } from './handler.js';
 import type { MapChanges, MapMirror, MapNode, MapTask, MapVolume } from './map-follower.js';
 import type { MetaClient } from './meta-client.js';
 import {
@@ -36,7 +40,7 @@ const REPAIR_MAP_WAIT_MS = 60_000;
 export interface PeerServiceOptions {
   nodeId: string;
   store: ChunkStore;
-  handler: ChunkStoreHandler;
+  replicaStore: ChunkStoreReplicaStore;
   clusterId: string;
   /** The data-plane secret (the same on every node of the cluster). */
   secret?: string;
@@ -364,7 +368,7 @@ export class PeerService {
       {
         nodeId: this.opts.nodeId,
         store: this.opts.store,
-        handler: this.opts.handler,
+        replicaStore: this.opts.replicaStore,
         log: this.log,
         sources: () => this.sourcesFor(view.mirror(), volume.id),
         connect: (peer) => this.connect(peer),

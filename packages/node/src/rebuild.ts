@@ -1,13 +1,8 @@
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import { BallastError, isBallastError, type Logger } from '@ballast/common';
-import type { ChunkInfo, ChunkStore } from '@ballast/chunkstore';
-import type {
-  ChunkMapEntry,
-  ChunkReadResult,
-  ClientSession,
-  DataPlaneClient,
-} from '@ballast/dataplane';
-import type { ChunkStoreHandler } from './handler.js';
+import type { ChunkStore, ChunkStoreReplicaStore } from '@ballast/chunkstore';
+import type { ClientSession, DataPlaneClient } from '@ballast/dataplane';
+import type { ChunkCopy, ChunkMapEntry } from '@ballast/session';
 
 /** The volume a rebuild copies, as the map showed it when the rebuild started. */
 export interface RebuildVolume {
@@ -34,7 +29,7 @@ export interface PeerNode {
 export interface RebuildEnvironment {
   nodeId: string;
   store: ChunkStore;
-  handler: ChunkStoreHandler;
+  replicaStore: ChunkStoreReplicaStore;
   log: Logger;
   /** Sources to copy from, best first: in-sync replicas on live nodes, never this node. */
   sources(): PeerNode[];
@@ -99,9 +94,9 @@ const DEFAULTS = {
 };
 
 /**
- * Which chunks to fetch from the source. `sourceMap` comes over the data plane, where `dirty`
- * means "written since the source's last flush, or left unclean by a crash"; `localMap` is this
- * replica's own map.
+ * Which chunks to fetch from the source. `sourceMap` comes over the data plane (normalised: a
+ * chunk left unclean by a crash is `unclean`, one written since the source's last flush
+ * `dirty`); `localMap` is this replica's own map.
  *
  * A chunk is copied when the generations differ (one side missed mutations, or has some the
  * other lacks), when the local copy is dirty or unclean (its content is not what its generation
@@ -112,7 +107,7 @@ const DEFAULTS = {
  */
 export function chunksToFetch(
   sourceMap: readonly ChunkMapEntry[],
-  localMap: readonly ChunkInfo[],
+  localMap: readonly ChunkMapEntry[],
   copiedThisAttempt: ReadonlySet<number>,
 ): number[] {
   const local = new Map(localMap.map((e) => [e.index, e]));
@@ -124,7 +119,7 @@ export function chunksToFetch(
       (l?.generation ?? 0) !== s.generation ||
       l?.dirty === true ||
       l?.unclean === true ||
-      (s.dirty && !copiedThisAttempt.has(s.index))
+      ((s.dirty || s.unclean) && !copiedThisAttempt.has(s.index))
     ) {
       out.push(s.index);
     }
@@ -248,7 +243,7 @@ export class RebuildJob {
       // Here: installs under the epoch and this replica's incarnation, persisted first, so a
       // session of an earlier incarnation (an engine's abandoned connection) can never write
       // this replica again; refused locally once a newer fence is accepted.
-      await env.handler.acceptFence(volumeId, { epoch, incarnation });
+      await env.replicaStore.acceptFence(volumeId, { epoch, incarnation });
       const replica = env.store.replica(volumeId);
       if (
         replica.sizeBytes !== this.volume.sizeBytes ||
@@ -339,7 +334,7 @@ export class RebuildJob {
   ): Promise<void> {
     const { id: volumeId, epoch, incarnation } = this.volume;
     const fence = { epoch, incarnation };
-    const reads: Array<Promise<ChunkReadResult>> = [];
+    const reads: Array<Promise<ChunkCopy>> = [];
     let issued = 0;
     const issue = (): void => {
       const read = session.readChunk(work[issued++]!);
@@ -351,7 +346,13 @@ export class RebuildJob {
     for (const index of work) {
       signal.throwIfAborted();
       const chunk = await reads.shift()!;
-      await this.env.handler.installChunk(volumeId, fence, index, chunk.generation, chunk.data);
+      await this.env.replicaStore.installChunk(
+        volumeId,
+        fence,
+        index,
+        chunk.generation,
+        chunk.data,
+      );
       const bytes = chunk.data?.length ?? 0;
       this.bytesCopied += bytes;
       this.chunksCopied += 1;

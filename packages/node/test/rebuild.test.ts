@@ -166,11 +166,14 @@ t.test('chunksToFetch: generations, dirt on either side, holes and chunks only h
     ...extra,
   });
   const source = [
-    { index: 1, generation: 3, dirty: false },
-    { index: 2, generation: 5, dirty: false },
-    { index: 3, generation: 2, dirty: true },
-    { index: 4, generation: 7, dirty: false },
-    { index: 6, generation: 1, dirty: false },
+    clean(1, 3),
+    clean(2, 5),
+    // Left unclean by a crash of the source: its generation is no proof of content.
+    clean(3, 2, { unclean: true }),
+    clean(4, 7),
+    clean(6, 1),
+    // Written since the source's last flush, by a writer that stopped without flushing.
+    clean(10, 4, { dirty: true }),
   ];
   const local = [
     clean(1, 3),
@@ -180,18 +183,19 @@ t.test('chunksToFetch: generations, dirt on either side, holes and chunks only h
     clean(5, 2),
     clean(7, 0, { hole: true }),
     clean(8, 0, { hole: true, dirty: true }),
+    clean(10, 4),
   ];
-  t.same(chunksToFetch(source, local, new Set()), [2, 3, 4, 5, 6, 8]);
+  t.same(chunksToFetch(source, local, new Set()), [2, 3, 4, 5, 6, 8, 10]);
   t.same(
-    chunksToFetch(source, local, new Set([3])),
+    chunksToFetch(source, local, new Set([3, 10])),
     [2, 4, 5, 6, 8],
-    'a dirty source chunk copied in this attempt is not copied again',
+    'an unclean or dirty source chunk copied in this attempt is not copied again',
   );
   t.same(
     chunksToFetch(
       source,
       source.map((s) => clean(s.index, s.generation)),
-      new Set([3]),
+      new Set([3, 10]),
     ),
     [],
   );
@@ -324,7 +328,7 @@ t.test(
     const env = (promoted: { calls: number }): RebuildEnvironment => ({
       nodeId: targetId,
       store: target.node.store,
-      handler: target.node.handler,
+      replicaStore: target.node.replicaStore,
       log: logger('test/job'),
       sources: () => [
         {
@@ -386,7 +390,7 @@ t.test(
     await target.node.replicas.acceptFence(created.id, targetFence);
     let err: unknown;
     try {
-      await target.node.handler.installChunk(
+      await target.node.replicaStore.installChunk(
         created.id,
         { epoch: stale.epoch, incarnation: targetFence.incarnation },
         1,

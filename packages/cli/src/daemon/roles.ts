@@ -198,7 +198,7 @@ export async function startAgent(config: AgentConfig, ctx: DaemonContext): Promi
         replicaTimeoutMs: parseDuration(config.replicaTimeout, 'replicaTimeout'),
         hostHeartbeatIntervalMs: parseDuration(config.heartbeatInterval, 'heartbeatInterval'),
         ...(embedded !== undefined
-          ? { localNodes: new Map([[nodeConfig!.id, embedded.node.handler]]) }
+          ? { localNodes: new Map([[nodeConfig!.id, embedded.node.replicaStore]]) }
           : {}),
       },
       ctx.log,

@@ -15,10 +15,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
-import { DataPlaneClient } from '@ballast/dataplane';
+import { DataPlaneClient, remoteSessionFactory } from '@ballast/dataplane';
 import { DirectMetaStore, NodeLiveness, buildApi, type Command } from '@ballast/meta';
 import { ManagedProcess, waitFor } from '@ballast/testkit';
-import { DirectControlPlane, VolumeEngine, dataPlaneChannelFactory } from '../../src/index.js';
+import { DirectControlPlane, VolumeEngine } from '../../src/index.js';
 import { startNodes, stopNodes } from '../../bench/nodes.js';
 
 const run = promisify(execFile);
@@ -257,7 +257,7 @@ t.test('fio keeps writing while a replica node is killed; replicas agree; rebuil
   const engine = await VolumeEngine.open({
     volume: meta.map.getVolume(VOLUME_ID)!,
     epoch,
-    connect: dataPlaneChannelFactory({
+    connect: remoteSessionFactory({
       addressOf: (id) => nodes.find((n) => n.id === id)!.address,
       clusterId: CLUSTER_ID,
       clientId: 'e2e-rebuilder',

@@ -12,14 +12,9 @@ import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { DataPlaneClient } from '@ballast/dataplane';
+import { DataPlaneClient, remoteSessionFactory } from '@ballast/dataplane';
 import { DirectMetaStore, type Command } from '@ballast/meta';
-import {
-  DirectControlPlane,
-  RestControlPlane,
-  VolumeEngine,
-  dataPlaneChannelFactory,
-} from '../../src/index.js';
+import { DirectControlPlane, RestControlPlane, VolumeEngine } from '../../src/index.js';
 import { startNodes, stopNodes, type NodeProcess } from '../../bench/nodes.js';
 import { waitFor } from '@ballast/testkit';
 
@@ -124,7 +119,7 @@ t.test('replicas that failed different writes to one chunk are reconciled', asyn
     host: 'agent-1',
     force: false,
   });
-  const connectChannels = dataPlaneChannelFactory({
+  const connectChannels = remoteSessionFactory({
     addressOf: (id) => nodes.find((n) => n.id === id)!.address,
     clusterId: CLUSTER_ID,
     clientId: 'df-agent',

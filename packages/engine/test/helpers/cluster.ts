@@ -1,16 +1,15 @@
 // A cluster in one process: real chunk stores (real files, LevelDB, fsync) for the nodes, the
-// real cluster map in a DirectMetaStore, LocalReplicaChannels wrapped in FaultyChannels for the
+// real cluster map in a DirectMetaStore, LocalSessions wrapped in FaultySessions for the
 // network. No sockets.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ChunkStore } from '@ballast/chunkstore';
+import { ChunkStore, ChunkStoreReplicaStore } from '@ballast/chunkstore';
+import { LocalSession, type SessionFactory } from '@ballast/session';
 import { DirectMetaStore, type Command, type VolumeRecord } from '@ballast/meta';
-import type { ChannelFactory } from '../../src/channel.js';
 import { DirectControlPlane } from '../../src/control-plane.js';
 import { VolumeEngine, type VolumeEngineOptions } from '../../src/engine.js';
-import { LocalReplicaChannel } from '../../src/local-channel.js';
-import { FaultyChannel, type CallInfo, type Fault } from './faulty-channel.js';
+import { FaultySession, type CallInfo, type Fault } from './faulty-session.js';
 
 export interface Teardown {
   teardown(fn: () => unknown): void;
@@ -25,17 +24,19 @@ export interface LocalClusterOptions {
 }
 
 const NONE: Fault = { type: 'none' };
+const PEER = { clientId: 'engine', remoteAddress: 'in-process' };
 
 export class LocalCluster {
   readonly meta = new DirectMetaStore();
   readonly control = new DirectControlPlane(this.meta);
   readonly stores = new Map<string, ChunkStore>();
-  /** Every channel opened to each node, newest last. */
-  readonly channels = new Map<string, FaultyChannel[]>();
+  private readonly replicaStores = new WeakMap<ChunkStore, ChunkStoreReplicaStore>();
+  /** Every session opened to each node, newest last. */
+  readonly sessions = new Map<string, FaultySession[]>();
   readonly volumeId = 'vol-1';
   readonly volumeName = 'vol1';
   readonly nodeIds: string[];
-  /** Fault policy for every call on every channel opened from now on (and open ones). */
+  /** Fault policy for every call on every session opened from now on (and open ones). */
   decide: (call: CallInfo) => Fault = () => NONE;
   private readonly engines = new Set<VolumeEngine>();
 
@@ -91,6 +92,17 @@ export class LocalCluster {
     });
   }
 
+  /** The node's store as sessions see it (a new one when the store was opened again). */
+  replicaStore(nodeId: string): ChunkStoreReplicaStore {
+    const store = this.store(nodeId);
+    let replicaStore = this.replicaStores.get(store);
+    if (replicaStore === undefined) {
+      replicaStore = new ChunkStoreReplicaStore(store);
+      this.replicaStores.set(store, replicaStore);
+    }
+    return replicaStore;
+  }
+
   store(nodeId: string): ChunkStore {
     const s = this.stores.get(nodeId);
     if (s === undefined) throw new Error(`no store for ${nodeId}`);
@@ -132,22 +144,22 @@ export class LocalCluster {
     });
   }
 
-  factory(): ChannelFactory {
-    return async (nodeId, session) => {
-      const inner = await LocalReplicaChannel.open(nodeId, this.store(nodeId), session);
-      const channel = new FaultyChannel(inner);
-      channel.decide = (call) => this.decide(call);
-      const list = this.channels.get(nodeId) ?? [];
-      list.push(channel);
-      this.channels.set(nodeId, list);
-      return channel;
+  factory(): SessionFactory {
+    return async (nodeId, spec) => {
+      const inner = await LocalSession.open(nodeId, this.replicaStore(nodeId), spec, PEER);
+      const session = new FaultySession(inner);
+      session.decide = (call) => this.decide(call);
+      const list = this.sessions.get(nodeId) ?? [];
+      list.push(session);
+      this.sessions.set(nodeId, list);
+      return session;
     };
   }
 
-  /** The newest channel to `nodeId`. */
-  channel(nodeId: string): FaultyChannel {
-    const list = this.channels.get(nodeId);
-    if (!list || list.length === 0) throw new Error(`no channel to ${nodeId}`);
+  /** The newest session to `nodeId`. */
+  session(nodeId: string): FaultySession {
+    const list = this.sessions.get(nodeId);
+    if (!list || list.length === 0) throw new Error(`no session to ${nodeId}`);
     return list[list.length - 1]!;
   }
 

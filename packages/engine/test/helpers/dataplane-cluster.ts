@@ -1,8 +1,9 @@
-// Replicas behind real data-plane servers (real TCP, in this process) over MemoryReplicaHandler,
-// the cluster map in a DirectMetaStore, and engines opened over dataPlaneChannelFactory.
-import { DataPlaneServer, MemoryReplicaHandler, type ChunkMapResult } from '@ballast/dataplane';
+// Replicas behind real data-plane servers (real TCP, in this process) over MemoryReplicaStore,
+// the cluster map in a DirectMetaStore, and engines opened over remoteSessionFactory.
+import { DataPlaneServer, remoteSessionFactory } from '@ballast/dataplane';
 import { DirectMetaStore, type Command } from '@ballast/meta';
-import { DirectControlPlane, VolumeEngine, dataPlaneChannelFactory } from '../../src/index.js';
+import { MemoryReplicaStore, normaliseChunkMap, type SessionFactory } from '@ballast/session';
+import { DirectControlPlane, VolumeEngine } from '../../src/index.js';
 
 export const KiB = 1024;
 export const CHUNK = 64 * KiB;
@@ -13,7 +14,7 @@ const SECRET = 'dataplane-reconcile-secret-0123456789';
 
 export interface TestNode {
   id: string;
-  handler: MemoryReplicaHandler;
+  store: MemoryReplicaStore;
   address: string;
   /** Chunk indices installed on this node (WriteChunk), in order. */
   installs: number[];
@@ -33,30 +34,16 @@ export async function setupDataPlaneCluster(
 }> {
   const nodes: TestNode[] = [];
   for (const id of ['n1', 'n2']) {
-    const handler = new MemoryReplicaHandler();
-    handler.createVolume(VOLUME_ID, opts.sizeBytes ?? SIZE, CHUNK);
-    const node: TestNode = { id, handler, address: '', installs: [] };
-    const writeChunk = handler.writeChunk.bind(handler);
-    handler.writeChunk = (v, index, generation, data) => {
+    const store = new MemoryReplicaStore();
+    store.createVolume(VOLUME_ID, opts.sizeBytes ?? SIZE, CHUNK);
+    const node: TestNode = { id, store, address: '', installs: [] };
+    const writeChunk = store.writeChunk.bind(store);
+    store.writeChunk = (v, index, generation, data) => {
       node.installs.push(index);
       return writeChunk(v, index, generation, data);
     };
-    if (opts.legacyMaps) {
-      const chunkMap = handler.chunkMap.bind(handler);
-      handler.chunkMap = async (volumeId: string): Promise<ChunkMapResult> => {
-        const map = await chunkMap(volumeId);
-        return {
-          chunkSizeBytes: map.chunkSizeBytes,
-          chunks: map.chunks.map((c) => ({
-            index: c.index,
-            generation: c.generation,
-            dirty: c.dirty || c.unclean === true,
-          })),
-        };
-      };
-    }
     const server = new DataPlaneServer({
-      handler,
+      store,
       clusterId: CLUSTER_ID,
       nodeId: id,
       secret: SECRET,
@@ -98,15 +85,31 @@ export async function setupDataPlaneCluster(
   const open = async (host: string): Promise<VolumeEngine> => {
     await propose({ type: 'attachVolume', at: Date.now(), volumeId: VOLUME_ID, host, force: true });
     const volume = meta.map.getVolume(VOLUME_ID)!;
+    const remote = remoteSessionFactory({
+      addressOf: (id) => nodes.find((n) => n.id === id)!.address,
+      clusterId: CLUSTER_ID,
+      clientId: `agent-${host}`,
+      secret: SECRET,
+    });
+    // Maps as nodes before the `unclean` and `hole` fields sent them: unclean folded into dirty.
+    const legacy: SessionFactory = async (nodeId, spec) => {
+      const session = await remote(nodeId, spec);
+      const chunkMap = session.chunkMap.bind(session);
+      session.chunkMap = async () =>
+        normaliseChunkMap(
+          (await chunkMap()).map((c) => ({
+            index: c.index,
+            generation: c.generation,
+            dirty: c.dirty || c.unclean,
+          })),
+          false,
+        );
+      return session;
+    };
     const engine = await VolumeEngine.open({
       volume,
       epoch: volume.attachment!.epoch,
-      connect: dataPlaneChannelFactory({
-        addressOf: (id) => nodes.find((n) => n.id === id)!.address,
-        clusterId: CLUSTER_ID,
-        clientId: `agent-${host}`,
-        secret: SECRET,
-      }),
+      connect: opts.legacyMaps ? legacy : remote,
       controlPlane: new DirectControlPlane(meta),
     });
     t.teardown(() => engine.abandon());

@@ -1,6 +1,6 @@
-// A fault-injecting wrapper around a real channel (the simulation's network): each call asks
+// A fault-injecting wrapper around a real session (the simulation's network): each call asks
 // `decide` what happens to it. Faults injected:
-// - fail: the call rejects with a ChannelError of the given kind, after reaching the replica
+// - fail: the call rejects with a SessionError of the given kind, after reaching the replica
 //   (applied: true, "the answer was lost") or without reaching it (applied: false);
 // - hang: no answer ever (until the engine aborts the session), applied or not;
 // - delay: the replica applies the call at once, the answer arrives `ms` later (a slow link);
@@ -12,10 +12,11 @@ import {
   payloadBytes,
   type ChunkCopy,
   type ChunkMapEntry,
-  type ReplicaChannel,
+  type ReplicaSession,
   type WritePayload,
-} from '../../src/channel.js';
-import { ChannelError, type ChannelErrorKind } from '../../src/errors.js';
+  SessionError,
+  type SessionErrorKind,
+} from '@ballast/session';
 
 export type CallKind =
   | 'read'
@@ -35,20 +36,20 @@ export interface CallInfo {
   kind: CallKind;
   offsetBytes: number;
   lengthBytes: number;
-  /** Calls of this channel so far. */
+  /** Calls of this session so far. */
   seq: number;
 }
 
 export type Fault =
   | { type: 'none' }
-  | { type: 'fail'; kind: ChannelErrorKind; applied: boolean }
+  | { type: 'fail'; kind: SessionErrorKind; applied: boolean }
   | { type: 'hang'; applied: boolean }
   | { type: 'delay'; ms: number }
   | { type: 'late'; ms: number };
 
 const NONE: Fault = { type: 'none' };
 
-export class FaultyChannel implements ReplicaChannel {
+export class FaultySession implements ReplicaSession {
   decide: (call: CallInfo) => Fault = () => NONE;
   /** Outcome of each write, by payload buffer, as the engine was told. */
   readonly writeOutcomes = new Map<WritePayload, 'ok' | 'failed'>();
@@ -58,7 +59,7 @@ export class FaultyChannel implements ReplicaChannel {
   private readonly timers = new Set<NodeJS.Timeout>();
   calls = 0;
 
-  constructor(private readonly inner: ReplicaChannel) {}
+  constructor(private readonly inner: ReplicaSession) {}
 
   get nodeId(): string {
     return this.inner.nodeId;
@@ -166,7 +167,7 @@ export class FaultyChannel implements ReplicaChannel {
 
   private stop(): void {
     this.aborted = true;
-    const err = new ChannelError('disconnected', this.nodeId, 'session aborted');
+    const err = new SessionError('disconnected', this.nodeId, 'session aborted');
     for (const reject of this.hung) reject(err);
     this.hung.clear();
     for (const timer of this.timers) clearTimeout(timer);
@@ -176,14 +177,14 @@ export class FaultyChannel implements ReplicaChannel {
   private run<T>(call: Omit<CallInfo, 'nodeId' | 'seq'>, forward: () => Promise<T>): Promise<T> {
     this.calls += 1;
     if (this.aborted) {
-      return Promise.reject(new ChannelError('disconnected', this.nodeId, 'session aborted'));
+      return Promise.reject(new SessionError('disconnected', this.nodeId, 'session aborted'));
     }
     const fault = this.decide({ ...call, nodeId: this.nodeId, seq: this.seq++ });
     switch (fault.type) {
       case 'none':
         return forward();
       case 'fail': {
-        const err = new ChannelError(
+        const err = new SessionError(
           fault.kind,
           this.nodeId,
           `injected ${fault.kind} on ${call.kind}`,

@@ -1,21 +1,26 @@
+import type { ChunkCopy, ChunkMapEntry, SessionSpec, WritePayload } from './types.js';
+
 /**
- * One open session to one replica of a volume, at one epoch: what the engine needs from a
- * storage node. Two implementations: `LocalReplicaChannel` (an in-process chunk store replica,
- * for tests and the simulation) and `DataPlaneChannel` (the TCP data plane).
+ * One open session to one replica under one fence: what the engine needs from a storage node.
+ * Implementations: `LocalSession` (a store in this process: the agent's embedded node, tests,
+ * the simulation) and the data plane's `RemoteSession` (TCP, optionally TLS). Both keep the
+ * session rules of SessionCore; one compliance suite (`sessionContract`) runs against each.
  *
  * Rules every implementation keeps:
- * - Every failure rejects with a `ChannelError` (or something `toChannelError` classifies):
- *   the engine decides on its `kind` alone.
- * - Mutations (write, trim, writeZeroes, writeChunk) issued on one channel are applied by the
+ * - Every failure rejects with a `SessionError` (or something `toSessionError` classifies): the
+ *   engine decides on its `kind` alone.
+ * - Mutations (write, trim, writeZeroes, writeChunk) issued on one session are applied by the
  *   replica in the order they were issued. The engine only issues overlapping mutations after
  *   the earlier one settled, so this is a guarantee for non-overlapping ones only.
  * - A resolved mutation is applied (in the replica's page cache at least); with `fua` it is
  *   also durable. A resolved `flush` makes every mutation resolved before the call durable.
- * - The `data` Buffer of a write is not modified and may be referenced until the promise
- *   settles; the engine passes the same Buffer to every replica.
+ * - The `data` of a write is not modified and may be referenced until the promise settles; the
+ *   engine passes the same Buffer to every replica.
+ * - Every request re-checks the session's fence on the node: a newer epoch or incarnation
+ *   accepted anywhere ends the session (`fenced`, `superseded`).
  * - After `abort()` no further request reaches the replica; pending ones reject.
  */
-export interface ReplicaChannel {
+export interface ReplicaSession {
   readonly nodeId: string;
   read(offsetBytes: number, lengthBytes: number): Promise<Buffer>;
   /** Reads `lengthBytes` at `offsetBytes` into `target[targetOffset ..]` (zero-copy when it can). */
@@ -25,7 +30,6 @@ export interface ReplicaChannel {
     target: Buffer,
     targetOffset: number,
   ): Promise<void>;
-  /** `data` is one buffer, or parts to be written back to back (a large NBD payload). */
   write(offsetBytes: number, data: WritePayload, fua: boolean): Promise<void>;
   trim(offsetBytes: number, lengthBytes: number, fua: boolean): Promise<void>;
   writeZeroes(
@@ -58,47 +62,46 @@ export interface ReplicaChannel {
   abort(): void;
 }
 
-/** Bytes to write: one buffer, or parts that are written back to back. */
-export type WritePayload = Buffer | readonly Buffer[];
-
-/** Length of a payload in bytes. */
-export function payloadBytes(data: WritePayload): number {
-  if (Buffer.isBuffer(data)) return data.length;
-  let n = 0;
-  for (const part of data) n += part.length;
-  return n;
-}
-
-/** One entry of a replica's chunk map (the chunk store's `ChunkInfo`). */
-export interface ChunkMapEntry {
-  index: number;
-  generation: number;
-  hole: boolean;
-  /** Mutated since the replica's last completed flush. */
-  dirty: boolean;
-  /** Was dirty when the replica's node last stopped uncleanly. */
-  unclean: boolean;
-}
-
-export interface ChunkCopy {
-  generation: number;
-  /** The whole chunk, or null for a hole. */
-  data: Buffer | null;
-}
-
-/**
- * What a session is opened for: the volume, its fence (the attachment epoch and the incarnation
- * of the replica on that node, D17) and its shape. The node re-checks the fence on every request.
- */
-export interface SessionSpec {
-  volumeId: string;
-  epoch: number;
-  incarnation: number;
-  sizeBytes: number;
-  chunkSizeBytes: number;
-}
-
-/** Opens a session to the replica on `nodeId`; rejects with a ChannelError (`fenced` when the
+/** Opens a session to the replica on `nodeId`; rejects with a SessionError (`fenced` when the
  * node has seen a newer epoch for the volume, `superseded` when it holds a newer incarnation of
  * its replica: the map moved on). */
-export type ChannelFactory = (nodeId: string, session: SessionSpec) => Promise<ReplicaChannel>;
+export type SessionFactory = (nodeId: string, spec: SessionSpec) => Promise<ReplicaSession>;
+
+/** How long a session waits for a replica that is smaller than the volume to grow. */
+export const SMALLER_REPLICA_WAIT_MS = 10_000;
+
+/**
+ * A chunk map as a client receives it, normalised: `detailed` maps (every entry's `unclean` and
+ * `hole` meaningful) keep their flags, and `dirty` stops covering unclean chunks; other maps (an
+ * older node) fold unclean into dirty, so every dirty chunk is treated as possibly unclean.
+ */
+export function normaliseChunkMap(
+  chunks: ReadonlyArray<{
+    index: number;
+    generation: number;
+    dirty: boolean;
+    unclean?: boolean;
+    hole?: boolean;
+  }>,
+  detailed: boolean,
+): ChunkMapEntry[] {
+  return chunks
+    .map((c) =>
+      detailed
+        ? {
+            index: c.index,
+            generation: c.generation,
+            hole: c.hole === true,
+            dirty: c.dirty && c.unclean !== true,
+            unclean: c.unclean === true,
+          }
+        : {
+            index: c.index,
+            generation: c.generation,
+            hole: false,
+            dirty: c.dirty,
+            unclean: c.dirty,
+          },
+    )
+    .sort((a, b) => a.index - b.index);
+}

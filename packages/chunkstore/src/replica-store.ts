@@ -1,15 +1,17 @@
 import { BallastError, assert, formatFence, type Fence, type Logger } from '@ballast/common';
-import { BLOCK_SIZE_BYTES, MAX_IO_BYTES, type ChunkStore, type Replica } from '@ballast/chunkstore';
 import type {
+  ChunkCopy,
   ChunkMapResult,
-  ChunkReadResult,
   OpenSessionArgs,
   OpenedSession,
-  ReplicaHandler,
+  ReplicaStore,
   TrimOptions,
-} from '@ballast/dataplane';
+} from '@ballast/session';
+import { BLOCK_SIZE_BYTES, MAX_IO_BYTES } from './constants.js';
+import type { Replica } from './replica.js';
+import type { ChunkStore } from './store.js';
 
-/** What a data-plane session holds on to: the replica it reads and writes. */
+/** What a session holds on to: the replica it reads and writes. */
 export interface ReplicaBinding {
   readonly volumeId: string;
   readonly fence: Fence;
@@ -17,12 +19,13 @@ export interface ReplicaBinding {
 }
 
 /**
- * The data plane's view of the chunk store. A node holds at most one replica per volume, so the
- * replica id is the volume id. Fences (epoch, replica incarnation) are the store's, persisted
+ * The chunk store as sessions see it (the node's data-plane server, the agent's embedded node,
+ * the engine's tests). A node holds at most one replica per volume, so the replica id is the
+ * volume id. Fences (epoch, replica incarnation) are the store's, persisted
  * in its index so fencing survives restarts; checksum failures surface as CHECKSUM_MISMATCH and
  * are never answered with data.
  */
-export class ChunkStoreHandler implements ReplicaHandler<ReplicaBinding> {
+export class ChunkStoreReplicaStore implements ReplicaStore<ReplicaBinding> {
   readonly #store: ChunkStore;
   readonly #log: Logger | undefined;
   /**
@@ -170,22 +173,10 @@ export class ChunkStoreHandler implements ReplicaHandler<ReplicaBinding> {
   async chunkMap(volumeId: string): Promise<ChunkMapResult> {
     const replica = this.#store.replica(volumeId);
     const entries = await replica.fullChunkMap();
-    return {
-      chunkSizeBytes: replica.chunkSizeBytes,
-      // Unclean chunks (dirty at a crash) are as untrustworthy as dirty ones: `dirty` covers
-      // them for readers that know no more; `unclean` and `hole` make the map detailed, so an
-      // engine's reconcile copies only what it must.
-      chunks: entries.map((e) => ({
-        index: e.index,
-        generation: e.generation,
-        dirty: e.dirty || e.unclean,
-        unclean: e.unclean,
-        hole: e.hole,
-      })),
-    };
+    return { chunkSizeBytes: replica.chunkSizeBytes, chunks: entries };
   }
 
-  readChunk(volumeId: string, index: number): ChunkReadResult {
+  readChunk(volumeId: string, index: number): ChunkCopy {
     const chunk = this.#store.replica(volumeId).readChunk(index);
     return { generation: chunk.generation, data: chunk.data };
   }
@@ -197,6 +188,15 @@ export class ChunkStoreHandler implements ReplicaHandler<ReplicaBinding> {
     data: Buffer | null,
   ): Promise<void> | undefined {
     return this.#track(b.volumeId, b.replica.installChunk(index, generation, data));
+  }
+
+  markChunksClean(b: ReplicaBinding, indices: number[]): Promise<void> {
+    return b.replica.markChunksClean(indices);
+  }
+
+  repairBlocks(b: ReplicaBinding, offsetBytes: number, data: Buffer): undefined {
+    b.replica.repairBlocks(offsetBytes, data);
+    return undefined;
   }
 
   #track(volumeId: string, result: Promise<void> | undefined): Promise<void> | undefined {

@@ -1,21 +1,21 @@
 import { BallastError, type ErrorCode } from '@ballast/common';
 
 /**
- * Why a call on one replica's channel failed. The engine's reaction depends only on this:
+ * Why a request on one replica's session failed. The engine's reaction depends only on this:
  * - `fenced`: a newer epoch holds the volume; this engine must stop (never marks anything).
  * - `superseded`: the node holds a newer incarnation of its replica (the map took this replica
  *   out of the set, and maybe back in): this session can never write it again. The replica
- *   leaves this engine's I/O like a failed one; the engine goes on.
+ *   leaves the engine's I/O like a failed one; the engine goes on.
  * - `checksum`: the replica's stored bytes failed their CRC; read elsewhere and repair.
  * - `io`, `disconnected`, `timeout`, `no-space`: the replica cannot be trusted with this
  *   write; it leaves the in-sync set.
  * - `invalid`: the request was refused as malformed or out of range: a bug on one side, handled
  *   like `io` so that a replica refusing a write never silently misses it.
  */
-export type ChannelErrorKind =
+export type SessionErrorKind =
   'fenced' | 'superseded' | 'checksum' | 'io' | 'disconnected' | 'timeout' | 'no-space' | 'invalid';
 
-const CODE_OF_KIND: Record<ChannelErrorKind, ErrorCode> = {
+const CODE_OF_KIND: Record<SessionErrorKind, ErrorCode> = {
   fenced: 'FENCED',
   superseded: 'SUPERSEDED',
   checksum: 'CHECKSUM_MISMATCH',
@@ -26,19 +26,19 @@ const CODE_OF_KIND: Record<ChannelErrorKind, ErrorCode> = {
   invalid: 'INVALID_ARGUMENT',
 };
 
-export class ChannelError extends BallastError {
-  readonly kind: ChannelErrorKind;
+export class SessionError extends BallastError {
+  readonly kind: SessionErrorKind;
   readonly nodeId: string;
 
   constructor(
-    kind: ChannelErrorKind,
+    kind: SessionErrorKind,
     nodeId: string,
     message: string,
     details?: Record<string, unknown>,
     cause?: unknown,
   ) {
     super(CODE_OF_KIND[kind], message, { nodeId, kind, ...details }, cause);
-    this.name = 'ChannelError';
+    this.name = 'SessionError';
     this.kind = kind;
     this.nodeId = nodeId;
   }
@@ -53,34 +53,34 @@ function errnoOf(err: unknown): string | undefined {
   return undefined;
 }
 
-/** Classifies whatever a channel implementation threw (a BallastError from the chunk store or
- * the data-plane client, a system error) into a ChannelError. */
-export function toChannelError(err: unknown, nodeId: string): ChannelError {
-  if (err instanceof ChannelError) return err;
+/** Classifies whatever a session implementation threw (a BallastError from the store or the
+ * data-plane client, a system error) into a SessionError. */
+export function toSessionError(err: unknown, nodeId: string): SessionError {
+  if (err instanceof SessionError) return err;
   const message = err instanceof Error ? err.message : String(err);
   if (err instanceof BallastError) {
     switch (err.code) {
       case 'FENCED':
-        return new ChannelError('fenced', nodeId, message, err.details, err);
+        return new SessionError('fenced', nodeId, message, err.details, err);
       case 'SUPERSEDED':
-        return new ChannelError('superseded', nodeId, message, err.details, err);
+        return new SessionError('superseded', nodeId, message, err.details, err);
       case 'CHECKSUM_MISMATCH':
-        return new ChannelError('checksum', nodeId, message, err.details, err);
+        return new SessionError('checksum', nodeId, message, err.details, err);
       case 'TIMEOUT':
-        return new ChannelError('timeout', nodeId, message, err.details, err);
+        return new SessionError('timeout', nodeId, message, err.details, err);
       case 'INVALID_ARGUMENT':
       case 'TOO_LARGE':
-        return new ChannelError('invalid', nodeId, message, err.details, err);
+        return new SessionError('invalid', nodeId, message, err.details, err);
       case 'PROTOCOL':
       case 'UNAVAILABLE':
-        return new ChannelError('disconnected', nodeId, message, err.details, err);
+        return new SessionError('disconnected', nodeId, message, err.details, err);
       default:
         break;
     }
   }
   const errno = errnoOf(err);
   if (errno === 'ENOSPC' || errno === 'EDQUOT') {
-    return new ChannelError('no-space', nodeId, message, { errno }, err);
+    return new SessionError('no-space', nodeId, message, { errno }, err);
   }
   if (
     errno === 'ECONNRESET' ||
@@ -90,7 +90,7 @@ export function toChannelError(err: unknown, nodeId: string): ChannelError {
     errno === 'EHOSTUNREACH' ||
     errno === 'ETIMEDOUT'
   ) {
-    return new ChannelError('disconnected', nodeId, message, { errno }, err);
+    return new SessionError('disconnected', nodeId, message, { errno }, err);
   }
-  return new ChannelError('io', nodeId, message, errno ? { errno } : undefined, err);
+  return new SessionError('io', nodeId, message, errno ? { errno } : undefined, err);
 }

@@ -1,19 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BallastError, compareFence, fenceRefusal, type Fence } from '@ballast/common';
-import type {
-  ChunkMapResult,
-  ChunkReadResult,
-  OpenSessionArgs,
-  OpenedSession,
-  ReplicaHandler,
-  TrimOptions,
-} from './handler.js';
+import type { ChunkMapResult, OpenSessionArgs, OpenedSession, ReplicaStore } from './store.js';
+import type { ChunkCopy, TrimOptions } from './types.js';
 
 const BLOCK_SIZE_BYTES = 4096;
 /** Bound on mutations waiting in one volume's queue (as the chunk store bounds its own). */
 const MAX_QUEUED_MUTATIONS = 4096;
 
-export interface MemoryHandlerOptions {
+export interface MemoryStoreOptions {
   /**
    * Asked once per mutation: a number of milliseconds makes that mutation wait (as a chunk-store
    * write waits for its dirty mark); undefined applies it at once when nothing is queued ahead.
@@ -105,17 +99,17 @@ export class MemoryVolume {
 }
 
 /**
- * A ReplicaHandler over memory, with the same contract as the node's chunk-store handler:
+ * A ReplicaStore over memory, with the same contract as the node's chunk store:
  * mutations of one volume apply in call order (a delayed one holds back every later one),
  * epochs are fenced, and a newer epoch waits for older mutations before the session opens.
  * For protocol tests, engine tests and tools; nothing is durable.
  */
-export class MemoryReplicaHandler implements ReplicaHandler<MemoryVolume> {
+export class MemoryReplicaStore implements ReplicaStore<MemoryVolume> {
   readonly #volumes = new Map<string, MemoryVolume>();
   readonly #delay: ((volumeId: string) => number | undefined) | undefined;
   readonly #maxIoBytes: number;
 
-  constructor(opts: MemoryHandlerOptions = {}) {
+  constructor(opts: MemoryStoreOptions = {}) {
     this.#delay = opts.mutationDelayMs;
     this.#maxIoBytes = opts.maxIoBytes ?? 64 * 1024 * 1024;
   }
@@ -224,7 +218,7 @@ export class MemoryReplicaHandler implements ReplicaHandler<MemoryVolume> {
     return { chunkSizeBytes: v.chunkSizeBytes, chunks };
   }
 
-  readChunk(volumeId: string, index: number): ChunkReadResult {
+  readChunk(volumeId: string, index: number): ChunkCopy {
     const v = this.volume(volumeId);
     if (index * v.chunkSizeBytes >= v.sizeBytes) {
       throw new BallastError('INVALID_ARGUMENT', `chunk ${index} is outside the replica`);

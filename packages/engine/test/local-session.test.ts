@@ -1,4 +1,4 @@
-// HandlerReplicaChannel against real storage nodes started in this process (startStorageNode:
+// LocalSession against real storage nodes started in this process (startStorageNode:
 // chunk store, index, data-plane server): the in-process session keeps what a TCP session
 // guarantees (epoch fencing by any later attach, mutation order, flush and FUA, detailed chunk
 // maps), and an engine that reaches one replica in process and the other over TCP replicates,
@@ -9,25 +9,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import t, { type Test } from 'tap';
-import { DataPlaneClient } from '@ballast/dataplane';
+import { DataPlaneClient, remoteSessionFactory } from '@ballast/dataplane';
 import { DirectMetaStore, type Command } from '@ballast/meta';
 import { startStorageNode, type StorageNode } from '@ballast/node';
 import {
-  ChannelError,
-  DirectControlPlane,
-  HandlerReplicaChannel,
-  VolumeEngine,
-  dataPlaneChannelFactory,
-  handlerChannelFactory,
+  LocalSession,
+  SessionError,
+  localSessionFactory,
   type SessionSpec,
-} from '../src/index.js';
+} from '@ballast/session';
+import { DirectControlPlane, VolumeEngine } from '../src/index.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
 const CHUNK = 256 * KiB;
 const SIZE = 8 * MiB;
-const CLUSTER_ID = 'handler-channel';
-const SECRET = 'handler-channel-secret-0123456789';
+const CLUSTER_ID = 'handler-session';
+const SECRET = 'handler-session-secret-0123456789';
 const PEER = { clientId: 'agent-a', remoteAddress: 'in-process' };
 const log = pino({ level: 'silent' });
 
@@ -59,15 +57,15 @@ async function rejectsKind(t: Test, p: Promise<unknown>, kind: string, what: str
     await p;
     t.fail(`${what}: resolved`);
   } catch (err) {
-    t.ok(err instanceof ChannelError, `${what}: a ChannelError`);
-    t.equal((err as ChannelError).kind, kind, `${what}: ${kind}`);
+    t.ok(err instanceof SessionError, `${what}: a SessionError`);
+    t.equal((err as SessionError).kind, kind, `${what}: ${kind}`);
   }
 }
 
 t.test('an in-process session over a real node handler', async (t) => {
   const node = await startNode(t, 'n1');
   await node.replicas.create('v1', { sizeBytes: SIZE, chunkSizeBytes: CHUNK });
-  const ch = await HandlerReplicaChannel.open('n1', node.handler, spec('v1', 3), PEER);
+  const ch = await LocalSession.open('n1', node.replicaStore, spec('v1', 3), PEER);
   t.equal(node.replicas.highestEpoch('v1'), 3, 'the epoch is persisted by the open');
 
   const data = randomBytes(64 * KiB);
@@ -142,11 +140,11 @@ t.test(
     await node.replicas.acceptFence('v1', { epoch: 5, incarnation: 0 });
     await rejectsKind(
       t,
-      HandlerReplicaChannel.open('n1', node.handler, spec('v1', 4), PEER),
+      LocalSession.open('n1', node.replicaStore, spec('v1', 4), PEER),
       'fenced',
       'open at an epoch older than the node has seen',
     );
-    const ch = await HandlerReplicaChannel.open('n1', node.handler, spec('v1', 5), PEER);
+    const ch = await LocalSession.open('n1', node.replicaStore, spec('v1', 5), PEER);
     const before = randomBytes(CHUNK);
     // Not awaited: the takeover below must find it applied (the clean cut), not lost.
     const inFlight = ch.write(0, before, false);
@@ -179,11 +177,11 @@ t.test(
 t.test('abort: nothing more reaches the replica', async (t) => {
   const node = await startNode(t, 'n1');
   await node.replicas.create('v1', { sizeBytes: SIZE, chunkSizeBytes: CHUNK });
-  const ch = await HandlerReplicaChannel.open('n1', node.handler, spec('v1', 1), PEER);
+  const ch = await LocalSession.open('n1', node.replicaStore, spec('v1', 1), PEER);
   ch.abort();
   await rejectsKind(t, ch.write(0, randomBytes(4 * KiB), false), 'disconnected', 'a write');
   await rejectsKind(t, ch.chunkMap(), 'disconnected', 'a chunk map');
-  const again = await HandlerReplicaChannel.open('n1', node.handler, spec('v1', 1), PEER);
+  const again = await LocalSession.open('n1', node.replicaStore, spec('v1', 1), PEER);
   t.ok((await again.read(0, 4 * KiB)).equals(Buffer.alloc(4 * KiB)), 'the write never landed');
   await again.close();
 });
@@ -191,7 +189,7 @@ t.test('abort: nothing more reaches the replica', async (t) => {
 t.test('a smaller replica is waited for, another shape is refused', async (t) => {
   const node = await startNode(t, 'n1');
   await node.replicas.create('v1', { sizeBytes: SIZE, chunkSizeBytes: CHUNK });
-  const grown = HandlerReplicaChannel.open('n1', node.handler, spec('v1', 1, 2 * SIZE), PEER);
+  const grown = LocalSession.open('n1', node.replicaStore, spec('v1', 1, 2 * SIZE), PEER);
   setTimeout(() => void node.replicas.resize('v1', 2 * SIZE), 300);
   const ch = await grown;
   await ch.write(2 * SIZE - 4 * KiB, randomBytes(4 * KiB), false);
@@ -199,9 +197,9 @@ t.test('a smaller replica is waited for, another shape is refused', async (t) =>
   await ch.close();
   await rejectsKind(
     t,
-    HandlerReplicaChannel.open(
+    LocalSession.open(
       'n1',
-      node.handler,
+      node.replicaStore,
       { ...spec('v1', 1, 2 * SIZE), chunkSizeBytes: 2 * CHUNK },
       PEER,
     ),
@@ -210,7 +208,7 @@ t.test('a smaller replica is waited for, another shape is refused', async (t) =>
   );
   await rejectsKind(
     t,
-    HandlerReplicaChannel.open('n1', node.handler, spec('v-missing', 1), PEER),
+    LocalSession.open('n1', node.replicaStore, spec('v-missing', 1), PEER),
     'io',
     'no such replica',
   );
@@ -252,7 +250,7 @@ t.test('an engine with one replica in process and one over TCP', async (t) => {
     replicaNodeIds: ['n1', 'n2'],
   });
   let remoteReads = 0;
-  const tcp = dataPlaneChannelFactory({
+  const tcp = remoteSessionFactory({
     addressOf: (id) => (id === 'n2' ? remote.endpoints.dataPlane! : 'nowhere:1'),
     clusterId: CLUSTER_ID,
     clientId: 'agent',
@@ -264,8 +262,8 @@ t.test('an engine with one replica in process and one over TCP', async (t) => {
     const engine = await VolumeEngine.open({
       volume,
       epoch: volume.attachment!.epoch,
-      connect: handlerChannelFactory(
-        new Map([['n1', local.handler]]),
+      connect: localSessionFactory(
+        new Map([['n1', local.replicaStore]]),
         { clientId: host, remoteAddress: 'in-process' },
         async (nodeId, session) => {
           const ch = await tcp(nodeId, session);
@@ -309,9 +307,9 @@ t.test('an engine with one replica in process and one over TCP', async (t) => {
 t.test('an in-process session of an earlier replica incarnation is refused (D17)', async (t) => {
   const node = await startNode(t, 'n1');
   await node.replicas.create('v1', { sizeBytes: SIZE, chunkSizeBytes: CHUNK });
-  const old = await HandlerReplicaChannel.open(
+  const old = await LocalSession.open(
     'n1',
-    node.handler,
+    node.replicaStore,
     { ...spec('v1', 3), incarnation: 10 },
     PEER,
   );
@@ -328,13 +326,13 @@ t.test('an in-process session of an earlier replica incarnation is refused (D17)
   );
   await rejectsKind(
     t,
-    HandlerReplicaChannel.open('n1', node.handler, { ...spec('v1', 3), incarnation: 10 }, PEER),
+    LocalSession.open('n1', node.replicaStore, { ...spec('v1', 3), incarnation: 10 }, PEER),
     'superseded',
     'a new session under the old incarnation',
   );
-  const current = await HandlerReplicaChannel.open(
+  const current = await LocalSession.open(
     'n1',
-    node.handler,
+    node.replicaStore,
     { ...spec('v1', 3), incarnation: 20 },
     PEER,
   );

@@ -1,20 +1,19 @@
 import { BallastError, parseHostPort, type Logger } from '@ballast/common';
 import {
-  DataPlaneClient,
-  type ClientSession,
-  type DataPlaneClientTlsOptions,
-} from '@ballast/dataplane';
-import type {
-  ChannelFactory,
-  ChunkCopy,
-  ChunkMapEntry,
-  ReplicaChannel,
-  SessionSpec,
-  WritePayload,
-} from './channel.js';
-import { ChannelError, toChannelError } from './errors.js';
+  SMALLER_REPLICA_WAIT_MS,
+  SessionError,
+  toSessionError,
+  type ChunkCopy,
+  type ChunkMapEntry,
+  type ReplicaSession,
+  type SessionFactory,
+  type SessionSpec,
+  type WritePayload,
+} from '@ballast/session';
+import { DataPlaneClient, type ClientSession } from './client.js';
+import type { DataPlaneClientTlsOptions } from './tls.js';
 
-export interface DataPlaneChannelOptions {
+export interface RemoteSessionOptions {
   /** The node's data-plane address (`host:port`) from the cluster map. */
   addressOf: (nodeId: string) => string | Promise<string>;
   clusterId: string;
@@ -40,7 +39,7 @@ export interface DataPlaneChannelOptions {
  * one socket write. Write payloads go out by reference (no copy), so the engine's fan-out hands
  * the same Buffer to every replica.
  */
-export class DataPlaneChannel implements ReplicaChannel {
+export class RemoteSession implements ReplicaSession {
   constructor(
     readonly nodeId: string,
     private readonly client: DataPlaneClient,
@@ -83,8 +82,7 @@ export class DataPlaneChannel implements ReplicaChannel {
   }
 
   async chunkMap(): Promise<ChunkMapEntry[]> {
-    const result = await this.session.getChunkMap();
-    return chunkMapEntries(result.chunks, result.detailed === true);
+    return (await this.session.getChunkMap()).chunks;
   }
 
   async readChunk(index: number): Promise<ChunkCopy> {
@@ -121,53 +119,15 @@ export class DataPlaneChannel implements ReplicaChannel {
   }
 }
 
-/**
- * A node's chunk map as the engine reads it. `detailed`: the node reported `unclean` and `hole`
- * for every chunk; its `dirty` still covers unclean chunks (for readers that know no more), and
- * an unclean chunk is handled as unclean whatever else it is, so only the rest count as merely
- * dirty. Otherwise (an older node) `dirty` is "dirty or unclean" and there is no hole flag: a
- * dirty chunk is treated as possibly unclean too (reconcile then also re-installs it on its
- * source: more copying, same result).
- */
-export function chunkMapEntries(
-  chunks: ReadonlyArray<{
-    index: number;
-    generation: number;
-    dirty: boolean;
-    unclean?: boolean;
-    hole?: boolean;
-  }>,
-  detailed: boolean,
-): ChunkMapEntry[] {
-  return chunks
-    .map((c) =>
-      detailed
-        ? {
-            index: c.index,
-            generation: c.generation,
-            hole: c.hole === true,
-            dirty: c.dirty && c.unclean !== true,
-            unclean: c.unclean === true,
-          }
-        : {
-            index: c.index,
-            generation: c.generation,
-            hole: false,
-            dirty: c.dirty,
-            unclean: c.dirty,
-          },
-    )
-    .sort((a, b) => a.index - b.index);
-}
-
-/** How long a session waits for a replica that is smaller than the volume to grow. */
-const SMALLER_REPLICA_WAIT_MS = 10_000;
 const FUA = { fua: true };
 const NO_FUA = { fua: false };
 
-/** Opens data-plane sessions for a VolumeEngine: connect, authenticate, open (volume, epoch). */
-export function dataPlaneChannelFactory(options: DataPlaneChannelOptions): ChannelFactory {
-  return async (nodeId: string, session: SessionSpec): Promise<ReplicaChannel> => {
+/**
+ * Opens data-plane sessions for a VolumeEngine: connect, authenticate, open under the fence
+ * (volume, epoch, incarnation).
+ */
+export function remoteSessionFactory(options: RemoteSessionOptions): SessionFactory {
+  return async (nodeId: string, session: SessionSpec): Promise<ReplicaSession> => {
     let client: DataPlaneClient;
     try {
       const address = await options.addressOf(nodeId);
@@ -200,7 +160,7 @@ export function dataPlaneChannelFactory(options: DataPlaneChannelOptions): Chann
         ...(options.logger !== undefined ? { logger: options.logger } : {}),
       });
     } catch (err) {
-      throw toChannelError(err, nodeId);
+      throw toSessionError(err, nodeId);
     }
     try {
       const open = {
@@ -222,16 +182,16 @@ export function dataPlaneChannelFactory(options: DataPlaneChannelOptions): Chann
         opened.sizeBytes !== session.sizeBytes ||
         opened.chunkSizeBytes !== session.chunkSizeBytes
       ) {
-        throw new ChannelError(
+        throw new SessionError(
           'invalid',
           nodeId,
           `replica on ${nodeId} is ${opened.sizeBytes} bytes in ${opened.chunkSizeBytes}-byte chunks, the volume ${session.sizeBytes} in ${session.chunkSizeBytes}`,
         );
       }
-      return new DataPlaneChannel(nodeId, client, opened);
+      return new RemoteSession(nodeId, client, opened);
     } catch (err) {
       client.destroy();
-      throw toChannelError(err, nodeId);
+      throw toSessionError(err, nodeId);
     }
   };
 }

@@ -1,4 +1,7 @@
-import type { ChunkInfo } from './replica.js';
+import type { ChunkMapEntry } from './types.js';
+
+/** The fields of a chunk map entry the rule reads. */
+type ChunkInfo = Pick<ChunkMapEntry, 'index' | 'generation' | 'dirty' | 'unclean'>;
 
 /**
  * Which chunks a copy from `source` to `target` must move, from their chunk maps (both sorted
