@@ -47,4 +47,22 @@ export default tseslint.config(
       'no-constant-condition': ['error', { checkLoops: false }],
     },
   },
+  {
+    // Imports go downward (docs/architecture.md): the engine owns its ports (ReplicaSession from
+    // @ballast/session, ControlPlane) and reaches meta, nodes and the network only through them.
+    files: ['packages/engine/src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            '@ballast/meta',
+            '@ballast/node',
+            '@ballast/chunkstore',
+            '@ballast/dataplane',
+          ].map((name) => ({ name, message: 'the engine reaches this only through its ports' })),
+        },
+      ],
+    },
+  },
 );

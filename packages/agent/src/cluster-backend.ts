@@ -15,7 +15,7 @@ import {
   StatusCode,
   type DataPlaneClientTlsOptions,
 } from '@ballast/dataplane';
-import { RestControlPlane, VolumeEngine, type EngineStats } from '@ballast/engine';
+import { VolumeEngine, type EngineStats } from '@ballast/engine';
 import { localSessionFactory, type ReplicaStore } from '@ballast/session';
 import type { VolumeRecord } from '@ballast/meta';
 
@@ -25,11 +25,12 @@ import { NbdServer } from '@ballast/nbd';
 import {
   MapFollower,
   MetaClient,
+  MetaControlPlane,
   parseNode,
   parseVolume,
   type MapChanges,
   type MapMirror,
-} from '@ballast/node';
+} from '@ballast/meta-client';
 import {
   checkVolumeName,
   type AttachOptions,
@@ -556,7 +557,7 @@ export class ClusterBackend implements VolumeBackend {
               { clientId: host, remoteAddress: 'in-process' },
               remote,
             ),
-      controlPlane: new RestControlPlane({
+      controlPlane: new MetaControlPlane({
         apiUrls: this.options.metaUrls,
         token: this.options.token,
       }),

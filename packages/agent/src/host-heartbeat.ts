@@ -1,4 +1,4 @@
-import type { MetaClient } from '@ballast/node';
+import type { MetaClient } from '@ballast/meta-client';
 import { errorText, type AgentLogger } from './logger.js';
 
 /** What meta's leader knows of a Docker host (GET /v1/hosts/:id). */

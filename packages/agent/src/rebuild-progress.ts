@@ -1,5 +1,5 @@
 import type { RebuildProgressReport } from '@ballast/engine';
-import type { MetaClient } from '@ballast/node';
+import type { MetaClient } from '@ballast/meta-client';
 import { errorText, type AgentLogger } from './logger.js';
 
 /** At most one progress report per task this often (each is a Raft entry). */

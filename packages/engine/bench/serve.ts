@@ -15,17 +15,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BallastError, createLogger, parseSize } from '@ballast/common';
-import { DirectMetaStore, type Command, type NodeRecord, type VolumeRecord } from '@ballast/meta';
+import {
+  DirectControlPlane,
+  DirectMetaStore,
+  type Command,
+  type NodeRecord,
+  type VolumeRecord,
+} from '@ballast/meta';
 import { NbdServer } from '@ballast/nbd';
 import { startStorageNode, type StorageNode } from '@ballast/node';
 import { remoteSessionFactory } from '@ballast/dataplane';
 import { LocalSession } from '@ballast/session';
-import {
-  DirectControlPlane,
-  RestControlPlane,
-  VolumeEngine,
-  type ControlPlane,
-} from '../src/index.js';
+import { MetaControlPlane } from '@ballast/meta-client';
+import { VolumeEngine, type ControlPlane } from '../src/index.js';
 import { startNodes, stopNodes, type NodeProcess } from './nodes.js';
 
 const USAGE = `usage: serve.js --socket PATH (--start-nodes N [--replicas R] [--size S] [--chunk-size C] [--dir D]
@@ -181,7 +183,7 @@ if (values['start-nodes'] !== undefined) {
     );
     addresses.set(node.id, node.address);
   }
-  control = new RestControlPlane({ apiUrls: [metaUrl], token });
+  control = new MetaControlPlane({ apiUrls: [metaUrl], token });
 }
 
 if (volume.attachment === null) {

@@ -1,14 +1,6 @@
 export { VolumeEngine, RangeHold } from './engine.js';
 export type { VolumeEngineOptions, VolumeSpec, EngineState } from './engine.js';
-export {
-  DirectControlPlane,
-  RestControlPlane,
-  type ControlPlane,
-  type CommandProposer,
-  type OutOfSyncRequest,
-  type PromoteRequest,
-  type RestControlPlaneOptions,
-} from './control-plane.js';
+export type { ControlPlane, OutOfSyncRequest, PromoteRequest } from './control-plane.js';
 export { RangeLock, type LockEntry } from './range-lock.js';
 export type { RebuildOptions, RebuildProgressReport, RebuildResult } from './rebuild.js';
 export {

@@ -16,10 +16,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import t, { type Test } from 'tap';
-import { DirectMetaStore, type Command } from '@ballast/meta';
+import { DirectControlPlane, DirectMetaStore, type Command } from '@ballast/meta';
 import { startStorageNode, type StorageNode } from '@ballast/node';
 import { remoteSessionFactory } from '@ballast/dataplane';
-import { DirectControlPlane, VolumeEngine } from '../src/index.js';
+import { VolumeEngine } from '../src/index.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;

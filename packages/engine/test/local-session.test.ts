@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import t, { type Test } from 'tap';
 import { DataPlaneClient, remoteSessionFactory } from '@ballast/dataplane';
-import { DirectMetaStore, type Command } from '@ballast/meta';
+import { DirectControlPlane, DirectMetaStore, type Command } from '@ballast/meta';
 import { startStorageNode, type StorageNode } from '@ballast/node';
 import {
   LocalSession,
@@ -18,7 +18,7 @@ import {
   localSessionFactory,
   type SessionSpec,
 } from '@ballast/session';
-import { DirectControlPlane, VolumeEngine } from '../src/index.js';
+import { VolumeEngine } from '../src/index.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;

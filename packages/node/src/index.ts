@@ -8,27 +8,6 @@ export {
 export { NodeMetrics, type CapacityInfo } from './metrics.js';
 export { Scrubber, type ScrubberOptions, type ScrubberStats } from './scrub.js';
 export {
-  MetaClient,
-  type ListResult,
-  type MetaClientOptions,
-  type RequestOptions,
-} from './meta-client.js';
-export {
-  MapFollower,
-  parseNode,
-  parseTask,
-  parseVolume,
-  type MapChanges,
-  type MapFollowerOptions,
-  type MapMirror,
-  type MapNode,
-  type MapReplica,
-  type MapSettings,
-  type MapStaleReplica,
-  type MapTask,
-  type MapVolume,
-} from './map-follower.js';
-export {
   PeerService,
   DEFAULT_REBUILD_BYTES_PER_SECOND,
   REBUILD_BANDWIDTH_SETTING,

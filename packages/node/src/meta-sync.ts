@@ -1,7 +1,13 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { compareFence, isBallastError, type Logger } from '@ballast/common';
-import { MapFollower, type MapChanges, type MapMirror, type MapVolume } from './map-follower.js';
-import { MetaClient, sleep } from './meta-client.js';
+import {
+  MapFollower,
+  MetaClient,
+  sleep,
+  type MapChanges,
+  type MapMirror,
+  type MapVolume,
+} from '@ballast/meta-client';
 import type { CapacityInfo } from './metrics.js';
 import type { ReplicaAdmin } from './node.js';
 import type { ClusterView, PeerService } from './peers.js';

@@ -7,8 +7,14 @@ import {
   type ChunkStoreReplicaStore,
 } from '@ballast/chunkstore';
 import { DataPlaneClient, type DataPlaneClientTlsOptions } from '@ballast/dataplane';
-import type { MapChanges, MapMirror, MapNode, MapTask, MapVolume } from './map-follower.js';
-import type { MetaClient } from './meta-client.js';
+import type {
+  MapChanges,
+  MapMirror,
+  MapNode,
+  MapTask,
+  MapVolume,
+  MetaClient,
+} from '@ballast/meta-client';
 import {
   RebuildJob,
   type PeerNode,

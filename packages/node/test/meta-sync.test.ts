@@ -11,13 +11,8 @@ import t from 'tap';
 import { createLogger, type Logger } from '@ballast/common';
 import { MAX_REPLICA_USAGE_REPORTS, startMetaMember, type RunningMember } from '@ballast/meta';
 import { freePort, waitFor } from '@ballast/testkit';
-import {
-  MetaSync,
-  parseNode,
-  parseVolume,
-  startStorageNode,
-  type StorageNode,
-} from '../src/index.js';
+import { parseNode, parseVolume } from '@ballast/meta-client';
+import { MetaSync, startStorageNode, type StorageNode } from '../src/index.js';
 import { MAX_REPLICA_USAGE_PER_HEARTBEAT } from '../src/meta-sync.js';
 import { connect, pattern } from './helpers.js';
 

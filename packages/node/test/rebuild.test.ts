@@ -8,8 +8,8 @@ import t from 'tap';
 import { isBallastError } from '@ballast/common';
 import type { ClientSession } from '@ballast/dataplane';
 import { waitFor } from '@ballast/testkit';
+import { MetaClient } from '@ballast/meta-client';
 import {
-  MetaClient,
   RebuildJob,
   chunksToFetch,
   type RebuildEnvironment,

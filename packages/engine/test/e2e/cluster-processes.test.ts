@@ -16,9 +16,15 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
 import { DataPlaneClient, remoteSessionFactory } from '@ballast/dataplane';
-import { DirectMetaStore, NodeLiveness, buildApi, type Command } from '@ballast/meta';
+import {
+  DirectControlPlane,
+  DirectMetaStore,
+  NodeLiveness,
+  buildApi,
+  type Command,
+} from '@ballast/meta';
 import { ManagedProcess, waitFor } from '@ballast/testkit';
-import { DirectControlPlane, VolumeEngine } from '../../src/index.js';
+import { VolumeEngine } from '../../src/index.js';
 import { startNodes, stopNodes } from '../../bench/nodes.js';
 
 const run = promisify(execFile);

@@ -13,8 +13,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { DataPlaneClient, remoteSessionFactory } from '@ballast/dataplane';
-import { DirectMetaStore, type Command } from '@ballast/meta';
-import { DirectControlPlane, RestControlPlane, VolumeEngine } from '../../src/index.js';
+import { DirectControlPlane, DirectMetaStore, type Command } from '@ballast/meta';
+import { MetaControlPlane } from '@ballast/meta-client';
+import { VolumeEngine } from '../../src/index.js';
 import { startNodes, stopNodes, type NodeProcess } from '../../bench/nodes.js';
 import { waitFor } from '@ballast/testkit';
 
@@ -144,7 +145,7 @@ t.test('replicas that failed different writes to one chunk are reconciled', asyn
     volume: first,
     epoch: first.attachment!.epoch,
     connect: connectChannels,
-    controlPlane: new RestControlPlane({
+    controlPlane: new MetaControlPlane({
       apiUrls: [`http://127.0.0.1:${frozenPort}`],
       token: 'df-token',
     }),

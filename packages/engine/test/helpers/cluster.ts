@@ -6,8 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChunkStore, ChunkStoreReplicaStore } from '@ballast/chunkstore';
 import { LocalSession, type SessionFactory } from '@ballast/session';
-import { DirectMetaStore, type Command, type VolumeRecord } from '@ballast/meta';
-import { DirectControlPlane } from '../../src/control-plane.js';
+import {
+  DirectControlPlane,
+  DirectMetaStore,
+  type Command,
+  type VolumeRecord,
+} from '@ballast/meta';
 import { VolumeEngine, type VolumeEngineOptions } from '../../src/engine.js';
 import { FaultySession, type CallInfo, type Fault } from './faulty-session.js';
 

@@ -1,9 +1,9 @@
 // Replicas behind real data-plane servers (real TCP, in this process) over MemoryReplicaStore,
 // the cluster map in a DirectMetaStore, and engines opened over remoteSessionFactory.
 import { DataPlaneServer, remoteSessionFactory } from '@ballast/dataplane';
-import { DirectMetaStore, type Command } from '@ballast/meta';
+import { DirectControlPlane, DirectMetaStore, type Command } from '@ballast/meta';
 import { MemoryReplicaStore, normaliseChunkMap, type SessionFactory } from '@ballast/session';
-import { DirectControlPlane, VolumeEngine } from '../../src/index.js';
+import { VolumeEngine } from '../../src/index.js';
 
 export const KiB = 1024;
 export const CHUNK = 64 * KiB;

@@ -1,6 +1,6 @@
 import { WebSocket, type RawData } from 'ws';
 import { BallastError, isBallastError, type Logger } from '@ballast/common';
-import { sleep, type MetaClient } from './meta-client.js';
+import { sleep, type MetaClient } from './client.js';
 
 /**
  * The parts of meta's node and volume records that followers use. Records arrive from the

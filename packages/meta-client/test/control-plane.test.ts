@@ -1,13 +1,22 @@
-// RestControlPlane against meta's real REST API (fastify on a loopback port, DirectMetaStore
+// MetaControlPlane (the engine's control plane over REST) against meta's real REST API (fastify on a loopback port, DirectMetaStore
 // behind it): commits, refusals with their codes, retries after a lost connection, the overall
 // bound; and DirectControlPlane's refusals.
 import { createServer, type Socket } from 'node:net';
 import t from 'tap';
 import { BallastError } from '@ballast/common';
 import { waitFor } from '@ballast/testkit';
-import { DirectMetaStore, NodeLiveness, buildApi, type Command } from '@ballast/meta';
-import { DirectControlPlane, RestControlPlane } from '../src/control-plane.js';
-import type { Teardown } from './helpers/cluster.js';
+import {
+  DirectControlPlane,
+  DirectMetaStore,
+  NodeLiveness,
+  buildApi,
+  type Command,
+} from '@ballast/meta';
+import { MetaControlPlane } from '../src/control-plane.js';
+
+interface Teardown {
+  teardown(fn: () => unknown): void;
+}
 
 const TOKEN = 'control-plane-test-token';
 
@@ -69,7 +78,7 @@ const request = (epoch: number, nodeId: string) => ({
 
 t.test('REST: commit, repeat, last replica, stale epoch, bad token', async (t) => {
   const { meta, url, epoch } = await setup(t);
-  const cp = new RestControlPlane({ apiUrls: [url], token: TOKEN, timeoutMs: 5000 });
+  const cp = new MetaControlPlane({ apiUrls: [url], token: TOKEN, timeoutMs: 5000 });
   await cp.markOutOfSync(request(epoch, 'n2'));
   t.same(
     meta.map.getVolume('v1')!.replicas.map((r) => r.nodeId),
@@ -83,13 +92,13 @@ t.test('REST: commit, repeat, last replica, stale epoch, bad token', async (t) =
     'the last in-sync replica stays',
   );
   await t.rejects(cp.markOutOfSync(request(epoch - 1, 'n1')), { code: 'FENCED' });
-  const bad = new RestControlPlane({ apiUrls: [url], token: 'wrong', timeoutMs: 5000 });
+  const bad = new MetaControlPlane({ apiUrls: [url], token: 'wrong', timeoutMs: 5000 });
   await t.rejects(bad.markOutOfSync(request(epoch, 'n1')), { code: 'UNAUTHORIZED' });
 });
 
 t.test('REST: promote a rebuilt replica; repeat is a no-op; a stale epoch is fenced', async (t) => {
   const { meta, url, epoch, propose } = await setup(t);
-  const cp = new RestControlPlane({ apiUrls: [url], token: TOKEN, timeoutMs: 5000 });
+  const cp = new MetaControlPlane({ apiUrls: [url], token: TOKEN, timeoutMs: 5000 });
   await cp.markOutOfSync(request(epoch, 'n2'));
   await propose({ type: 'addReplica', at: Date.now(), volumeId: 'v1', nodeId: 'n2' });
   const role = () => meta.map.getVolume('v1')!.replicas.find((r) => r.nodeId === 'n2')?.role;
@@ -129,7 +138,7 @@ t.test('REST: promote a rebuilt replica; repeat is a no-op; a stale epoch is fen
 t.test('REST: retries on the next member after a lost connection, bounded overall', async (t) => {
   const { meta, url, epoch } = await setup(t);
   // The first member is down (nothing listens there), the second answers.
-  const cp = new RestControlPlane({
+  const cp = new MetaControlPlane({
     apiUrls: ['http://127.0.0.1:1', url],
     token: TOKEN,
     timeoutMs: 10_000,
@@ -139,7 +148,7 @@ t.test('REST: retries on the next member after a lost connection, bounded overal
     meta.map.getVolume('v1')!.staleReplicas.map((s) => s.nodeId),
     ['n3'],
   );
-  const down = new RestControlPlane({
+  const down = new MetaControlPlane({
     apiUrls: ['http://127.0.0.1:1'],
     token: TOKEN,
     timeoutMs: 300,
@@ -179,7 +188,7 @@ t.test(
       silent.close();
     });
     const port = (silent.address() as { port: number }).port;
-    const cp = new RestControlPlane({
+    const cp = new MetaControlPlane({
       apiUrls: [`http://127.0.0.1:${port}`, url],
       token: TOKEN,
       // Longer than the test may run: only hedging can make the call finish.

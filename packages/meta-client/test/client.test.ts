@@ -1,0 +1,169 @@
+// MetaClient against meta's real REST API (fastify on a loopback port, DirectMetaStore behind
+// it): failover past a member that refuses connections, refusals thrown at once with their code,
+// every page of a list, a silent member hedged around (and an unknown outcome reported when the
+// call gives up on one), bad configuration refused.
+import { createServer, type Server, type Socket } from 'node:net';
+import t from 'tap';
+import { BallastError } from '@ballast/common';
+import { DirectMetaStore, NodeLiveness, buildApi } from '@ballast/meta';
+import { MetaClient } from '../src/index.js';
+
+const TOKEN = 'meta-client-test-token';
+
+interface Teardown {
+  teardown(fn: () => unknown): void;
+}
+
+async function startMeta(t: Teardown): Promise<{ meta: DirectMetaStore; url: string }> {
+  const meta = new DirectMetaStore();
+  const api = await buildApi({ store: meta, token: TOKEN, liveness: new NodeLiveness() });
+  await api.listen({ host: '127.0.0.1', port: 0 });
+  const registered = await meta.propose({
+    type: 'registerNode',
+    at: Date.now(),
+    nodeId: 'n1',
+    address: '10.0.0.1:7100',
+    labels: {},
+    capacityBytes: 2 ** 40,
+    usedBytes: 0,
+  });
+  if (!registered.ok) throw new Error(registered.error.message);
+  const address = api.server.address();
+  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  t.teardown(async () => {
+    await api.close();
+    meta.close();
+  });
+  return { meta, url };
+}
+
+/** Accepts connections and reads requests, never answers: a paused or cut-off member. */
+async function startSilent(t: Teardown): Promise<{ url: string; requests: () => number }> {
+  const held = new Set<Socket>();
+  let requests = 0;
+  const server: Server = createServer((socket) => {
+    held.add(socket);
+    socket.on('close', () => held.delete(socket));
+    socket.on('data', (d: Buffer) => {
+      requests += d.toString('latin1').split(' HTTP/1.1').length - 1;
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => {
+    for (const s of held) s.destroy();
+    server.close();
+  });
+  return {
+    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+    requests: () => requests,
+  };
+}
+
+const volumeBody = (name: string) => ({ name, size: '64MiB', replicas: 1 });
+
+t.test(
+  'fails over past a member that refuses connections, then starts at the one that answered',
+  async (t) => {
+    const { url } = await startMeta(t);
+    const client = new MetaClient({ urls: ['http://127.0.0.1:1', url], token: TOKEN });
+    const cluster = await client.get<{ members: unknown[] }>('/v1/cluster');
+    t.ok(Array.isArray(cluster.members), 'answered by the second member');
+    t.equal(client.currentUrl, url, 'the member that answered is asked first next time');
+  },
+);
+
+t.test('refusals are thrown at once with their code, status and details', async (t) => {
+  const { url } = await startMeta(t);
+  const client = new MetaClient({ urls: [url], token: TOKEN, timeoutMs: 60_000 });
+  const started = Date.now();
+  const missing = await client.get('/v1/volumes/nope').catch((e: unknown) => e);
+  t.type(missing, BallastError);
+  t.equal((missing as BallastError).code, 'NOT_FOUND');
+  t.equal((missing as BallastError).details?.status, 404);
+  t.ok(Date.now() - started < 30_000, 'not retried until the deadline');
+  const wrong = new MetaClient({ urls: [url], token: 'wrong-token' });
+  await t.rejects(wrong.get('/v1/volumes'), { code: 'UNAUTHORIZED' });
+  const invalid = await client
+    .post('/v1/volumes', { name: 'x', size: 'lots', replicas: 1 })
+    .catch((e: unknown) => e);
+  t.equal(
+    (invalid as BallastError).code,
+    'UNPROCESSABLE',
+    `a size that does not parse is refused (${(invalid as Error).message})`,
+  );
+  const garbage = await client.post('/v1/volumes', { name: 7 }).catch((e: unknown) => e);
+  t.equal((garbage as BallastError).code, 'INVALID_ARGUMENT', 'a body off the schema is refused');
+});
+
+t.test('list reads every page and reports the lowest revision', async (t) => {
+  const { meta, url } = await startMeta(t);
+  const client = new MetaClient({ urls: [url], token: TOKEN });
+  const names = Array.from({ length: 1203 }, (_, i) => `v${String(i).padStart(4, '0')}`);
+  // Created through the map directly: 1,203 REST creates would only slow the test down.
+  for (const [i, name] of names.entries()) {
+    const r = await meta.propose({
+      type: 'createVolume',
+      at: Date.now(),
+      volumeId: `id-${i}`,
+      name,
+      sizeBytes: 2 ** 20,
+      chunkSizeBytes: 2 ** 20,
+      desiredReplicas: 1,
+      constraints: { nodeSelector: {}, zoneSpread: 'preferred' },
+      fs: 'ext4',
+      replicaNodeIds: ['n1'],
+    });
+    if (!r.ok) throw new Error(r.error.message);
+  }
+  const listed = await client.list<{ name: string }>('/v1/volumes');
+  t.equal(listed.items.length, names.length, 'two pages of 1000 read');
+  t.same(listed.items.map((v) => v.name).sort(), names, 'every volume once');
+  t.ok(listed.revision > 0 && listed.revision <= meta.map.revision, 'a revision to watch from');
+});
+
+t.test('a silent member is hedged around when the call asks for it', async (t) => {
+  const { url } = await startMeta(t);
+  const silent = await startSilent(t);
+  const client = new MetaClient({
+    urls: [silent.url, url],
+    token: TOKEN,
+    // Longer than the test may run: only hedging can make the call finish.
+    attemptTimeoutMs: 600_000,
+    timeoutMs: 600_000,
+  });
+  const created = await client.post<{ name: string }>('/v1/volumes', volumeBody('hedged'), {
+    hedgeMs: 200,
+  });
+  t.equal(created.name, 'hedged', 'answered by the member that answers');
+  t.equal(silent.requests(), 1, 'the silent member was asked once');
+  await client.get('/v1/volumes/hedged');
+  t.equal(silent.requests(), 1, 'the next call starts at the member that answered');
+});
+
+t.test(
+  'without hedging a silent member costs the attempt timeout; the outcome is unknown',
+  async (t) => {
+    const silent = await startSilent(t);
+    const client = new MetaClient({
+      urls: [silent.url],
+      token: TOKEN,
+      attemptTimeoutMs: 200,
+      timeoutMs: 1_000,
+    });
+    const err = await client.post('/v1/volumes', volumeBody('lost')).catch((e: unknown) => e);
+    t.type(err, BallastError);
+    t.equal((err as BallastError).code, 'UNAVAILABLE');
+    t.equal(
+      (err as BallastError).details?.afterUnknownOutcome,
+      true,
+      'the request may have reached meta: the caller is told so',
+    );
+    t.ok(silent.requests() >= 2, `retried within the deadline (${silent.requests()} attempts)`);
+  },
+);
+
+t.test('bad configuration is refused', async (t) => {
+  t.throws(() => new MetaClient({ urls: [], token: TOKEN }), { code: 'CONFIG' });
+  t.throws(() => new MetaClient({ urls: ['ftp://x'], token: TOKEN }), { code: 'CONFIG' });
+  t.throws(() => new MetaClient({ urls: ['http://127.0.0.1:1'], token: '' }), { code: 'CONFIG' });
+});
