@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, type Dispatcher } from 'undici';
+import { isBallastError, type BallastError } from '@ballast/common';
+import { MetaClient } from '@ballast/meta-client';
 
 /** Exit codes scripts can rely on (documented in the README). */
 export const ExitCode = {
@@ -153,6 +155,12 @@ export function caDispatcher(caFile: string): Dispatcher {
 }
 /** How long to keep retrying while the cluster elects a leader (BALLAST_RETRY_SECONDS). */
 const DEFAULT_RETRY_MS = 10_000;
+/**
+ * A read that a member has not answered for this long is asked of the next member as well: a
+ * member that accepts connections but does not answer (paused, cut off, overloaded) costs this,
+ * not the request timeout.
+ */
+export const READ_HEDGE_MS = 1_000;
 
 /**
  * A 503 is safe to retry when nothing can have happened: any read, or a write the server
@@ -167,14 +175,17 @@ function retriable(method: string, err: CliError): boolean {
 }
 
 /**
- * A small client for the admin REST API. Tries each meta member in turn on connection failure
- * (writes on followers are forwarded by the server, so any reachable member will do) and turns
- * problem+json answers into CliErrors with stable exit codes.
+ * A small client for the admin REST API that turns problem+json answers into CliErrors with
+ * stable exit codes. Reads go through @ballast/meta-client's MetaClient (every member once per
+ * round, hedged after READ_HEDGE_MS, rounds for BALLAST_RETRY_SECONDS). Writes try each member
+ * in turn on connection failure (followers forward writes, so any reachable member will do) and
+ * are repeated only when meta says nothing can have happened.
  */
 export class ApiClient {
   readonly endpoint: Endpoint;
   #preferred = 0;
   readonly #dispatcher: Dispatcher | undefined;
+  #reader: MetaClient | undefined;
 
   constructor(endpoint: Endpoint) {
     this.endpoint = endpoint;
@@ -183,7 +194,9 @@ export class ApiClient {
 
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
     const retryMs = Number(process.env.BALLAST_RETRY_SECONDS ?? NaN) * 1000;
-    const deadline = Date.now() + (Number.isFinite(retryMs) ? retryMs : DEFAULT_RETRY_MS);
+    const retryForMs = Number.isFinite(retryMs) ? retryMs : DEFAULT_RETRY_MS;
+    if (method === 'GET' && body === undefined) return this.read<T>(path, retryForMs);
+    const deadline = Date.now() + retryForMs;
     let delay = 100;
     for (;;) {
       try {
@@ -195,6 +208,66 @@ export class ApiClient {
       await new Promise((r) => setTimeout(r, delay));
       delay = Math.min(delay * 2, 1000);
     }
+  }
+
+  private async read<T>(path: string, retryForMs: number): Promise<T> {
+    const reader = this.reader();
+    try {
+      return await reader.request<T>('GET', path, undefined, {
+        timeoutMs: retryForMs + REQUEST_TIMEOUT_MS,
+        retryForMs,
+        hedgeMs: READ_HEDGE_MS,
+      });
+    } catch (err) {
+      if (!isBallastError(err)) throw err;
+      throw this.readError(err);
+    }
+  }
+
+  private reader(): MetaClient {
+    if (this.#reader !== undefined) return this.#reader;
+    const dispatcher = this.#dispatcher;
+    try {
+      this.#reader = new MetaClient({
+        urls: this.endpoint.urls,
+        token: this.endpoint.token === '' ? undefined : this.endpoint.token,
+        attemptTimeoutMs: REQUEST_TIMEOUT_MS,
+        ...(dispatcher === undefined
+          ? {}
+          : {
+              // Node's fetch takes an undici dispatcher; the DOM typings do not know the field.
+              fetch: (url: string | URL | Request, init?: RequestInit) =>
+                fetch(url, { ...init, ...({ dispatcher } as object) }),
+            }),
+      });
+    } catch (err) {
+      throw new CliError(
+        `bad endpoint settings from ${this.endpoint.source}: ${(err as Error).message}`,
+        ExitCode.USAGE,
+      );
+    }
+    return this.#reader;
+  }
+
+  /** A read's failure as the CLI reports it: meta's answer, or why no member gave one. */
+  private readError(err: BallastError): CliError {
+    const status = err.details?.status;
+    if (typeof status === 'number') {
+      const { status: _status, afterUnknownOutcome: _unknown, ...details } = err.details ?? {};
+      return problemToError(status, { code: err.code, detail: err.message, details }, err.message);
+    }
+    if (/CERT|SSL|TLS|SELF_SIGNED/.test(err.message)) {
+      return new CliError(
+        `cannot talk to any meta member over TLS (${err.message})`,
+        ExitCode.FAILURE,
+        "the server's certificate is not trusted: pass the cluster's CA with --ca FILE or BALLAST_CA",
+      );
+    }
+    return new CliError(
+      `cannot reach any meta member (${err.message})`,
+      ExitCode.UNAVAILABLE,
+      `check that the cluster is running (endpoints from ${this.endpoint.source})`,
+    );
   }
 
   private async requestOnce<T>(method: string, path: string, body?: unknown): Promise<T> {

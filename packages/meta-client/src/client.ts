@@ -11,7 +11,8 @@ import { BallastError, ErrorCodes, type ErrorCode } from '@ballast/common';
 export interface MetaClientOptions {
   /** Base URLs of meta members (http://host:port). */
   urls: readonly string[];
-  token: string;
+  /** Bearer token; undefined sends none (meta then answers 401: for tools that report it). */
+  token: string | undefined;
   /** Bound on one HTTP attempt. Default 5 s. */
   attemptTimeoutMs?: number;
   /** Bound on one call, retries included. Default 15 s. */
@@ -32,6 +33,12 @@ export interface RequestOptions {
    * commands): two members may both propose it.
    */
   hedgeMs?: number;
+  /**
+   * New rounds start only this long after the call began (default: until `timeoutMs`); the
+   * first round always runs. A command-line client asks every member once and gives up soon
+   * when nobody answers, while one slow answer may still take the whole `timeoutMs`.
+   */
+  retryForMs?: number;
 }
 
 /** Answers that say "ask again, maybe elsewhere": retried until the call's deadline. */
@@ -60,7 +67,7 @@ export interface ListResult<T> {
 
 export class MetaClient {
   readonly urls: readonly string[];
-  private readonly token: string;
+  private readonly token: string | undefined;
   private readonly attemptTimeoutMs: number;
   private readonly timeoutMs: number;
   private readonly hedgeMs: number | undefined;
@@ -79,7 +86,7 @@ export class MetaClient {
         throw new BallastError('CONFIG', `meta URL ${JSON.stringify(url)} is not http(s)://host`);
       }
     }
-    if (options.token.length === 0) throw new BallastError('CONFIG', 'the meta token is empty');
+    if (options.token?.length === 0) throw new BallastError('CONFIG', 'the meta token is empty');
     this.urls = options.urls.map((u) => u.replace(/\/+$/, ''));
     this.token = options.token;
     this.attemptTimeoutMs = options.attemptTimeoutMs ?? 5_000;
@@ -98,8 +105,9 @@ export class MetaClient {
     this.current = (this.current + 1) % this.urls.length;
   }
 
-  get authorization(): string {
-    return `Bearer ${this.token}`;
+  /** The Authorization header (for the watch socket); undefined without a token. */
+  get authorization(): string | undefined {
+    return this.token === undefined ? undefined : `Bearer ${this.token}`;
   }
 
   get<T>(path: string, options?: RequestOptions): Promise<T> {
@@ -157,13 +165,16 @@ export class MetaClient {
     body?: unknown,
     options: RequestOptions = {},
   ): Promise<T> {
-    const deadline = Date.now() + (options.timeoutMs ?? this.timeoutMs);
+    const started = Date.now();
+    const deadline = started + (options.timeoutMs ?? this.timeoutMs);
+    const retryUntil = Math.min(deadline, started + (options.retryForMs ?? Infinity));
     const hedgeMs = options.hedgeMs ?? this.hedgeMs;
     const call: Call = { method, path, body, deadline, hedgeMs, signal: options.signal };
     let lastError: unknown;
     let unknownOutcome = false;
     for (let round = 0; round < MAX_ROUNDS; round++) {
       if (deadline - Date.now() <= 0 || options.signal?.aborted === true) break;
+      if (round > 0 && Date.now() >= retryUntil) break;
       const outcome = await this.round(call);
       unknownOutcome ||= outcome.unknownOutcome;
       if (outcome.kind === 'answered') return outcome.value as T;
@@ -176,7 +187,7 @@ export class MetaClient {
         });
       }
       lastError = outcome.error;
-      await backoff(round, deadline, options.signal);
+      await backoff(round, retryUntil, options.signal);
     }
     const message = lastError instanceof Error ? lastError.message : 'no attempt made';
     throw new BallastError(
@@ -280,7 +291,8 @@ export class MetaClient {
       response = await this.fetchImpl(`${base}${path}`, {
         method,
         headers: {
-          authorization: this.authorization,
+          accept: 'application/json',
+          ...(this.token !== undefined ? { authorization: `Bearer ${this.token}` } : {}),
           ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
         },
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),

@@ -321,7 +321,7 @@ export class MapFollower {
       let relist = false;
       let idle: NodeJS.Timeout | undefined;
       const socket = new WebSocket(url, {
-        headers: { authorization: client.authorization },
+        headers: client.authorization === undefined ? {} : { authorization: client.authorization },
         handshakeTimeout: 10_000,
         maxPayload: MAX_MESSAGE_BYTES,
       });
