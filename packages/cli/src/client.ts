@@ -161,6 +161,8 @@ const DEFAULT_RETRY_MS = 10_000;
  * not the request timeout.
  */
 export const READ_HEDGE_MS = 1_000;
+/** How long `cluster status` waits for each member's health check. */
+const PROBE_TIMEOUT_MS = 1_500;
 
 /**
  * A 503 is safe to retry when nothing can have happened: any read, or a write the server
@@ -207,6 +209,23 @@ export class ApiClient {
       }
       await new Promise((r) => setTimeout(r, delay));
       delay = Math.min(delay * 2, 1000);
+    }
+  }
+
+  /**
+   * Whether the member at `baseUrl` answers its health check within `timeoutMs` (a paused or
+   * cut-off member accepts connections and never answers).
+   */
+  async answers(baseUrl: string, timeoutMs = PROBE_TIMEOUT_MS): Promise<boolean> {
+    try {
+      const res = await fetch(`${baseUrl.replace(/\/$/, '')}/healthz`, {
+        signal: AbortSignal.timeout(timeoutMs),
+        ...(this.#dispatcher === undefined ? {} : ({ dispatcher: this.#dispatcher } as object)),
+      });
+      await res.arrayBuffer();
+      return res.ok;
+    } catch {
+      return false;
     }
   }
 

@@ -44,6 +44,7 @@ export function printKeyValues(pairs: Array<[string, string | number | undefined
 export function colourState(state: string): string {
   if (['up', 'healthy', 'in-sync', 'done', 'leader', 'attached'].includes(state))
     return chalk.green(state);
-  if (['down', 'failed', 'removed', 'error'].includes(state)) return chalk.red(state);
+  if (['down', 'failed', 'removed', 'error', 'unreachable'].includes(state))
+    return chalk.red(state);
   return chalk.yellow(state);
 }

@@ -263,6 +263,17 @@ t.test('dev up / status / kill / restart / down with real processes', async (t) 
     `node ls with a paused member listed first (${grayRead.stderr.trim()})`,
   );
   t.match(grayRead.stdout, /n1/);
+  const grayStatus = await run(
+    'ballast',
+    ['cluster', 'status', '--endpoint', others.join(','), '--token', file.token],
+    {},
+    20_000,
+  );
+  t.equal(grayStatus.code, 0, grayStatus.stderr);
+  t.match(grayStatus.stdout, /m2\s+unreachable/, 'the paused member is shown as unreachable');
+  t.notMatch(grayStatus.stdout, /m1\s+unreachable/);
+  const devStatus = await run('ballast', ['dev', 'status', '--dir', dir]);
+  t.match(devStatus.stdout, /m2\s+meta\s+\d+\s+paused/, 'dev status says the member is paused');
   t.equal((await run('ballast', ['dev', 'resume', '--dir', dir, 'm2'])).code, 0);
   const unknown = await run('ballast', ['dev', 'kill', '--dir', dir, 'zz']);
   t.equal(unknown.code, 3);

@@ -4,7 +4,7 @@ import { CliError, ExitCode } from '../client.js';
 import { clientFor, wantsJson, withEndpointOptions } from './shared.js';
 
 interface ClusterStatus {
-  members: Array<{ id: string; api: string; role: string }>;
+  members: Array<{ id: string; api: string; role: string; reachable?: boolean }>;
   leader: string | null;
   term: number;
   commitIndex: number;
@@ -14,7 +14,14 @@ export function clusterCommand(): Command {
   const cluster = new Command('cluster').description('the metadata members: status and membership');
   withEndpointOptions(cluster.command('status').description('members, roles and who leads')).action(
     async (_opts: unknown, cmd: Command) => {
-      const status = await clientFor(cmd).request<ClusterStatus>('GET', '/v1/cluster');
+      const client = clientFor(cmd);
+      const answered = await client.request<ClusterStatus>('GET', '/v1/cluster');
+      // The answering member's view says who is a voter, not who answers: ask each one.
+      const reachable = await Promise.all(answered.members.map((m) => client.answers(m.api)));
+      const status: ClusterStatus = {
+        ...answered,
+        members: answered.members.map((m, i) => ({ ...m, reachable: reachable[i]! })),
+      };
       if (wantsJson(cmd)) return printJson(status);
       printKeyValues([
         ['Leader', status.leader ?? '(none)'],
@@ -70,7 +77,9 @@ function printMembers(status: ClusterStatus): void {
     ['MEMBER', 'ROLE', 'API'],
     status.members.map((m) => [
       m.id,
-      colourState(m.id === status.leader ? 'leader' : m.role),
+      colourState(
+        m.reachable === false ? 'unreachable' : m.id === status.leader ? 'leader' : m.role,
+      ),
       m.api,
     ]),
   );

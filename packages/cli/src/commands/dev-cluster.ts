@@ -134,6 +134,17 @@ export function isOurProcess(pid: number): boolean {
   }
 }
 
+/** Whether the process is stopped by a signal (SIGSTOP, `dev pause`): state T in /proc. */
+export function isPaused(pid: number): boolean {
+  try {
+    // The state follows the command name, which is in parentheses and may hold spaces.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'T';
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Secrets travel through the environment, never argv (which any local user can read in /proc):
  * meta members get the admin token and the join token they accept, nodes and agents the join

@@ -9,6 +9,7 @@ import {
   clusterPath,
   devProcess,
   isOurProcess,
+  isPaused,
   openLab,
   readClusterFile,
   resumeDevCluster,
@@ -78,7 +79,8 @@ function printStatus(file: ClusterFile): void {
             : String(
                 (e as { address?: string }).address ?? (e as { metrics?: string }).metrics ?? '',
               );
-      return [e.id, e.role, e.pid, isOurProcess(e.pid) ? 'running' : 'stopped', endpoint];
+      const state = !isOurProcess(e.pid) ? 'stopped' : isPaused(e.pid) ? 'paused' : 'running';
+      return [e.id, e.role, e.pid, state, endpoint];
     }),
   );
 }
