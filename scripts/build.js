@@ -27,9 +27,15 @@ const dirs = readdirSync(join(root, 'packages'))
   .filter((d) => only.length === 0 || only.includes(d))
   .sort();
 
+// A build from scratch takes a minute or more: say what is going on (on stderr, so that output
+// parsers of `npm run build` see nothing new), one line per step.
+const started = Date.now();
+const say = (line) => process.stderr.write(`build: ${line}\n`);
+
 for (const d of dirs) {
   const pkg = JSON.parse(readFileSync(join(root, 'packages', d, 'package.json'), 'utf8'));
   if (pkg.scripts?.build) {
+    say(`${d}: code generation / native addon`);
     execFileSync('npm', ['run', '--silent', 'build'], {
       cwd: join(root, 'packages', d),
       stdio: 'inherit',
@@ -43,7 +49,8 @@ if (only.length === 0 || only.includes('bench')) projects.push('bench');
 // One `tsc -b` per project (each builds its references first and skips what is up to date).
 // A single `tsc -b` over every project shares its module-resolution caches across projects and
 // was seen to report a referenced package as missing when an unrelated project built first.
-for (const project of projects) {
+for (const [i, project] of projects.entries()) {
+  say(`type-check and compile ${project} (${i + 1}/${projects.length}; up-to-date ones are quick)`);
   try {
     execFileSync(process.execPath, [tsc, '-b', project], { cwd: root, stdio: 'inherit' });
   } catch {
@@ -51,3 +58,4 @@ for (const project of projects) {
     process.exit(1);
   }
 }
+say(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);

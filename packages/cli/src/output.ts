@@ -48,3 +48,25 @@ export function colourState(state: string): string {
     return chalk.red(state);
   return chalk.yellow(state);
 }
+
+/** A time as a date and an age: `2026-12-07T05:20:01Z (3m12s ago)`. */
+export function dateAndAge(ms: number | null | undefined, now = Date.now()): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms) || ms <= 0) return '-';
+  const date = new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return `${date} (${formatAge(now - ms)})`;
+}
+
+/** A duration as people read it: 42s, 3m12s, 5h4m, 2d3h; `in ...` when in the future. */
+export function formatAge(ms: number): string {
+  if (ms < 0) return `in ${formatAge(-ms).replace(/ ago$/, '')}`;
+  const s = Math.floor(ms / 1000);
+  const text =
+    s < 60
+      ? `${s}s`
+      : s < 3600
+        ? `${Math.floor(s / 60)}m${s % 60}s`
+        : s < 86_400
+          ? `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`
+          : `${Math.floor(s / 86_400)}d${Math.floor((s % 86_400) / 3600)}h`;
+  return `${text} ago`;
+}

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -272,6 +272,19 @@ t.test('dev up / status / kill / restart / down with real processes', async (t) 
   t.equal(grayStatus.code, 0, grayStatus.stderr);
   t.match(grayStatus.stdout, /m2\s+unreachable/, 'the paused member is shown as unreachable');
   t.notMatch(grayStatus.stdout, /m1\s+unreachable/);
+  // Output into a reader that already stopped (`| head`): the reading end is closed before the
+  // CLI writes, so every write fails with EPIPE. That is no error (it was a stack trace).
+  const piped = spawn(
+    process.execPath,
+    [join(binDir, 'ballast.js'), 'node', 'ls', '--cluster', join(dir, 'cluster.json')],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } },
+  );
+  piped.stdout.destroy();
+  let pipedErr = '';
+  piped.stderr.on('data', (d: Buffer) => (pipedErr += d.toString()));
+  const pipedCode = await new Promise<number | null>((resolve) => piped.on('close', resolve));
+  t.equal(pipedCode, 0, `node ls into a closed pipe: exit 0 (${pipedErr.slice(0, 200)})`);
+  t.notMatch(pipedErr, /EPIPE|Error/, 'no stack trace');
   const devStatus = await run('ballast', ['dev', 'status', '--dir', dir]);
   t.match(devStatus.stdout, /m2\s+meta\s+\d+\s+paused/, 'dev status says the member is paused');
   t.equal((await run('ballast', ['dev', 'resume', '--dir', dir, 'm2'])).code, 0);

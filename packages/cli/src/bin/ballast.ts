@@ -9,6 +9,15 @@ import { taskCommand } from '../commands/task.js';
 import { volumeCommand } from '../commands/volume.js';
 import { VERSION } from '../version.js';
 
+// Output piped into a reader that stops early (`ballast volume inspect x | head`): the rest is
+// not wanted, which is no error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(ExitCode.OK);
+    throw err;
+  });
+}
+
 const program = new Command('ballast')
   .description(
     'Administer a Ballast cluster: volumes, storage nodes, tasks, members, and local dev clusters.',

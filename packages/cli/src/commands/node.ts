@@ -3,7 +3,7 @@ import cliProgress from 'cli-progress';
 import { formatSize } from '@ballast/common';
 import type { NodeRecord, TaskRecord, VolumeRecord } from '@ballast/meta';
 import { CliError, ExitCode, type ApiClient } from '../client.js';
-import { colourState, printJson, printKeyValues, printTable } from '../output.js';
+import { colourState, dateAndAge, printJson, printKeyValues, printTable } from '../output.js';
 import { clientFor, listAll, parseLabels, wantsJson, withEndpointOptions } from './shared.js';
 
 /** A node as GET /v1/nodes answers: the record plus what meta derives for it. */
@@ -25,12 +25,6 @@ function labels(n: NodeRecord): string {
 function share(n: NodeView): string {
   if (n.schedulableBytes <= 0) return '-';
   return `${Math.round((100 * n.provisionedBytes) / n.schedulableBytes)}%`;
-}
-
-function ago(ms: number | null): string {
-  if (ms === null) return '-';
-  const s = Math.max(0, Math.round((Date.now() - ms) / 1000));
-  return `${new Date(ms).toISOString()} (${s}s ago)`;
 }
 
 const OPEN = new Set(['pending', 'running']);
@@ -166,10 +160,10 @@ export function nodeCommand(): Command {
     printKeyValues([
       ['ID', n.id],
       ['State', `${colourState(n.state)}${n.stateReason ? `: ${n.stateReason}` : ''}`],
-      ['Since', new Date(n.stateSince).toISOString()],
+      ['Since', dateAndAge(n.stateSince)],
       ['Scheduling', n.scheduling],
       ['Reachable', String(n.reachable)],
-      ['Last heartbeat', ago(n.lastHeartbeatAt)],
+      ['Last heartbeat', dateAndAge(n.lastHeartbeatAt)],
       ['Address', n.address],
       ['Capacity', formatSize(n.capacityBytes)],
       ['Used', formatSize(n.usedBytes)],
@@ -178,7 +172,7 @@ export function nodeCommand(): Command {
         `${formatSize(n.provisionedBytes)} of ${formatSize(n.schedulableBytes)} (${share(n)})`,
       ],
       ['Labels', labels(n)],
-      ['Registered', new Date(n.registeredAt).toISOString()],
+      ['Registered', dateAndAge(n.registeredAt)],
       ['Replicas', volumes.length ? volumes.map((v) => v.name).join(', ') : '-'],
       [
         'Tasks',

@@ -5,7 +5,7 @@ import { Command, Option } from 'commander';
 import { formatSize } from '@ballast/common';
 import type { VolumeRecord } from '@ballast/meta';
 import { CliError, ExitCode, type ApiClient } from '../client.js';
-import { colourState, printJson, printKeyValues, printTable } from '../output.js';
+import { colourState, dateAndAge, printJson, printKeyValues, printTable } from '../output.js';
 import { clientFor, listAll, parseLabels, wantsJson, withEndpointOptions } from './shared.js';
 
 function replicaSummary(v: VolumeRecord): string {
@@ -32,7 +32,7 @@ function printVolume(v: VolumeRecord): void {
     [
       'Attached',
       v.attachment
-        ? `${v.attachment.host} (epoch ${v.attachment.epoch}, since ${v.attachment.since})`
+        ? `${v.attachment.host} (epoch ${v.attachment.epoch}, since ${dateAndAge(v.attachment.since)})`
         : '-',
     ],
     ['Mounted at', mountedAt(v)],
@@ -47,14 +47,18 @@ function printVolume(v: VolumeRecord): void {
       'Replica timeout',
       v.replicaTimeoutMs === undefined ? "agent's default" : `${v.replicaTimeoutMs} ms`,
     ],
-    ['Created', v.createdAt],
+    ['Created', dateAndAge(v.createdAt)],
   ]);
   process.stdout.write('\n');
   printTable(
     ['NODE', 'ROLE', 'SINCE'],
     [
-      ...v.replicas.map((r) => [r.nodeId, colourState(r.role), r.since]),
-      ...v.staleReplicas.map((r) => [r.nodeId, colourState('stale'), `${r.since} (${r.reason})`]),
+      ...v.replicas.map((r) => [r.nodeId, colourState(r.role), dateAndAge(r.since)]),
+      ...v.staleReplicas.map((r) => [
+        r.nodeId,
+        colourState('stale'),
+        `${dateAndAge(r.since)}: ${r.reason}`,
+      ]),
     ],
   );
 }
