@@ -66,6 +66,12 @@ export interface VolumeEngineOptions {
    * longest a cut-off replica stalls writes. The volume's `replicaTimeoutMs` wins when set.
    */
   replicaTimeoutMs?: number;
+  /**
+   * How long a request waits for the last in-sync replica before the volume fails with EIO
+   * (default 60 s). Dropping the last copy cannot let I/O go on elsewhere, so a slow one is
+   * waited for longer than the replica timeout.
+   */
+  lastReplicaTimeoutMs?: number;
   /** Bound on one markOutOfSync/promote (the control plane retries inside it). */
   controlPlaneTimeoutMs?: number;
   /** Bound on opening one session. */
@@ -259,6 +265,7 @@ export class VolumeEngine implements BlockDevice {
   private readonly connect: SessionFactory;
   private readonly controlPlane: ControlPlane;
   private replicaTimeoutMs: number;
+  private readonly lastReplicaTimeoutMs: number;
   private readonly defaultReplicaTimeoutMs: number;
   private readonly controlPlaneTimeoutMs: number;
   private readonly openTimeoutMs: number;
@@ -316,6 +323,10 @@ export class VolumeEngine implements BlockDevice {
     this.replicaTimeoutMs = positive(
       v.replicaTimeoutMs ?? this.defaultReplicaTimeoutMs,
       'the volume replicaTimeoutMs',
+    );
+    this.lastReplicaTimeoutMs = positive(
+      options.lastReplicaTimeoutMs ?? 60_000,
+      'lastReplicaTimeoutMs',
     );
     this.controlPlaneTimeoutMs = positive(
       options.controlPlaneTimeoutMs ?? 60_000,
@@ -1209,14 +1220,36 @@ export class VolumeEngine implements BlockDevice {
   // ---------------------------------------------------------------------------------------
   // Timeouts
 
-  /** One timer for every request: legs older than replicaTimeoutMs fail as `timeout`. */
+  /**
+   * The only in-sync replica still taking I/O. Dropping it cannot let I/O go on elsewhere: it
+   * would stop the volume (meta keeps it in the set, and the engine fails every request).
+   */
+  private isLastInSync(m: Member): boolean {
+    return this.activeInSync.length === 1 && this.activeInSync[0] === m;
+  }
+
+  /** How long a request to `m` may take before it fails as `timeout`. */
+  private timeoutOf(m: Member): number {
+    return this.isLastInSync(m)
+      ? Math.max(this.replicaTimeoutMs, this.lastReplicaTimeoutMs)
+      : this.replicaTimeoutMs;
+  }
+
+  /**
+   * One timer for every request: legs older than replicaTimeoutMs fail as `timeout`. A leg to
+   * the last in-sync replica waits up to lastReplicaTimeoutMs instead: a slow last copy (a
+   * degraded link, a loaded node) is slowness to wait out, not a failure to drop.
+   */
   private sweepTimeouts(): void {
-    const limit = performance.now() - this.replicaTimeoutMs;
+    const now = performance.now();
+    const limit = now - this.replicaTimeoutMs;
+    const lastLimit = now - Math.max(this.replicaTimeoutMs, this.lastReplicaTimeoutMs);
     // A snapshot: settling a timed-out entry changes the list.
     for (const e of [...this.lock.entries()]) {
-      if (e instanceof MutationOp) this.timeOutLegs(e, limit);
+      if (e instanceof MutationOp) this.timeOutLegs(e, limit, lastLimit);
       else if (e instanceof ReadOp) {
-        if (e.current !== null && e.dispatchedAtMs < limit) {
+        const due = e.current !== null && this.isLastInSync(e.current) ? lastLimit : limit;
+        if (e.current !== null && e.dispatchedAtMs < due) {
           this.readSettled(
             e,
             e.attempt,
@@ -1224,24 +1257,25 @@ export class VolumeEngine implements BlockDevice {
             new SessionError(
               'timeout',
               e.current.nodeId,
-              `read took more than ${this.replicaTimeoutMs} ms`,
+              `read took more than ${this.timeoutOf(e.current)} ms`,
             ),
           );
         }
       }
     }
-    for (const f of [...this.flushOps]) this.timeOutLegs(f, limit);
+    for (const f of [...this.flushOps]) this.timeOutLegs(f, limit, lastLimit);
   }
 
-  private timeOutLegs(op: FanOutOp, limit: number): void {
+  private timeOutLegs(op: FanOutOp, limit: number, lastLimit: number): void {
     if (op.legsPending === 0 || op.dispatchedAtMs >= limit) return;
     for (let i = 0; i < op.targets.length; i++) {
       if ((op.settledMask & (1 << i)) !== 0) continue;
-      const nodeId = op.targets[i]!.nodeId;
+      const target = op.targets[i]!;
+      if (this.isLastInSync(target) && op.dispatchedAtMs >= lastLimit) continue;
       this.legSettled(
         op,
         i,
-        new SessionError('timeout', nodeId, `no answer within ${this.replicaTimeoutMs} ms`),
+        new SessionError('timeout', target.nodeId, `no answer within ${this.timeoutOf(target)} ms`),
       );
     }
   }
@@ -1432,12 +1466,27 @@ export class VolumeEngine implements BlockDevice {
   }
 
   private rebuildContext() {
+    const reconcile = this.reconcileContext();
     return {
-      ...this.reconcileContext(),
+      ...reconcile,
+      fail: (m: Member, err: unknown, what: string) => {
+        const failure = toSessionError(err, m.nodeId);
+        if (failure.kind === 'timeout' && this.isLastInSync(m)) {
+          // A slow source that is the last in-sync replica is not dropped for it (that would
+          // stop the volume): this pass gives up and the next one asks it again.
+          this.logger?.warn(
+            { volumeId: this.volume.id, nodeId: m.nodeId, what, reason: failure.message },
+            'the last in-sync replica is slow; the rebuild waits for it',
+          );
+          return Promise.resolve();
+        }
+        return reconcile.fail(m, err, what);
+      },
       volumeId: this.volume.id,
       epoch: this.epoch,
       controlPlane: this.controlPlane,
       controlPlaneTimeoutMs: this.controlPlaneTimeoutMs,
+      timeoutOf: (m: Member) => this.timeoutOf(m),
       hold: async (startBytes: number, endBytes: number): Promise<RangeHold> => {
         const hold = new RangeHold(startBytes, endBytes);
         if (this.lock.acquire(hold)) hold.lockGranted();

@@ -34,6 +34,8 @@ export interface RebuildContext extends CopyContext {
   epoch: number;
   controlPlane: ControlPlane;
   controlPlaneTimeoutMs: number;
+  /** How long a request to `member` may take (longer for the last in-sync replica). */
+  timeoutOf(member: Member): number;
   hold(startBytes: number, endBytes: number): Promise<RangeHold>;
   release(hold: RangeHold): void;
   /** Counts the member as in-sync for every operation from now on. */
@@ -152,34 +154,43 @@ async function rebuildPasses(
       // tell dirty from unclean (the data plane's) would then list them for ever. With nothing
       // in flight, the flushes leave only real differences (and crash leftovers) in the maps.
       const flushed = await Promise.all([
-        replicaTimeout(source.session!.flush(), ctx.timeoutMs, source.nodeId, 'flush').then(
+        replicaTimeout(source.session!.flush(), ctx.timeoutOf(source), source.nodeId, 'flush').then(
           () => true,
           async (err: unknown) => {
             await ctx.fail(source, err, 'flush');
             return false;
           },
         ),
-        replicaTimeout(target.session!.flush(), ctx.timeoutMs, target.nodeId, 'flush').catch(
-          async (err: unknown) => {
-            await ctx.fail(target, err, 'flush');
-            throw err;
-          },
-        ),
+        replicaTimeout(
+          target.session!.flush(),
+          ctx.timeoutOf(target),
+          target.nodeId,
+          'flush',
+        ).catch(async (err: unknown) => {
+          await ctx.fail(target, err, 'flush');
+          throw err;
+        }),
       ]);
       if (!flushed[0]) continue;
       const [sourceMap, targetMap] = await Promise.all([
-        replicaTimeout(source.session!.chunkMap(), ctx.timeoutMs, source.nodeId, 'chunk map').catch(
-          async (err: unknown) => {
-            await ctx.fail(source, err, 'chunk map');
-            return null;
-          },
-        ),
-        replicaTimeout(target.session!.chunkMap(), ctx.timeoutMs, target.nodeId, 'chunk map').catch(
-          async (err: unknown) => {
-            await ctx.fail(target, err, 'chunk map');
-            throw err;
-          },
-        ),
+        replicaTimeout(
+          source.session!.chunkMap(),
+          ctx.timeoutOf(source),
+          source.nodeId,
+          'chunk map',
+        ).catch(async (err: unknown) => {
+          await ctx.fail(source, err, 'chunk map');
+          return null;
+        }),
+        replicaTimeout(
+          target.session!.chunkMap(),
+          ctx.timeoutOf(target),
+          target.nodeId,
+          'chunk map',
+        ).catch(async (err: unknown) => {
+          await ctx.fail(target, err, 'chunk map');
+          throw err;
+        }),
       ]);
       if (sourceMap === null) continue; // the next pass picks another source
       toCopy = chunksToCopy(sourceMap, targetMap, 'rebuild');
@@ -210,7 +221,7 @@ async function rebuildPasses(
         try {
           copy = await replicaTimeout(
             source.session!.readChunk(index),
-            ctx.timeoutMs,
+            ctx.timeoutOf(source),
             source.nodeId,
             'read chunk',
           );
@@ -227,7 +238,7 @@ async function rebuildPasses(
         try {
           await replicaTimeout(
             target.session!.writeChunk(index, copy.generation, copy.data),
-            ctx.timeoutMs,
+            ctx.timeoutOf(target),
             target.nodeId,
             'install chunk',
           );

@@ -209,14 +209,17 @@ t.test('a hung replica is timed out and dropped; the write still completes', asy
   await engine.close();
 });
 
-t.test('losing the last in-sync replica fails I/O with EIO instead of hanging', async (t) => {
+t.test('a last in-sync replica that never answers fails I/O with EIO, not a hang', async (t) => {
   const cluster = await LocalCluster.create(t, {
     nodes: 2,
     sizeBytes: SIZE,
     chunkSizeBytes: CHUNK,
   });
   const epoch = await cluster.attach();
-  const engine = await cluster.openEngine(epoch, { replicaTimeoutMs: 200 });
+  const engine = await cluster.openEngine(epoch, {
+    replicaTimeoutMs: 200,
+    lastReplicaTimeoutMs: 400,
+  });
   await engine.writeAt(0, pattern(4096, 7));
   cluster.decide = (c) =>
     c.kind === 'write' ? { type: 'hang', applied: false } : { type: 'none' };
@@ -227,6 +230,37 @@ t.test('losing the last in-sync replica fails I/O with EIO instead of hanging', 
   t.equal(cluster.inSyncNodes().length, 1, 'meta kept the last in-sync replica');
   await t.rejects(engine.readAt(0, 10), { code: 'IO' }, 'later I/O fails at once');
   await t.rejects(engine.flush(), { code: 'IO' });
+});
+
+t.test('a slow last in-sync replica is waited for, not dropped (the volume goes on)', async (t) => {
+  // Torture seed 7: the last in-sync replica answered a read after more than the replica
+  // timeout (a slowed link); dropping it stopped the volume for good.
+  const cluster = await LocalCluster.create(t, {
+    nodes: 2,
+    sizeBytes: SIZE,
+    chunkSizeBytes: CHUNK,
+  });
+  const epoch = await cluster.attach();
+  const engine = await cluster.openEngine(epoch, {
+    replicaTimeoutMs: 200,
+    lastReplicaTimeoutMs: 10_000,
+  });
+  await engine.writeAt(0, pattern(4096, 1));
+  // n2 stops answering writes: it is dropped after the replica timeout, n1 carries the volume.
+  cluster.decide = (c) =>
+    c.nodeId === 'n2' && c.kind === 'write' ? { type: 'hang', applied: true } : { type: 'none' };
+  await engine.writeAt(4096, pattern(4096, 2));
+  t.same(cluster.inSyncNodes(), ['n1'], 'n2 was dropped');
+  // Now the last in-sync replica answers slowly: three times the replica timeout.
+  cluster.decide = (c) => (c.nodeId === 'n1' ? { type: 'delay', ms: 600 } : { type: 'none' });
+  await engine.writeAt(8192, pattern(4096, 3));
+  t.ok((await engine.readAt(8192, 4096)).equals(pattern(4096, 3)), 'a slow read is answered');
+  await engine.flush();
+  t.equal(engine.state, 'open', 'the engine goes on');
+  t.same(cluster.inSyncNodes(), ['n1'], 'meta was not asked to drop the last copy');
+  cluster.decide = () => ({ type: 'none' });
+  t.ok((await engine.readAt(0, 8192)).equals(Buffer.concat([pattern(4096, 1), pattern(4096, 2)])));
+  await engine.close();
 });
 
 t.test('a read that fails its checksum is served by another replica and repaired', async (t) => {
@@ -370,6 +404,41 @@ t.test('a slow or failing rebuilding replica never delays the acknowledgement', 
     cluster.volume().replicas.map((r) => r.nodeId),
     ['n1', 'n2'],
   );
+  await engine.close();
+});
+
+t.test('a rebuild whose only source is slow waits for it and completes', async (t) => {
+  // Torture seed 7: the rebuild read from the last in-sync replica over a slowed link, timed
+  // it out, and the engine stopped the volume by dropping its last copy.
+  const cluster = await LocalCluster.create(t, {
+    nodes: 2,
+    replicas: 1,
+    sizeBytes: SIZE,
+    chunkSizeBytes: CHUNK,
+  });
+  const epoch = await cluster.attach();
+  const engine = await cluster.openEngine(epoch, {
+    replicaTimeoutMs: 200,
+    lastReplicaTimeoutMs: 10_000,
+  });
+  for (let i = 0; i < 4; i++) await engine.writeAt(i * CHUNK, pattern(8192, 40 + i));
+  await cluster.propose({
+    type: 'addReplica',
+    at: Date.now(),
+    volumeId: cluster.volumeId,
+    nodeId: 'n2',
+  });
+  await cluster.createReplica('n2');
+  await engine.updateVolume(cluster.volume());
+  // The only in-sync replica answers every request after three replica timeouts.
+  cluster.decide = (c) => (c.nodeId === 'n1' ? { type: 'delay', ms: 600 } : { type: 'none' });
+  const result = await engine.rebuildReplica('n2');
+  t.ok(result.chunksCopied >= 4, `copied ${result.chunksCopied} chunks from the slow source`);
+  t.equal(engine.state, 'open', 'the volume goes on');
+  t.same(cluster.inSyncNodes(), ['n1', 'n2'], 'n2 promoted, n1 never dropped');
+  cluster.decide = () => ({ type: 'none' });
+  await engine.flush();
+  t.ok(allIdentical(cluster, ['n1', 'n2']), 'the rebuilt replica is identical');
   await engine.close();
 });
 

@@ -119,6 +119,7 @@ for (const seed of seeds) {
     const epoch = await cluster.attach();
     const engine = await cluster.openEngine(epoch, {
       replicaTimeoutMs: 150,
+      lastReplicaTimeoutMs: 600,
       preferredNodeIds: rnd() < 0.5 ? ['n1'] : [],
     });
 
