@@ -947,25 +947,18 @@ class ServerConnection<B> {
     return session;
   }
 
-  /** Answers a mutation: at once when it was applied at once (undefined), else when it settles. */
-  #answerMutation(
-    req: Request,
-    mutate: () => Promise<void> | undefined,
-  ): Promise<void> | undefined {
-    let result: Promise<void> | undefined;
-    try {
-      result = mutate();
-    } catch (err) {
-      this.#failWith(req, err);
-      return undefined;
-    }
+  /**
+   * Answers a mutation the session core accepted: at once when it was applied at once
+   * (undefined), else when it settles. (The callers call the core themselves: a closure per
+   * write would be an allocation on the hot path.)
+   */
+  #answerMutation(req: Request, result: Promise<void> | undefined): void {
     if (result === undefined) this.#ok(req);
     else
       result.then(
         () => this.#ok(req),
         (err) => this.#failWith(req, err),
       );
-    return result;
   }
 
   #openSession(req: Request, m: ballast.dataplane.OpenSession): void {
@@ -1134,9 +1127,15 @@ class ServerConnection<B> {
       return;
     }
     req.bytes = payload.length;
-    const result = this.#answerMutation(req, () =>
-      session.core.write(m.offset, payload, m.fua === true),
-    );
+    let result: Promise<void> | undefined;
+    try {
+      result = session.core.write(m.offset, payload, m.fua === true);
+    } catch (err) {
+      recycle?.();
+      this.#failWith(req, err);
+      return;
+    }
+    this.#answerMutation(req, result);
     if (recycle !== undefined) {
       if (result === undefined) recycle();
       else result.then(recycle, recycle);
@@ -1153,7 +1152,14 @@ class ServerConnection<B> {
     }
     req.bytes = m.length;
     const opts = { zero: m.zero === true, noHole: m.noHole === true };
-    this.#answerMutation(req, () => session.core.trim(m.offset, m.length, opts, m.fua === true));
+    let result: Promise<void> | undefined;
+    try {
+      result = session.core.trim(m.offset, m.length, opts, m.fua === true);
+    } catch (err) {
+      this.#failWith(req, err);
+      return;
+    }
+    this.#answerMutation(req, result);
   }
 
   #flush(req: Request, m: ballast.dataplane.FlushRequest): void {
@@ -1277,8 +1283,14 @@ class ServerConnection<B> {
       return;
     }
     req.bytes = payload.length;
-    const data = m.hole ? null : payload;
-    this.#answerMutation(req, () => session.core.writeChunk(m.index, m.generation, data));
+    let result: Promise<void> | undefined;
+    try {
+      result = session.core.writeChunk(m.index, m.generation, m.hole ? null : payload);
+    } catch (err) {
+      this.#failWith(req, err);
+      return;
+    }
+    this.#answerMutation(req, result);
   }
 }
 

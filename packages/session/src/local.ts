@@ -7,10 +7,20 @@ import {
   type SessionFactory,
 } from './session.js';
 import type { ReplicaStore } from './store.js';
-import type { ChunkCopy, ChunkMapEntry, PeerInfo, SessionSpec, WritePayload } from './types.js';
+import type {
+  ChunkCopy,
+  ChunkMapEntry,
+  PeerInfo,
+  SessionSpec,
+  TrimOptions,
+  WritePayload,
+} from './types.js';
 
 const SMALLER_REPLICA_POLL_MS = 100;
 const RESOLVED: Promise<void> = Promise.resolve();
+const TRIM: TrimOptions = { zero: false, noHole: false };
+const ZERO: TrimOptions = { zero: true, noHole: false };
+const ZERO_NO_HOLE: TrimOptions = { zero: true, noHole: true };
 
 /**
  * A session on a replica whose store runs in this process (the agent's embedded node, tests,
@@ -117,16 +127,24 @@ export class LocalSession<B> implements ReplicaSession {
     }
   }
 
+  // The data-path calls (write, trim, zeroes, flush) call the core themselves rather than
+  // through #mutate: a closure per request is an allocation on the hot path.
+
   write(offsetBytes: number, data: WritePayload, fua: boolean): Promise<void> {
     // A payload in parts (as the NBD server received it) goes to the store as it is: the chunk
     // store writes block-aligned parts with one pwritev, without joining them.
-    return this.#mutate(() => this.core.write(offsetBytes, data, fua));
+    let result: Promise<void> | undefined;
+    try {
+      this.#alive();
+      result = this.core.write(offsetBytes, data, fua);
+    } catch (err) {
+      return Promise.reject(this.#classify(err));
+    }
+    return this.#answer(result);
   }
 
   trim(offsetBytes: number, lengthBytes: number, fua: boolean): Promise<void> {
-    return this.#mutate(() =>
-      this.core.trim(offsetBytes, lengthBytes, { zero: false, noHole: false }, fua),
-    );
+    return this.#zeroOrTrim(offsetBytes, lengthBytes, TRIM, fua);
   }
 
   writeZeroes(
@@ -135,13 +153,34 @@ export class LocalSession<B> implements ReplicaSession {
     noHole: boolean,
     fua: boolean,
   ): Promise<void> {
-    return this.#mutate(() =>
-      this.core.trim(offsetBytes, lengthBytes, { zero: true, noHole }, fua),
-    );
+    return this.#zeroOrTrim(offsetBytes, lengthBytes, noHole ? ZERO_NO_HOLE : ZERO, fua);
   }
 
   flush(): Promise<void> {
-    return this.#mutate(() => this.core.flush());
+    let result: Promise<void>;
+    try {
+      this.#alive();
+      result = this.core.flush();
+    } catch (err) {
+      return Promise.reject(this.#classify(err));
+    }
+    return this.#answer(result);
+  }
+
+  #zeroOrTrim(
+    offsetBytes: number,
+    lengthBytes: number,
+    opts: TrimOptions,
+    fua: boolean,
+  ): Promise<void> {
+    let result: Promise<void> | undefined;
+    try {
+      this.#alive();
+      result = this.core.trim(offsetBytes, lengthBytes, opts, fua);
+    } catch (err) {
+      return Promise.reject(this.#classify(err));
+    }
+    return this.#answer(result);
   }
 
   async chunkMap(): Promise<ChunkMapEntry[]> {
@@ -216,6 +255,11 @@ export class LocalSession<B> implements ReplicaSession {
     } catch (err) {
       return Promise.reject(this.#classify(err));
     }
+    return this.#answer(result);
+  }
+
+  /** A mutation the core accepted, as the engine sees it: applied, or failed, or gone. */
+  #answer(result: Promise<void> | undefined): Promise<void> {
     if (result === undefined) return this.#aborted ? Promise.reject(this.#gone()) : RESOLVED;
     return result.then(this.#ok, this.#fail);
   }
