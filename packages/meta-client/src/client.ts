@@ -259,12 +259,10 @@ export class MetaClient {
             case 'redirected':
               // A follower pointed at the leader: ask it now (once per round: hints that chase
               // each other during an election fall back to the backoff between rounds).
+              // When it cannot be asked (the deadline passed meanwhile), the round goes on as
+              // after a failure, so that it still ends.
               this.leaderUrl = result.leader;
-              lastError = result.error;
-              if (!asked.has(result.leader)) {
-                ask(result.leader);
-                return;
-              }
+              if (!asked.has(result.leader) && ask(result.leader)) return;
               return failed(undefined, result.error);
             case 'failed':
               return failed(base, result.error);

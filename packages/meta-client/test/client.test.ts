@@ -2,23 +2,17 @@
 // it): failover past a member that refuses connections, refusals thrown at once with their code,
 // every page of a list, a silent member hedged around (and an unknown outcome reported when the
 // call gives up on one), bad configuration refused.
-import { createServer, type Server, type Socket } from 'node:net';
 import t from 'tap';
 import { BallastError } from '@ballast/common';
-import { DirectMetaStore, NodeLiveness, buildApi } from '@ballast/meta';
+import type { DirectMetaStore } from '@ballast/meta';
 import { MetaClient } from '../src/index.js';
+import { startMeta, startSilent, type Teardown } from './helpers.js';
 
 const TOKEN = 'meta-client-test-token';
 
-interface Teardown {
-  teardown(fn: () => unknown): void;
-}
-
-async function startMeta(t: Teardown): Promise<{ meta: DirectMetaStore; url: string }> {
-  const meta = new DirectMetaStore();
-  const api = await buildApi({ store: meta, token: TOKEN, liveness: new NodeLiveness() });
-  await api.listen({ host: '127.0.0.1', port: 0 });
-  const registered = await meta.propose({
+async function startMetaWithNode(t: Teardown): Promise<{ meta: DirectMetaStore; url: string }> {
+  const { meta, url, propose } = await startMeta(t, TOKEN);
+  await propose({
     type: 'registerNode',
     at: Date.now(),
     nodeId: 'n1',
@@ -27,36 +21,7 @@ async function startMeta(t: Teardown): Promise<{ meta: DirectMetaStore; url: str
     capacityBytes: 2 ** 40,
     usedBytes: 0,
   });
-  if (!registered.ok) throw new Error(registered.error.message);
-  const address = api.server.address();
-  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  t.teardown(async () => {
-    await api.close();
-    meta.close();
-  });
   return { meta, url };
-}
-
-/** Accepts connections and reads requests, never answers: a paused or cut-off member. */
-async function startSilent(t: Teardown): Promise<{ url: string; requests: () => number }> {
-  const held = new Set<Socket>();
-  let requests = 0;
-  const server: Server = createServer((socket) => {
-    held.add(socket);
-    socket.on('close', () => held.delete(socket));
-    socket.on('data', (d: Buffer) => {
-      requests += d.toString('latin1').split(' HTTP/1.1').length - 1;
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => {
-    for (const s of held) s.destroy();
-    server.close();
-  });
-  return {
-    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
-    requests: () => requests,
-  };
 }
 
 const volumeBody = (name: string) => ({ name, size: '64MiB', replicas: 1 });
@@ -64,7 +29,7 @@ const volumeBody = (name: string) => ({ name, size: '64MiB', replicas: 1 });
 t.test(
   'fails over past a member that refuses connections, then starts at the one that answered',
   async (t) => {
-    const { url } = await startMeta(t);
+    const { url } = await startMetaWithNode(t);
     const client = new MetaClient({ urls: ['http://127.0.0.1:1', url], token: TOKEN });
     const cluster = await client.get<{ members: unknown[] }>('/v1/cluster');
     t.ok(Array.isArray(cluster.members), 'answered by the second member');
@@ -73,7 +38,7 @@ t.test(
 );
 
 t.test('refusals are thrown at once with their code, status and details', async (t) => {
-  const { url } = await startMeta(t);
+  const { url } = await startMetaWithNode(t);
   const client = new MetaClient({ urls: [url], token: TOKEN, timeoutMs: 60_000 });
   const started = Date.now();
   const missing = await client.get('/v1/volumes/nope').catch((e: unknown) => e);
@@ -96,7 +61,7 @@ t.test('refusals are thrown at once with their code, status and details', async 
 });
 
 t.test('list reads every page and reports the lowest revision', async (t) => {
-  const { meta, url } = await startMeta(t);
+  const { meta, url } = await startMetaWithNode(t);
   const client = new MetaClient({ urls: [url], token: TOKEN });
   const names = Array.from({ length: 1203 }, (_, i) => `v${String(i).padStart(4, '0')}`);
   // Created through the map directly: 1,203 REST creates would only slow the test down.
@@ -122,7 +87,7 @@ t.test('list reads every page and reports the lowest revision', async (t) => {
 });
 
 t.test('a silent member is hedged around when the call asks for it', async (t) => {
-  const { url } = await startMeta(t);
+  const { url } = await startMetaWithNode(t);
   const silent = await startSilent(t);
   const client = new MetaClient({
     urls: [silent.url, url],

@@ -1,39 +1,17 @@
-// MetaControlPlane (the engine's control plane over REST) against meta's real REST API (fastify on a loopback port, DirectMetaStore
-// behind it): commits, refusals with their codes, retries after a lost connection, the overall
+// MetaControlPlane (the engine's control plane over REST) against meta's real REST API (fastify
+// on a loopback port, DirectMetaStore behind it): commits, refusals with their codes, retries after a lost connection, the overall
 // bound; and DirectControlPlane's refusals.
-import { createServer, type Socket } from 'node:net';
 import t from 'tap';
 import { BallastError } from '@ballast/common';
 import { waitFor } from '@ballast/testkit';
-import {
-  DirectControlPlane,
-  DirectMetaStore,
-  NodeLiveness,
-  buildApi,
-  type Command,
-} from '@ballast/meta';
+import { DirectControlPlane, type DirectMetaStore } from '@ballast/meta';
 import { MetaControlPlane } from '../src/control-plane.js';
-
-interface Teardown {
-  teardown(fn: () => unknown): void;
-}
+import { startMeta, startSilent, type Teardown } from './helpers.js';
 
 const TOKEN = 'control-plane-test-token';
 
 async function setup(t: Teardown) {
-  const meta = new DirectMetaStore();
-  const api = await buildApi({ store: meta, token: TOKEN, liveness: new NodeLiveness() });
-  await api.listen({ host: '127.0.0.1', port: 0 });
-  const address = api.server.address();
-  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  t.teardown(async () => {
-    await api.close();
-    meta.close();
-  });
-  const propose = async (command: Command): Promise<void> => {
-    const result = await meta.propose(command);
-    if (!result.ok) throw new Error(result.error.message);
-  };
+  const { meta, url, propose } = await startMeta(t, TOKEN);
   for (const n of ['n1', 'n2', 'n3']) {
     await propose({
       type: 'registerNode',
@@ -172,24 +150,9 @@ t.test(
   'REST: a member that accepts but never answers is hedged around, not waited out',
   async (t) => {
     const { meta, url, epoch } = await setup(t);
-    // Accepts connections and reads requests, never answers: a paused or cut-off member.
-    const held = new Set<Socket>();
-    let requests = 0;
-    const silent = createServer((socket) => {
-      held.add(socket);
-      socket.on('close', () => held.delete(socket));
-      socket.on('data', (d: Buffer) => {
-        requests += d.toString('latin1').split('POST /').length - 1;
-      });
-    });
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    t.teardown(() => {
-      for (const s of held) s.destroy();
-      silent.close();
-    });
-    const port = (silent.address() as { port: number }).port;
+    const silent = await startSilent(t);
     const cp = new MetaControlPlane({
-      apiUrls: [`http://127.0.0.1:${port}`, url],
+      apiUrls: [silent.url, url],
       token: TOKEN,
       // Longer than the test may run: only hedging can make the call finish.
       attemptTimeoutMs: 600_000,
@@ -201,12 +164,12 @@ t.test(
       ['n2'],
       'committed through the member that answers',
     );
-    t.equal(requests, 1, 'the silent member was asked once');
-    await waitFor('the unanswered request to be abandoned', () => held.size === 0, {
+    t.equal(silent.requests(), 1, 'the silent member was asked once');
+    await waitFor('the unanswered request to be abandoned', () => silent.held() === 0, {
       timeoutMs: 30_000,
     });
     // The member that answered is asked first next time: nothing reaches the silent one.
     await cp.markOutOfSync(request(epoch, 'n3'));
-    t.equal(requests, 1, 'the next call goes straight to the member that answers');
+    t.equal(silent.requests(), 1, 'the next call goes straight to the member that answers');
   },
 );

@@ -2,14 +2,7 @@
 // and against records meta really serves: the compiler checks that every record meta can hold is
 // one a follower accepts (the assignments below), and the parsers accept what the API answers.
 import t from 'tap';
-import {
-  DirectMetaStore,
-  NodeLiveness,
-  buildApi,
-  type NodeRecord,
-  type TaskRecord,
-  type VolumeRecord,
-} from '@ballast/meta';
+import { type NodeRecord, type TaskRecord, type VolumeRecord } from '@ballast/meta';
 import {
   MetaClient,
   parseNode,
@@ -19,6 +12,7 @@ import {
   type MapTask,
   type MapVolume,
 } from '../src/index.js';
+import { startMeta } from './helpers.js';
 
 // Compile-time: a field meta renames, retypes or drops breaks the build here.
 export const nodeFits = (r: NodeRecord): MapNode => r;
@@ -28,15 +22,7 @@ export const taskFits = (r: TaskRecord): MapTask => r;
 const TOKEN = 'records-test-token';
 
 t.test('the parsers accept the records meta serves', async (t) => {
-  const meta = new DirectMetaStore();
-  const api = await buildApi({ store: meta, token: TOKEN, liveness: new NodeLiveness() });
-  await api.listen({ host: '127.0.0.1', port: 0 });
-  const address = api.server.address();
-  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  t.teardown(async () => {
-    await api.close();
-    meta.close();
-  });
+  const { url } = await startMeta(t, TOKEN);
   const client = new MetaClient({ urls: [url], token: TOKEN });
   await client.post('/v1/nodes', {
     id: 'n1',
