@@ -1466,22 +1466,8 @@ export class VolumeEngine implements BlockDevice {
   }
 
   private rebuildContext() {
-    const reconcile = this.reconcileContext();
     return {
-      ...reconcile,
-      fail: (m: Member, err: unknown, what: string) => {
-        const failure = toSessionError(err, m.nodeId);
-        if (failure.kind === 'timeout' && this.isLastInSync(m)) {
-          // A slow source that is the last in-sync replica is not dropped for it (that would
-          // stop the volume): this pass gives up and the next one asks it again.
-          this.logger?.warn(
-            { volumeId: this.volume.id, nodeId: m.nodeId, what, reason: failure.message },
-            'the last in-sync replica is slow; the rebuild waits for it',
-          );
-          return Promise.resolve();
-        }
-        return reconcile.fail(m, err, what);
-      },
+      ...this.reconcileContext(),
       volumeId: this.volume.id,
       epoch: this.epoch,
       controlPlane: this.controlPlane,
