@@ -47,6 +47,7 @@ import { HostHeartbeat, type HostLiveness } from './host-heartbeat.js';
 import { RebuildProgressReporter } from './rebuild-progress.js';
 import { KeyedLock } from './lock.js';
 import { SILENT_LOGGER, errorText, type AgentLogger } from './logger.js';
+import { ServedEngine } from './served-engine.js';
 import { volumeSocketPath } from './socket-path.js';
 
 export interface ClusterBackendOptions {
@@ -90,8 +91,17 @@ export interface ClusterBackendOptions {
 interface LiveVolume {
   name: string;
   volumeId: string;
+  /** The attaching host and mount path, as given to meta (a recovery attaches again with them). */
+  host: string;
+  mountPath: string | undefined;
+  /** The epoch of the current engine: a recovery after a failure takes a new one. */
   epoch: number;
   engine: VolumeEngine;
+  /** What the exports serve: the current engine, replaced when a failed one is reopened. */
+  device: ServedEngine;
+  /** Failed engines reopened so far, and whether a reopen is scheduled or running. */
+  recoveries: number;
+  recovering: boolean;
   server: NbdServer;
   socketPath: string;
   /** Map updates for this engine, applied one after the other. */
@@ -121,6 +131,13 @@ const REBUILD_RETRY_MAX_MS = 30_000;
 /** Bound on the attempts at an online resize (each waits up to the engine's control timeout). */
 const GROW_ATTEMPTS = 20;
 const GROW_RETRY_MS = 2_000;
+/**
+ * A failed engine is reopened at a new epoch after 1 s, then with backoff doubling to 30 s, for
+ * as long as the volume stays attached here: its last in-sync replica may answer again any time
+ * (a node restarted, a partition healed), and nothing else would bring the volume back (D22).
+ */
+const RECOVERY_RETRY_MS = 1_000;
+const RECOVERY_RETRY_MAX_MS = 30_000;
 
 /**
  * The cluster volume backend: volumes live in meta's map and on the storage nodes; an attached
@@ -300,7 +317,7 @@ export class ClusterBackend implements VolumeBackend {
       const started = Date.now();
       let engine: VolumeEngine;
       try {
-        engine = await this.openEngine(record, epoch, options.host);
+        engine = await this.openEngine(record, epoch, options.host, () => this.engineFailed(name));
       } catch (err) {
         // Hand the volume back unless a newer attachment already took it.
         if (!isBallastError(err, 'FENCED')) await this.handBack(name, options.host, epoch);
@@ -308,8 +325,9 @@ export class ClusterBackend implements VolumeBackend {
       }
       const server = new NbdServer({ logger: this.logger });
       const socketPath = this.exportSocketPath(name);
+      const device = new ServedEngine(engine);
       try {
-        server.addExport(name, engine, {
+        server.addExport(name, device, {
           description: `ballast volume ${name} (epoch ${epoch})`,
           multiConn: true,
         });
@@ -323,8 +341,13 @@ export class ClusterBackend implements VolumeBackend {
       const lv: LiveVolume = {
         name,
         volumeId: record.id,
+        host: options.host,
+        mountPath: options.mountPath,
         epoch,
         engine,
+        device,
+        recoveries: 0,
+        recovering: false,
         server,
         socketPath,
         updates: Promise.resolve(),
@@ -350,14 +373,16 @@ export class ClusterBackend implements VolumeBackend {
       return {
         exportSocketPath: socketPath,
         exportName: name,
-        // A getter: an online resize changes what the engine serves while attached.
+        // Getters: an online resize changes what the engine serves, a recovery the epoch.
         get sizeBytes() {
-          return engine.sizeBytes;
+          return device.sizeBytes;
         },
         fs: record.fs as FilesystemType,
-        epoch,
-        device: engine,
-        fenced: () => lv.superseded || engine.state === 'fenced',
+        get epoch() {
+          return lv.epoch;
+        },
+        device,
+        fenced: () => lv.superseded || lv.engine.state === 'fenced',
         release: () => (released ??= this.release(lv, options.host)),
       };
     });
@@ -523,6 +548,7 @@ export class ClusterBackend implements VolumeBackend {
     record: VolumeRecord,
     epoch: number,
     host: string,
+    onFailed: () => void,
   ): Promise<VolumeEngine> {
     const localNodes = this.options.localNodes ?? new Map<string, ReplicaStore<unknown>>();
     // Reads prefer the embedded node's replica (no socket), else replicas on this host's nodes.
@@ -563,7 +589,119 @@ export class ClusterBackend implements VolumeBackend {
       }),
       preferredNodeIds: preferred,
       replicaTimeoutMs: this.replicaTimeoutMs,
+      onFailed,
       logger: pinoLike(this.logger),
+    });
+  }
+
+  /** An engine of `name` failed (not fenced): reopen it at a new epoch, with backoff. */
+  private engineFailed(name: string): void {
+    const lv = this.live.get(name);
+    if (lv === undefined || lv.recovering || lv.engine.state !== 'failed') return;
+    lv.recovering = true;
+    this.logger.error(
+      { volume: name, epoch: lv.epoch },
+      'cluster: the volume engine failed; I/O gets EIO until it is reopened at a new epoch',
+    );
+    this.scheduleRecovery(lv, 1);
+  }
+
+  private scheduleRecovery(lv: LiveVolume, attempt: number): void {
+    const delay = Math.min(
+      RECOVERY_RETRY_MAX_MS,
+      RECOVERY_RETRY_MS * 2 ** Math.min(attempt - 1, 5),
+    );
+    setTimeout(() => {
+      this.recover(lv, attempt).then(
+        (done) => {
+          if (done) lv.recovering = false;
+          else this.scheduleRecovery(lv, attempt + 1);
+        },
+        (err: unknown) => {
+          // Unexpected (recover() handles the expected failures): keep trying.
+          this.logger.error({ volume: lv.name, err: errorText(err) }, 'cluster: recovery failed');
+          this.scheduleRecovery(lv, attempt + 1);
+        },
+      );
+    }, delay).unref();
+  }
+
+  /**
+   * One attempt to reopen a failed engine: attach again (meta gives this host a new epoch, which
+   * fences anything the failed engine still had on the wire), open an engine at that epoch (it
+   * reconciles from the in-sync replicas, so every acknowledged write is served), and put it
+   * behind the exports. Resolves true when there is nothing more to do (reopened, released,
+   * closed, or taken by another host), false to try again later.
+   */
+  private async recover(lv: LiveVolume, attempt: number): Promise<boolean> {
+    return this.lock.run(lv.name, async () => {
+      if (this.closed || this.live.get(lv.name) !== lv) return true;
+      const failed = lv.engine;
+      if (failed.state !== 'failed') return true;
+      const quiet = attempt > 3 && attempt % 10 !== 0;
+      let record: VolumeRecord;
+      try {
+        await this.refreshNodes();
+        record = checkedVolume(
+          await this.client.post<VolumeRecord>(
+            `/v1/volumes/${encodeURIComponent(lv.name)}/attach`,
+            {
+              host: lv.host,
+              ...(lv.mountPath !== undefined ? { mountPath: lv.mountPath } : {}),
+            },
+          ),
+        );
+      } catch (err) {
+        if (isBallastError(err, 'CONFLICT') || isBallastError(err, 'NOT_FOUND')) {
+          // Another host took the volume (with force), or it is gone: this attachment is over.
+          lv.superseded = true;
+          this.logger.error(
+            { volume: lv.name, err: errorText(err) },
+            'cluster: not reopening the failed engine: the volume is no longer attached here',
+          );
+          return true;
+        }
+        if (!quiet) {
+          this.logger.warn(
+            { volume: lv.name, attempt, err: errorText(err) },
+            'cluster: could not attach again to reopen the failed engine; trying again',
+          );
+        }
+        return false;
+      }
+      const epoch = record.attachment?.epoch;
+      if (epoch === undefined || record.attachment?.host !== lv.host) {
+        throw new BallastError('INTERNAL', `meta's attach of ${lv.name} returned no attachment`);
+      }
+      // The attach fenced the failed engine's epoch on the nodes; stop its sessions too.
+      await failed.abandon();
+      lv.epoch = epoch;
+      let engine: VolumeEngine;
+      try {
+        engine = await this.openEngine(record, epoch, lv.host, () => this.engineFailed(lv.name));
+      } catch (err) {
+        if (!quiet) {
+          this.logger.warn(
+            { volume: lv.name, epoch, attempt, err: errorText(err) },
+            'cluster: the failed engine could not be reopened yet (no in-sync replica answers); trying again',
+          );
+        }
+        return false;
+      }
+      await lv.updates;
+      this.metrics?.retire(lv.name, failed.stats());
+      lv.engine = engine;
+      lv.device.replace(engine);
+      lv.rebuilding.clear();
+      lv.growingTo = 0;
+      lv.recoveries += 1;
+      this.logger.warn(
+        { volume: lv.name, epoch, attempt, replicas: engine.replicaSet() },
+        'cluster: the failed engine was reopened at a new epoch; I/O goes on',
+      );
+      const latest = this.follower.mirror.volumes.get(record.id);
+      this.feed(lv, (latest as unknown as VolumeRecord | undefined) ?? record);
+      return true;
     });
   }
 

@@ -38,6 +38,10 @@ interface Cluster {
   meta: RunningMember;
   nodes: Map<string, StorageNode>;
   backend(host: string, registry?: Registry): Promise<ClusterBackend>;
+  /** Stops a node as a crash would look from outside (its port refuses connections). */
+  stopNode(id: string): Promise<void>;
+  /** Starts a stopped node again on its data directory and data-plane port. */
+  startNode(id: string): Promise<void>;
 }
 
 async function startCluster(t: Test, opts: { hostTimeoutMs?: number } = {}): Promise<Cluster> {
@@ -60,13 +64,17 @@ async function startCluster(t: Test, opts: { hostTimeoutMs?: number } = {}): Pro
   t.teardown(() => meta.close());
   await waitFor('a leader', () => meta.store.isLeader(), { timeoutMs: 20_000 });
   const nodes = new Map<string, StorageNode>();
-  for (const id of ['n1', 'n2', 'n3']) {
+  const stops = new Map<string, () => Promise<void>>();
+  const ports = new Map<string, number>();
+  const startNode = async (id: string): Promise<void> => {
     const log = logger(`node/${id}`);
     const labels = { zone: `zone-${id}`, host: `host-${id}` };
+    if (!ports.has(id)) ports.set(id, await freePort());
     const node = await startStorageNode(
       {
         id,
         dataDir: path.join(dir, id),
+        listen: `127.0.0.1:${ports.get(id)!}`,
         clusterId: CLUSTER,
         dataPlaneSecret: SECRET,
         scrubBytesPerSecond: 0,
@@ -88,13 +96,22 @@ async function startCluster(t: Test, opts: { hostTimeoutMs?: number } = {}): Pro
       orphanGraceMs: 300,
     });
     sync.start();
-    t.teardown(async () => {
-      await sync.close();
-      await node.close();
-    });
+    let stopped: Promise<void> | undefined;
+    const stop = (): Promise<void> =>
+      (stopped ??= (async () => {
+        await sync.close();
+        await node.close();
+      })());
+    t.teardown(stop);
+    stops.set(id, stop);
     if (!(await sync.waitRegistered(20_000))) throw new Error(`${id} did not register`);
     nodes.set(id, node);
-  }
+  };
+  for (const id of ['n1', 'n2', 'n3']) await startNode(id);
+  const stopNode = async (id: string): Promise<void> => {
+    await stops.get(id)!();
+    nodes.delete(id);
+  };
   const backend = async (host: string, registry?: Registry): Promise<ClusterBackend> => {
     const b = await ClusterBackend.open({
       host,
@@ -111,7 +128,7 @@ async function startCluster(t: Test, opts: { hostTimeoutMs?: number } = {}): Pro
     t.teardown(() => b.close());
     return b;
   };
-  return { dir, metaUrl, meta, nodes, backend };
+  return { dir, metaUrl, meta, nodes, backend, stopNode, startNode };
 }
 
 async function metaGet(url: string): Promise<Record<string, unknown>> {
@@ -378,6 +395,69 @@ t.test(
     t.match(after, { attachment: { host: 'hb' } });
     t.ok((after.epoch as number) > epochBefore, 'the takeover took a new epoch (ha is fenced)');
     await taken.release();
+  },
+);
+
+t.test(
+  'a failed engine is reopened at a new epoch once its last in-sync replica answers again (D22)',
+  async (t) => {
+    const c = await startCluster(t);
+    const registry = new Registry();
+    const backend = await c.backend('h1', registry);
+    await backend.create('solo', { ...SPEC, replicas: 1 });
+    const volume = await metaGet(`${c.metaUrl}/v1/volumes/solo`);
+    const holder = (volume.replicas as Array<{ nodeId: string }>)[0]!.nodeId;
+    const attachment = await backend.attach('solo', { host: 'h1' });
+    t.equal(attachment.epoch, 1);
+    const client = await NbdClient.connect(
+      attachment.exportSocketPath,
+      attachment.exportName,
+      5_000,
+    );
+    const before = randomBytes(1 * MiB);
+    await client.write(2 * MiB, before, false);
+    await client.flush();
+
+    // The only replica's node stops: the engine cannot take it out of the set (meta refuses to
+    // drop the last in-sync replica), so it fails and I/O gets EIO on the same connection.
+    await c.stopNode(holder);
+    await t.rejects(client.write(0, Buffer.alloc(4096, 1), false), 'a write fails (EIO)');
+    await t.rejects(client.read(2 * MiB, 4096), 'and so does a read');
+    // The failure is final once meta has refused to drop the last in-sync replica.
+    await waitFor('the engine to fail', () => backend.engineStats('solo')?.state === 'failed', {
+      timeoutMs: 30_000,
+    });
+    await t.rejects(client.write(0, Buffer.alloc(4096, 1), false), 'a failed engine gets EIO');
+
+    // The node comes back: the agent reopens the volume by itself, behind the same export.
+    await c.startNode(holder);
+    await waitFor(
+      'the engine to be reopened',
+      () => backend.engineStats('solo')?.state === 'open',
+      {
+        timeoutMs: 60_000,
+      },
+    );
+    const record = await metaGet(`${c.metaUrl}/v1/volumes/solo`);
+    t.ok((record.epoch as number) > 1, `a new epoch (${record.epoch as number})`);
+    t.match(record, { attachment: { host: 'h1', epoch: record.epoch } });
+    t.equal(attachment.epoch, record.epoch, 'the attachment reports the new epoch');
+    t.equal(attachment.fenced?.(), false, 'a recovered attachment is not fenced');
+    t.ok(
+      (await client.read(2 * MiB, 1 * MiB)).equals(before),
+      'the same NBD connection reads what was acknowledged before the failure',
+    );
+    const after = randomBytes(256 * 1024);
+    await client.write(5 * MiB, after, true);
+    t.ok((await client.read(5 * MiB, after.length)).equals(after), 'and writes again');
+    t.match(
+      await registry.metrics(),
+      /ballast_agent_volume_ops_total\{volume="solo",op="write"\} (?:[2-9]|[1-9][0-9]+)\n/,
+      "the failed engine's counters are kept",
+    );
+    await client.close();
+    await attachment.release();
+    t.match(await metaGet(`${c.metaUrl}/v1/volumes/solo`), { attachment: null });
   },
 );
 

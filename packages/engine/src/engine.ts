@@ -74,6 +74,11 @@ export interface VolumeEngineOptions {
   lastReplicaTimeoutMs?: number;
   /** Bound on one markOutOfSync/promote (the control plane retries inside it). */
   controlPlaneTimeoutMs?: number;
+  /**
+   * Called once, after open, when the engine fails (not when it is fenced): its holder may open
+   * a new engine at a new epoch once an in-sync replica answers again (D22).
+   */
+  onFailed?: (err: BallastError) => void;
   /** Bound on opening one session. */
   openTimeoutMs?: number;
   /** Make the replicas identical before serving (after an unclean detach). Default true: after
@@ -266,6 +271,7 @@ export class VolumeEngine implements BlockDevice {
   private readonly controlPlane: ControlPlane;
   private replicaTimeoutMs: number;
   private readonly lastReplicaTimeoutMs: number;
+  private readonly onFailed: ((err: BallastError) => void) | undefined;
   private readonly defaultReplicaTimeoutMs: number;
   private readonly controlPlaneTimeoutMs: number;
   private readonly openTimeoutMs: number;
@@ -337,6 +343,7 @@ export class VolumeEngine implements BlockDevice {
     this.maxInFlightOps = positive(options.maxInFlightOps ?? 65_536, 'maxInFlightOps');
     this.copyConcurrency = positive(options.copyConcurrency ?? 4, 'copyConcurrency');
     this.logger = options.logger;
+    this.onFailed = options.onFailed;
     this.counters = {} as Record<OpKind, OpCounters>;
     this.latency = {} as Record<OpKind, LatencyHistogram>;
     for (const k of OP_KINDS) {
@@ -1135,9 +1142,15 @@ export class VolumeEngine implements BlockDevice {
       cause,
     );
     this.logger?.error({ volumeId: this.volume.id, reason }, 'engine failed');
+    const wasOpen = this.stateValue === 'open';
     this.stateError = failed;
     if (this.stateValue !== 'closed') this.stateValue = 'failed';
     this.failAllOps(failed);
+    // Outside this call stack: the holder's reaction must not run inside a failing operation.
+    if (wasOpen && this.onFailed !== undefined) {
+      const notify = this.onFailed;
+      queueMicrotask(() => notify(failed));
+    }
     return failed;
   }
 

@@ -216,9 +216,11 @@ t.test('a last in-sync replica that never answers fails I/O with EIO, not a hang
     chunkSizeBytes: CHUNK,
   });
   const epoch = await cluster.attach();
+  const failures: BallastError[] = [];
   const engine = await cluster.openEngine(epoch, {
     replicaTimeoutMs: 200,
     lastReplicaTimeoutMs: 400,
+    onFailed: (err) => failures.push(err),
   });
   await engine.writeAt(0, pattern(4096, 7));
   cluster.decide = (c) =>
@@ -230,6 +232,8 @@ t.test('a last in-sync replica that never answers fails I/O with EIO, not a hang
   t.equal(cluster.inSyncNodes().length, 1, 'meta kept the last in-sync replica');
   await t.rejects(engine.readAt(0, 10), { code: 'IO' }, 'later I/O fails at once');
   await t.rejects(engine.flush(), { code: 'IO' });
+  t.equal(failures.length, 1, 'the holder is told once, so it can reopen the volume (D22)');
+  t.match(failures[0]!.message, /last in-sync replica/);
 });
 
 t.test('a slow last in-sync replica is waited for, not dropped (the volume goes on)', async (t) => {
@@ -297,7 +301,8 @@ t.test('a fenced engine stops acknowledging', async (t) => {
     chunkSizeBytes: CHUNK,
   });
   const epoch1 = await cluster.attach('hostA');
-  const old = await cluster.openEngine(epoch1);
+  let failures = 0;
+  const old = await cluster.openEngine(epoch1, { onFailed: () => (failures += 1) });
   await old.writeAt(0, pattern(4096, 10));
   const epoch2 = await cluster.attach('hostB', true);
   t.ok(epoch2 > epoch1);
@@ -308,6 +313,7 @@ t.test('a fenced engine stops acknowledging', async (t) => {
   await t.rejects(old.readAt(0, 10), { code: 'FENCED' });
   await t.rejects(old.flush(), { code: 'FENCED' });
   t.same(cluster.inSyncNodes(), ['n1', 'n2', 'n3'], 'a fenced engine changed nothing in the map');
+  t.equal(failures, 0, 'fencing is not a failure to recover from: the holder is not told');
   t.ok((await fresh.readAt(0, 4096)).equals(pattern(4096, 10)));
   await fresh.close();
 });
