@@ -2,8 +2,21 @@
 // finish, drain with its task, node removal refusals, and the settings.
 import t from 'tap';
 import type { LightMyRequestResponse } from 'fastify';
-import { DEFAULT_SETTINGS, GiB, type TaskRecord, type VolumeRecord } from '../src/index.js';
-import { addNodes, isProblem, startApi, type ApiHarness } from './helpers/api-harness.js';
+import {
+  ControlLoop,
+  DEFAULT_SETTINGS,
+  GiB,
+  type TaskRecord,
+  type VolumeExplanation,
+  type VolumeRecord,
+} from '../src/index.js';
+import {
+  LeaderlessStore,
+  addNodes,
+  isProblem,
+  startApi,
+  type ApiHarness,
+} from './helpers/api-harness.js';
 
 type Test = { equal(found: unknown, wanted: unknown, message: string): boolean };
 
@@ -354,7 +367,95 @@ t.test('settings: defaults, partial updates, bad input changes nothing', async (
     ['/v1/tasks/{id}/finish', 'post'],
     ['/v1/settings', 'get'],
     ['/v1/settings', 'patch'],
+    ['/v1/volumes/{name}/explanation', 'get'],
   ] as const) {
     t.ok(docs.paths[path]?.[method], `OpenAPI documents ${method} ${path}`);
   }
 });
+
+t.test(
+  'explanation: what happened, what the leader plans next and until when, what to do',
+  async (t) => {
+    // The loop needs the harness's store, the API needs the loop: tied through a holder.
+    const loop: { control?: ControlLoop } = {};
+    const api = await startApi(t, { outlook: (id) => loop.control?.outlook(id) });
+    const control = new ControlLoop({ store: api.store });
+    loop.control = control;
+    const explain = async (name: string): Promise<VolumeExplanation> => {
+      const res = await api.call('GET', `/v1/volumes/${name}/explanation`);
+      t.equal(res.statusCode, 200, res.body);
+      return res.json() as VolumeExplanation;
+    };
+    await addNodes(api, 3);
+    const grace = 600_000;
+    t.equal(
+      (await api.call('PATCH', '/v1/settings', { replicaReplacementGraceMs: grace })).statusCode,
+      200,
+    );
+    t.equal(
+      (await api.call('POST', '/v1/volumes', { name: 'v', size: '1GiB', replicas: 3 })).statusCode,
+      201,
+    );
+    t.match(await explain('v'), {
+      state: 'healthy',
+      events: [],
+      next: [],
+      actions: [],
+      plannedAt: null,
+    });
+
+    // n2 goes down: the failure loop takes its replica out of the set, then the repair loop
+    // waits for it until the grace ends (3 nodes: nowhere else to go before that anyway).
+    const downAt = api.clock.nowMs;
+    const down = await api.store.propose({
+      type: 'setNodeState',
+      nodeId: 'n2',
+      action: 'down',
+      at: downAt,
+    });
+    t.ok(down.ok, 'n2 marked down');
+    await control.tick(api.clock.nowMs);
+    api.clock.nowMs += 1_000;
+    await control.tick(api.clock.nowMs);
+    const e = await explain('v');
+    t.equal(e.state, 'degraded');
+    t.equal(e.plannedAt, api.clock.nowMs);
+    t.match(e.events, [
+      { at: downAt, text: /the replica on n2 left the in-sync set at epoch 0: node n2 is down/ },
+    ]);
+    t.match(e.next, [
+      {
+        loop: 'repair',
+        text: /waiting for n2 to return within the grace period .*then a replacement/,
+        until: downAt + grace,
+      },
+    ]);
+    t.match(e.actions, [/bring n2 back before then .*`ballast node drain n2`/]);
+
+    // After the grace there is still nowhere to place a replica: the plan says so, and what helps.
+    api.clock.nowMs += grace;
+    await control.tick(api.clock.nowMs);
+    const late = await explain('v');
+    t.match(late.next, [{ loop: 'repair', text: /cannot place a replica of v: /, until: null }]);
+    t.match(late.actions, [/add a node the volume may use/]);
+
+    t.equal(isProblem(await api.call('GET', '/v1/volumes/zz/explanation'), 404, 'NOT_FOUND'), null);
+    t.equal(
+      isProblem(await api.call('GET', '/v1/volumes/v/explanation?x=1'), 400, 'INVALID_ARGUMENT'),
+      null,
+    );
+  },
+);
+
+t.test(
+  'explanation: only the leader plans, so a member without a leader says UNAVAILABLE',
+  async (t) => {
+    const inner = await startApi(t);
+    await addNodes(inner, 1);
+    const api = await startApi(t, { store: new LeaderlessStore(inner.store) as never });
+    t.equal(
+      isProblem(await api.call('GET', '/v1/volumes/v/explanation'), 503, 'UNAVAILABLE'),
+      null,
+    );
+  },
+);

@@ -38,6 +38,12 @@ t.test(
     t.match(waiting.blocked, [
       { loop: 'repair', nodeId: 'n-b1', reason: /waiting for n-b1 to return/ },
     ]);
+    t.equal(
+      waiting.blocked[0]!.untilMs,
+      v.staleReplicas[0]!.since + GRACE_MS,
+      'the wait ends with the grace',
+    );
+    t.match(waiting.blocked[0]!.hint, /bring n-b1 back before then .*`ballast node drain n-b1`/);
 
     h.clockMs += GRACE_MS;
     const replace = h.tick();
@@ -134,6 +140,8 @@ t.test(
       { loop: 'failure', reason: /the only in-sync replica of v is on n-a1, which is down/ },
       { loop: 'repair', reason: /no in-sync replica of v is reachable; waiting for one to return/ },
     ]);
+    t.match(plan.blocked[0]!.hint, /start n-a1 again/);
+    t.match(plan.blocked[1]!.hint, /start the node holding an in-sync replica again \(n-a1\)/);
     t.equal(h.volume('v').state, 'faulted');
   },
 );
@@ -153,6 +161,7 @@ t.test('no room anywhere: the refusal explains itself', async (t) => {
       loop: 'repair',
       reason:
         /cannot place a replica of v: need 1 more replica\(s\) beside the 2 existing in distinct zones other than a, b, only 0 zones have a node with room; excluded 1 not up: n3 \(down\)/,
+      hint: /add a node the volume may use .*or bring n3 back/,
     },
   ]);
 });

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { formatSize } from '@ballast/common';
-import type { NodeRecord, TaskRecord, VolumeRecord } from '@ballast/meta';
+import type { NodeRecord, TaskRecord, VolumeExplanation, VolumeRecord } from '@ballast/meta';
 import { CliError, ExitCode, type ApiClient } from '../client.js';
 import { colourState, dateAndAge, printJson, printKeyValues, printTable } from '../output.js';
 import { clientFor, listAll, parseLabels, wantsJson, withEndpointOptions } from './shared.js';
@@ -28,6 +28,47 @@ function share(n: NodeView): string {
 }
 
 const OPEN = new Set(['pending', 'running']);
+/** Volumes whose plans `node inspect` asks for when the node is not up (one request each). */
+const MAX_EXPLAINED_VOLUMES = 50;
+
+/**
+ * For a node that is not up: what the control loops do next about each volume with a replica
+ * there (the leader's plan, as in `volume inspect`), and what the operator can do.
+ */
+async function explainNode(
+  client: ApiClient,
+  n: NodeRecord,
+  volumes: readonly VolumeRecord[],
+): Promise<{ next: string[]; actions: string[] }> {
+  const next: string[] = [];
+  const actions: string[] = [];
+  for (const v of volumes.slice(0, MAX_EXPLAINED_VOLUMES)) {
+    let e: VolumeExplanation;
+    try {
+      e = await client.request<VolumeExplanation>(
+        'GET',
+        `/v1/volumes/${encodeURIComponent(v.name)}/explanation`,
+      );
+    } catch {
+      continue; // no leader now, or the volume went away: the record above still stands
+    }
+    for (const x of e.next) {
+      next.push(`${v.name}: ${x.text}${x.until === null ? '' : ` (until ${dateAndAge(x.until)})`}`);
+    }
+    for (const a of e.actions) if (!actions.includes(a)) actions.push(a);
+  }
+  if (volumes.length > MAX_EXPLAINED_VOLUMES) {
+    next.push(
+      `(${volumes.length - MAX_EXPLAINED_VOLUMES} more volumes: \`ballast volume inspect\` each)`,
+    );
+  }
+  if (n.state === 'down') {
+    actions.push(
+      `start ${n.id} again (its replicas catch up by a delta rebuild), \`ballast node drain ${n.id}\` to replace them elsewhere now, or \`ballast node remove ${n.id}\` once it is gone for good`,
+    );
+  }
+  return { next, actions };
+}
 const POLL_MS = 500;
 
 /**
@@ -154,8 +195,17 @@ export function nodeCommand(): Command {
     const tasks = (await listAll<TaskRecord>(client, '/v1/tasks')).filter(
       (t) => OPEN.has(t.state) && (t.nodeId === id || t.sourceNodeId === id),
     );
+    const explained =
+      n.state === 'up' || n.state === 'cordoned'
+        ? undefined
+        : await explainNode(client, n, volumes);
     if (wantsJson(cmd)) {
-      return printJson({ ...n, volumes: volumes.map((v) => v.name), tasks });
+      return printJson({
+        ...n,
+        volumes: volumes.map((v) => v.name),
+        tasks,
+        ...(explained !== undefined ? { explanation: explained } : {}),
+      });
     }
     printKeyValues([
       ['ID', n.id],
@@ -181,6 +231,16 @@ export function nodeCommand(): Command {
           : '-',
       ],
     ]);
+    if (explained !== undefined) {
+      for (const [title, lines] of [
+        ['What Ballast does next:', explained.next],
+        ['What you can do:', explained.actions],
+      ] as const) {
+        if (lines.length === 0) continue;
+        process.stdout.write(`\n${title}\n`);
+        for (const line of lines) process.stdout.write(`  - ${line}\n`);
+      }
+    }
   });
 
   for (const [action, text] of [

@@ -3,7 +3,7 @@ import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { formatSize } from '@ballast/common';
-import type { VolumeRecord } from '@ballast/meta';
+import type { VolumeExplanation, VolumeRecord } from '@ballast/meta';
 import { CliError, ExitCode, type ApiClient } from '../client.js';
 import { colourState, dateAndAge, printJson, printKeyValues, printTable } from '../output.js';
 import { clientFor, listAll, parseLabels, wantsJson, withEndpointOptions } from './shared.js';
@@ -61,6 +61,43 @@ function printVolume(v: VolumeRecord): void {
       ]),
     ],
   );
+}
+
+/** What happened, what Ballast does next and when, and what the operator can do. */
+function printExplanation(e: VolumeExplanation): void {
+  const section = (title: string, lines: string[]): void => {
+    if (lines.length === 0) return;
+    process.stdout.write(`\n${title}\n`);
+    for (const line of lines) process.stdout.write(`  - ${line}\n`);
+  };
+  section(
+    'What happened:',
+    e.events.map((x) => (x.at === null ? x.text : `${dateAndAge(x.at)}: ${x.text}`)),
+  );
+  section(
+    'What Ballast does next:',
+    e.next.map((x) => (x.until === null ? x.text : `${x.text} (until ${dateAndAge(x.until)})`)),
+  );
+  section('What you can do:', e.actions);
+}
+
+/**
+ * The leader's explanation of a volume that is not healthy; undefined when there is none to
+ * give (healthy) or meta cannot say now (no leader): inspect still shows the record.
+ */
+async function explainVolume(
+  client: ApiClient,
+  v: VolumeRecord,
+): Promise<VolumeExplanation | undefined> {
+  if (v.state === 'healthy') return undefined;
+  try {
+    return await client.request<VolumeExplanation>(
+      'GET',
+      `/v1/volumes/${encodeURIComponent(v.name)}/explanation`,
+    );
+  } catch {
+    return undefined;
+  }
 }
 
 async function getVolume(client: ApiClient, name: string): Promise<VolumeRecord> {
@@ -153,9 +190,12 @@ export function volumeCommand(): Command {
       .command('inspect <name>')
       .description('show a volume, its replicas and why it is in its state'),
   ).action(async (name: string, _opts: unknown, cmd: Command) => {
-    const v = await getVolume(clientFor(cmd), name);
-    if (wantsJson(cmd)) return printJson(v);
+    const client = clientFor(cmd);
+    const v = await getVolume(client, name);
+    const explanation = await explainVolume(client, v);
+    if (wantsJson(cmd)) return printJson(explanation === undefined ? v : { ...v, explanation });
     printVolume(v);
+    if (explanation !== undefined) printExplanation(explanation);
   });
 
   withEndpointOptions(

@@ -9,6 +9,7 @@ import { Registry } from 'prom-client';
 import { BallastError, type TlsMaterial } from '@ballast/common';
 import { MAX_REPLICAS, MIN_REPLICAS } from '../map/index.js';
 import type { MetaStore } from '../store/index.js';
+import type { VolumeOutlook } from '../control/executor.js';
 import type { ApiContext } from './context.js';
 import { NodeLiveness } from './liveness.js';
 import { DEFAULT_HOST_TIMEOUT_MS, hostRoutes } from './routes/hosts.js';
@@ -58,6 +59,8 @@ export interface ApiOptions {
   hostTimeoutMs?: number;
   /** Desired replica count when a create request names none. */
   defaultReplicas?: number;
+  /** What the leader's control loops last planned for a volume (the member's ControlLoop). */
+  outlook?: (volumeId: string) => VolumeOutlook | undefined;
   bodyLimitBytes?: number;
   logger?: FastifyServerOptions['logger'];
   metricsRegistry?: Registry;
@@ -203,6 +206,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     hostLiveness: options.hostLiveness ?? new NodeLiveness(),
     hostTimeoutMs: options.hostTimeoutMs ?? DEFAULT_HOST_TIMEOUT_MS,
     defaultReplicas,
+    outlook: options.outlook ?? (() => undefined),
   };
   installMetrics(app, options.store, registry);
   await app.register(clusterRoutes, ctx);

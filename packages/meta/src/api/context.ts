@@ -8,6 +8,7 @@ import {
   type VolumeRecord,
 } from '../map/index.js';
 import type { MetaStore } from '../store/index.js';
+import type { VolumeOutlook } from '../control/executor.js';
 import type { NodeLiveness } from './liveness.js';
 import type { NodeView } from './schemas.js';
 
@@ -24,6 +25,19 @@ export interface ApiContext {
   /** A host silent this long is presumed dead: its volumes may be taken over. */
   hostTimeoutMs: number;
   defaultReplicas: number;
+  /** What the leader's control loops last planned for a volume; undefined off the leader. */
+  outlook: (volumeId: string) => VolumeOutlook | undefined;
+}
+
+/** Answers that only the leader has (its memory: liveness, the control loops' plan). */
+export function requireLeader(ctx: ApiContext, what: string): void {
+  if (ctx.store.isLeader()) return;
+  const leader = ctx.store.leaderHint();
+  throw new BallastError(
+    'UNAVAILABLE',
+    leader ? `this member is not the leader; ${what} at ${leader.api}` : 'no leader at the moment',
+    { leader },
+  );
 }
 
 /**

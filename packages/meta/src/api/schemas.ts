@@ -118,7 +118,8 @@ export const VolumeListQuery = Type.Object(
       Type.String({
         pattern: IdSchema.pattern,
         maxLength: 63,
-        description: 'only volumes with a replica on this node',
+        description:
+          'only volumes with a replica on this node (in the set, or a stale copy it still holds)',
       }),
     ),
   },
@@ -183,6 +184,45 @@ export const HostView = Type.Object(
 );
 export type HostView = Static<typeof HostView>;
 export const HostList = Type.Object({ items: Type.Array(HostView) }, closed);
+
+const ExplanationText = Type.String({ maxLength: 2048 });
+/**
+ * Why a volume is in its state and what happens next, for `ballast volume inspect` and the
+ * console: what the map records (events), what the leader's control loops last planned for it
+ * (next: work under way, and work that waits, with the time a wait ends by itself), and what the
+ * operator can do. Only the leader can say what it plans.
+ */
+export const VolumeExplanation = Type.Object(
+  {
+    name: VolumeNameSchema,
+    state: Type.String({ maxLength: 64 }),
+    stateReason: ExplanationText,
+    /** What happened, oldest first: replicas that left the set, nodes that are not up. */
+    events: Type.Array(
+      Type.Object(
+        { at: Type.Union([TimestampSchema, Type.Null()]), text: ExplanationText },
+        closed,
+      ),
+    ),
+    /** What Ballast does next: running tasks, commands of the last plan, waits with their end. */
+    next: Type.Array(
+      Type.Object(
+        {
+          loop: Type.String({ maxLength: 32 }),
+          text: ExplanationText,
+          until: Type.Union([TimestampSchema, Type.Null()]),
+        },
+        closed,
+      ),
+    ),
+    /** What the operator can do, each naming a command; empty when nothing is needed. */
+    actions: Type.Array(ExplanationText),
+    /** When the leader last planned (its clock); null before its first plan. */
+    plannedAt: Type.Union([TimestampSchema, Type.Null()]),
+  },
+  closed,
+);
+export type VolumeExplanation = Static<typeof VolumeExplanation>;
 export type HostList = Static<typeof HostList>;
 export const HostIdParams = Type.Object({ id: IdSchema }, closed);
 

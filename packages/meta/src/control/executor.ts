@@ -29,6 +29,16 @@ export interface ControlTickReport {
   plannerMs: number;
 }
 
+/** What the control loops last planned for one volume: the work under way and the work that waits. */
+export interface VolumeOutlook {
+  /** When the leader planned it (its clock). */
+  plannedAtMs: number;
+  /** Commands proposed for the volume in that tick (each one step, e.g. adding a replica). */
+  doing: Array<{ loop: string; why: string }>;
+  /** Work that cannot proceed now: why, until when, and what the operator can do. */
+  waiting: Array<Pick<BlockedWork, 'loop' | 'nodeId' | 'reason' | 'untilMs' | 'hint'>>;
+}
+
 export const DEFAULT_CONTROL_COMMANDS_PER_TICK = 32;
 /** The same blocked work is logged again after this long at the earliest. */
 const BLOCKED_LOG_INTERVAL_MS = 60_000;
@@ -42,6 +52,8 @@ const MAX_BLOCKED_LOG_KEYS = 1000;
 export class ControlLoop {
   private running = false;
   private readonly blockedLoggedAt = new Map<string, number>();
+  /** The last plan, by volume id (leader only): what `GET /v1/volumes/:name/explanation` says. */
+  private lastOutlook: { atMs: number; byVolume: Map<string, VolumeOutlook> } | null = null;
   private readonly metrics:
     | {
         commands: Counter<'loop' | 'outcome'>;
@@ -152,7 +164,50 @@ export class ControlLoop {
     }
   }
 
+  /**
+   * What the last plan of this leader said about a volume: undefined when this member is not the
+   * leader or has not planned yet; an outlook with nothing in it when the loops had nothing to do
+   * for the volume.
+   */
+  outlook(volumeId: string): VolumeOutlook | undefined {
+    if (!this.options.store.isLeader() || this.lastOutlook === null) return undefined;
+    return (
+      this.lastOutlook.byVolume.get(volumeId) ?? {
+        plannedAtMs: this.lastOutlook.atMs,
+        doing: [],
+        waiting: [],
+      }
+    );
+  }
+
+  private recordOutlook(plan: ControlPlan, nowMs: number): void {
+    const byVolume = new Map<string, VolumeOutlook>();
+    const entry = (volumeId: string): VolumeOutlook => {
+      let o = byVolume.get(volumeId);
+      if (o === undefined) {
+        o = { plannedAtMs: nowMs, doing: [], waiting: [] };
+        byVolume.set(volumeId, o);
+      }
+      return o;
+    };
+    for (const c of plan.commands) {
+      if (c.volumeId !== undefined) entry(c.volumeId).doing.push({ loop: c.loop, why: c.why });
+    }
+    for (const b of plan.blocked) {
+      if (b.volumeId === undefined) continue;
+      entry(b.volumeId).waiting.push({
+        loop: b.loop,
+        reason: b.reason,
+        ...(b.nodeId !== undefined ? { nodeId: b.nodeId } : {}),
+        ...(b.untilMs !== undefined ? { untilMs: b.untilMs } : {}),
+        ...(b.hint !== undefined ? { hint: b.hint } : {}),
+      });
+    }
+    this.lastOutlook = { atMs: nowMs, byVolume };
+  }
+
   private observe(plan: ControlPlan, plannerMs: number, nowMs: number): void {
+    this.recordOutlook(plan, nowMs);
     if (this.metrics) {
       this.metrics.planSeconds.observe(plannerMs / 1000);
       this.metrics.degraded.set(plan.degradedVolumes);
@@ -172,6 +227,11 @@ export class ControlLoop {
     if (last !== undefined && nowMs - last < BLOCKED_LOG_INTERVAL_MS) return;
     if (this.blockedLoggedAt.size >= MAX_BLOCKED_LOG_KEYS) this.blockedLoggedAt.clear();
     this.blockedLoggedAt.set(key, nowMs);
-    this.options.log?.info({ loop: b.loop, volumeId: b.volumeId, nodeId: b.nodeId }, b.reason);
+    this.options.log?.info(
+      { loop: b.loop, volumeId: b.volumeId, nodeId: b.nodeId },
+      b.untilMs === undefined
+        ? b.reason
+        : `${b.reason}; until ${new Date(b.untilMs).toISOString()}`,
+    );
   }
 }

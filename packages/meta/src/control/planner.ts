@@ -122,13 +122,20 @@ export interface PlannedCommand {
   command: CommandDraft;
   /** One sentence for the log. */
   why: string;
+  /** The volume the command is for, when it is for one (what `volume inspect` explains). */
+  volumeId?: string;
 }
 
 export interface BlockedWork {
   loop: ControlLoopName;
   volumeId?: string;
   nodeId?: string;
+  /** What the loop waits for, as a sentence: what Ballast will do next. */
   reason: string;
+  /** When the wait ends by itself (a grace period), on the map's clock. */
+  untilMs?: number;
+  /** What the operator can do about it, as a sentence naming the command. */
+  hint?: string;
 }
 
 export interface ControlInput {
@@ -362,7 +369,7 @@ class PlanBuilder {
   }
   add(loop: ControlLoopName, command: CommandDraft, why: string, volumeId?: string): void {
     if (this.full) return;
-    this.commands.push({ loop, command, why });
+    this.commands.push({ loop, command, why, ...(volumeId !== undefined ? { volumeId } : {}) });
     if (volumeId !== undefined) this.touched.add(volumeId);
   }
   block(work: BlockedWork): void {
@@ -480,7 +487,8 @@ export function planControl(input: ControlInput): ControlPlan {
           loop: 'failure',
           volumeId: v.id,
           nodeId: lost.nodeId,
-          reason: `the only in-sync replica of ${v.name} is on ${lost.nodeId}, which is down`,
+          reason: `the only in-sync replica of ${v.name} is on ${lost.nodeId}, which is down; waiting for it to return`,
+          hint: `start ${lost.nodeId} again: no other copy holds every write`,
         });
         continue;
       }
@@ -604,6 +612,12 @@ export function planControl(input: ControlInput): ControlPlan {
         loop: 'repair',
         volumeId: v.id,
         reason: `no in-sync replica of ${v.name} is reachable; waiting for one to return`,
+        hint: `start the node holding an in-sync replica again (${
+          v.replicas
+            .filter((r) => r.role === 'in-sync')
+            .map((r) => r.nodeId)
+            .join(', ') || 'none listed'
+        }): no other copy holds every write`,
       });
       continue;
     }
@@ -669,6 +683,7 @@ export function planControl(input: ControlInput): ControlPlan {
           volumeId: v.id,
           nodeId: a.leaving[0]!,
           reason: `waiting for a move slot (maxConcurrentMoves ${settings.maxConcurrentMoves})`,
+          hint: 'moves in flight free their slots as they finish; PATCH /v1/settings maxConcurrentMoves allows more at once',
         });
         continue;
       }
@@ -679,11 +694,14 @@ export function planControl(input: ControlInput): ControlPlan {
       why = `${v.name}: ${a.inSyncGood.length + a.rebuildingGood.length} of ${v.desiredReplicas} replicas`;
     } else {
       const first = waiting.sort((x, y) => x.sinceMs - y.sinceMs)[0]!;
+      const untilMs = first.sinceMs + settings.replicaReplacementGraceMs;
       plan.block({
         loop: 'repair',
         volumeId: v.id,
         nodeId: first.nodeId,
-        reason: `waiting for ${first.nodeId} to return until ${new Date(first.sinceMs + settings.replicaReplacementGraceMs).toISOString()} (replicaReplacementGraceMs); then a replacement on another node`,
+        reason: `waiting for ${first.nodeId} to return within the grace period (replicaReplacementGraceMs); then a replacement on another node`,
+        untilMs,
+        hint: `bring ${first.nodeId} back before then (it catches up by a delta rebuild), or replace its replicas now with \`ballast node drain ${first.nodeId}\``,
       });
       continue;
     }
@@ -697,6 +715,10 @@ export function planControl(input: ControlInput): ControlPlan {
           returnRefused === null
             ? `cannot place a replica of ${v.name}: ${decision.reason}`
             : `cannot place a replica of ${v.name}: ${decision.reason}; ${replacing} is up but cannot take its copy back (${returnRefused}): free space there or add a node`,
+        hint:
+          replacing !== undefined && loop === 'repair' && returnRefused === null
+            ? `add a node the volume may use (see \`ballast node ls\`; the placement rule above says which), or bring ${replacing} back: it catches up by a delta rebuild`
+            : 'add a node the volume may use (see `ballast node ls`; the placement rule above says which), or free space on one',
       });
       continue;
     }

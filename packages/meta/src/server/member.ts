@@ -210,8 +210,18 @@ export async function startMetaMember(
       },
     );
   };
+  const nodeTimeoutMs = config.nodeTimeoutMs ?? 15_000;
+  const control = new ControlLoop({
+    store,
+    liveness,
+    nodeTimeoutMs,
+    maxCommandsPerTick: config.controlCommandsPerTick ?? DEFAULT_CONTROL_COMMANDS_PER_TICK,
+    log: log.child({ component: 'control' }),
+    metricsRegistry: registry,
+  });
   const app = await buildApi({
     store,
+    outlook: (volumeId) => control.outlook(volumeId),
     token,
     joinToken: config.joinToken,
     https: config.tls,
@@ -232,7 +242,6 @@ export async function startMetaMember(
     liveness.clear();
     hostLiveness.clear();
   });
-  const nodeTimeoutMs = config.nodeTimeoutMs ?? 15_000;
   let sweeping = false;
   const sweeper = setInterval(() => {
     if (sweeping || !store.isLeader()) return;
@@ -243,14 +252,6 @@ export async function startMetaMember(
   }, 1000);
   sweeper.unref();
 
-  const control = new ControlLoop({
-    store,
-    liveness,
-    nodeTimeoutMs,
-    maxCommandsPerTick: config.controlCommandsPerTick ?? DEFAULT_CONTROL_COMMANDS_PER_TICK,
-    log: log.child({ component: 'control' }),
-    metricsRegistry: registry,
-  });
   const controller = setInterval(() => {
     if (!store.isLeader()) return;
     control.tick(clock()).catch((err: unknown) => log.warn({ err }, 'control tick failed'));

@@ -1,6 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { BallastError } from '@ballast/common';
-import type { ApiContext } from '../context.js';
+import { requireLeader, type ApiContext } from '../context.js';
 import {
   HostHeartbeatBody,
   HostIdParams,
@@ -58,17 +57,6 @@ function attachmentsByHost(ctx: ApiContext): Map<string, string[]> {
   }
   attachmentIndex.set(ctx, { revision, byHost });
   return byHost;
-}
-
-/** Heartbeats go to the leader, and only the leader can answer about liveness. */
-function requireLeader(ctx: ApiContext, what: string): void {
-  if (ctx.store.isLeader()) return;
-  const leader = ctx.store.leaderHint();
-  throw new BallastError(
-    'UNAVAILABLE',
-    leader ? `this member is not the leader; ${what} at ${leader.api}` : 'no leader at the moment',
-    { leader },
-  );
 }
 
 export const hostRoutes: FastifyPluginAsync<ApiContext> = async (app, ctx) => {

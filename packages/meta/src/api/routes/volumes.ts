@@ -21,7 +21,7 @@ import {
   type VolumeState,
 } from '../../map/index.js';
 import { placeReplicas } from '../../placement/index.js';
-import { commit, requireVolume, type ApiContext } from '../context.js';
+import { commit, requireLeader, requireVolume, type ApiContext } from '../context.js';
 import { hostView } from './hosts.js';
 import { paginate } from '../pagination.js';
 import {
@@ -36,6 +36,7 @@ import {
   ResizeVolumeBody,
   VolumeList,
   VolumeListQuery,
+  VolumeExplanation,
   VolumeNameParams,
   VolumeView,
   errorResponses,
@@ -203,7 +204,9 @@ export const volumeRoutes: FastifyPluginAsync<ApiContext> = async (app, ctx) => 
             ? undefined
             : (v) =>
                 (state === undefined || v.state === state) &&
-                (node === undefined || v.replicas.some((r) => r.nodeId === node)),
+                (node === undefined ||
+                  v.replicas.some((r) => r.nodeId === node) ||
+                  v.staleReplicas.some((r) => r.nodeId === node)),
       });
       return { ...page, revision: store.map.revision };
     },
@@ -296,6 +299,25 @@ export const volumeRoutes: FastifyPluginAsync<ApiContext> = async (app, ctx) => 
     async (request) => {
       await store.linearizableRead();
       return requireVolume(ctx, request.params.name);
+    },
+  );
+
+  app.get<{ Params: NameParams }>(
+    '/v1/volumes/:name/explanation',
+    {
+      schema: {
+        querystring: NoQuery,
+        tags: ['volumes'],
+        summary:
+          'Why a volume is in its state, what Ballast does next and when, and what the operator can do (leader only)',
+        params: VolumeNameParams,
+        response: { 200: VolumeExplanation, ...errorResponses },
+      },
+    },
+    async (request) => {
+      requireLeader(ctx, 'ask');
+      await store.linearizableRead();
+      return explainVolume(ctx, requireVolume(ctx, request.params.name));
     },
   );
 
@@ -522,3 +544,64 @@ export const volumeRoutes: FastifyPluginAsync<ApiContext> = async (app, ctx) => 
     },
   );
 };
+
+/** What `GET /v1/volumes/:name/explanation` answers: the map's record and the leader's plan. */
+export function explainVolume(ctx: ApiContext, volume: VolumeRecord): VolumeExplanation {
+  const map = ctx.store.map;
+  const events: VolumeExplanation['events'] = [];
+  for (const stale of volume.staleReplicas) {
+    events.push({
+      at: stale.since,
+      text: `the replica on ${stale.nodeId} left the in-sync set at epoch ${stale.epoch}: ${stale.reason}`,
+    });
+  }
+  for (const r of volume.replicas) {
+    const node = map.getNode(r.nodeId);
+    if (node === undefined || node.state === 'up' || node.state === 'cordoned') continue;
+    events.push({
+      at: node.stateSince,
+      text: `node ${node.id} (${r.role} replica) is ${node.state}: ${node.stateReason}`,
+    });
+  }
+  events.sort((a, b) => (a.at ?? 0) - (b.at ?? 0));
+
+  const next: VolumeExplanation['next'] = [];
+  const actions: string[] = [];
+  for (const task of map.listTasks()) {
+    if (task.volumeId !== volume.id || task.finishedAt !== null) continue;
+    const progress =
+      task.totalBytes > 0
+        ? `${Math.floor((task.doneBytes / task.totalBytes) * 100)}% (${formatSize(task.doneBytes)} of ${formatSize(task.totalBytes)})`
+        : 'starting';
+    next.push({
+      loop: 'tasks',
+      text: `${task.kind} of the replica on ${task.nodeId ?? '?'}${task.sourceNodeId !== null ? ` from ${task.sourceNodeId}` : ''}: ${task.state}, ${progress}`,
+      until: null,
+    });
+  }
+  const outlook = ctx.outlook(volume.id);
+  for (const d of outlook?.doing ?? []) next.push({ loop: d.loop, text: d.why, until: null });
+  for (const w of outlook?.waiting ?? []) {
+    next.push({ loop: w.loop, text: w.reason, until: w.untilMs ?? null });
+    if (w.hint !== undefined && !actions.includes(w.hint)) actions.push(w.hint);
+  }
+  if (volume.state !== 'healthy' && next.length === 0 && outlook !== undefined) {
+    next.push({
+      loop: 'repair',
+      text:
+        volume.attachment !== null
+          ? `nothing planned: the engine on ${volume.attachment.host} serves the volume from its in-sync replicas, and the control loops add a replica when one is missing`
+          : 'nothing planned in the last tick: the control loops look again every second',
+      until: null,
+    });
+  }
+  return {
+    name: volume.name,
+    state: volume.state,
+    stateReason: volume.stateReason,
+    events,
+    next,
+    actions,
+    plannedAt: outlook?.plannedAtMs ?? null,
+  };
+}
