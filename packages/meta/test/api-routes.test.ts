@@ -257,6 +257,14 @@ t.test(
     t.equal(beat.statusCode, 200);
     t.equal(beat.json().lastHeartbeatAt, api.clock.nowMs);
     t.equal(api.store.map.revision, revision, 'a small usage change does not touch the log');
+    t.equal(api.store.map.getNode('n1')!.usedBytes, 0, 'the map keeps its figure');
+    t.match(beat.json(), { usedBytes: 1024, silentMs: 0 }, "but the view shows the heartbeat's");
+    api.clock.nowMs += 7000;
+    t.match(
+      (await api.call('GET', '/v1/nodes/n1')).json(),
+      { state: 'up', usedBytes: 1024, silentMs: 7000 },
+      'the leader says how long a node has been quiet before it counts as down',
+    );
 
     await api.call('POST', '/v1/nodes/n1/heartbeat', {
       sequence: 6,

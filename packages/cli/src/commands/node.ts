@@ -12,7 +12,23 @@ type NodeView = NodeRecord & {
   schedulableBytes: number;
   replicaCount: number;
   lastHeartbeatAt: number | null;
+  /** How long the leader has not heard from it; null when a follower answered. */
+  silentMs: number | null;
 };
+
+/**
+ * A node counts as down only after meta's node timeout (15 s); a node quiet for longer than
+ * this (about two heartbeats) is shown as silent before then.
+ */
+const SILENT_SHOWN_MS = 6_000;
+
+/** The state, with how long an `up` node has been silent when that is longer than usual. */
+function stateText(n: NodeView): string {
+  if (n.state !== 'down' && n.state !== 'removed' && (n.silentMs ?? 0) > SILENT_SHOWN_MS) {
+    return `${colourState(n.state)} (silent ${Math.floor(n.silentMs! / 1000)}s)`;
+  }
+  return colourState(n.state);
+}
 
 function labels(n: NodeRecord): string {
   return (
@@ -169,7 +185,7 @@ export function nodeCommand(): Command {
         ],
         items.map((n) => [
           n.id,
-          colourState(n.state),
+          stateText(n),
           n.labels.zone ?? '-',
           n.address,
           formatSize(n.capacityBytes),
@@ -209,7 +225,7 @@ export function nodeCommand(): Command {
     }
     printKeyValues([
       ['ID', n.id],
-      ['State', `${colourState(n.state)}${n.stateReason ? `: ${n.stateReason}` : ''}`],
+      ['State', `${stateText(n)}${n.stateReason ? `: ${n.stateReason}` : ''}`],
       ['Since', dateAndAge(n.stateSince)],
       ['Scheduling', n.scheduling],
       ['Reachable', String(n.reachable)],

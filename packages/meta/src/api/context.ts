@@ -64,13 +64,34 @@ export function requireVolume(ctx: ApiContext, name: string): VolumeRecord {
   return volume;
 }
 
+/**
+ * A node as the API shows it. On the leader, used and free bytes come from the node's last
+ * heartbeat (the map records only changes worth a log entry, so its figures lag by up to 64 MiB
+ * or 1% of capacity) and `silentMs` says how long the node has been quiet.
+ */
 export function nodeView(ctx: ApiContext, node: NodeRecord): NodeView {
   const map = ctx.store.map;
+  const leaderSince = ctx.store.isLeader() ? ctx.store.leaderSinceMs() : null;
+  const lastSeen = ctx.liveness.lastSeenMs(node.id);
+  const live = leaderSince !== null ? ctx.liveness.lastUsage(node.id) : undefined;
+  const silentMs =
+    leaderSince === null || node.state === 'removed'
+      ? null
+      : Math.max(0, ctx.clock() - Math.max(lastSeen ?? leaderSince, leaderSince));
   return {
     ...node,
+    ...(live !== undefined && node.reachable
+      ? {
+          usedBytes: Math.min(live.usedBytes, node.capacityBytes),
+          ...(live.availableBytes !== undefined
+            ? { availableBytes: Math.min(live.availableBytes, node.capacityBytes) }
+            : {}),
+        }
+      : {}),
     provisionedBytes: map.provisionedBytes(node.id),
     schedulableBytes: schedulableBytes(node, map.settings),
     replicaCount: map.volumesOnNode(node.id).length,
-    lastHeartbeatAt: ctx.liveness.lastSeenMs(node.id) ?? null,
+    lastHeartbeatAt: lastSeen ?? null,
+    silentMs,
   };
 }

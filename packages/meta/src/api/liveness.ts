@@ -10,6 +10,8 @@ import type { MetaStore } from '../store/index.js';
  */
 export class NodeLiveness {
   private readonly seen = new Map<string, { atMs: number; sequence: number }>();
+  /** The last usage figures each node sent: the map keeps only changes worth a log entry. */
+  private readonly usage = new Map<string, { usedBytes: number; availableBytes?: number }>();
 
   /**
    * Records a heartbeat. Returns false for a reordered one (a lower sequence than already seen
@@ -27,6 +29,16 @@ export class NodeLiveness {
     return this.seen.get(nodeId)?.atMs;
   }
 
+  /** Keeps a heartbeat's usage figures (call after `record` accepted it). */
+  recordUsage(nodeId: string, figures: { usedBytes: number; availableBytes?: number }): void {
+    if (this.seen.has(nodeId)) this.usage.set(nodeId, figures);
+  }
+
+  /** The usage figures of the node's last heartbeat, fresher than the map's. */
+  lastUsage(nodeId: string): { usedBytes: number; availableBytes?: number } | undefined {
+    return this.usage.get(nodeId);
+  }
+
   /** Every id heard from (since the last clear). */
   ids(): IterableIterator<string> {
     return this.seen.keys();
@@ -34,11 +46,13 @@ export class NodeLiveness {
 
   forget(nodeId: string): void {
     this.seen.delete(nodeId);
+    this.usage.delete(nodeId);
   }
 
   /** Call when this member becomes leader (or stops being it): old observations do not carry over. */
   clear(): void {
     this.seen.clear();
+    this.usage.clear();
   }
 }
 

@@ -63,6 +63,12 @@ export const NodeView = Type.Object(
     lastHeartbeatAt: Type.Union([Type.Integer(), Type.Null()], {
       description: 'last heartbeat this member received (leader only), ms since epoch',
     }),
+    /**
+     * How long the leader has not heard from the node (from its last heartbeat, or from the start
+     * of its leadership); null on a member that is not the leader. The state turns `down` only
+     * after meta's node timeout; this says sooner that a node went quiet.
+     */
+    silentMs: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()]),
   },
   closed,
 );

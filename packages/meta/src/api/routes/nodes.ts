@@ -167,6 +167,11 @@ export const nodeRoutes: FastifyPluginAsync<ApiContext> = async (app, ctx) => {
           ...(availableBytes !== undefined ? { availableBytes } : {}),
         });
       }
+      // Figures the map just accepted (or would have): the node view shows them at once.
+      ctx.liveness.recordUsage(node.id, {
+        usedBytes,
+        ...(availableBytes !== undefined ? { availableBytes } : {}),
+      });
       // Per-replica usage for rebalance: only figures that are new or moved meaningfully.
       const usage = replicaUsageReports(store.map, node.id, body.replicas ?? []);
       if (usage.length > 0) {
