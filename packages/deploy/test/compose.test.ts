@@ -23,6 +23,9 @@ interface Service {
   depends_on?: Record<string, { condition: string }>;
   init?: boolean;
   ports?: string[];
+  entrypoint?: string[];
+  pid?: string;
+  restart?: string;
 }
 
 interface Compose {
@@ -61,7 +64,10 @@ const composeMissing =
 
 t.test('docker-compose.yml', { skip: composeMissing }, async (t) => {
   const c = await config();
-  const ballast = Object.entries(c.services).filter(([, s]) => s.image === 'ballast:local');
+  // The long-running Ballast services; mount-root is a one-shot helper on the same image.
+  const ballast = Object.entries(c.services).filter(
+    ([n, s]) => s.image === 'ballast:local' && n !== 'mount-root',
+  );
 
   t.test('one image for every Ballast service, built from cluster/Dockerfile', async (t) => {
     t.same(ballast.map(([n]) => n).sort(), [
@@ -135,6 +141,24 @@ t.test('docker-compose.yml', { skip: composeMissing }, async (t) => {
     for (const rule of ['b 7:* rmw', 'c 10:237 rmw', 'c 10:229 rmw']) {
       t.ok(a.device_cgroup_rules?.includes(rule) || a.privileged, `device rule ${rule}`);
     }
+    t.equal(
+      a.depends_on?.['mount-root']?.condition,
+      'service_completed_successfully',
+      'starts once the mount root is a shared mount',
+    );
+    const m = c.services['mount-root']!;
+    t.equal(m.image, 'ballast:local');
+    t.equal(m.pid, 'host', 'mount-root sees the processes outside its container');
+    t.equal(m.restart, 'no', 'a one-shot');
+    t.ok(
+      m.cap_add?.includes('SYS_ADMIN') && m.cap_add.includes('SYS_PTRACE'),
+      'may enter and mount',
+    );
+    t.not(m.privileged, true, 'not privileged: that fails where dockerd lacks capabilities');
+    t.same(m.entrypoint?.slice(0, 2), ['sh', '-ec']);
+    t.match(m.entrypoint?.[2], /nsenter --target="\$\$p" --mount/, "enters the shim's namespace");
+    t.equal(m.entrypoint?.at(-1), root, 'on the mount root the agent binds');
+    t.equal(m.environment, undefined, 'no secrets');
   });
 
   t.test('monitoring is a profile with the repository config mounted', async (t) => {
@@ -162,7 +186,7 @@ t.test('docker-compose.yml', { skip: composeMissing }, async (t) => {
       BALLAST_PLUGIN_NAME: 'ballast-test',
     });
     for (const [name, s] of Object.entries(custom.services)) {
-      if (s.image !== 'ballast:local') continue;
+      if (s.image !== 'ballast:local' || name === 'mount-root') continue;
       const token = s.environment?.BALLAST_TOKEN ?? s.environment?.BALLAST_JOIN_TOKEN;
       t.equal(token, 'a-token-of-my-own-0123456789', `${name}: token from the environment`);
       if (name.startsWith('node') || name === 'agent') {
@@ -171,6 +195,7 @@ t.test('docker-compose.yml', { skip: composeMissing }, async (t) => {
     }
     const a = custom.services.agent!;
     t.ok(a.volumes?.includes('/srv/ballast-mounts:/srv/ballast-mounts:rshared'));
+    t.equal(custom.services['mount-root']!.entrypoint?.at(-1), '/srv/ballast-mounts');
     t.equal(a.environment?.BALLAST_PLUGIN_SOCKET, '/run/docker/plugins/ballast-test.sock');
   });
 
