@@ -169,23 +169,16 @@ const PROBE_TIMEOUT_MS = 1_500;
  * refused before it entered the Raft log (it says so with `details.safeToRetry`). A write whose
  * forwarding failed midway may have committed, so it is reported instead of repeated.
  */
-function retriable(method: string, err: CliError): boolean {
-  if (err.exitCode !== ExitCode.UNAVAILABLE) return false;
-  if (method === 'GET') return true;
-  const details = err.problem?.details as { safeToRetry?: unknown } | undefined;
-  return details?.safeToRetry === true;
-}
-
 /**
  * A small client for the admin REST API that turns problem+json answers into CliErrors with
  * stable exit codes. Reads go through @ballast/meta-client's MetaClient (every member once per
- * round, hedged after READ_HEDGE_MS, rounds for BALLAST_RETRY_SECONDS). Writes try each member
- * in turn on connection failure (followers forward writes, so any reachable member will do) and
- * are repeated only when meta says nothing can have happened.
+ * round, hedged after READ_HEDGE_MS, rounds for BALLAST_RETRY_SECONDS). Writes go through it
+ * too, at most once: on to the next member only when the last one cannot have acted on it (the
+ * connection was refused, or meta said `safeToRetry`; followers forward writes, so any member
+ * will do), and an attempt with an unknown outcome ends the command with an error that says so.
  */
 export class ApiClient {
   readonly endpoint: Endpoint;
-  #preferred = 0;
   readonly #dispatcher: Dispatcher | undefined;
   #reader: MetaClient | undefined;
 
@@ -198,17 +191,22 @@ export class ApiClient {
     const retryMs = Number(process.env.BALLAST_RETRY_SECONDS ?? NaN) * 1000;
     const retryForMs = Number.isFinite(retryMs) ? retryMs : DEFAULT_RETRY_MS;
     if (method === 'GET' && body === undefined) return this.read<T>(path, retryForMs);
-    const deadline = Date.now() + retryForMs;
-    let delay = 100;
-    for (;;) {
-      try {
-        return await this.requestOnce<T>(method, path, body);
-      } catch (err) {
-        if (!(err instanceof CliError) || !retriable(method, err) || Date.now() >= deadline)
-          throw err;
+    try {
+      return await this.reader().request<T>(method, path, body, {
+        timeoutMs: retryForMs + REQUEST_TIMEOUT_MS,
+        retryForMs,
+        atMostOnce: true,
+      });
+    } catch (err) {
+      if (!isBallastError(err)) throw err;
+      if (err.details?.afterUnknownOutcome === true && typeof err.details.status !== 'number') {
+        throw new CliError(
+          `meta did not answer ${method} ${path}, which may or may not have been applied (${err.message})`,
+          ExitCode.UNAVAILABLE,
+          'look at the cluster (e.g. `ballast volume ls`, `ballast task ls`) before repeating it',
+        );
       }
-      await new Promise((r) => setTimeout(r, delay));
-      delay = Math.min(delay * 2, 1000);
+      throw this.readError(err);
     }
   }
 
@@ -287,62 +285,6 @@ export class ApiClient {
       ExitCode.UNAVAILABLE,
       `check that the cluster is running (endpoints from ${this.endpoint.source})`,
     );
-  }
-
-  private async requestOnce<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const errors: string[] = [];
-    let tlsFailures = 0;
-    const n = this.endpoint.urls.length;
-    for (let i = 0; i < n; i++) {
-      const idx = (this.#preferred + i) % n;
-      const base = this.endpoint.urls[idx]!.replace(/\/$/, '');
-      let res: Response;
-      try {
-        res = await fetch(base + path, {
-          method,
-          headers: {
-            accept: 'application/json',
-            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-            ...(this.endpoint.token ? { authorization: `Bearer ${this.endpoint.token}` } : {}),
-          },
-          body: body === undefined ? undefined : JSON.stringify(body),
-          signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-          // Node's fetch takes an undici dispatcher; the DOM typings do not know the field.
-          ...(this.#dispatcher === undefined ? {} : ({ dispatcher: this.#dispatcher } as object)),
-        });
-      } catch (err) {
-        const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-        errors.push(`${base}: ${cause}`);
-        if (/CERT|SSL|TLS|SELF_SIGNED/.test(cause)) tlsFailures++;
-        continue;
-      }
-      this.#preferred = idx;
-      const text = await res.text();
-      const parsed: unknown = text ? safeJson(text) : undefined;
-      if (res.ok) return parsed as T;
-      throw problemToError(res.status, parsed, text);
-    }
-    if (tlsFailures === n) {
-      // Not a cluster that is down: retrying cannot help, so this is no UNAVAILABLE.
-      throw new CliError(
-        `cannot talk to any meta member over TLS (${errors.join('; ')})`,
-        ExitCode.FAILURE,
-        "the server's certificate is not trusted: pass the cluster's CA with --ca FILE or BALLAST_CA",
-      );
-    }
-    throw new CliError(
-      `cannot reach any meta member (${errors.join('; ')})`,
-      ExitCode.UNAVAILABLE,
-      `check that the cluster is running (endpoints from ${this.endpoint.source})`,
-    );
-  }
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
   }
 }
 

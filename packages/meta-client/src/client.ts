@@ -39,6 +39,14 @@ export interface RequestOptions {
    * when nobody answers, while one slow answer may still take the whole `timeoutMs`.
    */
   retryForMs?: number;
+  /**
+   * For calls that must not be applied twice (a command-line write that is not idempotent): the
+   * call is repeated, on another member or in a later round, only when meta cannot have acted
+   * on the earlier attempt (the connection was refused, or meta answered `safeToRetry`). After
+   * an attempt whose outcome is unknown (no answer, a 5xx without `safeToRetry`), the call ends
+   * with that error, its details carrying `afterUnknownOutcome: true`. No hedging.
+   */
+  atMostOnce?: boolean;
 }
 
 /** Answers that say "ask again, maybe elsewhere": retried until the call's deadline. */
@@ -168,8 +176,17 @@ export class MetaClient {
     const started = Date.now();
     const deadline = started + (options.timeoutMs ?? this.timeoutMs);
     const retryUntil = Math.min(deadline, started + (options.retryForMs ?? Infinity));
-    const hedgeMs = options.hedgeMs ?? this.hedgeMs;
-    const call: Call = { method, path, body, deadline, hedgeMs, signal: options.signal };
+    const atMostOnce = options.atMostOnce === true;
+    const hedgeMs = atMostOnce ? undefined : (options.hedgeMs ?? this.hedgeMs);
+    const call: Call = {
+      method,
+      path,
+      body,
+      deadline,
+      hedgeMs,
+      signal: options.signal,
+      atMostOnce,
+    };
     let lastError: unknown;
     let unknownOutcome = false;
     for (let round = 0; round < MAX_ROUNDS; round++) {
@@ -187,6 +204,7 @@ export class MetaClient {
         });
       }
       lastError = outcome.error;
+      if (atMostOnce && outcome.unknownOutcome) break;
       await backoff(round, retryUntil, options.signal);
     }
     const message = lastError instanceof Error ? lastError.message : 'no attempt made';
@@ -249,6 +267,14 @@ export class MetaClient {
           pending -= 1;
           if (done) return;
           unknownOutcome ||= result.unknownOutcome;
+          if (call.atMostOnce && result.unknownOutcome && result.kind !== 'answered') {
+            // Meta may have acted on it: asking again (anywhere) could act twice.
+            if (result.kind === 'refused') {
+              return finish({ kind: 'refused', problem: result.problem, unknownOutcome });
+            }
+            lastError = result.error;
+            return finish({ kind: 'failed', error: result.error, unknownOutcome });
+          }
           switch (result.kind) {
             case 'answered':
               this.answeredBy(base);
@@ -340,14 +366,23 @@ export class MetaClient {
     const problem = { ...parseProblem(text, response.status), status: response.status };
     const error = new BallastError(problem.code, problem.detail, problem.details);
     const leader = leaderFrom(problem.details);
+    // Meta says so when a failed write cannot have entered the log (not proposed, not forwarded).
+    const safeToRetry = problem.details?.safeToRetry === true;
     if (problem.code === 'UNAVAILABLE' && leader !== undefined && leader !== base) {
-      return { kind: 'redirected', leader, error, unknownOutcome: false };
+      return {
+        kind: 'redirected',
+        leader,
+        error,
+        unknownOutcome: call.atMostOnce && !safeToRetry,
+      };
     }
     if (!RETRYABLE.has(problem.code)) return { kind: 'refused', problem, unknownOutcome: false };
     return {
       kind: 'failed',
       error,
-      unknownOutcome: problem.code !== 'UNAVAILABLE' || response.status >= 500,
+      unknownOutcome: call.atMostOnce
+        ? !safeToRetry
+        : problem.code !== 'UNAVAILABLE' || response.status >= 500,
     };
   }
 
@@ -369,6 +404,7 @@ interface Call {
   deadline: number;
   hedgeMs: number | undefined;
   signal: AbortSignal | undefined;
+  atMostOnce: boolean;
 }
 
 interface Problem extends ParsedProblem {
@@ -390,9 +426,21 @@ function isRetryableError(err: unknown): boolean {
   return err instanceof BallastError && RETRYABLE.has(err.code);
 }
 
+/** Failures before a request could leave: no connection, a blocked port, a TLS peer refused. */
+const NEVER_SENT_CODES: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
+
 function isConnectionRefused(err: unknown): boolean {
-  const cause = (err as { cause?: { code?: string } }).cause;
-  return cause?.code === 'ECONNREFUSED';
+  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+  if (cause?.code !== undefined && NEVER_SENT_CODES.has(cause.code)) return true;
+  // fetch refuses some ports outright; a certificate that does not verify ends the handshake.
+  if (cause?.message === 'bad port') return true;
+  return /CERT|SELF_SIGNED|ERR_TLS|SSL/.test(cause?.code ?? '');
 }
 
 function describeFetchError(err: unknown): string {

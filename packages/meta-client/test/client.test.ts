@@ -2,6 +2,7 @@
 // it): failover past a member that refuses connections, refusals thrown at once with their code,
 // every page of a list, a silent member hedged around (and an unknown outcome reported when the
 // call gives up on one), bad configuration refused.
+import { createServer } from 'node:http';
 import t from 'tap';
 import { BallastError } from '@ballast/common';
 import type { DirectMetaStore } from '@ballast/meta';
@@ -126,6 +127,87 @@ t.test(
     t.ok(silent.requests() >= 2, `retried within the deadline (${silent.requests()} attempts)`);
   },
 );
+
+/** A member that answers every request with a 503 problem, with or without `safeToRetry`. */
+async function startUnavailable(
+  t: Teardown,
+  safeToRetry: boolean,
+): Promise<{ url: string; requests: () => number }> {
+  let requests = 0;
+  const server = createServer((req, res) => {
+    requests += 1;
+    req.resume();
+    res.writeHead(503, { 'content-type': 'application/problem+json' });
+    res.end(
+      JSON.stringify({
+        type: 'about:blank',
+        title: 'Service Unavailable',
+        status: 503,
+        code: 'UNAVAILABLE',
+        detail: 'the proposal did not reach a quorum',
+        details: safeToRetry ? { safeToRetry: true } : {},
+      }),
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => server.close());
+  return {
+    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+    requests: () => requests,
+  };
+}
+
+t.test('atMostOnce: repeated only where meta cannot have acted on it', async (t) => {
+  const { url } = await startMetaWithNode(t);
+  const client = (urls: string[]) =>
+    new MetaClient({ urls, token: TOKEN, attemptTimeoutMs: 300, timeoutMs: 5_000 });
+  const exists = async (name: string): Promise<boolean> =>
+    client([url])
+      .get(`/v1/volumes/${name}`)
+      .then(
+        () => true,
+        () => false,
+      );
+
+  // A port that was just free: nothing listens, connections are refused.
+  const closed = createServer();
+  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+  const closedPort = (closed.address() as { port: number }).port;
+  await new Promise<void>((resolve) => closed.close(() => resolve()));
+  const refused = await client([`http://127.0.0.1:${closedPort}`, url]).post<{ name: string }>(
+    '/v1/volumes',
+    volumeBody('after-refused'),
+    { atMostOnce: true },
+  );
+  t.equal(refused.name, 'after-refused', 'a refused connection never reached meta: next member');
+
+  const safe = await startUnavailable(t, true);
+  const created = await client([safe.url, url]).post<{ name: string }>(
+    '/v1/volumes',
+    volumeBody('after-safe'),
+    { atMostOnce: true },
+  );
+  t.equal(created.name, 'after-safe', 'safeToRetry: asked again elsewhere');
+  t.equal(safe.requests(), 1);
+
+  const unsafe = await startUnavailable(t, false);
+  const err = await client([unsafe.url, url])
+    .post('/v1/volumes', volumeBody('after-unsafe'), { atMostOnce: true })
+    .catch((e: unknown) => e);
+  t.type(err, BallastError);
+  t.equal((err as BallastError).details?.afterUnknownOutcome, true, 'the caller is told');
+  t.equal(unsafe.requests(), 1, 'asked once');
+  t.notOk(await exists('after-unsafe'), 'and never repeated on the member that would answer');
+
+  const silent = await startSilent(t);
+  const lost = await client([silent.url, url])
+    .post('/v1/volumes', volumeBody('after-silence'), { atMostOnce: true, hedgeMs: 50 })
+    .catch((e: unknown) => e);
+  t.type(lost, BallastError);
+  t.equal((lost as BallastError).details?.afterUnknownOutcome, true);
+  t.equal(silent.requests(), 1, 'no answer: not repeated (and no hedging)');
+  t.notOk(await exists('after-silence'));
+});
 
 t.test('bad configuration is refused', async (t) => {
   t.throws(() => new MetaClient({ urls: [], token: TOKEN }), { code: 'CONFIG' });
