@@ -639,6 +639,23 @@ export class ClusterBackend implements VolumeBackend {
       const failed = lv.engine;
       if (failed.state !== 'failed') return true;
       const quiet = attempt > 3 && attempt % 10 !== 0;
+      // Every attach takes an epoch (a log entry): while meta has every in-sync replica's node
+      // as unreachable (down for a while, say), wait for one to come back without attaching.
+      const mapped = this.follower.mirror.volumes.get(lv.volumeId) as unknown as
+        VolumeRecord | undefined;
+      const inSync = mapped?.replicas.filter((r) => r.role === 'in-sync') ?? [];
+      if (
+        inSync.length > 0 &&
+        inSync.every((r) => this.follower.mirror.nodes.get(r.nodeId)?.reachable === false)
+      ) {
+        if (!quiet) {
+          this.logger.warn(
+            { volume: lv.name, attempt, inSync: inSync.map((r) => r.nodeId) },
+            'cluster: waiting for a node holding an in-sync replica to be reachable before reopening',
+          );
+        }
+        return false;
+      }
       let record: VolumeRecord;
       try {
         await this.refreshNodes();

@@ -44,7 +44,10 @@ interface Cluster {
   startNode(id: string): Promise<void>;
 }
 
-async function startCluster(t: Test, opts: { hostTimeoutMs?: number } = {}): Promise<Cluster> {
+async function startCluster(
+  t: Test,
+  opts: { hostTimeoutMs?: number; nodeTimeoutMs?: number } = {},
+): Promise<Cluster> {
   const dir = tempDir(t, 'ballast-cb-');
   const port = await freePort();
   const metaUrl = `http://127.0.0.1:${port}`;
@@ -58,6 +61,7 @@ async function startCluster(t: Test, opts: { hostTimeoutMs?: number } = {}): Pro
       clusterId: CLUSTER,
       token: TOKEN,
       ...(opts.hostTimeoutMs !== undefined ? { hostTimeoutMs: opts.hostTimeoutMs } : {}),
+      ...(opts.nodeTimeoutMs !== undefined ? { nodeTimeoutMs: opts.nodeTimeoutMs } : {}),
     },
     logger('meta/m1'),
   );
@@ -401,7 +405,7 @@ t.test(
 t.test(
   'a failed engine is reopened at a new epoch once its last in-sync replica answers again (D22)',
   async (t) => {
-    const c = await startCluster(t);
+    const c = await startCluster(t, { nodeTimeoutMs: 2_000 });
     const registry = new Registry();
     const backend = await c.backend('h1', registry);
     await backend.create('solo', { ...SPEC, replicas: 1 });
@@ -428,6 +432,24 @@ t.test(
       timeoutMs: 30_000,
     });
     await t.rejects(client.write(0, Buffer.alloc(4096, 1), false), 'a failed engine gets EIO');
+
+    // Meta marks the node down: the agent stops attaching again (each attach is an epoch)
+    // until a node holding an in-sync replica is reachable.
+    await waitFor(
+      'meta to mark the node down',
+      async () => {
+        const n = await metaGet(`${c.metaUrl}/v1/nodes/${holder}`);
+        return n.reachable === false;
+      },
+      { timeoutMs: 30_000 },
+    );
+    const quietEpoch = (await metaGet(`${c.metaUrl}/v1/volumes/solo`)).epoch as number;
+    await new Promise((r) => setTimeout(r, 4_000));
+    t.equal(
+      (await metaGet(`${c.metaUrl}/v1/volumes/solo`)).epoch,
+      quietEpoch,
+      'no attach while the only in-sync replica is on a node meta has as down',
+    );
 
     // The node comes back: the agent reopens the volume by itself, behind the same export.
     await c.startNode(holder);
