@@ -14,7 +14,12 @@ async function mapState(cluster: MetaCluster, id: string): Promise<string> {
   const n = await cluster.call(id, 'GET', '/v1/nodes?limit=1000');
   const c = await cluster.call(id, 'GET', '/v1/cluster');
   const strip = (items: Array<Record<string, unknown>>) =>
-    items.map((x) => ({ ...x, lastHeartbeatAt: undefined, reachable: undefined }));
+    items.map((x) => ({
+      ...x,
+      lastHeartbeatAt: undefined,
+      silentMs: undefined,
+      reachable: undefined,
+    }));
   return JSON.stringify({
     volumes: (v.body as { items: Array<Record<string, unknown>> }).items,
     nodes: strip((n.body as { items: Array<Record<string, unknown>> }).items),
