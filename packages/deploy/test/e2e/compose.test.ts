@@ -264,7 +264,9 @@ t.test(
     // The project's network first. This dockerd runs without iptables, but where another dockerd
     // has set the FORWARD policy to DROP and bridged traffic goes through iptables
     // (br_netfilter), traffic between this project's containers needs a rule of its own.
-    const created = await compose(['up', '--no-start', '--no-build']);
+    // One service only: `up --no-start` of the whole project never returns with docker-compose
+    // v1, which waits for mount-root to complete (the agent depends on it) and nothing starts it.
+    const created = await compose(['up', '--no-start', '--no-build', 'meta1']);
     t.equal(created.code, 0, `compose up --no-start: ${created.stderr.slice(-3000)}`);
     if (created.code !== 0) return;
     const networkId = (
