@@ -24,6 +24,7 @@ interface Service {
   init?: boolean;
   ports?: string[];
   entrypoint?: string[];
+  healthcheck?: Record<string, unknown>;
   pid?: string;
   restart?: string;
 }
@@ -150,6 +151,7 @@ t.test('docker-compose.yml', { skip: composeMissing }, async (t) => {
     t.equal(m.image, 'ballast:local');
     t.equal(m.pid, 'host', 'mount-root sees the processes outside its container');
     t.equal(m.restart, 'no', 'a one-shot');
+    t.same(m.healthcheck, { test: ['NONE'] }, 'no health check on a one-shot');
     t.ok(
       m.cap_add?.includes('SYS_ADMIN') && m.cap_add.includes('SYS_PTRACE'),
       'may enter and mount',

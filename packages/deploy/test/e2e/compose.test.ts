@@ -138,7 +138,7 @@ async function health(compose: (args: string[]) => Promise<RunResult>): Promise<
   const lines = states.stdout.trim().split('\n');
   // mount-root is a one-shot: done is exited with 0.
   const done = (l: string): boolean =>
-    / running 0 healthy$/.test(l) || (/mount-root/.test(l) && / exited 0 $/.test(l));
+    / running 0 healthy$/.test(l) || (/mount-root/.test(l) && / exited 0 ?\w*$/.test(l));
   return lines.every(done) ? 'healthy' : lines.join('; ');
 }
 
