@@ -2,28 +2,10 @@
 // against a real `ballastd meta`: what happened, what the leader's control loops do next and
 // until when, and what the operator can do. Storage nodes are registered through the API and
 // heartbeat from this test; n3 stops heartbeating and goes down.
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { Fleet, ballastdProcess, freePort, waitFor } from '@ballast/testkit';
-
-const binDir = fileURLToPath(new URL('../../bin/', import.meta.url));
-
-function ballast(args: string[], env: NodeJS.ProcessEnv) {
-  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(
-      process.execPath,
-      [join(binDir, 'ballast.js'), ...args],
-      { env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...env }, timeout: 120_000 },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
+import { ballast } from './helpers/exec.js';
 
 t.test(
   'a degraded volume and a down node say what happens next, when, and what to do',
