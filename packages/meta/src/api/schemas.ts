@@ -413,6 +413,18 @@ export const HealthView = Type.Object(
   closed,
 );
 
+/** What software a member runs (`ballast version`). */
+export const VersionView = Type.Object(
+  {
+    /** The version of Ballast's meta package this member runs. */
+    version: Type.String({ maxLength: 64 }),
+    /** The Node.js version it runs on. */
+    node: Type.String({ maxLength: 64 }),
+  },
+  closed,
+);
+export type VersionView = Static<typeof VersionView>;
+
 export const WatchQuery = Type.Object(
   {
     fromRevision: Type.Optional(

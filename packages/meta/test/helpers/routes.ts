@@ -8,6 +8,7 @@ export interface RouteCase {
 
 export const ROUTES: RouteCase[] = [
   { method: 'GET', path: '/v1/cluster' },
+  { method: 'GET', path: '/v1/version' },
   { method: 'GET', path: '/v1/nodes' },
   { method: 'POST', path: '/v1/nodes', body: { address: '10.9.9.9:7100', capacityBytes: 1024 } },
   { method: 'GET', path: '/v1/nodes/:id' },

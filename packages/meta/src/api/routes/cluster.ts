@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Settings } from '../../map/index.js';
 import { commit, type ApiContext } from '../context.js';
@@ -7,8 +8,22 @@ import {
   NoQuery,
   SettingsPatchBody,
   SettingsView,
+  VersionView,
   errorResponses,
 } from '../schemas.js';
+
+/** This package's version (dist/src/api/routes -> the package root), read once. */
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(
+      readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8'),
+    ) as { version?: unknown };
+    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+const VERSION: VersionView = { version: packageVersion(), node: process.version };
 
 export const clusterRoutes: FastifyPluginAsync<ApiContext> = async (app, ctx) => {
   const { store } = ctx;
@@ -37,6 +52,19 @@ export const clusterRoutes: FastifyPluginAsync<ApiContext> = async (app, ctx) =>
       },
     },
     async () => ({ status: 'ok' as const, leader: store.isLeader(), revision: store.map.revision }),
+  );
+
+  app.get(
+    '/v1/version',
+    {
+      schema: {
+        querystring: NoQuery,
+        tags: ['cluster'],
+        summary: 'What this member runs: its Ballast version and Node.js version',
+        response: { 200: VersionView, ...errorResponses },
+      },
+    },
+    async () => VERSION,
   );
 
   app.get(
