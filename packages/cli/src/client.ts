@@ -227,6 +227,37 @@ export class ApiClient {
     }
   }
 
+  /**
+   * GET `path` of the member at `baseUrl` alone, once, within `timeoutMs` (no retries, no other
+   * member): what it answered, or why there is no answer (`ballast version` asks every member).
+   */
+  async probe<T>(
+    baseUrl: string,
+    path: string,
+    timeoutMs = PROBE_TIMEOUT_MS,
+  ): Promise<{ ok: true; value: T } | { ok: false; why: string }> {
+    const token = this.endpoint.token;
+    try {
+      const res = await fetch(`${baseUrl.replace(/\/$/, '')}${path}`, {
+        signal: AbortSignal.timeout(timeoutMs),
+        headers: {
+          accept: 'application/json',
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
+        ...(this.#dispatcher === undefined ? {} : ({ dispatcher: this.#dispatcher } as object)),
+      });
+      const text = await res.text();
+      if (!res.ok) return { ok: false, why: `HTTP ${res.status}` };
+      return { ok: true, value: JSON.parse(text) as T };
+    } catch (err) {
+      const e = err as Error & { cause?: { code?: string; message?: string } };
+      if (e.name === 'TimeoutError' || e.name === 'AbortError') {
+        return { ok: false, why: `no answer within ${timeoutMs} ms` };
+      }
+      return { ok: false, why: e.cause?.code ?? e.cause?.message ?? e.message };
+    }
+  }
+
   private async read<T>(path: string, retryForMs: number): Promise<T> {
     const reader = this.reader();
     try {

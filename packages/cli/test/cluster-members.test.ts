@@ -73,17 +73,17 @@ t.test('cluster members remove and add: tables, --json and exit codes', async (t
   t.equal(clash.code, 4, 'an existing id with another URL is a conflict');
   t.match(clash.stderr, /already exists/);
 
-  const removed = await ballast(['cluster', 'members', 'remove', 'm3'], env);
+  const removed = await ballast(['cluster', 'members', 'remove', 'm3', '--yes'], env);
   t.equal(removed.code, 0, removed.stderr);
   t.match(removed.stdout, /member m3 removed/);
   t.match(removed.stdout, /MEMBER\s+ROLE\s+API/);
   t.notMatch(removed.stdout, /\bm3\b.*http/);
 
-  const again = await ballast(['cluster', 'members', 'remove', 'm3', '--json'], env);
+  const again = await ballast(['cluster', 'members', 'remove', 'm3', '--json', '--yes'], env);
   t.equal(again.code, 3, `removing a non-member is not found: ${again.stderr}`);
 
   await leaderSeen();
-  const json = await ballast(['cluster', 'members', 'rm', 'm2', '--json'], env);
+  const json = await ballast(['cluster', 'members', 'rm', 'm2', '--json', '-y'], env);
   t.equal(json.code, 0, json.stderr);
   const body = JSON.parse(json.stdout) as { members: Array<{ id: string }> };
   t.same(
@@ -93,7 +93,7 @@ t.test('cluster members remove and add: tables, --json and exit codes', async (t
   );
 
   await leaderSeen();
-  const last = await ballast(['cluster', 'members', 'remove', 'm1'], env);
+  const last = await ballast(['cluster', 'members', 'remove', 'm1', '--yes'], env);
   t.equal(last.code, 4, `the last voter cannot be removed: ${last.stderr}`);
   t.match(last.stderr, /last voter/);
 });

@@ -168,11 +168,11 @@ t.test('node commands, drain --wait with progress, remove refused then accepted'
   const bad = await ballast(['node', 'label', 'n4', 'rack'], env);
   t.equal(bad.code, 2, 'malformed labels: usage error');
 
-  const refused = await ballast(['node', 'remove', 'n1'], env);
+  const refused = await ballast(['node', 'remove', 'n1', '--yes'], env);
   t.equal(refused.code, 4, 'remove of a node holding replicas is a conflict');
   t.match(refused.stderr, /still holds replicas of 3 volume\(s\) \(a, b, c\); drain it first/);
 
-  const drain = await ballast(['node', 'drain', 'n1', '--wait', '--timeout', '100'], env);
+  const drain = await ballast(['node', 'drain', 'n1', '--wait', '--timeout', '100', '--yes'], env);
   t.equal(drain.code, 0, drain.stderr);
   t.match(drain.stdout, /node n1: drain succeeded: all replicas moved off n1/);
   t.match(drain.stderr, /drain n1: 0% \(0 B\/6 GiB\) 3 replica\(s\) left to move off n1/);
@@ -198,13 +198,13 @@ t.test('node commands, drain --wait with progress, remove refused then accepted'
   t.equal(moves.length, 3, 'three moves');
   t.ok(moves.every((m) => m.state === 'succeeded' && m.sourceNodeId === 'n1'));
 
-  const again = await ballast(['node', 'drain', 'n1', '--wait', '--json'], env);
+  const again = await ballast(['node', 'drain', 'n1', '--wait', '--json', '--yes'], env);
   t.equal(again.code, 0, 'draining an empty node again finishes at once');
   t.match(JSON.parse(again.stdout), { kind: 'drain', nodeId: 'n1', state: 'succeeded' });
 
-  const removed = await ballast(['node', 'remove', 'n1', '--json'], env);
+  const removed = await ballast(['node', 'remove', 'n1', '--json', '--yes'], env);
   t.equal(removed.code, 0, removed.stderr);
   t.match(JSON.parse(removed.stdout), { id: 'n1', state: 'removed' });
   t.equal((await ballast(['node', 'cordon', 'n1'], env)).code, 4, 'a removed node stays removed');
-  t.equal((await ballast(['node', 'drain', 'n2', '--timeout', 'soon'], env)).code, 2);
+  t.equal((await ballast(['node', 'drain', 'n2', '--timeout', 'soon', '--yes'], env)).code, 2);
 });

@@ -126,7 +126,7 @@ t.test('volume attach/detach through the agent of a dev cluster', async (t) => {
   );
   t.match(await meta('GET', '/v1/volumes/v1'), { epoch: 2, attachment: { host: 'deadhost' } });
 
-  const taken = await ballast(['volume', 'attach', 'v1', '--force', '--json', ...cluster]);
+  const taken = await ballast(['volume', 'attach', 'v1', '--force', '--yes', '--json', ...cluster]);
   await expectExit(t, taken, 0, 'attach --force');
   t.match(JSON.parse(taken.stdout), { host: 'host1', epoch: 3, uri, alreadyAttached: false });
   const read = await run('qemu-io', ['-f', 'raw', '-c', 'read -P 0x6b 2M 1M', uri]);
@@ -135,7 +135,7 @@ t.test('volume attach/detach through the agent of a dev cluster', async (t) => {
   await expectExit(t, await ballast(['volume', 'detach', 'v1', ...cluster]), 0, 'detach');
 
   await meta('POST', '/v1/volumes/v1/attach', { host: 'deadhost' });
-  const forced = await ballast(['volume', 'detach', 'v1', '--force', ...cluster]);
+  const forced = await ballast(['volume', 'detach', 'v1', '--force', '--yes', ...cluster]);
   await expectExit(t, forced, 0, 'detach --force');
   t.equal(
     forced.stdout,

@@ -4,10 +4,18 @@ import { Command, CommanderError } from 'commander';
 import { CliError, ExitCode } from '../client.js';
 import { clusterCommand } from '../commands/cluster.js';
 import { devCommand } from '../commands/dev.js';
+import { hostCommand } from '../commands/host.js';
 import { nodeCommand } from '../commands/node.js';
+import { replicaCommand } from '../commands/replica.js';
+import { settingsCommand } from '../commands/settings.js';
+import { checkOutputOption } from '../commands/shared.js';
 import { taskCommand } from '../commands/task.js';
+import { versionCommand } from '../commands/version.js';
 import { volumeCommand } from '../commands/volume.js';
+import { applyNoColor } from '../output.js';
 import { VERSION } from '../version.js';
+
+applyNoColor();
 
 // Output piped into a reader that stops early (`ballast volume inspect x | head`): the rest is
 // not wanted, which is no error.
@@ -29,11 +37,33 @@ const program = new Command('ballast')
   .addHelpText(
     'after',
     `
+Examples:
+  ballast dev up --dir /tmp/c1 && export BALLAST_CLUSTER=/tmp/c1/cluster.json
+  ballast volume create pgdata --size 10GiB
+  ballast volume ls -o wide
+  ballast node ls --watch
+
+Lists and inspect take -o json|yaml|wide|name; deleting, removing, draining and forcing ask
+first on a terminal (-y/--yes skips; without a terminal, --yes is required). NO_COLOR=1 turns
+colour off.
+
 Exit codes: 0 ok, 1 failure, 2 usage, 3 not found, 4 conflict, 5 cluster unavailable,
             6 unauthorized, 7 invalid input.`,
-  );
+  )
+  // A bad -o stops the command before it sends anything.
+  .hook('preAction', (_program, actionCommand) => checkOutputOption(actionCommand));
 
-for (const cmd of [volumeCommand(), nodeCommand(), taskCommand(), clusterCommand(), devCommand()]) {
+for (const cmd of [
+  volumeCommand(),
+  replicaCommand(),
+  nodeCommand(),
+  hostCommand(),
+  taskCommand(),
+  clusterCommand(),
+  settingsCommand(),
+  versionCommand(),
+  devCommand(),
+]) {
   program.addCommand(cmd);
 }
 

@@ -1,37 +1,96 @@
 import { Command } from 'commander';
-import { colourState, printJson, printKeyValues, printTable } from '../output.js';
+import { colourState, formatKeyValues, formatTable, printJson } from '../output.js';
 import { CliError, ExitCode } from '../client.js';
-import { clientFor, wantsJson, withEndpointOptions } from './shared.js';
+import {
+  clientFor,
+  confirm,
+  outputFormat,
+  render,
+  wantsJson,
+  withEndpointOptions,
+  withOutputOption,
+  withYesOption,
+  type View,
+} from './shared.js';
+import { memberVersions, type MemberVersion } from './version.js';
 
 interface ClusterStatus {
-  members: Array<{ id: string; api: string; role: string; reachable?: boolean }>;
+  members: Array<{
+    id: string;
+    api: string;
+    role: string;
+    reachable?: boolean;
+    /** With -o wide: what the member runs (null when it did not answer). */
+    version?: string | null;
+  }>;
   leader: string | null;
   term: number;
   commitIndex: number;
+  revision?: number;
 }
+
+function membersTable(status: ClusterStatus, wide: boolean): string {
+  return formatTable(
+    ['MEMBER', 'ROLE', 'API', ...(wide ? ['REACHABLE', 'VERSION'] : [])],
+    status.members.map((m) => [
+      m.id,
+      colourState(
+        m.reachable === false ? 'unreachable' : m.id === status.leader ? 'leader' : m.role,
+      ),
+      m.api,
+      ...(wide ? [String(m.reachable ?? '-'), m.version ?? '-'] : []),
+    ]),
+  );
+}
+
+const statusView: View<ClusterStatus> = {
+  kind: 'member',
+  data: (s) => s,
+  names: (s) => s.members.map((m) => m.id),
+  text: (s, wide) =>
+    formatKeyValues([
+      ['Leader', s.leader ?? '(none)'],
+      ['Term', s.term],
+      ['Commit index', s.commitIndex],
+      ...(wide ? ([['Revision', s.revision ?? '-']] as Array<[string, string | number]>) : []),
+    ]) +
+    '\n' +
+    membersTable(s, wide),
+};
 
 export function clusterCommand(): Command {
   const cluster = new Command('cluster').description('the metadata members: status and membership');
-  withEndpointOptions(cluster.command('status').description('members, roles and who leads')).action(
-    async (_opts: unknown, cmd: Command) => {
+  withOutputOption(
+    withEndpointOptions(cluster.command('status').description('members, roles and who leads')),
+  )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  ballast cluster status
+  ballast cluster status -o wide      # also each member's version
+  ballast cluster status -o name      # member/m1, one a line`,
+    )
+    .action(async (_opts: unknown, cmd: Command) => {
+      const format = outputFormat(cmd);
       const client = clientFor(cmd);
       const answered = await client.request<ClusterStatus>('GET', '/v1/cluster');
       // The answering member's view says who is a voter, not who answers: ask each one.
-      const reachable = await Promise.all(answered.members.map((m) => client.answers(m.api)));
-      const status: ClusterStatus = {
-        ...answered,
-        members: answered.members.map((m, i) => ({ ...m, reachable: reachable[i]! })),
-      };
-      if (wantsJson(cmd)) return printJson(status);
-      printKeyValues([
-        ['Leader', status.leader ?? '(none)'],
-        ['Term', status.term],
-        ['Commit index', status.commitIndex],
-      ]);
-      process.stdout.write('\n');
-      printMembers(status);
-    },
-  );
+      let members: ClusterStatus['members'];
+      if (format === 'wide') {
+        const versions = new Map<string, MemberVersion>(
+          (await memberVersions(client)).map((m) => [m.id, m]),
+        );
+        members = answered.members.map((m) => {
+          const v = versions.get(m.id);
+          return { ...m, reachable: v?.reachable ?? false, version: v?.version ?? null };
+        });
+      } else {
+        const reachable = await Promise.all(answered.members.map((m) => client.answers(m.api)));
+        members = answered.members.map((m, i) => ({ ...m, reachable: reachable[i]! }));
+      }
+      process.stdout.write(render(statusView, { ...answered, members }, format));
+    });
 
   const members = cluster
     .command('members')
@@ -53,34 +112,29 @@ export function clusterCommand(): Command {
     });
     if (wantsJson(cmd)) return printJson(status);
     process.stdout.write(`member ${id} added\n\n`);
-    printMembers(status);
+    process.stdout.write(membersTable(status, false));
   });
-  withEndpointOptions(
-    members
-      .command('remove <id>')
-      .alias('rm')
-      .description('remove a member (never the last voter; a removed leader steps down)'),
+  withYesOption(
+    withEndpointOptions(
+      members
+        .command('remove <id>')
+        .alias('rm')
+        .description('remove a member (never the last voter; a removed leader steps down)'),
+    ),
   ).action(async (id: string, _opts: unknown, cmd: Command) => {
-    const status = await clientFor(cmd).request<ClusterStatus>(
+    const client = clientFor(cmd);
+    await confirm(
+      cmd,
+      `remove meta member ${id}`,
+      `Remove meta member ${id}? It stops voting and holding the cluster map.`,
+    );
+    const status = await client.request<ClusterStatus>(
       'DELETE',
       `/v1/cluster/members/${encodeURIComponent(id)}`,
     );
     if (wantsJson(cmd)) return printJson(status);
     process.stdout.write(`member ${id} removed\n\n`);
-    printMembers(status);
+    process.stdout.write(membersTable(status, false));
   });
   return cluster;
-}
-
-function printMembers(status: ClusterStatus): void {
-  printTable(
-    ['MEMBER', 'ROLE', 'API'],
-    status.members.map((m) => [
-      m.id,
-      colourState(
-        m.reachable === false ? 'unreachable' : m.id === status.leader ? 'leader' : m.role,
-      ),
-      m.api,
-    ]),
-  );
 }

@@ -3,7 +3,15 @@ import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { isAlive, sleep } from '@ballast/testkit';
 import { CliError, ExitCode } from '../client.js';
-import { printJson, printTable } from '../output.js';
+import { formatTable, printJson } from '../output.js';
+import {
+  confirm,
+  outputFormat,
+  render,
+  withOutputOption,
+  withYesOption,
+  type View,
+} from './shared.js';
 import {
   clusterEntries,
   clusterPath,
@@ -68,8 +76,12 @@ async function up(opts: UpOptions): Promise<void> {
 }
 
 function printStatus(file: ClusterFile): void {
-  printTable(
-    ['ID', 'ROLE', 'PID', 'STATE', 'ENDPOINT'],
+  process.stdout.write(statusTable(file, false));
+}
+
+function statusTable(file: ClusterFile, wide: boolean): string {
+  return formatTable(
+    ['ID', 'ROLE', 'PID', 'STATE', 'ENDPOINT', ...(wide ? ['LOG'] : [])],
     clusterEntries(file).map((e) => {
       const endpoint =
         'api' in e
@@ -80,13 +92,27 @@ function printStatus(file: ClusterFile): void {
                 (e as { address?: string }).address ?? (e as { metrics?: string }).metrics ?? '',
               );
       const state = !isOurProcess(e.pid) ? 'stopped' : isPaused(e.pid) ? 'paused' : 'running';
-      return [e.id, e.role, e.pid, state, endpoint];
+      return [e.id, e.role, e.pid, state, endpoint, ...(wide ? [e.logFile] : [])];
     }),
   );
 }
 
-async function down(opts: { dir: string; purge?: boolean }): Promise<void> {
+const statusView: View<ClusterFile> = {
+  kind: 'process',
+  data: (file) => file,
+  names: (file) => clusterEntries(file).map((e) => e.id),
+  text: statusTable,
+};
+
+async function down(opts: { dir: string; purge?: boolean }, cmd: Command): Promise<void> {
   const dir = resolve(opts.dir);
+  if (opts.purge) {
+    await confirm(
+      cmd,
+      `purge ${dir}`,
+      `Stop the cluster in ${dir} and delete it: data, logs and secrets?`,
+    );
+  }
   const stopped = await stopDevCluster(dir, { purge: opts.purge === true });
   process.stdout.write(
     opts.purge
@@ -171,23 +197,41 @@ export function devCommand(): Command {
       'run every process in a network namespace of its own (root only), so links can be cut with `dev partition`',
     )
     .option('--json', 'print cluster.json instead of a table')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  ballast dev up --dir /tmp/c1                    # 3 meta members, 3 storage nodes
+  ballast dev up --dir /tmp/c1 --meta 1 --nodes 2 --agent
+  export BALLAST_CLUSTER=/tmp/c1/cluster.json`,
+    )
     .action(up);
-  dev
-    .command('down')
-    .description('stop every process of the cluster (data is kept unless --purge)')
-    .requiredOption('--dir <dir>')
-    .option('--purge', 'also remove the directory: data, logs, secrets and network namespaces')
+  withYesOption(
+    dev
+      .command('down')
+      .description('stop every process of the cluster (data is kept unless --purge)')
+      .requiredOption('--dir <dir>')
+      .option('--purge', 'also remove the directory: data, logs, secrets and network namespaces'),
+  )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  ballast dev down --dir /tmp/c1                  # data kept: dev up starts it again
+  ballast dev down --dir /tmp/c1 --purge --yes    # everything removed, no question`,
+    )
     .action(down);
-  dev
-    .command('status')
-    .description('show the processes of the cluster')
-    .requiredOption('--dir <dir>')
-    .option('--json', 'print cluster.json')
-    .action((opts: { dir: string; json?: boolean }) => {
-      const file = readClusterFile(resolve(opts.dir));
-      if (opts.json) printJson(file);
-      else printStatus(file);
-    });
+  withOutputOption(
+    dev
+      .command('status')
+      .description('show the processes of the cluster')
+      .requiredOption('--dir <dir>')
+      .option('--json', 'print cluster.json (the same as -o json)'),
+  ).action((opts: { dir: string }, cmd: Command) => {
+    const format = outputFormat(cmd);
+    const file = readClusterFile(resolve(opts.dir));
+    process.stdout.write(render(statusView, file, format));
+  });
   for (const [name, text] of [
     ['kill', 'SIGKILL a process'],
     ['restart', 'restart a process with the same data (SIGKILL first if running)'],

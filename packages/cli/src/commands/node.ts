@@ -3,8 +3,30 @@ import cliProgress from 'cli-progress';
 import { formatSize } from '@ballast/common';
 import type { NodeRecord, TaskRecord, VolumeExplanation, VolumeRecord } from '@ballast/meta';
 import { CliError, ExitCode, type ApiClient } from '../client.js';
-import { colourState, dateAndAge, printJson, printKeyValues, printTable } from '../output.js';
-import { clientFor, listAll, parseLabels, wantsJson, withEndpointOptions } from './shared.js';
+import {
+  colourState,
+  dateAndAge,
+  formatDate,
+  formatKeyValues,
+  formatSections,
+  formatTable,
+  printJson,
+} from '../output.js';
+import {
+  clientFor,
+  confirm,
+  listAll,
+  outputFormat,
+  parseLabels,
+  render,
+  showList,
+  wantsJson,
+  withEndpointOptions,
+  withOutputOption,
+  withWatchOption,
+  withYesOption,
+  type View,
+} from './shared.js';
 
 /** A node as GET /v1/nodes answers: the record plus what meta derives for it. */
 type NodeView = NodeRecord & {
@@ -42,6 +64,87 @@ function share(n: NodeView): string {
   if (n.schedulableBytes <= 0) return '-';
   return `${Math.round((100 * n.provisionedBytes) / n.schedulableBytes)}%`;
 }
+
+const nodeListView: View<NodeView[]> = {
+  kind: 'node',
+  data: (items) => items,
+  names: (items) => items.map((n) => n.id),
+  text: (items, wide) =>
+    formatTable(
+      [
+        'ID',
+        'STATE',
+        'ZONE',
+        'ADDRESS',
+        'CAPACITY',
+        'PROVISIONED',
+        'USED',
+        'DISK FREE',
+        'REPLICAS',
+        'LABELS',
+        ...(wide ? ['SCHEDULING', 'REACHABLE', 'LAST HEARTBEAT', 'REASON'] : []),
+      ],
+      items.map((n) => [
+        n.id,
+        stateText(n),
+        n.labels.zone ?? '-',
+        n.address,
+        formatSize(n.capacityBytes),
+        `${formatSize(n.provisionedBytes)} (${share(n)})`,
+        formatSize(n.usedBytes),
+        n.availableBytes === undefined ? '-' : formatSize(n.availableBytes),
+        n.replicaCount,
+        labels(n),
+        ...(wide
+          ? [n.scheduling, String(n.reachable), formatDate(n.lastHeartbeatAt), n.stateReason || '-']
+          : []),
+      ]),
+    ),
+};
+
+/** `node inspect`: the node, the volumes with a replica on it, its open tasks, what comes next. */
+type InspectedNode = NodeView & {
+  volumes: string[];
+  tasks: TaskRecord[];
+  explanation?: { next: string[]; actions: string[] };
+};
+
+const nodeView: View<InspectedNode> = {
+  kind: 'node',
+  data: (n) => n,
+  names: (n) => [n.id],
+  text: (n) =>
+    formatKeyValues([
+      ['ID', n.id],
+      ['State', `${stateText(n)}${n.stateReason ? `: ${n.stateReason}` : ''}`],
+      ['Since', dateAndAge(n.stateSince)],
+      ['Scheduling', n.scheduling],
+      ['Reachable', String(n.reachable)],
+      ['Last heartbeat', dateAndAge(n.lastHeartbeatAt)],
+      ['Address', n.address],
+      ['Capacity', formatSize(n.capacityBytes)],
+      ['Used', formatSize(n.usedBytes)],
+      [
+        'Provisioned',
+        `${formatSize(n.provisionedBytes)} of ${formatSize(n.schedulableBytes)} (${share(n)})`,
+      ],
+      ['Labels', labels(n)],
+      ['Registered', dateAndAge(n.registeredAt)],
+      ['Replicas', n.volumes.length ? n.volumes.join(', ') : '-'],
+      [
+        'Tasks',
+        n.tasks.length
+          ? n.tasks.map((t) => `${t.id} (${t.kind} ${t.state}: ${t.message})`).join('; ')
+          : '-',
+      ],
+    ]) +
+    (n.explanation === undefined
+      ? ''
+      : formatSections([
+          ['What Ballast does next:', n.explanation.next],
+          ['What you can do:', n.explanation.actions],
+        ])),
+};
 
 const OPEN = new Set(['pending', 'running']);
 /** Volumes whose plans `node inspect` asks for when the node is not up (one request each). */
@@ -164,43 +267,32 @@ export function nodeCommand(): Command {
     'storage nodes: list, inspect, cordon, drain, remove, label',
   );
 
-  withEndpointOptions(node.command('ls').alias('list').description('list storage nodes'))
+  withWatchOption(
+    withOutputOption(
+      withEndpointOptions(node.command('ls').alias('list').description('list storage nodes')),
+    ),
+  )
     .option('--state <state>', 'only nodes in this state (up, down, cordoned, draining, removed)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  ballast node ls
+  ballast node ls -o wide              # also scheduling, reachability, last heartbeat
+  ballast node ls --watch`,
+    )
     .action(async (opts: { state?: string }, cmd: Command) => {
       const query = new URLSearchParams(opts.state ? { state: opts.state } : {});
-      const items = await listAll<NodeView>(clientFor(cmd), '/v1/nodes', query);
-      if (wantsJson(cmd)) return printJson(items);
-      printTable(
-        [
-          'ID',
-          'STATE',
-          'ZONE',
-          'ADDRESS',
-          'CAPACITY',
-          'PROVISIONED',
-          'USED',
-          'DISK FREE',
-          'REPLICAS',
-          'LABELS',
-        ],
-        items.map((n) => [
-          n.id,
-          stateText(n),
-          n.labels.zone ?? '-',
-          n.address,
-          formatSize(n.capacityBytes),
-          `${formatSize(n.provisionedBytes)} (${share(n)})`,
-          formatSize(n.usedBytes),
-          n.availableBytes === undefined ? '-' : formatSize(n.availableBytes),
-          n.replicaCount,
-          labels(n),
-        ]),
-      );
+      const client = clientFor(cmd);
+      await showList(cmd, nodeListView, () => listAll<NodeView>(client, '/v1/nodes', query));
     });
 
-  withEndpointOptions(
-    node.command('inspect <id>').description('show a node, the replicas it holds and its tasks'),
+  withOutputOption(
+    withEndpointOptions(
+      node.command('inspect <id>').description('show a node, the replicas it holds and its tasks'),
+    ),
   ).action(async (id: string, _opts: unknown, cmd: Command) => {
+    const format = outputFormat(cmd);
     const client = clientFor(cmd);
     const n = await client.request<NodeView>('GET', `/v1/nodes/${encodeURIComponent(id)}`);
     const volumes = await listAll<VolumeRecord>(
@@ -215,48 +307,18 @@ export function nodeCommand(): Command {
       n.state === 'up' || n.state === 'cordoned'
         ? undefined
         : await explainNode(client, n, volumes);
-    if (wantsJson(cmd)) {
-      return printJson({
-        ...n,
-        volumes: volumes.map((v) => v.name),
-        tasks,
-        ...(explained !== undefined ? { explanation: explained } : {}),
-      });
-    }
-    printKeyValues([
-      ['ID', n.id],
-      ['State', `${stateText(n)}${n.stateReason ? `: ${n.stateReason}` : ''}`],
-      ['Since', dateAndAge(n.stateSince)],
-      ['Scheduling', n.scheduling],
-      ['Reachable', String(n.reachable)],
-      ['Last heartbeat', dateAndAge(n.lastHeartbeatAt)],
-      ['Address', n.address],
-      ['Capacity', formatSize(n.capacityBytes)],
-      ['Used', formatSize(n.usedBytes)],
-      [
-        'Provisioned',
-        `${formatSize(n.provisionedBytes)} of ${formatSize(n.schedulableBytes)} (${share(n)})`,
-      ],
-      ['Labels', labels(n)],
-      ['Registered', dateAndAge(n.registeredAt)],
-      ['Replicas', volumes.length ? volumes.map((v) => v.name).join(', ') : '-'],
-      [
-        'Tasks',
-        tasks.length
-          ? tasks.map((t) => `${t.id} (${t.kind} ${t.state}: ${t.message})`).join('; ')
-          : '-',
-      ],
-    ]);
-    if (explained !== undefined) {
-      for (const [title, lines] of [
-        ['What Ballast does next:', explained.next],
-        ['What you can do:', explained.actions],
-      ] as const) {
-        if (lines.length === 0) continue;
-        process.stdout.write(`\n${title}\n`);
-        for (const line of lines) process.stdout.write(`  - ${line}\n`);
-      }
-    }
+    process.stdout.write(
+      render(
+        nodeView,
+        {
+          ...n,
+          volumes: volumes.map((v) => v.name),
+          tasks,
+          ...(explained !== undefined ? { explanation: explained } : {}),
+        },
+        format,
+      ),
+    );
   });
 
   for (const [action, text] of [
@@ -276,16 +338,25 @@ export function nodeCommand(): Command {
       });
   }
 
-  withEndpointOptions(
-    node
-      .command('drain <id>')
-      .description(
-        'move every replica off a node (add elsewhere, then remove here: never below the desired count); it takes no new ones',
-      ),
+  withYesOption(
+    withEndpointOptions(
+      node
+        .command('drain <id>')
+        .description(
+          'move every replica off a node (add elsewhere, then remove here: never below the desired count); it takes no new ones',
+        ),
+    ),
   )
     .option('--reason <text>', 'why (shown in node inspect)')
     .option('--wait', 'follow the drain with a progress bar until the node is empty')
     .option('--timeout <seconds>', 'with --wait: give up after this long (0 = never)', '0')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  ballast node drain n3 --reason "disk replacement" --wait
+  ballast node drain n3 --yes          # in scripts (no terminal to ask on)`,
+    )
     .action(
       async (
         id: string,
@@ -295,6 +366,11 @@ export function nodeCommand(): Command {
         const timeoutMs = seconds(opts.timeout, '--timeout');
         const client = clientFor(cmd);
         const json = wantsJson(cmd);
+        await confirm(
+          cmd,
+          `drain node ${id}`,
+          `Drain node ${id}: move every replica off it and place none there?`,
+        );
         const n = await client.request<NodeRecord>(
           'POST',
           `/v1/nodes/${encodeURIComponent(id)}/drain`,
@@ -323,15 +399,23 @@ export function nodeCommand(): Command {
       },
     );
 
-  withEndpointOptions(
-    node
-      .command('remove <id>')
-      .description('remove a node that holds no replicas (drain it first); its id is never reused'),
+  withYesOption(
+    withEndpointOptions(
+      node
+        .command('remove <id>')
+        .alias('rm')
+        .description(
+          'remove a node that holds no replicas (drain it first); its id is never reused',
+        ),
+    ),
   ).action(async (id: string, _opts: unknown, cmd: Command) => {
-    const n = await clientFor(cmd).request<NodeRecord>(
-      'DELETE',
-      `/v1/nodes/${encodeURIComponent(id)}`,
+    const client = clientFor(cmd);
+    await confirm(
+      cmd,
+      `remove node ${id}`,
+      `Remove node ${id} from the cluster for good (its id is never reused)?`,
     );
+    const n = await client.request<NodeRecord>('DELETE', `/v1/nodes/${encodeURIComponent(id)}`);
     if (wantsJson(cmd)) return printJson(n);
     process.stdout.write(`node ${id} removed\n`);
   });

@@ -3,8 +3,18 @@ import cliProgress from 'cli-progress';
 import { formatSize } from '@ballast/common';
 import type { TaskRecord, VolumeRecord } from '@ballast/meta';
 import { CliError, ExitCode, type ApiClient } from '../client.js';
-import { colourState, printJson, printTable } from '../output.js';
-import { clientFor, listAll, wantsJson, withEndpointOptions } from './shared.js';
+import { colourState, formatDate, formatTable, printJson } from '../output.js';
+import {
+  clientFor,
+  listAll,
+  outputFormat,
+  showList,
+  wantsJson,
+  withEndpointOptions,
+  withOutputOption,
+  withWatchOption,
+  type View,
+} from './shared.js';
 
 const OPEN = new Set(['pending', 'running']);
 const KINDS = ['rebuild', 'move', 'drain', 'delete'];
@@ -31,6 +41,43 @@ function oneOf(value: string | undefined, allowed: string[], flag: string): void
   }
 }
 
+type ListedTask = TaskRecord & { bytesPerSecond?: number };
+
+const taskListView: View<{ items: ListedTask[]; names: Map<string, string> }> = {
+  kind: 'task',
+  data: (s) => s.items,
+  names: (s) => s.items.map((t) => t.id),
+  text: ({ items, names }, wide) =>
+    formatTable(
+      [
+        'ID',
+        'KIND',
+        'STATE',
+        'VOLUME',
+        'NODE',
+        'FROM',
+        'PROGRESS',
+        'RATE',
+        'MESSAGE',
+        ...(wide ? ['CREATED', 'STARTED', 'FINISHED'] : []),
+      ],
+      items.map((t) => [
+        t.id,
+        t.kind,
+        colourState(t.state),
+        t.volumeId === null ? '-' : (names.get(t.volumeId) ?? t.volumeId),
+        t.nodeId ?? '-',
+        t.sourceNodeId ?? '-',
+        `${percent(t)} (${formatSize(t.doneBytes)}/${formatSize(t.totalBytes)})`,
+        t.bytesPerSecond === undefined ? '-' : `${formatSize(t.bytesPerSecond)}/s`,
+        t.message,
+        ...(wide
+          ? [formatDate(t.createdAt), formatDate(t.startedAt), formatDate(t.finishedAt)]
+          : []),
+      ]),
+    ),
+};
+
 /** Rate of a task between two observations, for the progress bars. */
 function rate(
   prev: { doneBytes: number; atMs: number } | undefined,
@@ -44,34 +91,35 @@ function rate(
 export function taskCommand(): Command {
   const task = new Command('task').description('rebuild, move, drain and delete jobs');
 
-  withEndpointOptions(task.command('ls').alias('list').description('list tasks'))
+  withWatchOption(
+    withOutputOption(
+      withEndpointOptions(task.command('ls').alias('list').description('list tasks')),
+    ),
+  )
     .option('--state <state>', `only tasks in this state (${STATES.join(', ')})`)
     .option('--kind <kind>', `only tasks of this kind (${KINDS.join(', ')})`)
     .option('--open', 'only unfinished tasks (pending or running)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  ballast task ls --open
+  ballast task ls --kind rebuild -o wide
+  ballast task ls --open --watch`,
+    )
     .action(async (opts: { state?: string; kind?: string; open?: boolean }, cmd: Command) => {
       oneOf(opts.state, STATES, '--state');
       oneOf(opts.kind, KINDS, '--kind');
       const client = clientFor(cmd);
       const query = new URLSearchParams(opts.state ? { state: opts.state } : {});
-      const items = (
-        await listAll<TaskRecord & { bytesPerSecond?: number }>(client, '/v1/tasks', query)
-      ).filter((t) => (!opts.kind || t.kind === opts.kind) && (!opts.open || OPEN.has(t.state)));
-      if (wantsJson(cmd)) return printJson(items);
-      const names = await volumeNames(client);
-      printTable(
-        ['ID', 'KIND', 'STATE', 'VOLUME', 'NODE', 'FROM', 'PROGRESS', 'RATE', 'MESSAGE'],
-        items.map((t) => [
-          t.id,
-          t.kind,
-          colourState(t.state),
-          t.volumeId === null ? '-' : (names.get(t.volumeId) ?? t.volumeId),
-          t.nodeId ?? '-',
-          t.sourceNodeId ?? '-',
-          `${percent(t)} (${formatSize(t.doneBytes)}/${formatSize(t.totalBytes)})`,
-          t.bytesPerSecond === undefined ? '-' : `${formatSize(t.bytesPerSecond)}/s`,
-          t.message,
-        ]),
-      );
+      const text = outputFormat(cmd) === 'default' || outputFormat(cmd) === 'wide';
+      await showList(cmd, taskListView, async () => {
+        const items = (await listAll<ListedTask>(client, '/v1/tasks', query)).filter(
+          (t) => (!opts.kind || t.kind === opts.kind) && (!opts.open || OPEN.has(t.state)),
+        );
+        // Only tables show volume names (tasks carry ids): one more list.
+        return { items, names: text ? await volumeNames(client) : new Map<string, string>() };
+      });
     });
 
   withEndpointOptions(

@@ -5,8 +5,30 @@ import { Command, Option } from 'commander';
 import { formatSize } from '@ballast/common';
 import type { VolumeExplanation, VolumeRecord } from '@ballast/meta';
 import { CliError, ExitCode, type ApiClient } from '../client.js';
-import { colourState, dateAndAge, printJson, printKeyValues, printTable } from '../output.js';
-import { clientFor, listAll, parseLabels, wantsJson, withEndpointOptions } from './shared.js';
+import {
+  colourState,
+  dateAndAge,
+  formatDate,
+  formatKeyValues,
+  formatSections,
+  formatTable,
+  printJson,
+} from '../output.js';
+import {
+  clientFor,
+  confirm,
+  listAll,
+  outputFormat,
+  parseLabels,
+  render,
+  showList,
+  wantsJson,
+  withEndpointOptions,
+  withOutputOption,
+  withWatchOption,
+  withYesOption,
+  type View,
+} from './shared.js';
 
 function replicaSummary(v: VolumeRecord): string {
   const inSync = v.replicas.filter((r) => r.role === 'in-sync').length;
@@ -19,67 +41,125 @@ function mountedAt(v: VolumeRecord): string {
   return v.attachment.mountPath ?? 'raw NBD (no filesystem mount)';
 }
 
-function printVolume(v: VolumeRecord): void {
-  printKeyValues([
-    ['Name', v.name],
-    ['ID', v.id],
-    ['Size', formatSize(v.sizeBytes)],
-    ['Chunk size', formatSize(v.chunkSizeBytes)],
-    ['Filesystem', v.fs],
-    ['State', `${colourState(v.state)}: ${v.stateReason}`],
-    ['Replicas', `${replicaSummary(v)} in-sync (desired ${v.desiredReplicas})`],
-    ['Epoch', v.epoch],
-    [
-      'Attached',
-      v.attachment
-        ? `${v.attachment.host} (epoch ${v.attachment.epoch}, since ${dateAndAge(v.attachment.since)})`
-        : '-',
-    ],
-    ['Mounted at', mountedAt(v)],
-    [
-      'Node selector',
-      Object.entries(v.constraints.nodeSelector)
-        .map(([k, x]) => `${k}=${x}`)
-        .join(',') || '-',
-    ],
-    ['Zone spread', v.constraints.zoneSpread],
-    [
-      'Replica timeout',
-      v.replicaTimeoutMs === undefined ? "agent's default" : `${v.replicaTimeoutMs} ms`,
-    ],
-    ['Created', dateAndAge(v.createdAt)],
-  ]);
-  process.stdout.write('\n');
-  printTable(
-    ['NODE', 'ROLE', 'SINCE'],
-    [
-      ...v.replicas.map((r) => [r.nodeId, colourState(r.role), dateAndAge(r.since)]),
-      ...v.staleReplicas.map((r) => [
-        r.nodeId,
-        colourState('stale'),
-        `${dateAndAge(r.since)}: ${r.reason}`,
-      ]),
-    ],
+function selectorText(v: VolumeRecord): string {
+  return (
+    Object.entries(v.constraints.nodeSelector)
+      .map(([k, x]) => `${k}=${x}`)
+      .join(',') || '-'
   );
 }
 
-/** What happened, what Ballast does next and when, and what the operator can do. */
-function printExplanation(e: VolumeExplanation): void {
-  const section = (title: string, lines: string[]): void => {
-    if (lines.length === 0) return;
-    process.stdout.write(`\n${title}\n`);
-    for (const line of lines) process.stdout.write(`  - ${line}\n`);
-  };
-  section(
-    'What happened:',
-    e.events.map((x) => (x.at === null ? x.text : `${dateAndAge(x.at)}: ${x.text}`)),
+function volumeText(v: VolumeRecord): string {
+  return (
+    formatKeyValues([
+      ['Name', v.name],
+      ['ID', v.id],
+      ['Size', formatSize(v.sizeBytes)],
+      ['Chunk size', formatSize(v.chunkSizeBytes)],
+      ['Filesystem', v.fs],
+      ['State', `${colourState(v.state)}: ${v.stateReason}`],
+      ['Replicas', `${replicaSummary(v)} in-sync (desired ${v.desiredReplicas})`],
+      ['Epoch', v.epoch],
+      [
+        'Attached',
+        v.attachment
+          ? `${v.attachment.host} (epoch ${v.attachment.epoch}, since ${dateAndAge(v.attachment.since)})`
+          : '-',
+      ],
+      ['Mounted at', mountedAt(v)],
+      ['Node selector', selectorText(v)],
+      ['Zone spread', v.constraints.zoneSpread],
+      [
+        'Replica timeout',
+        v.replicaTimeoutMs === undefined ? "agent's default" : `${v.replicaTimeoutMs} ms`,
+      ],
+      ['Created', dateAndAge(v.createdAt)],
+    ]) +
+    '\n' +
+    formatTable(['NODE', 'ROLE', 'SINCE'], replicaRows(v))
   );
-  section(
-    'What Ballast does next:',
-    e.next.map((x) => (x.until === null ? x.text : `${x.text} (until ${dateAndAge(x.until)})`)),
-  );
-  section('What you can do:', e.actions);
 }
+
+/** A volume's replicas: in-sync and rebuilding ones, then stale copies left on nodes. */
+export function replicaRows(v: VolumeRecord): string[][] {
+  return [
+    ...v.replicas.map((r) => [r.nodeId, colourState(r.role), dateAndAge(r.since)]),
+    ...v.staleReplicas.map((r) => [
+      r.nodeId,
+      colourState('stale'),
+      `${dateAndAge(r.since)}: ${r.reason}`,
+    ]),
+  ];
+}
+
+/** What happened, what Ballast does next and when, and what the operator can do. */
+function explanationText(e: VolumeExplanation): string {
+  return formatSections([
+    [
+      'What happened:',
+      e.events.map((x) => (x.at === null ? x.text : `${dateAndAge(x.at)}: ${x.text}`)),
+    ],
+    [
+      'What Ballast does next:',
+      e.next.map((x) => (x.until === null ? x.text : `${x.text} (until ${dateAndAge(x.until)})`)),
+    ],
+    ['What you can do:', e.actions],
+  ]);
+}
+
+type Inspected = VolumeRecord & { explanation?: VolumeExplanation };
+
+const volumeView: View<Inspected> = {
+  kind: 'volume',
+  data: (v) => v,
+  names: (v) => [v.name],
+  text: (v) => {
+    const { explanation, ...record } = v;
+    return volumeText(record) + (explanation === undefined ? '' : explanationText(explanation));
+  },
+};
+
+const volumeListView: View<VolumeRecord[]> = {
+  kind: 'volume',
+  data: (items) => items,
+  names: (items) => items.map((v) => v.name),
+  text: (items, wide) =>
+    formatTable(
+      [
+        'NAME',
+        'SIZE',
+        'REPLICAS',
+        'STATE',
+        'ATTACHED',
+        'MOUNTED AT',
+        'EPOCH',
+        'NODES',
+        ...(wide ? ['ID', 'CHUNK', 'FS', 'ZONE SPREAD', 'SELECTOR', 'CREATED'] : []),
+      ],
+      items.map((v) => [
+        v.name,
+        formatSize(v.sizeBytes),
+        replicaSummary(v),
+        colourState(v.state),
+        v.attachment?.host ?? '-',
+        v.attachment === null ? '-' : (v.attachment.mountPath ?? 'raw NBD'),
+        v.epoch,
+        v.replicas
+          .map((r) => (r.role === 'in-sync' ? r.nodeId : `${r.nodeId}(rebuilding)`))
+          .join(','),
+        ...(wide
+          ? [
+              v.id,
+              formatSize(v.chunkSizeBytes),
+              v.fs,
+              v.constraints.zoneSpread,
+              selectorText(v),
+              formatDate(v.createdAt),
+            ]
+          : []),
+      ]),
+    ),
+};
 
 /**
  * The leader's explanation of a volume that is not healthy; undefined when there is none to
@@ -153,7 +233,11 @@ export function volumeCommand(): Command {
       );
     });
 
-  withEndpointOptions(volume.command('ls').alias('list').description('list volumes'))
+  withWatchOption(
+    withOutputOption(
+      withEndpointOptions(volume.command('ls').alias('list').description('list volumes')),
+    ),
+  )
     .addOption(
       new Option('--state <state>', 'only volumes in this state').choices([
         'healthy',
@@ -162,41 +246,48 @@ export function volumeCommand(): Command {
       ]),
     )
     .option('--node <id>', 'only volumes with a replica on this node')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  ballast volume ls
+  ballast volume ls --state degraded -o wide
+  ballast volume ls -o name            # volume/pgdata, one a line
+  ballast volume ls --watch            # again on every change; Ctrl-C stops`,
+    )
     .action(async (opts: { state?: string; node?: string }, cmd: Command) => {
       const query = new URLSearchParams();
       if (opts.state) query.set('state', opts.state);
       if (opts.node) query.set('node', opts.node);
-      const items = await listAll<VolumeRecord>(clientFor(cmd), '/v1/volumes', query);
-      if (wantsJson(cmd)) return printJson(items);
-      printTable(
-        ['NAME', 'SIZE', 'REPLICAS', 'STATE', 'ATTACHED', 'MOUNTED AT', 'EPOCH', 'NODES'],
-        items.map((v) => [
-          v.name,
-          formatSize(v.sizeBytes),
-          replicaSummary(v),
-          colourState(v.state),
-          v.attachment?.host ?? '-',
-          v.attachment === null ? '-' : (v.attachment.mountPath ?? 'raw NBD'),
-          v.epoch,
-          v.replicas
-            .map((r) => (r.role === 'in-sync' ? r.nodeId : `${r.nodeId}(rebuilding)`))
-            .join(','),
-        ]),
+      const client = clientFor(cmd);
+      await showList(cmd, volumeListView, () =>
+        listAll<VolumeRecord>(client, '/v1/volumes', query),
       );
     });
 
-  withEndpointOptions(
-    volume
-      .command('inspect <name>')
-      .description('show a volume, its replicas and why it is in its state'),
-  ).action(async (name: string, _opts: unknown, cmd: Command) => {
-    const client = clientFor(cmd);
-    const v = await getVolume(client, name);
-    const explanation = await explainVolume(client, v);
-    if (wantsJson(cmd)) return printJson(explanation === undefined ? v : { ...v, explanation });
-    printVolume(v);
-    if (explanation !== undefined) printExplanation(explanation);
-  });
+  withOutputOption(
+    withEndpointOptions(
+      volume
+        .command('inspect <name>')
+        .description('show a volume, its replicas and why it is in its state'),
+    ),
+  )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  ballast volume inspect pgdata
+  ballast volume inspect pgdata -o yaml`,
+    )
+    .action(async (name: string, _opts: unknown, cmd: Command) => {
+      const format = outputFormat(cmd);
+      const client = clientFor(cmd);
+      const v = await getVolume(client, name);
+      const explanation = await explainVolume(client, v);
+      process.stdout.write(
+        render(volumeView, explanation === undefined ? v : { ...v, explanation }, format),
+      );
+    });
 
   withEndpointOptions(
     volume
@@ -242,16 +333,27 @@ export function volumeCommand(): Command {
       );
     });
 
-  withEndpointOptions(
-    volume.command('rm <name>').alias('delete').description('delete a volume and free its space'),
-  ).action(async (name: string, _opts: unknown, cmd: Command) => {
-    await clientFor(cmd).request('DELETE', `/v1/volumes/${encodeURIComponent(name)}`);
-    if (wantsJson(cmd)) return printJson({ deleted: name });
-    process.stdout.write(`volume ${name} deleted\n`);
-  });
+  withYesOption(
+    withEndpointOptions(
+      volume.command('rm <name>').alias('delete').description('delete a volume and free its space'),
+    ),
+  )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  ballast volume rm pgdata             # asks first on a terminal
+  ballast volume rm pgdata --yes       # in scripts`,
+    )
+    .action(async (name: string, _opts: unknown, cmd: Command) => {
+      const client = clientFor(cmd);
+      await confirm(cmd, `delete volume ${name}`, `Delete volume ${name} and all its data?`);
+      await client.request('DELETE', `/v1/volumes/${encodeURIComponent(name)}`);
+      if (wantsJson(cmd)) return printJson({ deleted: name });
+      process.stdout.write(`volume ${name} deleted\n`);
+    });
 
-  volume
-    .command('attach <name>')
+  withYesOption(volume.command('attach <name>'))
     .description(
       'attach a volume to this host and serve it over NBD; prints its NBD URI (for qemu, nbdinfo, fio, nbdfuse)',
     )
@@ -272,31 +374,43 @@ export function volumeCommand(): Command {
       'cluster.json from `ballast dev up`: use its agent (env BALLAST_CLUSTER)',
     )
     .option('--json', 'machine-readable output')
-    .action(async (name: string, opts: AgentFlags & { force?: boolean; json?: boolean }) => {
-      const agent = resolveAgent(opts);
-      await checkAgentHost(agent, opts.host);
-      const a = await agentCall<AttachAnswer>(
-        agent,
-        'POST',
-        `/v1/volumes/${encodeURIComponent(name)}/attach`,
-        {
-          ...(opts.force ? { force: true } : {}),
-        },
-        name,
-        'attach',
-      );
-      if (opts.json) return printJson(a);
-      process.stdout.write(`${a.uri}\n`);
-      if (a.tcpUri) process.stdout.write(`${a.tcpUri}\n`);
-      process.stderr.write(
-        `volume ${a.volume} (${formatSize(a.sizeBytes)}) ${a.alreadyAttached ? 'was already attached' : 'attached'} ` +
-          `to ${a.host}${a.epoch === null ? '' : ` at epoch ${a.epoch}`}; ` +
-          `use it with e.g. nbdinfo '${a.uri}'; release it with: ballast volume detach ${a.volume}\n`,
-      );
-    });
+    .action(
+      async (
+        name: string,
+        opts: AgentFlags & { force?: boolean; json?: boolean },
+        cmd: Command,
+      ) => {
+        const agent = resolveAgent(opts);
+        if (opts.force) {
+          await confirm(
+            cmd,
+            `take volume ${name} over by force`,
+            `Take volume ${name} over by force? Its current holder is fenced: its writes fail.`,
+          );
+        }
+        await checkAgentHost(agent, opts.host);
+        const a = await agentCall<AttachAnswer>(
+          agent,
+          'POST',
+          `/v1/volumes/${encodeURIComponent(name)}/attach`,
+          {
+            ...(opts.force ? { force: true } : {}),
+          },
+          name,
+          'attach',
+        );
+        if (opts.json) return printJson(a);
+        process.stdout.write(`${a.uri}\n`);
+        if (a.tcpUri) process.stdout.write(`${a.tcpUri}\n`);
+        process.stderr.write(
+          `volume ${a.volume} (${formatSize(a.sizeBytes)}) ${a.alreadyAttached ? 'was already attached' : 'attached'} ` +
+            `to ${a.host}${a.epoch === null ? '' : ` at epoch ${a.epoch}`}; ` +
+            `use it with e.g. nbdinfo '${a.uri}'; release it with: ballast volume detach ${a.volume}\n`,
+        );
+      },
+    );
 
-  volume
-    .command('detach <name>')
+  withYesOption(volume.command('detach <name>'))
     .description(
       'flush and release a volume attached to this host; --force takes it from a dead host',
     )
@@ -314,40 +428,53 @@ export function volumeCommand(): Command {
       'cluster.json from `ballast dev up`: use its agent (env BALLAST_CLUSTER)',
     )
     .option('--json', 'machine-readable output')
-    .action(async (name: string, opts: AgentFlags & { force?: boolean; json?: boolean }) => {
-      const agent = resolveAgent(opts);
-      await checkAgentHost(agent, opts.host);
-      const d = await agentCall<DetachAnswer>(
-        agent,
-        'POST',
-        `/v1/volumes/${encodeURIComponent(name)}/detach`,
-        {
-          ...(opts.force ? { force: true } : {}),
-        },
-        name,
-        'detach',
-      );
-      if (opts.json) return printJson(d);
-      if (!d.detached) {
-        process.stdout.write(`volume ${d.volume} was not attached\n`);
-      } else if (d.forced) {
-        process.stdout.write(
-          `volume ${d.volume} detached from ${d.previousHost} by force` +
-            `${d.epoch === null ? '' : `; epoch is now ${d.epoch}, so ${d.previousHost} is fenced`}\n`,
+    .action(
+      async (
+        name: string,
+        opts: AgentFlags & { force?: boolean; json?: boolean },
+        cmd: Command,
+      ) => {
+        const agent = resolveAgent(opts);
+        if (opts.force) {
+          await confirm(
+            cmd,
+            `detach volume ${name} by force`,
+            `Detach volume ${name} from its holder by force? That host is fenced: its writes fail.`,
+          );
+        }
+        await checkAgentHost(agent, opts.host);
+        const d = await agentCall<DetachAnswer>(
+          agent,
+          'POST',
+          `/v1/volumes/${encodeURIComponent(name)}/detach`,
+          {
+            ...(opts.force ? { force: true } : {}),
+          },
+          name,
+          'detach',
         );
-      } else if (d.fenced) {
-        process.stdout.write(
-          `volume ${d.volume} released by ${d.previousHost}, which had been fenced: another host ` +
-            `took the volume over, and nothing written here since then reached the replicas\n`,
-        );
-      } else if (d.flushed) {
-        process.stdout.write(`volume ${d.volume} flushed and detached from ${d.previousHost}\n`);
-      } else {
-        process.stdout.write(
-          `volume ${d.volume} detached from ${d.previousHost} (an attachment no agent was serving)\n`,
-        );
-      }
-    });
+        if (opts.json) return printJson(d);
+        if (!d.detached) {
+          process.stdout.write(`volume ${d.volume} was not attached\n`);
+        } else if (d.forced) {
+          process.stdout.write(
+            `volume ${d.volume} detached from ${d.previousHost} by force` +
+              `${d.epoch === null ? '' : `; epoch is now ${d.epoch}, so ${d.previousHost} is fenced`}\n`,
+          );
+        } else if (d.fenced) {
+          process.stdout.write(
+            `volume ${d.volume} released by ${d.previousHost}, which had been fenced: another host ` +
+              `took the volume over, and nothing written here since then reached the replicas\n`,
+          );
+        } else if (d.flushed) {
+          process.stdout.write(`volume ${d.volume} flushed and detached from ${d.previousHost}\n`);
+        } else {
+          process.stdout.write(
+            `volume ${d.volume} detached from ${d.previousHost} (an attachment no agent was serving)\n`,
+          );
+        }
+      },
+    );
 
   return volume;
 }
