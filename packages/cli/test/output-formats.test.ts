@@ -157,6 +157,7 @@ t.test('NO_COLOR turns colour off; examples in --help', async (t) => {
     ['volume', 'rm'],
     ['node', 'drain'],
     ['cluster', 'status'],
+    ['completion'],
   ]) {
     const help = await ballast([...args, '--help']);
     t.equal(help.code, 0);

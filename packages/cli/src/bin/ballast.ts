@@ -3,6 +3,7 @@ import chalk from 'chalk';
 import { Command, CommanderError } from 'commander';
 import { CliError, ExitCode } from '../client.js';
 import { clusterCommand } from '../commands/cluster.js';
+import { completionCommand } from '../commands/completion.js';
 import { devCommand } from '../commands/dev.js';
 import { hostCommand } from '../commands/host.js';
 import { nodeCommand } from '../commands/node.js';
@@ -42,6 +43,7 @@ Examples:
   ballast volume create pgdata --size 10GiB
   ballast volume ls -o wide
   ballast node ls --watch
+  source <(ballast completion bash)
 
 Lists and inspect take -o json|yaml|wide|name; deleting, removing, draining and forcing ask
 first on a terminal (-y/--yes skips; without a terminal, --yes is required). NO_COLOR=1 turns
@@ -62,6 +64,7 @@ for (const cmd of [
   clusterCommand(),
   settingsCommand(),
   versionCommand(),
+  completionCommand(() => program),
   devCommand(),
 ]) {
   program.addCommand(cmd);
