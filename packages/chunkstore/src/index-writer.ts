@@ -1,6 +1,13 @@
-import type { Level } from 'level';
+import type { AbstractBatchOptions } from 'abstract-level';
+import type { IndexDb } from './storage.js';
 import { BallastError } from '@ballast/common';
 import { MAX_QUEUED_INDEX_SUBMISSIONS, MAX_SUBMISSIONS_PER_INDEX_BATCH } from './constants.js';
+
+/**
+ * classic-level's `sync` (a synced LevelDB write), which abstract-level passes through to the
+ * implementation but does not declare.
+ */
+const SYNCED = { sync: true } as AbstractBatchOptions<string, Buffer>;
 
 export type IndexOp = { type: 'put'; key: string; value: Buffer } | { type: 'del'; key: string };
 
@@ -24,7 +31,7 @@ export class IndexWriter {
   batches = 0;
   operations = 0;
 
-  constructor(private readonly db: Level<string, Buffer>) {}
+  constructor(private readonly db: IndexDb) {}
 
   submit(ops: IndexOp[]): Promise<void> {
     if (this.closed) {
@@ -48,7 +55,7 @@ export class IndexWriter {
       const ops: IndexOp[] = [];
       for (const s of group) for (const op of s.ops) ops.push(op);
       try {
-        await this.db.batch(ops, { sync: true });
+        await this.db.batch(ops, SYNCED);
         this.batches += 1;
         this.operations += ops.length;
         for (const s of group) s.resolve();

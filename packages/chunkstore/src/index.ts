@@ -19,6 +19,8 @@ export type {
 } from './replica.js';
 export { ChunkStoreReplicaStore, type ReplicaBinding } from './replica-store.js';
 export { ReplicaBlockDevice } from './block-device.js';
+export { PosixStorage, type DataFile, type IndexDb, type StoreStorage } from './storage.js';
+export { MemoryStorage, type StorageFault, type StorageOp } from './memory-storage.js';
 export { nativeAddonStatus } from './native.js';
 export type { FileExtent } from './native.js';
 export {

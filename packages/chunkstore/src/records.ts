@@ -10,27 +10,33 @@ export const FLAG_HOLE = 1;
 export const FLAG_UNCLEAN = 2;
 const KNOWN_FLAGS = FLAG_HOLE | FLAG_UNCLEAN;
 
-const HEADER_VERSION = 1;
-const HEADER_BYTES = 16;
+const HEADER_V1 = 1;
+const HEADER_V1_BYTES = 16;
+const HEADER_VERSION = 2;
+const HEADER_BYTES = 20;
 const TWO_POW_32 = 2 ** 32;
 
 export interface ChunkHeader {
   generation: number;
   flags: number;
+  /** CRC32C of the chunk's block checksums (D24); absent in headers written before it. */
+  digest?: number;
 }
 
 /**
- * Header layout: u8 version, u8 flags, u16 zero, u32 generation low, u32 generation high,
- * u32 CRC32C of the first 12 bytes. Every record carries its own CRC so a damaged index entry
- * is detected instead of silently trusted.
+ * Header layout (version 2): u8 version, u8 flags, u16 zero, u32 generation low, u32
+ * generation high, u32 digest, u32 CRC32C of the first 16 bytes. Version 1 (16 bytes) has no
+ * digest. Every record carries its own CRC so a damaged index entry is detected instead of
+ * silently trusted.
  */
-export function encodeChunkHeader(header: ChunkHeader): Buffer {
+export function encodeChunkHeader(header: ChunkHeader & { digest: number }): Buffer {
   const buf = Buffer.alloc(HEADER_BYTES);
   buf.writeUInt8(HEADER_VERSION, 0);
   buf.writeUInt8(header.flags, 1);
   buf.writeUInt32LE(header.generation % TWO_POW_32, 4);
   buf.writeUInt32LE(Math.floor(header.generation / TWO_POW_32), 8);
-  buf.writeUInt32LE(crc32c(buf.subarray(0, 12)), 12);
+  buf.writeUInt32LE(header.digest >>> 0, 12);
+  buf.writeUInt32LE(crc32c(buf.subarray(0, 16)), 16);
   return buf;
 }
 
@@ -42,13 +48,19 @@ function corruptRecord(what: string, key: string): BallastError {
 
 export function decodeChunkHeader(buf: Uint8Array, key: string): ChunkHeader {
   const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
-  if (b.length !== HEADER_BYTES) throw corruptRecord(`length ${b.length}`, key);
-  if (b.readUInt32LE(12) !== crc32c(b.subarray(0, 12))) throw corruptRecord('crc', key);
-  if (b.readUInt8(0) !== HEADER_VERSION) throw corruptRecord(`version ${b.readUInt8(0)}`, key);
+  const version = b.length > 0 ? b.readUInt8(0) : -1;
+  const length = version === HEADER_V1 ? HEADER_V1_BYTES : HEADER_BYTES;
+  if (b.length !== length) throw corruptRecord(`length ${b.length}`, key);
+  const crcAt = length - 4;
+  if (b.readUInt32LE(crcAt) !== crc32c(b.subarray(0, crcAt))) throw corruptRecord('crc', key);
+  if (version !== HEADER_VERSION && version !== HEADER_V1) {
+    throw corruptRecord(`version ${version}`, key);
+  }
   const flags = b.readUInt8(1);
   if ((flags & ~KNOWN_FLAGS) !== 0) throw corruptRecord(`flags ${flags}`, key);
   const generation = b.readUInt32LE(4) + b.readUInt32LE(8) * TWO_POW_32;
-  return { generation, flags };
+  if (version === HEADER_V1) return { generation, flags };
+  return { generation, flags, digest: b.readUInt32LE(12) };
 }
 
 /** Checksums layout: u32 LE per block, then u32 CRC32C of everything before it. */

@@ -1,20 +1,6 @@
-import {
-  closeSync,
-  fdatasync,
-  fstatSync,
-  fsync,
-  ftruncateSync,
-  readSync,
-  writeSync,
-  writevSync,
-} from 'node:fs';
-import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { promisify } from 'node:util';
-import type { Level } from 'level';
-import type { ChunkMapEntry } from '@ballast/session';
+import { GENERATION_STAMP, type ChunkMapEntry } from '@ballast/session';
 import { crc32c } from '@node-rs/crc32';
-import { AssertionError, BallastError, assert, type Logger } from '@ballast/common';
+import { AssertionError, BallastError, assert, type Clock, type Logger } from '@ballast/common';
 import {
   BLOCK_SIZE_BYTES,
   FLUSH_LATENCY_SAMPLE_CAPACITY,
@@ -29,7 +15,7 @@ import {
 import type { IndexOp, IndexWriter } from './index-writer.js';
 import { chunkKey, chunkRange, indexOfChunkKey, replicaKey } from './keys.js';
 import { ChunkMeta, type MetaCache, type MetaOwner } from './meta-cache.js';
-import { fileExtents, punchHole, zeroRange, type FileExtent } from './native.js';
+import type { FileExtent } from './native.js';
 import {
   FLAG_HOLE,
   FLAG_UNCLEAN,
@@ -40,9 +26,7 @@ import {
   encodeReplicaRecord,
   type ReplicaRecord,
 } from './records.js';
-
-const fdatasyncAsync = promisify(fdatasync);
-const fsyncAsync = promisify(fsync);
+import type { DataFile, IndexDb } from './storage.js';
 const EMPTY = Buffer.alloc(0);
 
 /** One entry of a replica's chunk map (see README, "Generations"). */
@@ -126,9 +110,10 @@ export type ReplicaState = 'open' | 'closing' | 'closed' | 'deleted' | 'failed';
 
 /** What a replica needs from its store. */
 export interface ReplicaContext {
-  readonly db: Level<string, Buffer>;
+  readonly db: IndexDb;
   readonly writer: IndexWriter;
   readonly cache: MetaCache;
+  readonly clock: Clock;
   readonly logger: Logger | undefined;
   /** Waits until `bytes` more pinned metadata fits the budget, flushing replicas if needed. */
   reserveDirty(bytes: number): Promise<void>;
@@ -193,8 +178,21 @@ function takeBuffer(size: number): Buffer {
   return buf;
 }
 
+/**
+ * One mutation more on a chunk. Generations count mutations from the stamp of the last
+ * reconcile that re-stamped the chunk (D23); a count that reaches the next stamp could equal a
+ * generation another lineage was given, so the chunk is flagged unclean from then on (it is
+ * copied instead of compared, until an install or a re-stamp).
+ */
+function advanceGeneration(meta: ChunkMeta): void {
+  meta.generation += 1;
+  if (meta.generation % GENERATION_STAMP === 0) meta.flags |= FLAG_UNCLEAN;
+}
+
 /** Checksums of the blocks of one mutation, reused (mutations are applied one at a time). */
 const scratchCrcs = new Uint32Array(MAX_IO_BYTES / BLOCK_SIZE_BYTES);
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 const floorBlock = (n: number): number => n - (n % BLOCK_SIZE_BYTES);
 const ceilBlock = (n: number): number => floorBlock(n + BLOCK_SIZE_BYTES - 1);
@@ -221,7 +219,8 @@ export class Replica implements MetaOwner {
   readonly chunkSizeBytes: number;
   readonly blocksPerChunk: number;
   private record: ReplicaRecord;
-  private fd: number;
+  /** Null once released (or when it could not be opened). */
+  private file: DataFile | null;
   private stateValue: ReplicaState;
   private failure: unknown = null;
   private readonly counters = newCounters();
@@ -250,12 +249,13 @@ export class Replica implements MetaOwner {
    */
   private metadataSyncNeeded = false;
   private readonly fullMetaBytes: number;
+  private holeDigest: number | null = null;
 
   /** @internal Use ChunkStore.createReplica / ChunkStore.replica. */
   constructor(
     private readonly ctx: ReplicaContext,
     record: ReplicaRecord,
-    fd: number,
+    file: DataFile | null,
     failure: unknown = null,
   ) {
     this.record = record;
@@ -263,7 +263,7 @@ export class Replica implements MetaOwner {
     this.chunkSizeBytes = record.chunkSizeBytes;
     this.blocksPerChunk = record.chunkSizeBytes / BLOCK_SIZE_BYTES;
     this.fullMetaBytes = META_OVERHEAD_BYTES + this.blocksPerChunk * 4;
-    this.fd = fd;
+    this.file = file;
     this.failure = failure;
     this.stateValue = failure === null ? 'open' : 'failed';
   }
@@ -451,6 +451,7 @@ export class Replica implements MetaOwner {
         hole: (header.flags & FLAG_HOLE) !== 0,
         unclean: (header.flags & FLAG_UNCLEAN) !== 0,
         dirty: this.markInFlight.has(index),
+        ...(header.digest !== undefined ? { digest: header.digest } : {}),
       });
     }
     const lastStored =
@@ -578,7 +579,7 @@ export class Replica implements MetaOwner {
         `maxExtents must be at least 2, not ${maxExtents}`,
       );
     }
-    return fileExtents(this.fd, offsetBytes, lengthBytes, maxExtents);
+    return this.dataFile().extents(offsetBytes, lengthBytes, maxExtents);
   }
 
   // ---------------------------------------------------------------------------------------
@@ -595,7 +596,7 @@ export class Replica implements MetaOwner {
     if (!(opts.bytesPerSecond > 0) || !Number.isFinite(opts.bytesPerSecond)) {
       throw new BallastError('INVALID_ARGUMENT', 'scrub needs a positive finite bytesPerSecond');
     }
-    const startedMs = performance.now();
+    const startedMs = this.ctx.clock.monotonicMs();
     let verifiedBytes = 0;
     let from: number | null = opts.fromIndex ?? 0;
     for (let pages = 0; from !== null; pages++) {
@@ -614,10 +615,10 @@ export class Replica implements MetaOwner {
           chunkVerified += stepBytes;
           verifiedBytes += stepBytes;
           const waitMs =
-            startedMs + (verifiedBytes / opts.bytesPerSecond) * 1000 - performance.now();
+            startedMs + (verifiedBytes / opts.bytesPerSecond) * 1000 - this.ctx.clock.monotonicMs();
           if (waitMs > 0) {
             try {
-              await sleep(waitMs, undefined, opts.signal ? { signal: opts.signal } : undefined);
+              await this.ctx.clock.sleep(waitMs, opts.signal);
             } catch {
               return; // aborted
             }
@@ -709,8 +710,7 @@ export class Replica implements MetaOwner {
 
   /** Bytes the data file really occupies (st_blocks), i.e. thin-provisioned usage. */
   usedBytes(): number {
-    if (this.fd < 0) return 0;
-    return fstatSync(this.fd).blocks * 512;
+    return this.file === null ? 0 : this.file.allocatedBytes();
   }
 
   stats(): ReplicaStats {
@@ -753,8 +753,8 @@ export class Replica implements MetaOwner {
       });
     }
     if (newSizeBytes === this.record.sizeBytes) return;
-    ftruncateSync(this.fd, newSizeBytes);
-    await fsyncAsync(this.fd);
+    this.dataFile().truncate(newSizeBytes);
+    await this.dataFile().sync(true);
     const next: ReplicaRecord = { ...this.record, sizeBytes: newSizeBytes };
     await this.ctx.writer.submit([
       { type: 'put', key: replicaKey(this.replicaId), value: encodeReplicaRecord(next) },
@@ -769,9 +769,20 @@ export class Replica implements MetaOwner {
    */
   async recover(): Promise<number> {
     if (this.stateValue !== 'open') return 0;
+    try {
+      return await this.recoverMarkedChunks();
+    } catch (err) {
+      // A chunk that cannot be read back (EIO) cannot be described: this replica stops serving,
+      // its marks stay for the next attempt, and the store's other replicas open as usual.
+      this.fail(err);
+      return 0;
+    }
+  }
+
+  private async recoverMarkedChunks(): Promise<number> {
     const markKeys = await this.ctx.db.keys(chunkRange('d', this.replicaId)).all();
     if (markKeys.length === 0) return 0;
-    await fsyncAsync(this.fd);
+    await this.dataFile().sync(true);
     const buf = Buffer.allocUnsafe(this.chunkSizeBytes);
     for (let i = 0; i < markKeys.length; i += RECOVERY_GROUP_CHUNKS) {
       const ops: IndexOp[] = [];
@@ -852,9 +863,9 @@ export class Replica implements MetaOwner {
     while (this.markInFlight.size > 0) {
       await Promise.allSettled([...this.markInFlight.values()]);
     }
-    if (this.fd >= 0) {
-      closeSync(this.fd);
-      this.fd = -1;
+    if (this.file !== null) {
+      this.file.close();
+      this.file = null;
     }
     for (const meta of this.metas.values()) this.ctx.cache.drop(meta);
     this.metas.clear();
@@ -1220,8 +1231,8 @@ export class Replica implements MetaOwner {
     for (const edge of edges) this.pwriteAll([edge.buf], edge.pos);
     if (wholeEnd > wholeStart) {
       this.metadataSyncNeeded = true;
-      if (punch) punchHole(this.fd, wholeStart, wholeEnd - wholeStart);
-      else zeroRange(this.fd, wholeStart, wholeEnd - wholeStart);
+      if (punch) this.dataFile().punchHole(wholeStart, wholeEnd - wholeStart);
+      else this.dataFile().zeroRange(wholeStart, wholeEnd - wholeStart);
     }
     this.dataSyncNeeded = true;
     for (const edge of edges) {
@@ -1251,7 +1262,7 @@ export class Replica implements MetaOwner {
           this.makeHole(meta);
         }
       }
-      meta.generation += 1;
+      advanceGeneration(meta);
     }
     if (trim) {
       this.counters.trimOps += 1;
@@ -1268,7 +1279,7 @@ export class Replica implements MetaOwner {
     const meta = this.claimedMeta(index);
     if (data === null) {
       this.metadataSyncNeeded = true;
-      punchHole(this.fd, start, length);
+      this.dataFile().punchHole(start, length);
       this.dataSyncNeeded = true;
       this.makeHole(meta);
     } else {
@@ -1372,7 +1383,7 @@ export class Replica implements MetaOwner {
   }
 
   private bumpGenerations(first: number, last: number): void {
-    for (let c = first; c <= last; c++) this.claimedMeta(c).generation += 1;
+    for (let c = first; c <= last; c++) advanceGeneration(this.claimedMeta(c));
   }
 
   // ---------------------------------------------------------------------------------------
@@ -1403,7 +1414,7 @@ export class Replica implements MetaOwner {
 
   private async runFlush(): Promise<void> {
     if (this.stateValue !== 'open' && this.stateValue !== 'closing') throw this.unusableError();
-    const startedMs = performance.now();
+    const startedMs = this.ctx.clock.monotonicMs();
     const closing = this.markedMetas;
     this.markedMetas = new Set();
     for (const meta of closing) {
@@ -1419,8 +1430,7 @@ export class Replica implements MetaOwner {
     try {
       if (syncData) {
         try {
-          if (syncMetadata) await fsyncAsync(this.fd);
-          else await fdatasyncAsync(this.fd);
+          await this.dataFile().sync(syncMetadata);
         } catch (err) {
           // After a failed fdatasync the kernel may have dropped the dirty pages: retrying
           // could report success for data that is gone. Stop serving (fsyncgate).
@@ -1459,7 +1469,7 @@ export class Replica implements MetaOwner {
       }
       this.closingBuilt = false;
     }
-    const latencyMs = performance.now() - startedMs;
+    const latencyMs = this.ctx.clock.monotonicMs() - startedMs;
     this.counters.flushes += 1;
     this.counters.flushLatencyMsTotal += latencyMs;
     if (this.flushLatencySamplesMs.length >= FLUSH_LATENCY_SAMPLE_CAPACITY) {
@@ -1486,7 +1496,15 @@ export class Replica implements MetaOwner {
       ops.push({ type: 'del', key: gKey }, { type: 'del', key: kKey });
       return;
     }
-    ops.push({ type: 'put', key: gKey, value: encodeChunkHeader(meta) });
+    ops.push({
+      type: 'put',
+      key: gKey,
+      value: encodeChunkHeader({
+        generation: meta.generation,
+        flags: meta.flags,
+        digest: this.digestOf(meta.checksums),
+      }),
+    });
     if (meta.checksums === null) ops.push({ type: 'del', key: kKey });
     else ops.push({ type: 'put', key: kKey, value: encodeChecksums(meta.checksums) });
   }
@@ -1543,7 +1561,26 @@ export class Replica implements MetaOwner {
       hole: meta.hole,
       dirty: meta.marked || meta.closing || this.markInFlight.has(meta.index),
       unclean: (meta.flags & FLAG_UNCLEAN) !== 0,
+      digest: this.digestOf(meta.checksums),
     };
+  }
+
+  /**
+   * The chunk's digest (D24): CRC32C of its block checksums as little-endian u32s, a hole
+   * counting as zero blocks, so the same bytes give the same digest however they were written.
+   */
+  private digestOf(checksums: Uint32Array | null): number {
+    if (checksums === null) {
+      if (this.holeDigest === null) {
+        this.holeDigest = this.digestOf(new Uint32Array(this.blocksPerChunk).fill(ZERO_BLOCK_CRC));
+      }
+      return this.holeDigest;
+    }
+    const bytes = Buffer.from(checksums.buffer, checksums.byteOffset, checksums.byteLength);
+    if (LITTLE_ENDIAN) return crc32c(bytes);
+    const le = Buffer.allocUnsafe(checksums.length * 4);
+    for (let i = 0; i < checksums.length; i++) le.writeUInt32LE(checksums[i]!, i * 4);
+    return crc32c(le);
   }
 
   private expectedCrc(pos: number): number {
@@ -1611,34 +1648,21 @@ export class Replica implements MetaOwner {
     );
   }
 
-  /** pread until `buf` is full; past the end of the file reads as zeroes. */
+  /** Reads until `buf` is full; past the end of the file reads as zeroes. */
   private preadFull(buf: Buffer, position: number): void {
-    let done = 0;
-    while (done < buf.length) {
-      const n = readSync(this.fd, buf, done, buf.length - done, position + done);
-      if (n === 0) {
-        buf.fill(0, done);
-        return;
-      }
-      done += n;
-    }
+    this.dataFile().readFull(buf, position);
   }
 
   private pwriteAll(buffers: Buffer[], position: number): void {
-    let total = 0;
-    for (const b of buffers) total += b.length;
-    let pending = buffers;
-    let done = 0;
-    // Every round writes at least one byte or throws, so this ends.
-    while (done < total) {
-      const n =
-        pending.length === 1
-          ? writeSync(this.fd, pending[0]!, 0, pending[0]!.length, position + done)
-          : writevSync(this.fd, pending, position + done);
-      if (n <= 0) throw new Error(`pwrite wrote ${n} bytes at ${position + done}`);
-      done += n;
-      if (done < total) pending = dropPrefix(pending, n);
+    this.dataFile().writeAll(buffers, position);
+  }
+
+  /** The open data file; a released replica has none (checkUsable refuses before this). */
+  private dataFile(): DataFile {
+    if (this.file === null) {
+      throw new BallastError('UNAVAILABLE', `replica ${this.replicaId} is not open`);
     }
+    return this.file;
   }
 
   // ---------------------------------------------------------------------------------------
@@ -1710,18 +1734,4 @@ export class Replica implements MetaOwner {
     this.stateValue = 'failed';
     this.ctx.logger?.error({ replicaId: this.replicaId, err }, 'replica failed; it stops serving');
   }
-}
-
-function dropPrefix(buffers: Buffer[], bytes: number): Buffer[] {
-  const rest: Buffer[] = [];
-  let skip = bytes;
-  for (const b of buffers) {
-    if (skip >= b.length) {
-      skip -= b.length;
-      continue;
-    }
-    rest.push(skip > 0 ? b.subarray(skip) : b);
-    skip = 0;
-  }
-  return rest;
 }

@@ -1,17 +1,7 @@
 import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  ftruncateSync,
-  mkdirSync,
-  openSync,
-  statfsSync,
-} from 'node:fs';
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { Level } from 'level';
-import {
   BallastError,
+  systemClock,
+  type Clock,
   compareFence,
   fenceRefusal,
   isFence,
@@ -45,10 +35,15 @@ const NO_FENCE: Fence = Object.freeze({ epoch: 0, incarnation: 0 });
 import { MetaCache } from './meta-cache.js';
 import { decodeReplicaRecord, encodeReplicaRecord, type ReplicaRecord } from './records.js';
 import { Replica, type ReplicaContext, type ReplicaStats } from './replica.js';
+import { PosixStorage, type DataFile, type IndexDb, type StoreStorage } from './storage.js';
 
 export interface ChunkStoreOptions {
   /** The node's data directory; holds `index/` (LevelDB) and `replicas/<id>.data`. */
   dir: string;
+  /** Where the index and data files live (default: a PosixStorage on `dir`). */
+  storage?: StoreStorage;
+  /** Time and timers (default the system's); a simulation passes a SimClock. */
+  clock?: Clock;
   /** Bound on clean (evictable) chunk metadata kept in memory. */
   metadataCacheBytes?: number;
   /**
@@ -140,21 +135,6 @@ function checkChunkSize(chunkSizeBytes: number): void {
   }
 }
 
-function fsyncPath(path: string): void {
-  const fd = openSync(path, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function errnoOf(err: unknown): string | undefined {
-  return typeof err === 'object' && err !== null && 'code' in err
-    ? String((err as { code: unknown }).code)
-    : undefined;
-}
-
 /**
  * The chunk store of one storage node: many replicas, one LevelDB index, per-volume fences.
  * Open it with `ChunkStore.open`, close it with `close` (clean: flushes every replica).
@@ -167,16 +147,16 @@ export class ChunkStore {
   private readonly writer: IndexWriter;
   private readonly cache: MetaCache;
   private readonly ctx: ReplicaContext;
-  private readonly replicasDir: string;
   private pressureFlushes = 0;
   private isOpen = true;
 
   private constructor(
     readonly dir: string,
-    private readonly db: Level<string, Buffer>,
+    private readonly storage: StoreStorage,
+    private readonly db: IndexDb,
+    private readonly clock: Clock,
     opts: ChunkStoreOptions,
   ) {
-    this.replicasDir = join(dir, 'replicas');
     this.writer = new IndexWriter(db);
     const dirtyLimit = opts.dirtyMetadataBytes ?? DEFAULT_DIRTY_METADATA_BYTES;
     this.cache = new MetaCache(opts.metadataCacheBytes ?? DEFAULT_METADATA_CACHE_BYTES, dirtyLimit);
@@ -184,6 +164,7 @@ export class ChunkStore {
       db,
       writer: this.writer,
       cache: this.cache,
+      clock,
       logger: opts.logger,
       reserveDirty: (bytes) => this.reserveDirty(bytes),
     };
@@ -200,26 +181,9 @@ export class ChunkStore {
     if (!Number.isSafeInteger(dirtyBytes) || dirtyBytes < minDirty) {
       throw new BallastError('CONFIG', `dirtyMetadataBytes must be at least ${minDirty}`);
     }
-    mkdirSync(join(opts.dir, 'replicas'), { recursive: true });
-    const db = new Level<string, Buffer>(join(opts.dir, 'index'), {
-      keyEncoding: 'utf8',
-      valueEncoding: 'buffer',
-    });
-    try {
-      await db.open();
-    } catch (err) {
-      const cause = (err as { cause?: unknown }).cause;
-      if (errnoOf(err) === 'LEVEL_LOCKED' || errnoOf(cause) === 'LEVEL_LOCKED') {
-        throw new BallastError(
-          'UNAVAILABLE',
-          `chunk store ${opts.dir} is open in another process`,
-          {},
-          err,
-        );
-      }
-      throw new BallastError('IO', `cannot open the chunk store index in ${opts.dir}`, {}, err);
-    }
-    const store = new ChunkStore(opts.dir, db, opts);
+    const storage = opts.storage ?? new PosixStorage(opts.dir);
+    const db = await storage.openIndex();
+    const store = new ChunkStore(opts.dir, storage, db, opts.clock ?? systemClock, opts);
     try {
       await store.load();
     } catch (err) {
@@ -257,14 +221,14 @@ export class ChunkStore {
     }
   }
 
-  private dataPath(replicaId: string): string {
-    return join(this.replicasDir, `${replicaId}.data`);
+  private fileName(replicaId: string): string {
+    return `${replicaId}.data`;
   }
 
   private openReplica(record: ReplicaRecord): Replica {
-    let fd: number;
+    let file: DataFile;
     try {
-      fd = openSync(this.dataPath(record.replicaId), 'r+');
+      file = this.storage.openFile(this.fileName(record.replicaId));
     } catch (err) {
       // The index says the replica exists but its data is gone: keep it listed as failed
       // rather than recreate it empty and serve zeroes as if they were the volume.
@@ -272,25 +236,23 @@ export class ChunkStore {
         { replicaId: record.replicaId, err },
         'replica data file cannot be opened',
       );
-      return new Replica(this.ctx, record, -1, err);
+      return new Replica(this.ctx, record, null, err);
     }
     // A crash between growing the file and persisting a resize leaves it longer; a crash
     // during creation may leave it shorter. The record is the truth.
-    ftruncateSync(fd, record.sizeBytes);
-    return new Replica(this.ctx, record, fd);
+    try {
+      file.truncate(record.sizeBytes);
+    } catch (err) {
+      file.close();
+      return new Replica(this.ctx, record, null, err);
+    }
+    return new Replica(this.ctx, record, file);
   }
 
   /** Finishes a create interrupted by a crash: no write was ever acknowledged to it. */
   private async finishCreate(record: ReplicaRecord): Promise<void> {
     await this.clearReplicaKeys(record.replicaId);
-    const fd = openSync(this.dataPath(record.replicaId), 'w');
-    try {
-      ftruncateSync(fd, record.sizeBytes);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    fsyncPath(this.replicasDir);
+    this.storage.createFile(this.fileName(record.replicaId), record.sizeBytes).close();
     record.state = 'ready';
     await this.writer.submit([
       { type: 'put', key: replicaKey(record.replicaId), value: encodeReplicaRecord(record) },
@@ -298,8 +260,7 @@ export class ChunkStore {
   }
 
   private async finishDelete(replicaId: string): Promise<void> {
-    await rm(this.dataPath(replicaId), { force: true });
-    fsyncPath(this.replicasDir);
+    await this.storage.removeFile(this.fileName(replicaId));
     await this.clearReplicaKeys(replicaId);
     await this.writer.submit([{ type: 'del', key: replicaKey(replicaId) }]);
   }
@@ -327,10 +288,10 @@ export class ChunkStore {
     try {
       // The file is created only after the record says 'creating', so a file without a record
       // was not made by this store: refuse to overwrite it.
-      if (existsSync(this.dataPath(replicaId))) {
+      if (this.storage.fileExists(this.fileName(replicaId))) {
         throw new BallastError(
           'CONFLICT',
-          `${this.dataPath(replicaId)} exists but the index has no replica ${replicaId}; remove it by hand if it is not needed`,
+          `${this.storage.describe(this.fileName(replicaId))} exists but the index has no replica ${replicaId}; remove it by hand if it is not needed`,
           { replicaId },
         );
       }
@@ -339,7 +300,7 @@ export class ChunkStore {
         replicaId,
         sizeBytes: opts.sizeBytes,
         chunkSizeBytes,
-        createdAtMs: Date.now(),
+        createdAtMs: this.clock.wallMs(),
         state: 'creating',
       };
       await this.writer.submit([
@@ -509,7 +470,7 @@ export class ChunkStore {
 
   capacity(): StoreCapacity {
     this.checkOpen();
-    const fsStats = statfsSync(this.dir);
+    const disk = this.storage.capacity();
     let provisionedBytes = 0;
     let usedBytes = 0;
     for (const r of this.replicas.values()) {
@@ -517,8 +478,8 @@ export class ChunkStore {
       if (r.state === 'open') usedBytes += r.usedBytes();
     }
     return {
-      totalBytes: fsStats.blocks * fsStats.bsize,
-      availableBytes: fsStats.bavail * fsStats.bsize,
+      totalBytes: disk.totalBytes,
+      availableBytes: disk.availableBytes,
       provisionedBytes,
       usedBytes,
     };

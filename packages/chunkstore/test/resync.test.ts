@@ -110,3 +110,32 @@ t.test('reconcile after an unclean stop resyncs the recovered chunks', async (t)
   t.same(chunksToCopy(await a2.fullChunkMap(), await b2.fullChunkMap(), 'reconcile'), []);
   t.same(b2.read(0, 8 * CHUNK), a2.read(0, 8 * CHUNK));
 });
+
+t.test('equal generations with different digests are copied (D24)', async (t) => {
+  const base = { index: 3, generation: 7, hole: false, dirty: false, unclean: false };
+  t.equal(needsCopy({ ...base, digest: 1 }, { ...base, digest: 1 }, 'rebuild'), false, 'same');
+  t.equal(needsCopy({ ...base, digest: 1 }, { ...base, digest: 2 }, 'rebuild'), true, 'differ');
+  t.equal(needsCopy({ ...base, digest: 1 }, { ...base, digest: 2 }, 'reconcile'), true);
+  t.equal(
+    needsCopy({ ...base, digest: 1 }, base, 'rebuild'),
+    false,
+    'no digest: generations decide',
+  );
+});
+
+t.test('a rebuild finds a split that generations hide (D24)', async (t) => {
+  const store = await openStore(t, { dir: tempDir(t) });
+  const a = await store.createReplica('a', { sizeBytes: 4 * CHUNK, chunkSizeBytes: CHUNK });
+  const b = await store.createReplica('b', { sizeBytes: 4 * CHUNK, chunkSizeBytes: CHUNK });
+  await done(a.write(0, pattern(1, 4096)));
+  await done(b.write(0, pattern(1, 4096)));
+  // One mutation each that the other never saw: the same count, other bytes.
+  await done(a.write(8192, pattern(2, 4096)));
+  await done(b.write(16384, pattern(3, 4096)));
+  await a.flush();
+  await b.flush();
+  const mapA = await a.fullChunkMap();
+  const mapB = await b.fullChunkMap();
+  t.equal(mapA[0]!.generation, mapB[0]!.generation, 'the generations agree');
+  t.same(chunksToCopy(mapA, mapB, 'rebuild'), [0], 'the digests do not, so chunk 0 is copied');
+});

@@ -1,6 +1,7 @@
 export * from './errors.js';
 export * from './fence.js';
 export * from './steady-clock.js';
+export * from './clock.js';
 export * from './units.js';
 export * from './config.js';
 export * from './logger.js';

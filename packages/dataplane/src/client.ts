@@ -552,6 +552,7 @@ export class DataPlaneClient {
       dirty: c.dirty === true,
       unclean: c.unclean === true,
       hole: c.hole === true,
+      ...(c.hasDigest === true ? { digest: c.digest ?? 0 } : {}),
     }));
     // A node that reports `unclean` and `hole` says so (`detailed`); one that does not folds
     // unclean chunks into `dirty`, and the normalised map treats those as possibly unclean.

@@ -1217,6 +1217,8 @@ class ServerConnection<B> {
           dirty: c.dirty || c.unclean,
           unclean: c.unclean,
           hole: c.hole,
+          digest: c.digest ?? 0,
+          hasDigest: c.digest !== undefined,
         }));
         this.#ok(
           req,

@@ -1,9 +1,11 @@
-import { performance } from 'node:perf_hooks';
 import {
   BallastError,
   assert,
   isBallastError,
+  systemClock,
   type BlockDevice,
+  type Clock,
+  type ClockTimer,
   type Logger,
 } from '@ballast/common';
 import {
@@ -90,6 +92,8 @@ export interface VolumeEngineOptions {
   maxInFlightOps?: number;
   /** Bound on close() waiting for operations in flight. */
   closeTimeoutMs?: number;
+  /** Time and timers (default the system's); a simulation passes a SimClock. */
+  clock?: Clock;
   logger?: Logger;
 }
 
@@ -279,7 +283,8 @@ export class VolumeEngine implements BlockDevice {
   private readonly maxInFlightOps: number;
   readonly copyConcurrency: number;
   private readonly logger: Logger | undefined;
-  private sweeper: NodeJS.Timeout | null = null;
+  private sweeper: ClockTimer | null = null;
+  readonly clock: Clock;
   private readCursor = 0;
   private inFlightOps = 0;
   private readonly idleWaiters: Array<() => void> = [];
@@ -343,6 +348,7 @@ export class VolumeEngine implements BlockDevice {
     this.maxInFlightOps = positive(options.maxInFlightOps ?? 65_536, 'maxInFlightOps');
     this.copyConcurrency = positive(options.copyConcurrency ?? 4, 'copyConcurrency');
     this.logger = options.logger;
+    this.clock = options.clock ?? systemClock;
     this.onFailed = options.onFailed;
     this.counters = {} as Record<OpKind, OpCounters>;
     this.latency = {} as Record<OpKind, LatencyHistogram>;
@@ -438,7 +444,7 @@ export class VolumeEngine implements BlockDevice {
     } catch (err) {
       return Promise.reject(toSessionError(err, nodeId));
     }
-    return replicaTimeout(opening, this.openTimeoutMs, nodeId, 'open session').catch(
+    return replicaTimeout(this.clock, opening, this.openTimeoutMs, nodeId, 'open session').catch(
       (err: unknown) => {
         opening.then((late) => late.abort(), NOOP);
         throw err;
@@ -513,7 +519,7 @@ export class VolumeEngine implements BlockDevice {
    * replicas that failed the flush are out of the set). Global across NBD connections.
    */
   flush(): Promise<void> {
-    const now = performance.now();
+    const now = this.clock.monotonicMs();
     const refusal = this.admit();
     if (refusal !== null) return this.refuse('flush', refusal);
     const op = new FlushOp(now);
@@ -540,6 +546,7 @@ export class VolumeEngine implements BlockDevice {
     );
     if (this.inFlightOps > 0 || this.lock.size > 0 || this.flushOps.size > 0) {
       await withTimeout(
+        this.clock,
         new Promise<void>((resolve) => this.idleWaiters.push(resolve)),
         this.closeTimeoutMs,
         () => new BallastError('TIMEOUT', 'operations still in flight at close'),
@@ -547,7 +554,13 @@ export class VolumeEngine implements BlockDevice {
     }
     if (usable) {
       const flushes = this.active.map((m) =>
-        replicaTimeout(m.session!.flush(), this.replicaTimeoutMs, m.nodeId, 'flush at close'),
+        replicaTimeout(
+          this.clock,
+          m.session!.flush(),
+          this.replicaTimeoutMs,
+          m.nodeId,
+          'flush at close',
+        ),
       );
       const results = await Promise.allSettled(flushes);
       results.forEach((r, i) => {
@@ -592,7 +605,7 @@ export class VolumeEngine implements BlockDevice {
     fua: boolean,
     noHole: boolean,
   ): Promise<void> {
-    const now = performance.now();
+    const now = this.clock.monotonicMs();
     const name = KIND_NAME[kind]!;
     const refusal = this.admit() ?? this.checkRange(offset, length);
     if (refusal !== null) return this.refuse(name, refusal);
@@ -641,7 +654,7 @@ export class VolumeEngine implements BlockDevice {
     const targets = this.active;
     op.targets = targets;
     op.legsPending = targets.length;
-    op.dispatchedAtMs = performance.now();
+    op.dispatchedAtMs = this.clock.monotonicMs();
     this.inFlightOps += 1;
     for (let i = 0; i < targets.length; i++) {
       const member = targets[i]!;
@@ -746,7 +759,7 @@ export class VolumeEngine implements BlockDevice {
     if (err === null) {
       counters.ops += 1;
       if (op instanceof MutationOp) counters.bytes += op.endBytes - op.startBytes;
-      this.latency[kind].observeMs(performance.now() - op.createdAtMs);
+      this.latency[kind].observeMs(this.clock.monotonicMs() - op.createdAtMs);
       op.resolve();
     } else {
       counters.errors += 1;
@@ -770,7 +783,7 @@ export class VolumeEngine implements BlockDevice {
     target: Buffer | null,
     targetOffset: number,
   ): Promise<Buffer | undefined> {
-    const now = performance.now();
+    const now = this.clock.monotonicMs();
     const refusal = this.admit() ?? this.checkRange(offset, length);
     if (refusal !== null) return this.refuse('read', refusal);
     if (length === 0) return Promise.resolve(target === null ? Buffer.alloc(0) : undefined);
@@ -806,7 +819,7 @@ export class VolumeEngine implements BlockDevice {
       return;
     }
     op.current = member;
-    op.dispatchedAtMs = performance.now();
+    op.dispatchedAtMs = this.clock.monotonicMs();
     member.inFlight += 1;
     const attempt = op.attempt;
     const session = member.session!;
@@ -911,7 +924,7 @@ export class VolumeEngine implements BlockDevice {
     op.done = true;
     this.counters.read.ops += 1;
     this.counters.read.bytes += op.endBytes - op.startBytes;
-    this.latency.read.observeMs(performance.now() - op.createdAtMs);
+    this.latency.read.observeMs(this.clock.monotonicMs() - op.createdAtMs);
     op.resolve(data);
   }
 
@@ -929,6 +942,7 @@ export class VolumeEngine implements BlockDevice {
             // Prefer a repair that keeps generations (bytes must match the stored checksums).
             if (session.repairBlocks === undefined) throw new Error('no repairBlocks');
             await replicaTimeout(
+              this.clock,
               session.repairBlocks(offsetBytes, good),
               this.replicaTimeoutMs,
               member.nodeId,
@@ -937,6 +951,7 @@ export class VolumeEngine implements BlockDevice {
           } catch (first) {
             if (first instanceof SessionError && first.kind === 'fenced') throw first;
             await replicaTimeout(
+              this.clock,
               session.write(offsetBytes, good, false),
               this.replicaTimeoutMs,
               member.nodeId,
@@ -988,7 +1003,7 @@ export class VolumeEngine implements BlockDevice {
     if (sizeBytes <= this.spec.sizeBytes) return false;
     const timeoutMs = options.timeoutMs ?? this.controlPlaneTimeoutMs;
     const pollMs = options.pollMs ?? 200;
-    const deadline = Date.now() + timeoutMs;
+    const deadline = this.clock.monotonicMs() + timeoutMs;
     const grown = new Set<Member>();
     for (;;) {
       if (this.stateError !== null) throw this.stateError;
@@ -1010,15 +1025,16 @@ export class VolumeEngine implements BlockDevice {
       );
       const inSyncLeft = this.activeInSync.filter((m) => !grown.has(m));
       const allLeft = this.active.filter((m) => !grown.has(m));
-      if (allLeft.length === 0 || (inSyncLeft.length === 0 && Date.now() >= deadline)) break;
-      if (Date.now() >= deadline) {
+      if (allLeft.length === 0 || (inSyncLeft.length === 0 && this.clock.monotonicMs() >= deadline))
+        break;
+      if (this.clock.monotonicMs() >= deadline) {
         throw new BallastError(
           'UNAVAILABLE',
           `volume ${this.spec.name} stays ${this.spec.sizeBytes} bytes: ${inSyncLeft.map((m) => m.nodeId).join(', ')} ${inSyncLeft.length === 1 ? 'has' : 'have'} not grown to ${sizeBytes} bytes within ${timeoutMs} ms`,
           { sizeBytes: this.spec.sizeBytes, requestedBytes: sizeBytes },
         );
       }
-      await new Promise((resolve) => setTimeout(resolve, pollMs));
+      await this.clock.sleep(pollMs);
     }
     if (this.stateError !== null) throw this.stateError;
     if (sizeBytes <= this.spec.sizeBytes) return false;
@@ -1074,6 +1090,7 @@ export class VolumeEngine implements BlockDevice {
   private async removeFromSet(member: Member, reason: string): Promise<void> {
     try {
       await withTimeout(
+        this.clock,
         this.controlPlane.markOutOfSync({
           volumeId: this.volume.id,
           volumeName: this.volume.name,
@@ -1254,7 +1271,7 @@ export class VolumeEngine implements BlockDevice {
    * degraded link, a loaded node) is slowness to wait out, not a failure to drop.
    */
   private sweepTimeouts(): void {
-    const now = performance.now();
+    const now = this.clock.monotonicMs();
     const limit = now - this.replicaTimeoutMs;
     const lastLimit = now - Math.max(this.replicaTimeoutMs, this.lastReplicaTimeoutMs);
     // A snapshot: settling a timed-out entry changes the list.
@@ -1294,7 +1311,10 @@ export class VolumeEngine implements BlockDevice {
   }
 
   private startSweeper(): void {
-    this.sweeper = setInterval(this.sweep, Math.max(5, Math.min(1000, this.replicaTimeoutMs / 4)));
+    this.sweeper = this.clock.setInterval(
+      this.sweep,
+      Math.max(5, Math.min(1000, this.replicaTimeoutMs / 4)),
+    );
   }
 
   /** A changed replica timeout (the volume's option) applies to requests in flight too. */
@@ -1312,7 +1332,7 @@ export class VolumeEngine implements BlockDevice {
   }
 
   private stopSweeper(): void {
-    if (this.sweeper !== null) clearInterval(this.sweeper);
+    if (this.sweeper !== null) this.clock.clearInterval(this.sweeper);
     this.sweeper = null;
   }
 
@@ -1462,11 +1482,13 @@ export class VolumeEngine implements BlockDevice {
   private reconcileContext() {
     return {
       volumeName: this.volume.name,
+      epoch: this.epoch,
       chunkSizeBytes: this.volume.chunkSizeBytes,
       sizeBytes: this.volume.sizeBytes,
       concurrency: this.copyConcurrency,
       timeoutMs: this.replicaTimeoutMs,
       progress: this.reconcileProgress,
+      clock: this.clock,
       logger: this.logger,
       inSync: () => this.activeInSync,
       others: () => this.active.filter((m) => m.role !== 'in-sync'),
@@ -1482,7 +1504,6 @@ export class VolumeEngine implements BlockDevice {
     return {
       ...this.reconcileContext(),
       volumeId: this.volume.id,
-      epoch: this.epoch,
       controlPlane: this.controlPlane,
       controlPlaneTimeoutMs: this.controlPlaneTimeoutMs,
       timeoutOf: (m: Member) => this.timeoutOf(m),

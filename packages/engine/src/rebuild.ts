@@ -71,7 +71,7 @@ export async function rebuildReplica(
   const maxPasses = options.maxPasses ?? 8;
   const rate = options.bytesPerSecond;
   const result: RebuildResult = { chunksCopied: 0, bytesCopied: 0, passes: 0 };
-  const startedMs = Date.now();
+  const startedMs = ctx.clock.monotonicMs();
   try {
     return await rebuildPasses(ctx, target, maxPasses, rate, result, startedMs, options);
   } finally {
@@ -100,6 +100,7 @@ export async function confirmPromotion(ctx: RebuildContext, target: Member): Pro
   target.promotionPending = true;
   try {
     await withTimeout(
+      ctx.clock,
       ctx.controlPlane.promoteReplica({
         volumeId: ctx.volumeId,
         volumeName: ctx.volumeName,
@@ -154,7 +155,13 @@ async function rebuildPasses(
       // tell dirty from unclean (the data plane's) would then list them for ever. With nothing
       // in flight, the flushes leave only real differences (and crash leftovers) in the maps.
       const flushed = await Promise.all([
-        replicaTimeout(source.session!.flush(), ctx.timeoutOf(source), source.nodeId, 'flush').then(
+        replicaTimeout(
+          ctx.clock,
+          source.session!.flush(),
+          ctx.timeoutOf(source),
+          source.nodeId,
+          'flush',
+        ).then(
           () => true,
           async (err: unknown) => {
             await ctx.fail(source, err, 'flush');
@@ -162,6 +169,7 @@ async function rebuildPasses(
           },
         ),
         replicaTimeout(
+          ctx.clock,
           target.session!.flush(),
           ctx.timeoutOf(target),
           target.nodeId,
@@ -174,6 +182,7 @@ async function rebuildPasses(
       if (!flushed[0]) continue;
       const [sourceMap, targetMap] = await Promise.all([
         replicaTimeout(
+          ctx.clock,
           source.session!.chunkMap(),
           ctx.timeoutOf(source),
           source.nodeId,
@@ -183,6 +192,7 @@ async function rebuildPasses(
           return null;
         }),
         replicaTimeout(
+          ctx.clock,
           target.session!.chunkMap(),
           ctx.timeoutOf(target),
           target.nodeId,
@@ -220,6 +230,7 @@ async function rebuildPasses(
         let copy;
         try {
           copy = await replicaTimeout(
+            ctx.clock,
             source.session!.readChunk(index),
             ctx.timeoutOf(source),
             source.nodeId,
@@ -237,6 +248,7 @@ async function rebuildPasses(
         }
         try {
           await replicaTimeout(
+            ctx.clock,
             target.session!.writeChunk(index, copy.generation, copy.data),
             ctx.timeoutOf(target),
             target.nodeId,
@@ -253,8 +265,8 @@ async function rebuildPasses(
         ctx.release(hold);
       }
       if (rate !== undefined && rate > 0) {
-        const aheadMs = (result.bytesCopied / rate) * 1000 - (Date.now() - startedMs);
-        if (aheadMs > 0) await new Promise((r) => setTimeout(r, aheadMs));
+        const aheadMs = (result.bytesCopied / rate) * 1000 - (ctx.clock.monotonicMs() - startedMs);
+        if (aheadMs > 0) await ctx.clock.sleep(aheadMs);
       }
     }
   }

@@ -1,5 +1,11 @@
-import { needsCopy, toSessionError, type ChunkCopy, type ChunkMapEntry } from '@ballast/session';
-import { BallastError, type Logger } from '@ballast/common';
+import {
+  needsCopy,
+  stampedGeneration,
+  toSessionError,
+  type ChunkCopy,
+  type ChunkMapEntry,
+} from '@ballast/session';
+import { BallastError, type Clock, type Logger } from '@ballast/common';
 import type { Member } from './engine.js';
 import type { ReconcileProgress } from './metrics.js';
 import { replicaTimeout } from './util.js';
@@ -7,11 +13,14 @@ import { replicaTimeout } from './util.js';
 /** What reconcile and rebuild need from the engine. */
 export interface CopyContext {
   volumeName: string;
+  /** The attachment's epoch: the stamp of chunks reconcile keeps from an unclean copy (D23). */
+  epoch: number;
   chunkSizeBytes: number;
   sizeBytes: number;
   concurrency: number;
   timeoutMs: number;
   progress: ReconcileProgress;
+  clock: Clock;
   logger: Logger | undefined;
   /** Active in-sync members (current at each call). */
   inSync(): readonly Member[];
@@ -51,6 +60,7 @@ export async function reconcileReplicas(ctx: CopyContext): Promise<void> {
           maps.set(
             member,
             await replicaTimeout(
+              ctx.clock,
               member.session!.chunkMap(),
               ctx.timeoutMs,
               member.nodeId,
@@ -71,24 +81,10 @@ export async function reconcileReplicas(ctx: CopyContext): Promise<void> {
       .filter((index) => differs(entries.get(index)!, inSyncCount))
       .sort((a, b) => a - b);
     if (members.length === 1) {
-      // Nothing to make identical with. Reading the chunks would only turn a block that failed
-      // its checksum (it may be why a write failed and left the chunk unclean) into a failed
-      // attach; reads of that block fail on their own.
-      const only = members[0]!;
-      const unclean = work.filter((index) => entries.get(index)![0]?.unclean === true);
-      work = [];
-      if (unclean.length > 0 && only.session!.markChunksClean !== undefined) {
-        try {
-          await replicaTimeout(
-            only.session!.markChunksClean(unclean),
-            ctx.timeoutMs,
-            only.nodeId,
-            'mark clean',
-          );
-        } catch (err) {
-          await ctx.fail(only, err, 'mark chunks clean');
-        }
-      }
+      // Nothing to make identical with, but its unclean chunks become the truth: each gets this
+      // attach's stamp (D23). One that fails its checksum stays unclean: reads of that block
+      // fail on their own, and failing the attach for it would lose the whole volume.
+      work = work.filter((index) => entries.get(index)![0]?.unclean === true);
     }
     progress.chunksTotal = work.length;
     progress.chunksDone = 0;
@@ -96,35 +92,27 @@ export async function reconcileReplicas(ctx: CopyContext): Promise<void> {
       { volume: ctx.volumeName, chunks: work.length, replicas: members.map((m) => m.nodeId) },
       'reconciling',
     );
-    const cleanOnSource = new Map<Member, number[]>();
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < work.length) {
         const index = work[next++]!;
-        await reconcileChunk(ctx, index, members, entries.get(index)!, cleanOnSource);
+        await reconcileChunk(ctx, index, members, entries.get(index)!);
         progress.chunksDone += 1;
       }
     };
     await Promise.all(Array.from({ length: Math.min(ctx.concurrency, work.length) }, worker));
     ctx.checkUsable();
-    for (const [source, indices] of cleanOnSource) {
-      if (!isActive(source)) continue;
-      try {
-        await replicaTimeout(
-          source.session!.markChunksClean!(indices),
-          ctx.timeoutMs,
-          source.nodeId,
-          'mark clean',
-        );
-      } catch (err) {
-        await ctx.fail(source, err, 'mark chunks clean');
-      }
-    }
     // Installs are durable, and dirty flags clear, before the first client request.
     await Promise.all(
       [...ctx.inSync(), ...ctx.others()].map(async (member) => {
         try {
-          await replicaTimeout(member.session!.flush(), ctx.timeoutMs, member.nodeId, 'flush');
+          await replicaTimeout(
+            ctx.clock,
+            member.session!.flush(),
+            ctx.timeoutMs,
+            member.nodeId,
+            'flush',
+          );
         } catch (err) {
           await ctx.fail(member, err, 'flush after reconcile');
         }
@@ -190,7 +178,6 @@ async function reconcileChunk(
   index: number,
   members: readonly Member[],
   row: ReadonlyArray<ChunkMapEntry | undefined>,
-  cleanOnSource: Map<Member, number[]>,
 ): Promise<void> {
   const entryOf = (m: Member): ChunkMapEntry | undefined => row[members.indexOf(m)];
   const candidates = members
@@ -213,6 +200,7 @@ async function reconcileChunk(
     if (!isActive(candidate)) continue;
     try {
       copy = await replicaTimeout(
+        ctx.clock,
         candidate.session!.readChunk(index),
         ctx.timeoutMs,
         candidate.nodeId,
@@ -231,6 +219,7 @@ async function reconcileChunk(
     }
   }
   ctx.checkUsable();
+  if (members.length === 1 && source === null && corrupt.length > 0) return;
   if (source === null || copy === null) {
     throw new BallastError(
       corrupt.length > 0 ? 'CHECKSUM_MISMATCH' : 'IO',
@@ -240,41 +229,34 @@ async function reconcileChunk(
   }
   const sourceEntry = entryOf(source);
   const found = copy;
+  // A kept unclean chunk gets this attach's stamp on every replica, its source included: its
+  // own generation was made up and may equal another lineage's (D23).
+  const restamp = sourceEntry?.unclean === true;
+  const generation = restamp ? stampedGeneration(ctx.epoch) : found.generation;
   await Promise.all(
     members.map(async (member) => {
-      if (member === source || !isActive(member)) return;
-      if (!corrupt.includes(member) && !needsCopy(sourceEntry, entryOf(member), 'reconcile'))
+      if (!isActive(member)) return;
+      if (
+        member === source
+          ? !restamp
+          : !restamp &&
+            !corrupt.includes(member) &&
+            !needsCopy(sourceEntry, entryOf(member), 'reconcile')
+      ) {
         return;
+      }
       try {
         await replicaTimeout(
-          member.session!.writeChunk(index, found.generation, found.data),
+          ctx.clock,
+          member.session!.writeChunk(index, generation, found.data),
           ctx.timeoutMs,
           member.nodeId,
           'install chunk',
         );
-        ctx.progress.bytesCopied += found.data?.length ?? 0;
+        if (member !== source) ctx.progress.bytesCopied += found.data?.length ?? 0;
       } catch (err) {
         await ctx.fail(member, err, 'install chunk');
       }
     }),
   );
-  if (sourceEntry?.unclean) {
-    if (source.session!.markChunksClean !== undefined) {
-      const list = cleanOnSource.get(source);
-      if (list === undefined) cleanOnSource.set(source, [index]);
-      else list.push(index);
-    } else {
-      // Re-installing the source's own copy clears its unclean flag the same way.
-      try {
-        await replicaTimeout(
-          source.session!.writeChunk(index, found.generation, found.data),
-          ctx.timeoutMs,
-          source.nodeId,
-          'install chunk',
-        );
-      } catch (err) {
-        await ctx.fail(source, err, 'install chunk');
-      }
-    }
-  }
 }

@@ -1,3 +1,4 @@
+import type { Clock } from '@ballast/common';
 import { SessionError } from '@ballast/session';
 
 /**
@@ -6,19 +7,20 @@ import { SessionError } from '@ballast/session';
  * of one timer per request.
  */
 export function withTimeout<T>(
+  clock: Clock,
   promise: Promise<T>,
   timeoutMs: number,
   onTimeout: () => Error,
 ): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(onTimeout()), timeoutMs);
+    const timer = clock.setTimeout(() => reject(onTimeout()), timeoutMs);
     promise.then(
       (value) => {
-        clearTimeout(timer);
+        clock.clearTimeout(timer);
         resolve(value);
       },
       (err: unknown) => {
-        clearTimeout(timer);
+        clock.clearTimeout(timer);
         reject(err);
       },
     );
@@ -42,12 +44,14 @@ export function ceilBlock(n: number): number {
 
 /** withTimeout for one replica's call: a `timeout` SessionError naming the node. */
 export function replicaTimeout<T>(
+  clock: Clock,
   promise: Promise<T>,
   timeoutMs: number,
   nodeId: string,
   what: string,
 ): Promise<T> {
   return withTimeout(
+    clock,
     promise,
     timeoutMs,
     () =>

@@ -3,6 +3,7 @@
 // serving, and then every in-sync replica is byte-identical and every acknowledged write is
 // intact. Seeded; replay with ENGINE_RECONCILE_SEED=<seed>.
 import t from 'tap';
+import { stampedGeneration } from '@ballast/session';
 import { LocalCluster, pattern, prng } from './helpers/cluster.js';
 import type { Fault } from './helpers/faulty-session.js';
 
@@ -191,10 +192,49 @@ t.test(
 
     const epoch2 = await cluster.attach('hostB', true);
     const second = await cluster.openEngine(epoch2);
-    t.equal(second.reconcileProgress.chunksTotal, 0, 'a lone replica has nothing to copy');
-    t.equal(replica.chunkInfo(0).unclean, false, 'its unclean flag is cleared');
+    // D23: an unclean chunk kept as the truth is re-stamped by re-installing its bytes; this one
+    // cannot be read whole, so it stays unclean (never trusted by generation) and the attach
+    // goes on.
+    t.equal(second.reconcileProgress.chunksTotal, 1, 'the unclean chunk is the only work');
+    t.equal(replica.chunkInfo(0).unclean, true, 'it stays unclean: its bytes cannot be read');
     t.ok((await second.readAt(0, 4096)).equals(data.subarray(0, 4096)), 'good blocks read');
     await t.rejects(second.readAt(4096, 4096), { code: 'CHECKSUM_MISMATCH' }, 'the bad one fails');
     await second.close();
   },
 );
+
+t.test('a kept unclean chunk gets the attach epoch as its generation (D23)', async (t) => {
+  const cluster = await LocalCluster.create(t, {
+    nodes: 2,
+    sizeBytes: SIZE,
+    chunkSizeBytes: CHUNK,
+  });
+  const epoch1 = await cluster.attach('hostA');
+  const first = await cluster.openEngine(epoch1);
+  await first.writeAt(0, pattern(8192, 11));
+  await first.flush();
+  await first.writeAt(0, pattern(4096, 12));
+  await first.abandon();
+  // Both nodes crash with chunk 0 dirty: both copies come back unclean, with made-up
+  // generations that a third lineage could share.
+  await cluster.crashNode('n1');
+  await cluster.crashNode('n2');
+  for (const n of ['n1', 'n2']) {
+    t.ok(cluster.store(n).replica(cluster.volumeId).chunkInfo(0).unclean, `${n} is unclean`);
+  }
+  const epoch2 = await cluster.attach('hostB', true);
+  const second = await cluster.openEngine(epoch2);
+  for (const n of ['n1', 'n2']) {
+    const info = cluster.store(n).replica(cluster.volumeId).chunkInfo(0);
+    t.equal(info.generation, stampedGeneration(epoch2), `${n} holds the epoch's stamp`);
+    t.equal(info.unclean, false, `${n} is clean again`);
+  }
+  t.ok(cluster.contents('n1').equals(cluster.contents('n2')), 'the copies are identical');
+  await second.writeAt(0, pattern(4096, 13));
+  t.equal(
+    cluster.store('n1').replica(cluster.volumeId).chunkInfo(0).generation,
+    stampedGeneration(epoch2) + 1,
+    'counts go on from the stamp',
+  );
+  await second.close();
+});

@@ -1,6 +1,6 @@
 export * from './types.js';
 export * from './errors.js';
-export { chunksToCopy, needsCopy } from './resync.js';
+export { GENERATION_STAMP, chunksToCopy, needsCopy, stampedGeneration } from './resync.js';
 export type { ReplicaStore, OpenSessionArgs, OpenedSession, ChunkMapResult } from './store.js';
 export {
   SMALLER_REPLICA_WAIT_MS,

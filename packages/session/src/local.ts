@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '@ballast/common';
 import { SessionCore } from './core.js';
 import { SessionError, toSessionError } from './errors.js';
 import {
@@ -57,6 +58,7 @@ export class LocalSession<B> implements ReplicaSession {
     store: ReplicaStore<B>,
     spec: SessionSpec,
     peer: PeerInfo,
+    clock: Clock = systemClock,
   ): Promise<LocalSession<B>> {
     const args = {
       volumeId: spec.volumeId,
@@ -67,10 +69,10 @@ export class LocalSession<B> implements ReplicaSession {
     };
     try {
       let core = await SessionCore.open(store, args, peer);
-      const deadline = Date.now() + SMALLER_REPLICA_WAIT_MS;
-      while (core.opened.sizeBytes < spec.sizeBytes && Date.now() < deadline) {
+      const deadline = clock.monotonicMs() + SMALLER_REPLICA_WAIT_MS;
+      while (core.opened.sizeBytes < spec.sizeBytes && clock.monotonicMs() < deadline) {
         await core.close();
-        await new Promise((resolve) => setTimeout(resolve, SMALLER_REPLICA_POLL_MS));
+        await clock.sleep(SMALLER_REPLICA_POLL_MS);
         core = await SessionCore.open(store, args, peer);
       }
       if (

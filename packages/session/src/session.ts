@@ -82,6 +82,7 @@ export function normaliseChunkMap(
     dirty: boolean;
     unclean?: boolean;
     hole?: boolean;
+    digest?: number;
   }>,
   detailed: boolean,
 ): ChunkMapEntry[] {
@@ -94,6 +95,7 @@ export function normaliseChunkMap(
             hole: c.hole === true,
             dirty: c.dirty && c.unclean !== true,
             unclean: c.unclean === true,
+            ...(c.digest !== undefined ? { digest: c.digest } : {}),
           }
         : {
             index: c.index,

@@ -32,6 +32,11 @@ export interface ChunkMapEntry {
   dirty: boolean;
   /** Was dirty when its node last stopped uncleanly, or a mutation of it failed there. */
   unclean: boolean;
+  /**
+   * CRC32C of the chunk's per-block checksums (a hole counts as zero blocks), when the store
+   * keeps them (D24): equal generations with different digests hold different bytes.
+   */
+  digest?: number;
 }
 
 /** A whole chunk with its generation (data null: a hole). */

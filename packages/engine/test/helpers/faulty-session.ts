@@ -7,7 +7,10 @@
 // - late: the call reaches the replica `ms` later, after calls issued after it (a link that
 //   does not keep order, which the engine must not rely on).
 // Every write's outcome as the engine saw it is recorded by payload Buffer identity, so a test
-// can check, at the moment a write is acknowledged, which replicas have it.
+// can check, at the moment a write is acknowledged, which replicas have it. `silence()` is a
+// node that lost power: no call gets an answer any more (answers already on their way are
+// dropped), as a peer that vanished without closing its connections.
+import { systemClock, type Clock, type ClockTimer } from '@ballast/common';
 import {
   payloadBytes,
   type ChunkCopy,
@@ -51,15 +54,26 @@ const NONE: Fault = { type: 'none' };
 
 export class FaultySession implements ReplicaSession {
   decide: (call: CallInfo) => Fault = () => NONE;
+  /** Debugging: told of every call that reached the replica, with the replica's outcome. */
+  observe?: (call: CallInfo, fault: Fault, outcome: string) => void;
   /** Outcome of each write, by payload buffer, as the engine was told. */
   readonly writeOutcomes = new Map<WritePayload, 'ok' | 'failed'>();
   private seq = 0;
   private aborted = false;
   private readonly hung = new Set<(err: Error) => void>();
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly timers = new Set<ClockTimer>();
+  private silent = false;
   calls = 0;
 
-  constructor(private readonly inner: ReplicaSession) {}
+  constructor(
+    private readonly inner: ReplicaSession,
+    private readonly clock: Clock = systemClock,
+  ) {}
+
+  /** From now on nothing answers: pending and new calls wait until the engine aborts. */
+  silence(): void {
+    this.silent = true;
+  }
 
   get nodeId(): string {
     return this.inner.nodeId;
@@ -156,8 +170,10 @@ export class FaultySession implements ReplicaSession {
   }
 
   close(): Promise<void> {
+    const silent = this.silent;
     this.stop();
-    return this.inner.close();
+    // A node without power never answers the goodbye either.
+    return silent ? Promise.resolve() : this.inner.close();
   }
 
   abort(): void {
@@ -170,7 +186,7 @@ export class FaultySession implements ReplicaSession {
     const err = new SessionError('disconnected', this.nodeId, 'session aborted');
     for (const reject of this.hung) reject(err);
     this.hung.clear();
-    for (const timer of this.timers) clearTimeout(timer);
+    for (const timer of this.timers) this.clock.clearTimeout(timer);
     this.timers.clear();
   }
 
@@ -179,16 +195,44 @@ export class FaultySession implements ReplicaSession {
     if (this.aborted) {
       return Promise.reject(new SessionError('disconnected', this.nodeId, 'session aborted'));
     }
-    const fault = this.decide({ ...call, nodeId: this.nodeId, seq: this.seq++ });
+    if (this.silent) return this.hang();
+    const info = { ...call, nodeId: this.nodeId, seq: this.seq++ };
+    const fault = this.decide(info);
+    const observe = this.observe;
+    if (observe === undefined) return this.unlessSilenced(this.apply(fault, call.kind, forward));
+    // The replica's own outcome (what it applied), then what the engine was told.
+    observe(info, fault, 'sent');
+    const reached = () => {
+      const p = forward();
+      p.then(
+        () => observe(info, fault, 'replica ok'),
+        (e: Error) => observe(info, fault, `replica failed: ${e.message}`),
+      );
+      return p;
+    };
+    return this.unlessSilenced(this.apply(fault, call.kind, reached));
+  }
+
+  private hang<T>(): Promise<T> {
+    return new Promise<T>((_resolve, reject) => {
+      this.hung.add(reject);
+    });
+  }
+
+  /** An answer that arrives after silence() is dropped: the call hangs instead. */
+  private unlessSilenced<T>(answer: Promise<T>): Promise<T> {
+    return answer.then(
+      (value) => (this.silent ? this.hang<T>() : value),
+      (err: unknown) => (this.silent ? this.hang<T>() : Promise.reject(err)),
+    );
+  }
+
+  private apply<T>(fault: Fault, kind: CallKind, forward: () => Promise<T>): Promise<T> {
     switch (fault.type) {
       case 'none':
         return forward();
       case 'fail': {
-        const err = new SessionError(
-          fault.kind,
-          this.nodeId,
-          `injected ${fault.kind} on ${call.kind}`,
-        );
+        const err = new SessionError(fault.kind, this.nodeId, `injected ${fault.kind} on ${kind}`);
         if (!fault.applied) return Promise.reject(err);
         return forward().then(
           () => {
@@ -208,7 +252,7 @@ export class FaultySession implements ReplicaSession {
       case 'late': {
         return new Promise<T>((resolve, reject) => {
           this.hung.add(reject);
-          const timer = setTimeout(() => {
+          const timer = this.clock.setTimeout(() => {
             this.timers.delete(timer);
             this.hung.delete(reject);
             forward().then(resolve, reject);
@@ -221,7 +265,7 @@ export class FaultySession implements ReplicaSession {
         answer.catch(() => undefined); // an abort may leave nobody waiting for it
         return new Promise<T>((resolve, reject) => {
           this.hung.add(reject);
-          const timer = setTimeout(() => {
+          const timer = this.clock.setTimeout(() => {
             this.timers.delete(timer);
             this.hung.delete(reject);
             answer.then(resolve, reject);
