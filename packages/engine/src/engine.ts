@@ -26,7 +26,20 @@ import {
   type OpKind,
   type ReconcileProgress,
 } from './metrics.js';
-import { RangeLock, type LockEntry } from './range-lock.js';
+import { Member } from './member.js';
+import {
+  FlushOp,
+  KIND_NAME,
+  MutationKind,
+  MutationOp,
+  NOOP,
+  RangeHold,
+  ReadOp,
+  type FanOutOp,
+  type OpDispatcher,
+} from './ops.js';
+import { RangeLock } from './range-lock.js';
+import { MAX_TARGETS, ReplicaSet } from './replica-set.js';
 import { reconcileReplicas } from './reconcile.js';
 import {
   confirmPromotion,
@@ -100,161 +113,12 @@ export interface VolumeEngineOptions {
 export type EngineState =
   'opening' | 'reconciling' | 'open' | 'fenced' | 'failed' | 'closing' | 'closed';
 
-type MemberState = 'active' | 'removing' | 'removed';
-
-/** One replica of the set, as this engine sees it. */
-export class Member {
-  state: MemberState = 'active';
-  /** Resolves once meta has committed this replica's removal from the set. */
-  removal: Promise<void> | null = null;
-  inFlight = 0;
-  writeFailures = 0;
-  readFailures = 0;
-  checksumErrors = 0;
-  repairs = 0;
-  lastError: string | null = null;
-  /** Counted in-sync by this engine after a rebuild; meta has not confirmed it yet. */
-  promotionPending = false;
-
-  constructor(
-    readonly nodeId: string,
-    public role: 'in-sync' | 'rebuilding',
-    public session: ReplicaSession | null,
-    /** The map's incarnation of this replica: its session's fence, its removal's and promotion's key. */
-    readonly incarnation: number,
-  ) {}
-}
-
-const enum MutationKind {
-  Write = 0,
-  Trim = 1,
-  Zero = 2,
-}
-
-const KIND_NAME: readonly OpKind[] = ['write', 'trim', 'zero'];
-const MAX_TARGETS = 30;
-const NOOP = (): void => undefined;
-
-/** Fields shared by operations that fan out to several replicas and count their legs. */
-abstract class FanOutOp {
-  targets: Member[] = [];
-  legsPending = 0;
-  /** Bit i: leg to targets[i] settled / succeeded. */
-  settledMask = 0;
-  okMask = 0;
-  dispatchedAtMs = 0;
-  /** The acknowledgement has been decided (answered, or waiting for removals). */
-  evaluated = false;
-  done = false;
-  resolve: () => void = NOOP;
-  reject: (err: unknown) => void = NOOP;
-  constructor(readonly createdAtMs: number) {}
-
-  reached(member: Member): boolean {
-    const i = this.targets.indexOf(member);
-    return i >= 0 && (this.okMask & (1 << i)) !== 0;
-  }
-}
-
-class MutationOp extends FanOutOp implements LockEntry {
-  readonly exclusive = true;
-  lockWaitingOn = 0;
-  lockWaiters: LockEntry[] | null = null;
-  lockPrev: LockEntry | null = null;
-  lockNext: LockEntry | null = null;
-  lockQueued = false;
-
-  constructor(
-    private readonly engine: VolumeEngine,
-    readonly kind: MutationKind,
-    readonly startBytes: number,
-    readonly endBytes: number,
-    readonly data: WritePayload | null,
-    readonly fua: boolean,
-    readonly noHole: boolean,
-    createdAtMs: number,
-  ) {
-    super(createdAtMs);
-  }
-
-  lockGranted(): void {
-    this.engine.dispatchMutation(this);
-  }
-}
-
-class FlushOp extends FanOutOp {}
-
-class ReadOp implements LockEntry {
-  readonly exclusive = false;
-  lockWaitingOn = 0;
-  lockWaiters: LockEntry[] | null = null;
-  lockPrev: LockEntry | null = null;
-  lockNext: LockEntry | null = null;
-  lockQueued = false;
-  current: Member | null = null;
-  attempt = 0;
-  dispatchedAtMs = 0;
-  tried: Member[] | null = null;
-  /** Replicas whose copy failed its checksum: repaired once a good copy is read. */
-  bad: Member[] | null = null;
-  done = false;
-  resolve: (data: Buffer | undefined) => void = NOOP;
-  reject: (err: unknown) => void = NOOP;
-
-  constructor(
-    private readonly engine: VolumeEngine,
-    readonly startBytes: number,
-    readonly endBytes: number,
-    /** readInto: where the data goes; readAt: null (a new buffer is returned). */
-    readonly target: Buffer | null,
-    readonly targetOffset: number,
-    readonly createdAtMs: number,
-  ) {}
-
-  lockGranted(): void {
-    this.engine.dispatchRead(this);
-  }
-}
-
-/** A whole-range exclusive hold for chunk copies (rebuild) and map snapshots. */
-export class RangeHold implements LockEntry {
-  readonly exclusive = true;
-  lockWaitingOn = 0;
-  lockWaiters: LockEntry[] | null = null;
-  lockPrev: LockEntry | null = null;
-  lockNext: LockEntry | null = null;
-  lockQueued = false;
-  private onGranted: (() => void) | null = null;
-  private onCancel: ((err: unknown) => void) | null = null;
-  readonly granted: Promise<void>;
-
-  constructor(
-    readonly startBytes: number,
-    readonly endBytes: number,
-  ) {
-    this.granted = new Promise<void>((resolve, reject) => {
-      this.onGranted = resolve;
-      this.onCancel = reject;
-    });
-    this.granted.catch(NOOP);
-  }
-
-  lockGranted(): void {
-    this.onGranted?.();
-  }
-
-  /** The engine stopped: a holder still waiting gets the reason instead of waiting forever. */
-  cancel(err: unknown): void {
-    this.onCancel?.(err);
-  }
-}
-
 /**
  * A replicated volume as a BlockDevice: the agent puts one behind its NBD export, shared by every
  * connection to that export (so FLUSH is global and the export may advertise CAN_MULTI_CONN).
  * See the README for the algorithms and why they keep DESIGN.md's invariants.
  */
-export class VolumeEngine implements BlockDevice {
+export class VolumeEngine implements BlockDevice, OpDispatcher {
   readonly fastZero = false;
   readonly epoch: number;
   /** The volume as served: its size grows (online resize) once every replica has grown. */
@@ -264,11 +128,7 @@ export class VolumeEngine implements BlockDevice {
 
   private stateValue: EngineState = 'opening';
   private stateError: BallastError | null = null;
-  private readonly members: Member[] = [];
-  /** Members receiving I/O (copy-on-write: an op keeps the array it was dispatched with). */
-  private active: Member[] = [];
-  private activeInSync: Member[] = [];
-  private readonly preferred: ReadonlySet<string>;
+  private readonly set: ReplicaSet;
   private readonly lock = new RangeLock();
   private readonly flushOps = new Set<FlushOp>();
   private readonly connect: SessionFactory;
@@ -285,7 +145,6 @@ export class VolumeEngine implements BlockDevice {
   private readonly logger: Logger | undefined;
   private sweeper: ClockTimer | null = null;
   readonly clock: Clock;
-  private readCursor = 0;
   private inFlightOps = 0;
   private readonly idleWaiters: Array<() => void> = [];
   private rebuildsRunning = new Set<string>();
@@ -329,7 +188,7 @@ export class VolumeEngine implements BlockDevice {
     this.epoch = options.epoch;
     this.connect = options.connect;
     this.controlPlane = options.controlPlane;
-    this.preferred = new Set(options.preferredNodeIds ?? []);
+    this.set = new ReplicaSet(new Set(options.preferredNodeIds ?? []));
     this.defaultReplicaTimeoutMs = positive(options.replicaTimeoutMs ?? 30_000, 'replicaTimeoutMs');
     this.replicaTimeoutMs = positive(
       v.replicaTimeoutMs ?? this.defaultReplicaTimeoutMs,
@@ -397,13 +256,13 @@ export class VolumeEngine implements BlockDevice {
     results.forEach((result, i) => {
       const r = this.volume.replicas[i]!;
       const member = new Member(r.nodeId, r.role, null, r.incarnation ?? 0);
-      this.members.push(member);
+      this.set.members.push(member);
       if (result.status === 'fulfilled') member.session = result.value;
       else failed.push({ member, err: toSessionError(result.reason, r.nodeId) });
     });
     const fenced = failed.find((f) => f.err.kind === 'fenced');
     if (fenced) throw this.fence(fenced.err);
-    this.recomputeActive();
+    this.set.recompute();
     // Referenced on purpose: an open engine is a live resource, like a listening socket; a
     // request waiting on a silent replica must still time out. close() or abandon() stop it.
     this.startSweeper();
@@ -419,8 +278,8 @@ export class VolumeEngine implements BlockDevice {
       {
         volumeId: this.volume.id,
         epoch: this.epoch,
-        inSync: this.activeInSync.map((m) => m.nodeId),
-        rebuilding: this.active.filter((m) => m.role === 'rebuilding').map((m) => m.nodeId),
+        inSync: this.set.activeInSync.map((m) => m.nodeId),
+        rebuilding: this.set.active.filter((m) => m.role === 'rebuilding').map((m) => m.nodeId),
       },
       'volume engine open',
     );
@@ -454,12 +313,12 @@ export class VolumeEngine implements BlockDevice {
 
   /** Awaits every pending removal of an in-sync replica; throws if one was refused. */
   private async waitForRemovals(): Promise<void> {
-    const pending = this.members
+    const pending = this.set.members
       .filter((m) => m.role === 'in-sync' && m.state === 'removing')
       .map((m) => m.removal!);
     await Promise.all(pending);
     this.throwIfUnusable();
-    if (this.activeInSync.length === 0) {
+    if (this.set.activeInSync.length === 0) {
       throw this.failEngine('no in-sync replica of the volume is reachable');
     }
   }
@@ -553,7 +412,7 @@ export class VolumeEngine implements BlockDevice {
       ).catch((err: unknown) => this.logger?.warn({ err }, 'closing with operations in flight'));
     }
     if (usable) {
-      const flushes = this.active.map((m) =>
+      const flushes = this.set.active.map((m) =>
         replicaTimeout(
           this.clock,
           m.session!.flush(),
@@ -566,7 +425,7 @@ export class VolumeEngine implements BlockDevice {
       results.forEach((r, i) => {
         if (r.status === 'rejected') {
           this.logger?.warn(
-            { nodeId: this.active[i]?.nodeId, err: r.reason },
+            { nodeId: this.set.active[i]?.nodeId, err: r.reason },
             'flush at close failed',
           );
         }
@@ -575,7 +434,7 @@ export class VolumeEngine implements BlockDevice {
     this.stopSweeper();
     this.logger?.debug({ volumeId: this.spec.id }, 'engine closing its sessions');
     await Promise.allSettled(
-      this.members.map((m) => (m.session ? m.session.close() : Promise.resolve())),
+      this.set.members.map((m) => (m.session ? m.session.close() : Promise.resolve())),
     );
     this.failAllOps(new BallastError('UNAVAILABLE', `volume ${this.volume.name} is closed`));
     this.stateValue = 'closed';
@@ -590,7 +449,7 @@ export class VolumeEngine implements BlockDevice {
   async abandon(): Promise<void> {
     this.stopSweeper();
     if (this.stateError === null) this.stateValue = 'closed';
-    for (const m of this.members) m.session?.abort();
+    for (const m of this.set.members) m.session?.abort();
     this.failAllOps(new BallastError('UNAVAILABLE', `volume ${this.volume.name} was abandoned`));
   }
 
@@ -646,12 +505,12 @@ export class VolumeEngine implements BlockDevice {
    * every replica applies overlapping operations in the same order).
    */
   private fanOut(op: FanOutOp, send: (m: Member) => Promise<void>): void {
-    if (this.stateError !== null || this.activeInSync.length === 0) {
+    if (this.stateError !== null || this.set.activeInSync.length === 0) {
       this.settleFanOut(op, this.stateError ?? this.noReplicaError());
       this.releaseOp(op);
       return;
     }
-    const targets = this.active;
+    const targets = this.set.active;
     op.targets = targets;
     op.legsPending = targets.length;
     op.dispatchedAtMs = this.clock.monotonicMs();
@@ -718,7 +577,7 @@ export class VolumeEngine implements BlockDevice {
     }
     let reachedInSync = 0;
     let waits: Array<Promise<void>> | null = null;
-    for (const m of this.members) {
+    for (const m of this.set.members) {
       if (m.role !== 'in-sync' || m.state === 'removed') continue;
       if (op.reached(m)) {
         reachedInSync += 1;
@@ -806,7 +665,7 @@ export class VolumeEngine implements BlockDevice {
       this.finishRead(op, undefined, this.stateError);
       return;
     }
-    const member = this.pickReadMember(op);
+    const member = this.set.pickForRead(op.tried);
     if (member === null) {
       const err =
         op.bad !== null
@@ -846,27 +705,6 @@ export class VolumeEngine implements BlockDevice {
       (data) => this.readSettled(op, attempt, data ?? undefined, null),
       (err: unknown) => this.readSettled(op, attempt, undefined, err),
     );
-  }
-
-  private pickReadMember(op: ReadOp): Member | null {
-    const candidates = this.activeInSync;
-    const tried = op.tried;
-    if (this.preferred.size > 0) {
-      for (const m of candidates) {
-        if (this.preferred.has(m.nodeId) && (tried === null || !tried.includes(m))) return m;
-      }
-    }
-    const n = candidates.length;
-    if (n === 0) return null;
-    // Least in flight; ties rotate so equal replicas share the reads.
-    const startAt = this.readCursor++ % n;
-    let best: Member | null = null;
-    for (let k = 0; k < n; k++) {
-      const m = candidates[(startAt + k) % n]!;
-      if (tried !== null && tried.includes(m)) continue;
-      if (best === null || m.inFlight < best.inFlight) best = m;
-    }
-    return best;
   }
 
   private readSettled(op: ReadOp, attempt: number, data: Buffer | undefined, err: unknown): void {
@@ -1010,7 +848,7 @@ export class VolumeEngine implements BlockDevice {
       if (this.stateValue !== 'open') {
         throw new BallastError('UNAVAILABLE', `volume ${this.spec.name} is ${this.stateValue}`);
       }
-      const waiting = this.active.filter((m) => !grown.has(m));
+      const waiting = this.set.active.filter((m) => !grown.has(m));
       await Promise.all(
         waiting.map(async (m) => {
           const session = m.session;
@@ -1023,8 +861,8 @@ export class VolumeEngine implements BlockDevice {
           }
         }),
       );
-      const inSyncLeft = this.activeInSync.filter((m) => !grown.has(m));
-      const allLeft = this.active.filter((m) => !grown.has(m));
+      const inSyncLeft = this.set.activeInSync.filter((m) => !grown.has(m));
+      const allLeft = this.set.active.filter((m) => !grown.has(m));
       if (allLeft.length === 0 || (inSyncLeft.length === 0 && this.clock.monotonicMs() >= deadline))
         break;
       if (this.clock.monotonicMs() >= deadline) {
@@ -1062,7 +900,7 @@ export class VolumeEngine implements BlockDevice {
     member.lastError = `${what}: ${err.message}`;
     if (member.state !== 'active') return;
     member.state = 'removing';
-    this.recomputeActive();
+    this.set.recompute();
     member.session?.abort();
     if (this.stateError !== null || this.stateValue === 'closed') {
       // A dead (or abandoned) engine changes nothing in the map.
@@ -1141,7 +979,7 @@ export class VolumeEngine implements BlockDevice {
     this.logger?.error({ volumeId: this.volume.id, epoch: this.epoch, err }, 'engine fenced');
     this.stateError = fenced;
     if (this.stateValue !== 'closed') this.stateValue = 'fenced';
-    for (const m of this.members) m.session?.abort();
+    for (const m of this.set.members) m.session?.abort();
     this.failAllOps(fenced);
     return fenced;
   }
@@ -1241,26 +1079,12 @@ export class VolumeEngine implements BlockDevice {
     return Promise.reject(err);
   }
 
-  private recomputeActive(): void {
-    this.active = this.members.filter((m) => m.state === 'active' && m.session !== null);
-    assert(this.active.length <= MAX_TARGETS, 'more replicas than an operation can track');
-    this.activeInSync = this.active.filter((m) => m.role === 'in-sync');
-  }
-
   // ---------------------------------------------------------------------------------------
   // Timeouts
 
-  /**
-   * The only in-sync replica still taking I/O. Dropping it cannot let I/O go on elsewhere: it
-   * would stop the volume (meta keeps it in the set, and the engine fails every request).
-   */
-  private isLastInSync(m: Member): boolean {
-    return this.activeInSync.length === 1 && this.activeInSync[0] === m;
-  }
-
   /** How long a request to `m` may take before it fails as `timeout`. */
   private timeoutOf(m: Member): number {
-    return this.isLastInSync(m)
+    return this.set.isLastInSync(m)
       ? Math.max(this.replicaTimeoutMs, this.lastReplicaTimeoutMs)
       : this.replicaTimeoutMs;
   }
@@ -1278,7 +1102,7 @@ export class VolumeEngine implements BlockDevice {
     for (const e of [...this.lock.entries()]) {
       if (e instanceof MutationOp) this.timeOutLegs(e, limit, lastLimit);
       else if (e instanceof ReadOp) {
-        const due = e.current !== null && this.isLastInSync(e.current) ? lastLimit : limit;
+        const due = e.current !== null && this.set.isLastInSync(e.current) ? lastLimit : limit;
         if (e.current !== null && e.dispatchedAtMs < due) {
           this.readSettled(
             e,
@@ -1301,7 +1125,7 @@ export class VolumeEngine implements BlockDevice {
     for (let i = 0; i < op.targets.length; i++) {
       if ((op.settledMask & (1 << i)) !== 0) continue;
       const target = op.targets[i]!;
-      if (this.isLastInSync(target) && op.dispatchedAtMs >= lastLimit) continue;
+      if (this.set.isLastInSync(target) && op.dispatchedAtMs >= lastLimit) continue;
       this.legSettled(
         op,
         i,
@@ -1363,7 +1187,7 @@ export class VolumeEngine implements BlockDevice {
     }
     this.setReplicaTimeout(volume.replicaTimeoutMs ?? this.defaultReplicaTimeoutMs);
     const listed = new Map(volume.replicas.map((r) => [r.nodeId, r] as const));
-    for (const m of this.members) {
+    for (const m of this.set.members) {
       const entry = listed.get(m.nodeId);
       // Another incarnation on that node is another replica (this one left the set, and the
       // map took the node back): for this member it is as if the map removed it.
@@ -1374,26 +1198,26 @@ export class VolumeEngine implements BlockDevice {
           // Removed by the map (an operator, or a move finishing): stop writing to it.
           m.state = 'removed';
           m.session?.abort();
-          this.recomputeActive();
+          this.set.recompute();
         } else if (m.state === 'removing' && entry === undefined) {
           m.state = 'removed';
         }
       } else if (role === 'in-sync' && m.role === 'rebuilding' && m.state === 'active') {
         m.role = 'in-sync';
-        this.recomputeActive();
+        this.set.recompute();
       }
       if (role === 'in-sync') m.promotionPending = false;
     }
     // A replica this engine dropped can be listed again as rebuilding (its node came back and
     // meta took the copy back for a delta rebuild, or a drain moved a replica back to it). Its
     // removal must be committed first; then it joins afresh, under its new incarnation.
-    for (const m of this.members) {
+    for (const m of this.set.members) {
       if (m.state === 'removing' && listed.get(m.nodeId)?.role === 'rebuilding') {
         await m.removal?.catch(NOOP);
       }
     }
     const joining = volume.replicas.filter((r) => {
-      const known = this.members.find((m) => m.nodeId === r.nodeId);
+      const known = this.set.members.find((m) => m.nodeId === r.nodeId);
       return known === undefined || (known.state === 'removed' && r.role === 'rebuilding');
     });
     await Promise.all(joining.map((r) => this.addMember(r.nodeId, r.role, r.incarnation ?? 0)));
@@ -1405,17 +1229,17 @@ export class VolumeEngine implements BlockDevice {
     incarnation: number,
   ): Promise<void> {
     const member = new Member(nodeId, 'rebuilding', null, incarnation);
-    const previous = this.members.findIndex((m) => m.nodeId === nodeId);
+    const previous = this.set.members.findIndex((m) => m.nodeId === nodeId);
     if (previous === -1) {
-      this.members.push(member);
+      this.set.members.push(member);
     } else {
       // A returning replica: the failure counters stay monotonic across its incarnations.
-      const old = this.members[previous]!;
+      const old = this.set.members[previous]!;
       member.writeFailures = old.writeFailures;
       member.readFailures = old.readFailures;
       member.checksumErrors = old.checksumErrors;
       member.repairs = old.repairs;
-      this.members[previous] = member;
+      this.set.members[previous] = member;
     }
     try {
       member.session = await this.openSession(nodeId, this.sessionSpec(incarnation));
@@ -1433,7 +1257,7 @@ export class VolumeEngine implements BlockDevice {
     if (role === 'in-sync') {
       // Listed in-sync without ever having received this engine's writes: it cannot count.
       this.logger?.error({ nodeId }, 'a replica joined the set as in-sync; treating it as failed');
-      this.recomputeActive();
+      this.set.recompute();
       this.memberFailed(
         member,
         new SessionError('io', nodeId, "joined as in-sync without receiving this engine's writes"),
@@ -1441,7 +1265,7 @@ export class VolumeEngine implements BlockDevice {
       );
       return;
     }
-    this.recomputeActive();
+    this.set.recompute();
   }
 
   /**
@@ -1450,7 +1274,7 @@ export class VolumeEngine implements BlockDevice {
    * once a comparison made under a hold of the whole volume finds nothing left to copy.
    */
   rebuildReplica(nodeId: string, options: RebuildOptions = {}): Promise<RebuildResult> {
-    const member = this.members.find((m) => m.nodeId === nodeId);
+    const member = this.set.members.find((m) => m.nodeId === nodeId);
     if (this.stateValue !== 'open') return Promise.reject(this.admit());
     if (member?.promotionPending === true && member.state === 'active') {
       // Copied and counted in-sync already; only meta's commit of the promotion is missing.
@@ -1490,8 +1314,8 @@ export class VolumeEngine implements BlockDevice {
       progress: this.reconcileProgress,
       clock: this.clock,
       logger: this.logger,
-      inSync: () => this.activeInSync,
-      others: () => this.active.filter((m) => m.role !== 'in-sync'),
+      inSync: () => this.set.activeInSync,
+      others: () => this.set.active.filter((m) => m.role !== 'in-sync'),
       fail: (m: Member, err: unknown, what: string) => {
         this.memberFailed(m, toSessionError(err, m.nodeId), what);
         return m.removal ?? Promise.resolve();
@@ -1527,7 +1351,7 @@ export class VolumeEngine implements BlockDevice {
       },
       promote: (m: Member) => {
         m.role = 'in-sync';
-        this.recomputeActive();
+        this.set.recompute();
       },
       unpromote: (m: Member) => {
         if (m.role !== 'in-sync' || m.state !== 'active') return;
@@ -1536,7 +1360,7 @@ export class VolumeEngine implements BlockDevice {
           'meta refused the promotion; the replica counts as rebuilding again',
         );
         m.role = 'rebuilding';
-        this.recomputeActive();
+        this.set.recompute();
       },
       isActive: (m: Member) => m.state === 'active' && this.stateError === null,
     };
@@ -1553,7 +1377,7 @@ export class VolumeEngine implements BlockDevice {
       latency[k] = this.latency[k].snapshot();
     }
     let replicaWriteFailures = 0;
-    for (const m of this.members) replicaWriteFailures += m.writeFailures;
+    for (const m of this.set.members) replicaWriteFailures += m.writeFailures;
     return {
       volumeId: this.volume.id,
       state: this.stateValue,
@@ -1566,7 +1390,7 @@ export class VolumeEngine implements BlockDevice {
       readRepairs: this.readRepairs,
       replicaWriteFailures,
       replicasMarkedOutOfSync: this.replicasMarkedOutOfSync,
-      replicas: this.members.map((m) => ({
+      replicas: this.set.members.map((m) => ({
         nodeId: m.nodeId,
         role: m.role,
         state: m.state,
@@ -1588,11 +1412,7 @@ export class VolumeEngine implements BlockDevice {
 
   /** Node ids of the replicas receiving I/O, by role (for tests and the agent's status). */
   replicaSet(): { inSync: string[]; rebuilding: string[]; leaving: string[] } {
-    return {
-      inSync: this.activeInSync.map((m) => m.nodeId),
-      rebuilding: this.active.filter((m) => m.role === 'rebuilding').map((m) => m.nodeId),
-      leaving: this.members.filter((m) => m.state !== 'active').map((m) => m.nodeId),
-    };
+    return this.set.view();
   }
 }
 

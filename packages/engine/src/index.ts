@@ -1,4 +1,5 @@
-export { VolumeEngine, RangeHold } from './engine.js';
+export { VolumeEngine } from './engine.js';
+export { RangeHold } from './ops.js';
 export type { VolumeEngineOptions, VolumeSpec, EngineState } from './engine.js';
 export type { ControlPlane, OutOfSyncRequest, PromoteRequest } from './control-plane.js';
 export { RangeLock, type LockEntry } from './range-lock.js';

@@ -1,7 +1,8 @@
 import { chunksToCopy, toSessionError } from '@ballast/session';
 import { BallastError, isBallastError } from '@ballast/common';
 import type { ControlPlane } from './control-plane.js';
-import type { Member, RangeHold } from './engine.js';
+import type { Member } from './member.js';
+import type { RangeHold } from './ops.js';
 import type { CopyContext } from './reconcile.js';
 import { replicaTimeout, withTimeout } from './util.js';
 

@@ -6,7 +6,7 @@ import {
   type ChunkMapEntry,
 } from '@ballast/session';
 import { BallastError, type Clock, type Logger } from '@ballast/common';
-import type { Member } from './engine.js';
+import type { Member } from './member.js';
 import type { ReconcileProgress } from './metrics.js';
 import { replicaTimeout } from './util.js';
 
