@@ -29,6 +29,13 @@ const keys = fc.constantFrom(
   'capacityBytes',
   'usedBytes',
   'sequence',
+  'engines',
+  'volumeId',
+  'state',
+  'failedAgoMs',
+  'attempts',
+  'nextAttemptInMs',
+  'recoveredAgoMs',
   '__proto__',
   'constructor',
 );

@@ -11,7 +11,7 @@ import { MAX_REPLICAS, MIN_REPLICAS } from '../map/index.js';
 import type { MetaStore } from '../store/index.js';
 import type { VolumeOutlook } from '../control/executor.js';
 import type { ApiContext } from './context.js';
-import { NodeLiveness } from './liveness.js';
+import { HostLiveness, NodeLiveness } from './liveness.js';
 import { DEFAULT_HOST_TIMEOUT_MS, hostRoutes } from './routes/hosts.js';
 import { installMetrics } from './metrics.js';
 import { installProblemHandlers } from './problem.js';
@@ -53,8 +53,8 @@ export interface ApiOptions {
   newId?: (kind: 'node' | 'volume' | 'task') => string;
   /** Heartbeat table; the leader loop shares it to run `sweepLiveness` on its ticks. */
   liveness?: NodeLiveness;
-  /** Agents' heartbeat table (cleared by the member when it becomes leader). */
-  hostLiveness?: NodeLiveness;
+  /** Agents' heartbeat table and engine reports (cleared by the member when it becomes leader). */
+  hostLiveness?: HostLiveness;
   /** Silence after which a host is presumed dead. Default 30 s. */
   hostTimeoutMs?: number;
   /** Desired replica count when a create request names none. */
@@ -203,7 +203,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     clock: options.clock ?? Date.now,
     newId: options.newId ?? defaultNewId,
     liveness: options.liveness ?? new NodeLiveness(),
-    hostLiveness: options.hostLiveness ?? new NodeLiveness(),
+    hostLiveness: options.hostLiveness ?? new HostLiveness(),
     hostTimeoutMs: options.hostTimeoutMs ?? DEFAULT_HOST_TIMEOUT_MS,
     defaultReplicas,
     outlook: options.outlook ?? (() => undefined),

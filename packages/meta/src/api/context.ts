@@ -9,7 +9,7 @@ import {
 } from '../map/index.js';
 import type { MetaStore } from '../store/index.js';
 import type { VolumeOutlook } from '../control/executor.js';
-import type { NodeLiveness } from './liveness.js';
+import type { HostLiveness, NodeLiveness } from './liveness.js';
 import type { NodeView } from './schemas.js';
 
 /** What every route plugin gets. */
@@ -20,8 +20,8 @@ export interface ApiContext {
   /** New ids for nodes, volumes and tasks; never reused. */
   newId: (kind: 'node' | 'volume' | 'task') => string;
   liveness: NodeLiveness;
-  /** Heartbeats of the Docker hosts' agents (leader memory, like node liveness). */
-  hostLiveness: NodeLiveness;
+  /** Heartbeats of the Docker hosts' agents and their engine reports (leader memory). */
+  hostLiveness: HostLiveness;
   /** A host silent this long is presumed dead: its volumes may be taken over. */
   hostTimeoutMs: number;
   defaultReplicas: number;

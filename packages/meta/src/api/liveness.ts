@@ -1,6 +1,7 @@
 import type { ClusterMapReader, NodeRecord, ReplicaUsage } from '../map/index.js';
 import { MAX_NODES, MiB, diskFullBelowBytes } from '../map/index.js';
 import type { MetaStore } from '../store/index.js';
+import type { EngineReportBody, EngineView } from './schemas.js';
 
 /**
  * Node liveness on the leader. Heartbeats only update this in-memory table; the map changes
@@ -54,6 +55,94 @@ export class NodeLiveness {
     this.seen.clear();
     this.usage.clear();
   }
+}
+
+/** An engine report as the leader keeps it: the agent's ages turned into the leader's clock. */
+export type EngineReport = Omit<EngineView, 'host'> & { volumeId: string };
+
+/**
+ * Heartbeats of the Docker hosts' agents, and what each agent last said of the engines of its
+ * attached volumes that are not plainly serving (D22: failed, being reopened, reopened a short
+ * while ago). Leader memory only, like node liveness: a new leader knows of a failing engine
+ * from the agent's next heartbeat, a few seconds later.
+ */
+export class HostLiveness extends NodeLiveness {
+  private readonly engines = new Map<string, Map<string, EngineReport>>();
+
+  /**
+   * Keeps a heartbeat's engine reports in place of the host's earlier ones (call after `record`
+   * accepted the heartbeat); an empty list means every engine of the host serves.
+   */
+  recordEngines(hostId: string, reports: readonly EngineReport[]): void {
+    if (this.lastSeenMs(hostId) === undefined) return;
+    if (reports.length === 0) this.engines.delete(hostId);
+    else this.engines.set(hostId, new Map(reports.map((r) => [r.volumeId, r])));
+  }
+
+  /** What the host's agent last reported of the volume's engine, if anything. */
+  engineReport(hostId: string, volumeId: string): EngineReport | undefined {
+    return this.engines.get(hostId)?.get(volumeId);
+  }
+
+  override forget(hostId: string): void {
+    super.forget(hostId);
+    this.engines.delete(hostId);
+  }
+
+  override clear(): void {
+    super.clear();
+    this.engines.clear();
+  }
+}
+
+/**
+ * A heartbeat's engine reports in the leader's clock, or the reason they are refused (the
+ * schema checks each field; this checks that they make sense together). Pure.
+ */
+export function engineReportsOf(
+  body: readonly EngineReportBody[],
+  nowMs: number,
+): { ok: true; reports: EngineReport[] } | { ok: false; message: string } {
+  const seen = new Set<string>();
+  const reports: EngineReport[] = [];
+  for (const [i, r] of body.entries()) {
+    const where = `engines[${i}] (volume ${r.volumeId})`;
+    if (seen.has(r.volumeId)) return { ok: false, message: `${where}: reported twice` };
+    seen.add(r.volumeId);
+    const recovered = r.state === 'recovered';
+    if (
+      recovered !== (r.recoveredAgoMs !== undefined) ||
+      recovered !== (r.recoveredEpoch !== undefined)
+    ) {
+      return {
+        ok: false,
+        message: `${where}: recoveredAgoMs and recoveredEpoch go with state recovered, and only with it`,
+      };
+    }
+    if (r.recoveredEpoch !== undefined && r.recoveredEpoch <= r.epoch) {
+      return { ok: false, message: `${where}: reopened at an epoch not after the failed one` };
+    }
+    if (r.nextAttemptInMs !== undefined && r.state !== 'failed') {
+      return { ok: false, message: `${where}: nextAttemptInMs goes with state failed only` };
+    }
+    if (r.recoveredAgoMs !== undefined && r.recoveredAgoMs > r.failedAgoMs) {
+      return { ok: false, message: `${where}: recovered before it failed` };
+    }
+    reports.push({
+      volumeId: r.volumeId,
+      state: r.state,
+      epoch: r.epoch,
+      reason: r.reason,
+      failedAt: Math.max(0, nowMs - r.failedAgoMs),
+      attempts: r.attempts,
+      nextAttemptAt: r.nextAttemptInMs === undefined ? null : nowMs + r.nextAttemptInMs,
+      lastError: r.lastError ?? null,
+      recoveredAt: r.recoveredAgoMs === undefined ? null : Math.max(0, nowMs - r.recoveredAgoMs),
+      recoveredEpoch: r.recoveredEpoch ?? null,
+      reportedAt: nowMs,
+    });
+  }
+  return { ok: true, reports };
 }
 
 export interface DownTransition {

@@ -167,8 +167,62 @@ export const HeartbeatBody = Type.Object(
 );
 export type HeartbeatBody = Static<typeof HeartbeatBody>;
 
+/** Most engine reports one host heartbeat carries (the agent sends failing engines first). */
+export const MAX_ENGINE_REPORTS = 32;
+/** Longest failure reason or attempt error in an engine report (the agent clips longer ones). */
+export const MAX_ENGINE_REPORT_TEXT = 256;
+/** Ages in an engine report are bounded (a year): older is nonsense, not news. */
+const MAX_ENGINE_REPORT_AGE_MS = 366 * 24 * 3_600_000;
+const EngineAgeMs = Type.Integer({ minimum: 0, maximum: MAX_ENGINE_REPORT_AGE_MS });
+const EngineReportText = Type.String({ minLength: 1, maxLength: MAX_ENGINE_REPORT_TEXT });
+export const EngineReportStateSchema = Type.Union([
+  Type.Literal('failed'),
+  Type.Literal('recovering'),
+  Type.Literal('recovered'),
+]);
+export type EngineReportState = Static<typeof EngineReportStateSchema>;
+
+/**
+ * What a host's agent says of one attached volume's engine that is not plainly serving (D22).
+ * Times are ages on the agent's clock (ms before the heartbeat was sent), so the leader turns
+ * them into its own clock on receipt and the two clocks need not agree.
+ * - failed: the engine failed; I/O gets EIO; the next reopen attempt is due in `nextAttemptInMs`
+ * - recovering: a reopen attempt (attach at a new epoch, open an engine) is running now
+ * - recovered: the engine was reopened `recoveredAgoMs` ago at `recoveredEpoch` (reported for a
+ *   while after)
+ */
+export const EngineReportSchema = Type.Object(
+  {
+    volumeId: IdSchema,
+    state: EngineReportStateSchema,
+    /** The failed engine's epoch. */
+    epoch: EpochSchema,
+    /** Why the engine failed. */
+    reason: EngineReportText,
+    failedAgoMs: EngineAgeMs,
+    /** Reopen attempts made so far (for `recovered`: the attempts it took). */
+    attempts: Type.Integer({ minimum: 0, maximum: 1_000_000_000 }),
+    /** failed only: when the next attempt is due. */
+    nextAttemptInMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 3_600_000 })),
+    /** Why the last attempt did not reopen the engine. */
+    lastError: Type.Optional(EngineReportText),
+    /** recovered only: how long ago, and at which epoch, the engine was reopened. */
+    recoveredAgoMs: Type.Optional(EngineAgeMs),
+    recoveredEpoch: Type.Optional(EpochSchema),
+  },
+  closed,
+);
+export type EngineReportBody = Static<typeof EngineReportSchema>;
+
 export const HostHeartbeatBody = Type.Object(
-  { sequence: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })) },
+  {
+    sequence: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
+    /**
+     * The engines of this host's attached volumes that are not plainly serving; absent or empty:
+     * every engine serves. Each heartbeat carries the whole list (it replaces the previous one).
+     */
+    engines: Type.Optional(Type.Array(EngineReportSchema, { maxItems: MAX_ENGINE_REPORTS })),
+  },
   closed,
 );
 export type HostHeartbeatBody = Static<typeof HostHeartbeatBody>;
@@ -192,6 +246,28 @@ export type HostView = Static<typeof HostView>;
 export const HostList = Type.Object({ items: Type.Array(HostView) }, closed);
 
 const ExplanationText = Type.String({ maxLength: 2048 });
+
+/** An engine report of the holding host's agent, in the leader's clock (see EngineReportSchema). */
+export const EngineView = Type.Object(
+  {
+    host: IdSchema,
+    state: EngineReportStateSchema,
+    epoch: EpochSchema,
+    reason: Type.String({ maxLength: MAX_ENGINE_REPORT_TEXT }),
+    failedAt: TimestampSchema,
+    attempts: Type.Integer({ minimum: 0 }),
+    /** failed: when the next reopen attempt is due; null otherwise. */
+    nextAttemptAt: Type.Union([TimestampSchema, Type.Null()]),
+    lastError: Type.Union([Type.String({ maxLength: MAX_ENGINE_REPORT_TEXT }), Type.Null()]),
+    /** recovered: when the engine was reopened, and at which epoch; null otherwise. */
+    recoveredAt: Type.Union([TimestampSchema, Type.Null()]),
+    recoveredEpoch: Type.Union([EpochSchema, Type.Null()]),
+    /** When the leader received the heartbeat that carried the report. */
+    reportedAt: TimestampSchema,
+  },
+  closed,
+);
+export type EngineView = Static<typeof EngineView>;
 /**
  * Why a volume is in its state and what happens next, for `ballast volume inspect` and the
  * console: what the map records (events), what the leader's control loops last planned for it
@@ -223,6 +299,11 @@ export const VolumeExplanation = Type.Object(
     ),
     /** What the operator can do, each naming a command; empty when nothing is needed. */
     actions: Type.Array(ExplanationText),
+    /**
+     * What the agent holding the volume last reported of its engine, when it is not plainly
+     * serving (failed, recovering, or recovered a short while ago); absent otherwise.
+     */
+    engine: Type.Optional(EngineView),
     /** When the leader last planned (its clock); null before its first plan. */
     plannedAt: Type.Union([TimestampSchema, Type.Null()]),
   },

@@ -14,6 +14,7 @@ import {
 } from '@ballast/common';
 import { RAFT_PATH, RaftMember, type PeerAddress } from '@ballast/raft-node';
 import {
+  HostLiveness,
   NodeLiveness,
   buildApi,
   sweepLiveness,
@@ -187,7 +188,7 @@ export async function startMetaMember(
   const clock = (): number => steady.now();
   const store = new RaftMetaStore({ member, stateMachine, token, log, clock });
   const liveness = new NodeLiveness();
-  const hostLiveness = new NodeLiveness();
+  const hostLiveness = new HostLiveness();
   const membership = new MembershipService({
     member,
     store,

@@ -28,7 +28,24 @@ export const ROUTES: RouteCase[] = [
   { method: 'POST', path: '/v1/volumes/:name/replicas/:nodeId/out-of-sync', body: { epoch: 1 } },
   { method: 'GET', path: '/v1/tasks' },
   { method: 'GET', path: '/v1/tasks/:id' },
-  { method: 'POST', path: '/v1/hosts/:id/heartbeat', body: { sequence: 1 } },
+  {
+    method: 'POST',
+    path: '/v1/hosts/:id/heartbeat',
+    body: {
+      sequence: 1,
+      engines: [
+        {
+          volumeId: 'volume-1',
+          state: 'failed',
+          epoch: 1,
+          reason: 'the last in-sync replica failed',
+          failedAgoMs: 2_000,
+          attempts: 1,
+          nextAttemptInMs: 2_000,
+        },
+      ],
+    },
+  },
   { method: 'GET', path: '/v1/hosts' },
   { method: 'GET', path: '/v1/hosts/:id' },
 ];

@@ -1,4 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { BallastError } from '@ballast/common';
+import { engineReportsOf } from '../liveness.js';
 import { requireLeader, type ApiContext } from '../context.js';
 import {
   HostHeartbeatBody,
@@ -76,8 +78,13 @@ export const hostRoutes: FastifyPluginAsync<ApiContext> = async (app, ctx) => {
     async (request) => {
       requireLeader(ctx, 'send heartbeats');
       const now = ctx.clock();
+      // Checked whole before anything is recorded: a refused heartbeat changes nothing.
+      const engines = engineReportsOf(request.body?.engines ?? [], now);
+      if (!engines.ok) throw new BallastError('INVALID_ARGUMENT', engines.message);
       // A reordered heartbeat (or a full table) is not recorded; the answer says what is known.
-      ctx.hostLiveness.record(request.params.id, now, request.body?.sequence);
+      if (ctx.hostLiveness.record(request.params.id, now, request.body?.sequence)) {
+        ctx.hostLiveness.recordEngines(request.params.id, engines.reports);
+      }
       return hostView(ctx, request.params.id, now);
     },
   );

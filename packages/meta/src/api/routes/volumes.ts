@@ -23,6 +23,7 @@ import {
 import { placeReplicas } from '../../placement/index.js';
 import { commit, requireLeader, requireVolume, type ApiContext } from '../context.js';
 import { hostView } from './hosts.js';
+import { explainEngine } from './engine-explanation.js';
 import { paginate } from '../pagination.js';
 import {
   AddReplicaBody,
@@ -563,10 +564,18 @@ export function explainVolume(ctx: ApiContext, volume: VolumeRecord): VolumeExpl
       text: `node ${node.id} (${r.role} replica) is ${node.state}: ${node.stateReason}`,
     });
   }
+  // The holder's agent may say more than the map: its engine failed, or was reopened (D22).
+  const host = volume.attachment?.host;
+  const report = host === undefined ? undefined : ctx.hostLiveness.engineReport(host, volume.id);
+  const engine =
+    host === undefined || report === undefined
+      ? undefined
+      : explainEngine(volume, report, hostView(ctx, host, ctx.clock()));
+  events.push(...(engine?.events ?? []));
   events.sort((a, b) => (a.at ?? 0) - (b.at ?? 0));
 
-  const next: VolumeExplanation['next'] = [];
-  const actions: string[] = [];
+  const next: VolumeExplanation['next'] = [...(engine?.next ?? [])];
+  const actions: string[] = [...(engine?.actions ?? [])];
   for (const task of map.listTasks()) {
     if (task.volumeId !== volume.id || task.finishedAt !== null) continue;
     const progress =
@@ -597,11 +606,12 @@ export function explainVolume(ctx: ApiContext, volume: VolumeRecord): VolumeExpl
   }
   return {
     name: volume.name,
-    state: volume.state,
-    stateReason: volume.stateReason,
+    state: engine?.state?.state ?? volume.state,
+    stateReason: engine?.state?.stateReason ?? volume.stateReason,
     events,
     next,
     actions,
+    ...(engine !== undefined ? { engine: engine.engine } : {}),
     plannedAt: outlook?.plannedAtMs ?? null,
   };
 }
