@@ -43,6 +43,7 @@ import {
   type VolumeSpec,
 } from './backend.js';
 import { EngineMetrics } from './engine-metrics.js';
+import { engineReports, type EngineFailure, type EngineRecovery } from './engine-reports.js';
 import { HostHeartbeat, type HostLiveness } from './host-heartbeat.js';
 import { RebuildProgressReporter } from './rebuild-progress.js';
 import { KeyedLock } from './lock.js';
@@ -102,6 +103,9 @@ interface LiveVolume {
   /** Failed engines reopened so far, and whether a reopen is scheduled or running. */
   recoveries: number;
   recovering: boolean;
+  /** The current engine's failure until it is reopened, and the last reopening (for meta). */
+  failure: EngineFailure | undefined;
+  recovered: EngineRecovery | undefined;
   server: NbdServer;
   socketPath: string;
   /** Map updates for this engine, applied one after the other. */
@@ -181,6 +185,7 @@ export class ClusterBackend implements VolumeBackend {
         client: this.client,
         host: options.host,
         logger: this.logger,
+        engines: () => engineReports(this.live.values(), Date.now()),
         ...(options.hostHeartbeatIntervalMs !== undefined
           ? { intervalMs: options.hostHeartbeatIntervalMs }
           : {}),
@@ -317,7 +322,9 @@ export class ClusterBackend implements VolumeBackend {
       const started = Date.now();
       let engine: VolumeEngine;
       try {
-        engine = await this.openEngine(record, epoch, options.host, () => this.engineFailed(name));
+        engine = await this.openEngine(record, epoch, options.host, (err) =>
+          this.engineFailed(name, err),
+        );
       } catch (err) {
         // Hand the volume back unless a newer attachment already took it.
         if (!isBallastError(err, 'FENCED')) await this.handBack(name, options.host, epoch);
@@ -348,6 +355,8 @@ export class ClusterBackend implements VolumeBackend {
         device,
         recoveries: 0,
         recovering: false,
+        failure: undefined,
+        recovered: undefined,
         server,
         socketPath,
         updates: Promise.resolve(),
@@ -548,7 +557,7 @@ export class ClusterBackend implements VolumeBackend {
     record: VolumeRecord,
     epoch: number,
     host: string,
-    onFailed: () => void,
+    onFailed: (err: Error) => void,
   ): Promise<VolumeEngine> {
     const localNodes = this.options.localNodes ?? new Map<string, ReplicaStore<unknown>>();
     // Reads prefer the embedded node's replica (no socket), else replicas on this host's nodes.
@@ -595,15 +604,26 @@ export class ClusterBackend implements VolumeBackend {
   }
 
   /** An engine of `name` failed (not fenced): reopen it at a new epoch, with backoff. */
-  private engineFailed(name: string): void {
+  private engineFailed(name: string, err: Error): void {
     const lv = this.live.get(name);
     if (lv === undefined || lv.recovering || lv.engine.state !== 'failed') return;
     lv.recovering = true;
+    lv.failure = {
+      failedAtMs: Date.now(),
+      epoch: lv.epoch,
+      reason: err.message,
+      attempts: 0,
+      nextAttemptAtMs: undefined,
+      attempting: false,
+      lastError: undefined,
+    };
     this.logger.error(
-      { volume: name, epoch: lv.epoch },
+      { volume: name, epoch: lv.epoch, err: err.message },
       'cluster: the volume engine failed; I/O gets EIO until it is reopened at a new epoch',
     );
     this.scheduleRecovery(lv, 1);
+    // Meta hears of it now rather than at the next beat.
+    this.heartbeat?.nudge();
   }
 
   private scheduleRecovery(lv: LiveVolume, attempt: number): void {
@@ -611,19 +631,37 @@ export class ClusterBackend implements VolumeBackend {
       RECOVERY_RETRY_MAX_MS,
       RECOVERY_RETRY_MS * 2 ** Math.min(attempt - 1, 5),
     );
+    const failure = lv.failure;
+    if (failure !== undefined) {
+      failure.attempting = false;
+      failure.nextAttemptAtMs = Date.now() + delay;
+    }
     setTimeout(() => {
+      if (failure !== undefined) {
+        failure.attempting = true;
+        failure.attempts = attempt;
+        failure.nextAttemptAtMs = undefined;
+      }
       this.recover(lv, attempt).then(
         (done) => {
-          if (done) lv.recovering = false;
-          else this.scheduleRecovery(lv, attempt + 1);
+          if (!done) return this.scheduleRecovery(lv, attempt + 1);
+          lv.recovering = false;
+          if (failure !== undefined) failure.attempting = false;
         },
         (err: unknown) => {
           // Unexpected (recover() handles the expected failures): keep trying.
           this.logger.error({ volume: lv.name, err: errorText(err) }, 'cluster: recovery failed');
+          if (failure !== undefined) failure.lastError = errorText(err);
           this.scheduleRecovery(lv, attempt + 1);
         },
       );
     }, delay).unref();
+  }
+
+  /** Why a reopen attempt did not reopen the engine (meta's explanation shows it). */
+  private attemptFailed(lv: LiveVolume, why: string): false {
+    if (lv.failure !== undefined) lv.failure.lastError = why;
+    return false;
   }
 
   /**
@@ -654,7 +692,10 @@ export class ClusterBackend implements VolumeBackend {
             'cluster: waiting for a node holding an in-sync replica to be reachable before reopening',
           );
         }
-        return false;
+        return this.attemptFailed(
+          lv,
+          `not attaching again: meta has every node holding an in-sync replica (${inSync.map((r) => r.nodeId).join(', ')}) as unreachable`,
+        );
       }
       let record: VolumeRecord;
       try {
@@ -676,6 +717,7 @@ export class ClusterBackend implements VolumeBackend {
             { volume: lv.name, err: errorText(err) },
             'cluster: not reopening the failed engine: the volume is no longer attached here',
           );
+          this.attemptFailed(lv, `no more attempts: ${errorText(err)}`);
           return true;
         }
         if (!quiet) {
@@ -684,7 +726,7 @@ export class ClusterBackend implements VolumeBackend {
             'cluster: could not attach again to reopen the failed engine; trying again',
           );
         }
-        return false;
+        return this.attemptFailed(lv, `attaching again failed: ${errorText(err)}`);
       }
       const epoch = record.attachment?.epoch;
       if (epoch === undefined || record.attachment?.host !== lv.host) {
@@ -695,7 +737,9 @@ export class ClusterBackend implements VolumeBackend {
       lv.epoch = epoch;
       let engine: VolumeEngine;
       try {
-        engine = await this.openEngine(record, epoch, lv.host, () => this.engineFailed(lv.name));
+        engine = await this.openEngine(record, epoch, lv.host, (err) =>
+          this.engineFailed(lv.name, err),
+        );
       } catch (err) {
         if (!quiet) {
           this.logger.warn(
@@ -703,7 +747,10 @@ export class ClusterBackend implements VolumeBackend {
             'cluster: the failed engine could not be reopened yet (no in-sync replica answers); trying again',
           );
         }
-        return false;
+        return this.attemptFailed(
+          lv,
+          `opening an engine at epoch ${epoch} failed: ${errorText(err)}`,
+        );
       }
       await lv.updates;
       this.metrics?.retire(lv.name, failed.stats());
@@ -712,6 +759,19 @@ export class ClusterBackend implements VolumeBackend {
       lv.rebuilding.clear();
       lv.growingTo = 0;
       lv.recoveries += 1;
+      if (lv.failure !== undefined) {
+        const { failedAtMs, epoch: failedEpoch, reason } = lv.failure;
+        lv.recovered = {
+          failedAtMs,
+          epoch: failedEpoch,
+          reason,
+          attempts: attempt,
+          recoveredAtMs: Date.now(),
+          recoveredEpoch: epoch,
+        };
+      }
+      lv.failure = undefined;
+      this.heartbeat?.nudge();
       this.logger.warn(
         { volume: lv.name, epoch, attempt, replicas: engine.replicaSet() },
         'cluster: the failed engine was reopened at a new epoch; I/O goes on',

@@ -1,4 +1,5 @@
 import type { MetaClient } from '@ballast/meta-client';
+import type { EngineReport } from './engine-reports.js';
 import { errorText, type AgentLogger } from './logger.js';
 
 /** What meta's leader knows of a Docker host (GET /v1/hosts/:id). */
@@ -16,13 +17,17 @@ export interface HostHeartbeatOptions {
   /** Default 3 s; meta presumes a host dead after 30 s of silence by default. */
   intervalMs?: number;
   logger: AgentLogger;
+  /** Engines that are not plainly serving, sent with every beat (meta keeps the last list). */
+  engines?: () => EngineReport[];
 }
 
 /**
  * Tells meta's leader that this host's agent is alive, every few seconds, so that another host
  * can take this host's volumes over only when it is really gone (and so that refusals can say
  * whether the holder is alive). The sequence number lets the leader ignore a reordered
- * heartbeat. Failures are logged once per outage, not per beat.
+ * heartbeat. Failures are logged once per outage, not per beat. Each beat also carries the
+ * state of the engines that failed, are being reopened or were reopened lately (D22), so that
+ * `ballast volume inspect` can say what happened and what the agent does next.
  */
 export class HostHeartbeat {
   private timer: NodeJS.Timeout | undefined;
@@ -50,15 +55,21 @@ export class HostHeartbeat {
     await this.inFlight;
   }
 
+  /** A beat now, outside the interval (an engine failed or was reopened); the interval goes on. */
+  nudge(): void {
+    if (this.timer !== undefined) this.beat();
+  }
+
   private beat(): void {
     // One at a time: a slow leader must not pile heartbeats up.
     if (this.inFlight !== undefined || this.stopped) return;
     const { client, host, logger } = this.options;
     this.sequence += 1;
+    const engines = this.options.engines?.() ?? [];
     this.inFlight = client
       .post(
         `/v1/hosts/${encodeURIComponent(host)}/heartbeat`,
-        { sequence: this.sequence },
+        { sequence: this.sequence, ...(engines.length > 0 ? { engines } : {}) },
         {
           timeoutMs: 10_000,
         },

@@ -43,6 +43,15 @@ export { SILENT_LOGGER, type AgentLogger } from './logger.js';
 export { ClusterBackend, type ClusterBackendOptions } from './cluster-backend.js';
 export { EngineMetrics } from './engine-metrics.js';
 export { HostHeartbeat, type HostLiveness } from './host-heartbeat.js';
+export {
+  engineReports,
+  MAX_ENGINE_REPORTS,
+  RECOVERED_REPORT_MS,
+  type EngineCondition,
+  type EngineFailure,
+  type EngineRecovery,
+  type EngineReport,
+} from './engine-reports.js';
 export { RebuildProgressReporter } from './rebuild-progress.js';
 export {
   NbdAttachments,

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { Registry } from 'prom-client';
 import t, { type Test } from 'tap';
 import { createLogger, isBallastError, type Logger } from '@ballast/common';
-import { startMetaMember, type RunningMember } from '@ballast/meta';
+import { startMetaMember, type RunningMember, type VolumeExplanation } from '@ballast/meta';
 import { MetaSync, startStorageNode, type StorageNode } from '@ballast/node';
 import { freePort, waitFor } from '@ballast/testkit';
 import {
@@ -433,6 +433,35 @@ t.test(
     });
     await t.rejects(client.write(0, Buffer.alloc(4096, 1), false), 'a failed engine gets EIO');
 
+    // The agent tells meta with its heartbeat; the explanation says what happened, what the
+    // agent does next and when, and what the operator can do.
+    const failing = await waitFor(
+      'the explanation to show the failed engine with a next attempt',
+      async () => {
+        const e = (await metaGet(
+          `${c.metaUrl}/v1/volumes/solo/explanation`,
+        )) as unknown as VolumeExplanation;
+        return e.engine?.state === 'failed' && e.engine.attempts >= 1 ? e : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
+    t.comment(JSON.stringify(failing, null, 1));
+    t.equal(failing.state, 'failed');
+    t.match(failing.stateReason, /^the engine on host h1 failed at epoch 1: volume solo: /);
+    t.match(failing.engine, { host: 'h1', epoch: 1, lastError: String });
+    t.ok(
+      failing.engine!.nextAttemptAt! >= failing.engine!.reportedAt,
+      'the next attempt is due after the report',
+    );
+    t.ok(failing.engine!.failedAt <= failing.engine!.reportedAt);
+    t.match(failing.events, [{ text: /^the engine on host h1 failed at epoch 1: / }]);
+    t.match(failing.next[0], {
+      loop: 'engine',
+      text: /^the agent on h1 reopens the engine at a new epoch.*attempt \d+ is due/,
+      until: failing.engine!.nextAttemptAt,
+    });
+    t.match(failing.actions, [new RegExp(`\`ballast node inspect ${holder}\``), /release it/]);
+
     // Meta marks the node down: the agent stops attaching again (each attach is an epoch)
     // until a node holding an in-sync replica is reachable.
     await waitFor(
@@ -443,6 +472,18 @@ t.test(
       },
       { timeoutMs: 30_000 },
     );
+    const waiting = await waitFor(
+      'the explanation to say why the agent does not attach again',
+      async () => {
+        const e = (await metaGet(
+          `${c.metaUrl}/v1/volumes/solo/explanation`,
+        )) as unknown as VolumeExplanation;
+        return /as unreachable/.test(e.engine?.lastError ?? '') ? e : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
+    t.match(waiting.next[0]?.text, /the last attempt: not attaching again: meta has every node/);
+
     const quietEpoch = (await metaGet(`${c.metaUrl}/v1/volumes/solo`)).epoch as number;
     await new Promise((r) => setTimeout(r, 4_000));
     t.equal(
@@ -465,6 +506,30 @@ t.test(
     t.match(record, { attachment: { host: 'h1', epoch: record.epoch } });
     t.equal(attachment.epoch, record.epoch, 'the attachment reports the new epoch');
     t.equal(attachment.fenced?.(), false, 'a recovered attachment is not fenced');
+    const past = await waitFor(
+      'the explanation to show the reopening as a past event',
+      async () => {
+        const e = (await metaGet(
+          `${c.metaUrl}/v1/volumes/solo/explanation`,
+        )) as unknown as VolumeExplanation;
+        return e.engine?.state === 'recovered' ? e : undefined;
+      },
+      { timeoutMs: 10_000 },
+    );
+    t.comment(JSON.stringify(past, null, 1));
+    t.match(past.engine, { epoch: 1, recoveredEpoch: record.epoch, nextAttemptAt: null });
+    t.ok(past.engine!.attempts >= 2, `reopened after ${past.engine!.attempts} attempts`);
+    t.notMatch(past.state, /failed|recovering/, "the state is the map's again");
+    t.match(past.events.at(-1), {
+      at: past.engine!.recoveredAt,
+      text: new RegExp(
+        `^the agent on h1 reopened the engine at epoch ${record.epoch as number} after`,
+      ),
+    });
+    t.notOk(
+      past.next.some((n) => n.loop === 'engine'),
+      'nothing more for the agent to do',
+    );
     t.ok(
       (await client.read(2 * MiB, 1 * MiB)).equals(before),
       'the same NBD connection reads what was acknowledged before the failure',
