@@ -33,6 +33,7 @@ function scalar(type: string): fc.Arbitrary<unknown> {
     case 'bool':
       return fc.boolean();
     case 'uint32':
+    case 'fixed32':
       return fc.nat({ max: 0xffffffff });
     case 'int32':
       return fc.integer({ min: -0x80000000, max: 0x7fffffff });
