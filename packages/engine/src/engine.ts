@@ -854,7 +854,16 @@ export class VolumeEngine implements BlockDevice, OpDispatcher {
           const session = m.session;
           if (session?.replicaSizeBytes === undefined) return;
           try {
-            if ((await session.replicaSizeBytes()) >= sizeBytes) grown.add(m);
+            // Bounded like any request to it: a replica that does not answer must not hold up
+            // the growth (and its holder's resize call) for good.
+            const size = await replicaTimeout(
+              this.clock,
+              session.replicaSizeBytes(),
+              this.timeoutOf(m),
+              m.nodeId,
+              'size probe',
+            );
+            if (size >= sizeBytes) grown.add(m);
           } catch (err) {
             // Not this code's business to drop it: its next write or read decides.
             m.lastError = `size probe: ${errorMessage(err)}`;

@@ -32,6 +32,8 @@ import { SimWorld } from './helpers/sim-world.js';
 
 const KiB = 1024;
 const SIZE = 512 * KiB;
+/** Room for online growth: at most two resizes of up to 96 KiB each. */
+const MAX_SIZE = 1024 * KiB;
 const CHUNK = 64 * KiB;
 const HOT_BYTES = 64 * KiB;
 const ROUNDS = Number(process.env.ENGINE_REPLAY_ROUNDS ?? 30);
@@ -59,10 +61,10 @@ type Mutation = { offset: number; length: number; data: Buffer | null };
  * issued after it, acknowledged or not, which a power cut may have kept or lost.
  */
 class Model {
-  latest = Buffer.alloc(SIZE);
-  known = Buffer.alloc(SIZE, 1);
-  flushed = Buffer.alloc(SIZE);
-  flushedKnown = Buffer.alloc(SIZE, 1);
+  latest = Buffer.alloc(MAX_SIZE);
+  known = Buffer.alloc(MAX_SIZE, 1);
+  flushed = Buffer.alloc(MAX_SIZE);
+  flushedKnown = Buffer.alloc(MAX_SIZE, 1);
   since: Mutation[] = [];
 
   apply(op: Op, ok: boolean): void {
@@ -101,7 +103,7 @@ class Model {
 
   /** After every copy lost power: first byte that is neither flushed nor written since, or -1. */
   lossMismatch(actual: Buffer): number {
-    for (let i = 0; i < SIZE; i++) {
+    for (let i = 0; i < actual.length; i++) {
       const v = actual[i]!;
       if (this.known[i] === 1 && v === this.latest[i]) continue;
       if (this.flushedKnown[i] === 0 || v === this.flushed[i]) continue;
@@ -288,19 +290,6 @@ async function simulate(seed: number, clock: SimClock): Promise<SeedOutcome> {
     controlPlane: {
       markOutOfSync: (request) => {
         note(`engine at epoch ${request.epoch} drops ${request.nodeId}: ${request.reason}`);
-        if (process.env.ENGINE_REPLAY_TRACE) {
-          const stats = world.node(request.nodeId).store?.replicaStats()[0];
-          const sessions = world
-            .node(request.nodeId)
-            .sessions.map(
-              (x) =>
-                (x as unknown as { inner: { core: { pendingCount: number } } }).inner.core
-                  .pendingCount,
-            );
-          note(
-            `  ${request.nodeId} replica: ${JSON.stringify({ state: stats?.state, dirty: stats?.dirtyChunks, queued: stats?.queuedMutations, flushes: stats?.counters.flushes, sessions })}`,
-          );
-        }
         return world.control.markOutOfSync(request);
       },
       promoteReplica: (request) => world.control.promoteReplica(request),
@@ -327,6 +316,7 @@ async function simulate(seed: number, clock: SimClock): Promise<SeedOutcome> {
     rebuildsFailed: 0,
     badBlockReads: 0,
     badBlockHits: 0,
+    resizes: 0,
   };
   /** The promise's value, or 'hang' when it has not settled after BATCH_LIMIT_MS of virtual time. */
   const within = <T>(promise: Promise<T>): Promise<T | 'hang'> => {
@@ -354,7 +344,10 @@ async function simulate(seed: number, clock: SimClock): Promise<SeedOutcome> {
 
   const readWhole = async (): Promise<Buffer> => {
     const parts: Buffer[] = [];
-    for (let off = 0; off < SIZE; off += READ_STEP) parts.push(await engine.readAt(off, READ_STEP));
+    const size = engine.sizeBytes;
+    for (let off = 0; off < size; off += READ_STEP) {
+      parts.push(await engine.readAt(off, Math.min(READ_STEP, size - off)));
+    }
     return Buffer.concat(parts);
   };
 
@@ -381,7 +374,7 @@ async function simulate(seed: number, clock: SimClock): Promise<SeedOutcome> {
       await settle();
       const injected =
         (err as BallastError).code === 'CHECKSUM_MISMATCH' && checksumFaults > faultsBefore;
-      if (injected || touchesBadBlock(0, SIZE) || engine.state !== 'open') {
+      if (injected || touchesBadBlock(0, MAX_SIZE) || engine.state !== 'open') {
         note(`verify skipped: ${(err as Error).message}`);
         return;
       }
@@ -439,9 +432,20 @@ async function simulate(seed: number, clock: SimClock): Promise<SeedOutcome> {
   const returnNodes = async (): Promise<void> => {
     if (engine.state !== 'open') return;
     const volume = world.volume();
+    if (engine.sizeBytes < volume.sizeBytes) {
+      // The agent tries a growth again while the map still wants it.
+      try {
+        await engine.grow(volume.sizeBytes, { timeoutMs: 2_000, pollMs: 50 });
+        note(`grow to ${volume.sizeBytes} again: served ${engine.sizeBytes}`);
+      } catch (err) {
+        note(`grow to ${volume.sizeBytes} again failed: ${(err as Error).message}`);
+      }
+    }
     for (const n of nodeIds) {
       const node = world.node(n);
       if (node.store === null || rebuilds.has(n)) continue;
+      // A node follows the map: a resize that failed on its disk is tried again.
+      await world.followSize(n);
       const member = volume.replicas.find((r) => r.nodeId === n);
       if (member?.role === 'in-sync') continue;
       if (member === undefined) {
@@ -458,6 +462,10 @@ async function simulate(seed: number, clock: SimClock): Promise<SeedOutcome> {
         });
         if (!result.ok) continue;
         counts.returns! += 1;
+        const r = node.store.replica(world.volumeId);
+        note(
+          `return ${n}: replica ${r.state} ${r.sizeBytes} bytes, volume ${world.volume().sizeBytes}`,
+        );
         await engine.updateVolume(world.volume());
       }
       const rebuild = engine.rebuildReplica(n).then(
@@ -529,7 +537,19 @@ async function simulate(seed: number, clock: SimClock): Promise<SeedOutcome> {
       counts.hostCrashes! += 1;
       note('host crash');
       await reopenEngine('a crash of the engine host');
-    } else if (event < 0.16) {
+    } else if (event < 0.19 && counts.resizes! < 2 && engine.state === 'open') {
+      // Online growth: the map first, then each node that is up, then the engine once every
+      // in-sync replica has grown (nodes that are down grow when they start).
+      const target = world.volume().sizeBytes + 32 * KiB * (1 + Math.floor(wl() * 3));
+      counts.resizes! += 1;
+      await world.resize(target);
+      try {
+        const grown = await engine.grow(target, { timeoutMs: 2_000, pollMs: 50 });
+        note(`grow to ${target}: ${grown ? 'served' : 'no change'}`);
+      } catch (err) {
+        note(`grow to ${target} failed: ${(err as Error).message}`);
+      }
+    } else if (event < 0.21) {
       counts.clusterPowerCuts! += 1;
       note('cluster power cut');
       for (const n of nodeIds) {
@@ -556,7 +576,7 @@ async function simulate(seed: number, clock: SimClock): Promise<SeedOutcome> {
         1,
         aligned ? 4096 * (1 + Math.floor(wl() * 3)) : Math.floor(wl() * 12_000),
       );
-      let offset = Math.floor(wl() * ((hot ? HOT_BYTES : SIZE) - length));
+      let offset = Math.floor(wl() * ((hot ? HOT_BYTES : engine.sizeBytes) - length));
       if (aligned) offset -= offset % 4096;
       if (r < 0.5) {
         batch.push({
@@ -649,6 +669,7 @@ async function simulate(seed: number, clock: SimClock): Promise<SeedOutcome> {
   // must converge.
   faultsOn = false;
   for (const n of nodeIds) world.node(n).storage.setCapacity(2 ** 40);
+  for (const n of nodeIds) await world.followSize(n);
   await stopCutNodes();
   if (!violations.some((v) => v.includes('did not settle'))) {
     // Calls hung by the faults time out now and take their replicas out; those come back below.
@@ -675,15 +696,6 @@ async function simulate(seed: number, clock: SimClock): Promise<SeedOutcome> {
     }
   }
   const finalState = engine.state;
-  if (process.env.ENGINE_REPLAY_TRACE) {
-    const e = engine as unknown as {
-      flushOps: Set<{ targets: { nodeId: string }[]; settledMask: number; dispatchedAtMs: number }>;
-      inFlightOps: number;
-    };
-    note(
-      `closing: in flight ${e.inFlightOps}, flushes ${[...e.flushOps].map((f) => `${f.dispatchedAtMs}:${f.targets.map((m) => m.nodeId).join('/')}:${f.settledMask}`).join(' ')}`,
-    );
-  }
   if (finalState === 'open') {
     try {
       if ((await within(engine.close())) === 'hang') violations.push('closing the engine hung');

@@ -138,7 +138,7 @@ export class SimWorld {
 
   async createReplica(nodeId: string): Promise<void> {
     await this.node(nodeId).store!.createReplica(this.volumeId, {
-      sizeBytes: this.options.sizeBytes,
+      sizeBytes: this.meta.map.getVolume(this.volumeId)?.sizeBytes ?? this.options.sizeBytes,
       chunkSizeBytes: this.options.chunkSizeBytes,
     });
   }
@@ -154,6 +154,29 @@ export class SimWorld {
     });
     node.store = store;
     node.replicaStore = new ChunkStoreReplicaStore(store);
+    await this.followSize(nodeId);
+  }
+
+  /** Grows the node's replica to the map's size, as a node following the map does. */
+  async followSize(nodeId: string): Promise<void> {
+    const store = this.node(nodeId).store;
+    const volume = this.meta.map.getVolume(this.volumeId);
+    if (store === null || volume === undefined || !store.hasReplica(this.volumeId)) return;
+    const replica = store.replica(this.volumeId);
+    if (replica.state !== 'open' || replica.sizeBytes >= volume.sizeBytes) return;
+    // A failure here (a failing disk) leaves it smaller; the engine then waits for it or drops it.
+    await store.resizeReplica(this.volumeId, volume.sizeBytes).catch(() => undefined);
+  }
+
+  /** The map grows the volume; every node that is up grows its replica. */
+  async resize(sizeBytes: number): Promise<void> {
+    await this.propose({
+      type: 'resizeVolume',
+      at: this.clock.wallMs(),
+      volumeId: this.volumeId,
+      sizeBytes,
+    });
+    for (const nodeId of this.nodes.keys()) await this.followSize(nodeId);
   }
 
   /**
@@ -227,6 +250,6 @@ export class SimWorld {
 
   /** The replica's whole contents on a node, read and verified by its store. */
   contents(nodeId: string): Buffer {
-    return this.node(nodeId).store!.replica(this.volumeId).read(0, this.options.sizeBytes);
+    return this.node(nodeId).store!.replica(this.volumeId).read(0, this.volume().sizeBytes);
   }
 }
