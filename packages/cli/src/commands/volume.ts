@@ -49,7 +49,28 @@ function selectorText(v: VolumeRecord): string {
   );
 }
 
-function volumeText(v: VolumeRecord): string {
+/** The holder's engine as its agent reported it (D22), in one line; undefined when serving. */
+function engineText(e: VolumeExplanation | undefined): string | undefined {
+  const engine = e?.engine;
+  if (engine === undefined) return undefined;
+  const attempts = `${engine.attempts} reopen attempt${engine.attempts === 1 ? '' : 's'}`;
+  if (engine.state === 'recovered') {
+    return `${colourState('reopened')} on ${engine.host} ${dateAndAge(engine.recoveredAt)} at epoch ${engine.recoveredEpoch ?? '?'}, after ${attempts}; it had failed ${dateAndAge(engine.failedAt)} at epoch ${engine.epoch}`;
+  }
+  const next =
+    engine.state === 'recovering'
+      ? 'one running now'
+      : engine.nextAttemptAt === null
+        ? 'no more due'
+        : `the next at ${dateAndAge(engine.nextAttemptAt)}`;
+  return `${colourState(engine.state)} on ${engine.host} at epoch ${engine.epoch} since ${dateAndAge(engine.failedAt)}; ${attempts}, ${next}`;
+}
+
+function volumeText(v: VolumeRecord, e?: VolumeExplanation): string {
+  const engine = engineText(e);
+  // While the holder's engine is failing, the explanation's state says so (the map's is in it).
+  const failing = e?.engine !== undefined && e.engine.state !== 'recovered';
+  const [state, reason] = failing ? [e.state, e.stateReason] : [v.state, v.stateReason];
   return (
     formatKeyValues([
       ['Name', v.name],
@@ -57,7 +78,8 @@ function volumeText(v: VolumeRecord): string {
       ['Size', formatSize(v.sizeBytes)],
       ['Chunk size', formatSize(v.chunkSizeBytes)],
       ['Filesystem', v.fs],
-      ['State', `${colourState(v.state)}: ${v.stateReason}`],
+      ['State', `${colourState(state)}: ${reason}`],
+      ...(engine !== undefined ? [['Engine', engine] as [string, string]] : []),
       ['Replicas', `${replicaSummary(v)} in-sync (desired ${v.desiredReplicas})`],
       ['Epoch', v.epoch],
       [
@@ -101,7 +123,12 @@ function explanationText(e: VolumeExplanation): string {
     ],
     [
       'What Ballast does next:',
-      e.next.map((x) => (x.until === null ? x.text : `${x.text} (until ${dateAndAge(x.until)})`)),
+      e.next.map((x) =>
+        x.until === null
+          ? x.text
+          : // The agent's next reopen attempt is due at a time; the control loops' waits end then.
+            `${x.text} ${x.loop === 'engine' ? 'at' : '(until'} ${dateAndAge(x.until)}${x.loop === 'engine' ? '' : ')'}`,
+      ),
     ],
     ['What you can do:', e.actions],
   ]);
@@ -115,7 +142,10 @@ const volumeView: View<Inspected> = {
   names: (v) => [v.name],
   text: (v) => {
     const { explanation, ...record } = v;
-    return volumeText(record) + (explanation === undefined ? '' : explanationText(explanation));
+    return (
+      volumeText(record, explanation) +
+      (explanation === undefined ? '' : explanationText(explanation))
+    );
   },
 };
 
@@ -162,22 +192,26 @@ const volumeListView: View<VolumeRecord[]> = {
 };
 
 /**
- * The leader's explanation of a volume that is not healthy; undefined when there is none to
- * give (healthy) or meta cannot say now (no leader): inspect still shows the record.
+ * The leader's explanation of a volume that is not healthy, or whose holder's engine failed,
+ * is being reopened or was reopened lately (the map may still call that volume healthy: only
+ * the agent knows, D22); undefined when there is none to give or meta cannot say now (no
+ * leader): inspect still shows the record.
  */
 async function explainVolume(
   client: ApiClient,
   v: VolumeRecord,
 ): Promise<VolumeExplanation | undefined> {
-  if (v.state === 'healthy') return undefined;
+  if (v.state === 'healthy' && v.attachment === null) return undefined;
+  let e: VolumeExplanation;
   try {
-    return await client.request<VolumeExplanation>(
+    e = await client.request<VolumeExplanation>(
       'GET',
       `/v1/volumes/${encodeURIComponent(v.name)}/explanation`,
     );
   } catch {
     return undefined;
   }
+  return v.state !== 'healthy' || e.engine !== undefined ? e : undefined;
 }
 
 async function getVolume(client: ApiClient, name: string): Promise<VolumeRecord> {
