@@ -177,20 +177,38 @@ t.test('docker-compose.yml', { skip: composeMissing }, async (t) => {
   });
 
   t.test('the shared secrets have dev defaults and can be overridden', async (t) => {
-    const dev = new Set(
-      ballast.map(([, s]) => s.environment?.BALLAST_TOKEN ?? s.environment?.BALLAST_JOIN_TOKEN),
-    );
-    t.same([...dev], ['dev-only-token-change-me'], 'one token everywhere by default');
+    const joins = (name: string): boolean => name.startsWith('node') || name === 'agent';
+    for (const [name, s] of ballast) {
+      if (name === 'mount-root') continue;
+      const env = s.environment ?? {};
+      if (joins(name)) {
+        t.equal(env.BALLAST_JOIN_TOKEN ?? env.BALLAST_TOKEN, 'dev-only-join-token-change-me');
+        t.not(env.BALLAST_TOKEN, 'dev-only-token-change-me', `${name} has no admin token`);
+      } else {
+        t.equal(env.BALLAST_TOKEN, 'dev-only-token-change-me', `${name}: the admin token`);
+        t.equal(env.BALLAST_JOIN_TOKEN, 'dev-only-join-token-change-me', `${name}: accepts joins`);
+      }
+    }
     const custom = await config({
       BALLAST_TOKEN: 'a-token-of-my-own-0123456789',
+      BALLAST_JOIN_TOKEN: 'a-join-token-of-my-own-01234567',
       BALLAST_DATA_PLANE_SECRET: 'a-secret-of-my-own-0123456789',
       BALLAST_MOUNT_ROOT: '/srv/ballast-mounts',
       BALLAST_PLUGIN_NAME: 'ballast-test',
     });
     for (const [name, s] of Object.entries(custom.services)) {
       if (s.image !== 'ballast:local' || name === 'mount-root') continue;
-      const token = s.environment?.BALLAST_TOKEN ?? s.environment?.BALLAST_JOIN_TOKEN;
-      t.equal(token, 'a-token-of-my-own-0123456789', `${name}: token from the environment`);
+      const env = s.environment ?? {};
+      if (joins(name)) {
+        t.equal(env.BALLAST_JOIN_TOKEN ?? env.BALLAST_TOKEN, 'a-join-token-of-my-own-01234567');
+      } else {
+        t.equal(
+          env.BALLAST_TOKEN,
+          'a-token-of-my-own-0123456789',
+          `${name}: token from the environment`,
+        );
+        t.equal(env.BALLAST_JOIN_TOKEN, 'a-join-token-of-my-own-01234567');
+      }
       if (name.startsWith('node') || name === 'agent') {
         t.equal(s.environment?.BALLAST_DATA_PLANE_SECRET, 'a-secret-of-my-own-0123456789');
       }
