@@ -236,6 +236,7 @@ t.test(
     const composeEnv = dockerEnv({
       BALLAST_IMAGE: IMAGE,
       BALLAST_TOKEN: token,
+      BALLAST_JOIN_TOKEN: randomBytes(16).toString('hex'),
       BALLAST_DATA_PLANE_SECRET: randomBytes(16).toString('hex'),
       BALLAST_CLUSTER_ID: `e2e-${SUFFIX}`,
       BALLAST_MOUNT_ROOT: mountRoot,
