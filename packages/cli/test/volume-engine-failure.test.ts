@@ -140,6 +140,12 @@ t.test(
       failing,
       /What you can do:\n {2}- check the node holding its in-sync replica .*`ballast node inspect \S+`\n {2}- to stop the attempts .*`ballast volume detach v1 --host \S+`/,
     );
+    const ls = await ballast(['volume', 'ls', ...cluster]);
+    t.match(
+      ls.stdout,
+      /v1\s+64 MiB\s+1\/1\s+(healthy|faulted), engine (failed|recovering)\s+host1/,
+      'ls says so',
+    );
     const json = await inspectJson();
     // Meta marks the node down only after 15 s of silence; until then only the agent knows.
     t.match(failing, /the map has the volume healthy/, 'explained while the map says healthy');

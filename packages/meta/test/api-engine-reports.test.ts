@@ -86,6 +86,11 @@ t.test(
       /release it on h1: .*`ballast volume detach db --host h1`/,
     ]);
 
+    // The record and the list carry it in short.
+    const short = { host: 'h1', state: 'failed', since: now - 7_000 };
+    t.same((await api.call('GET', '/v1/volumes/db')).json().engine, short);
+    t.same((await api.call('GET', '/v1/volumes')).json().items[0].engine, short);
+
     // A reopen attempt running now.
     await api.call('POST', '/v1/hosts/h1/heartbeat', {
       sequence: 2,
@@ -140,6 +145,11 @@ t.test('a recovered engine is a past event; an empty list clears the report', as
     { at: now - 10_000, text: /^the agent on h1 reopened the engine at epoch 4 after 5 attempts/ },
   ]);
   t.same(e.next, []);
+  t.same((await api.call('GET', '/v1/volumes/db')).json().engine, {
+    host: 'h1',
+    state: 'recovered',
+    since: now - 10_000,
+  });
   t.match(e.engine, {
     state: 'recovered',
     epoch: 1,
@@ -151,6 +161,7 @@ t.test('a recovered engine is a past event; an empty list clears the report', as
   await api.call('POST', '/v1/hosts/h1/heartbeat', { sequence: 2 });
   const cleared = (await api.call('GET', '/v1/volumes/db/explanation')).json();
   t.notOk('engine' in cleared, 'no report, no engine');
+  t.notOk('engine' in (await api.call('GET', '/v1/volumes/db')).json());
   t.same(cleared.events, []);
 
   // A report of another host (not the holder) says nothing of the volume.

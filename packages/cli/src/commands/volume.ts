@@ -149,7 +149,16 @@ const volumeView: View<Inspected> = {
   },
 };
 
-const volumeListView: View<VolumeRecord[]> = {
+/** A volume as meta's leader lists it: the record and its holder's engine in short (D22). */
+type ListedVolume = VolumeRecord & { engine?: { host: string; state: string; since: number } };
+
+/** The map's state, or the holder's engine's when it failed or is being reopened. */
+function listedState(v: ListedVolume): string {
+  if (v.engine === undefined || v.engine.state === 'recovered') return colourState(v.state);
+  return `${colourState(v.state)}, engine ${colourState(v.engine.state)}`;
+}
+
+const volumeListView: View<ListedVolume[]> = {
   kind: 'volume',
   data: (items) => items,
   names: (items) => items.map((v) => v.name),
@@ -170,7 +179,7 @@ const volumeListView: View<VolumeRecord[]> = {
         v.name,
         formatSize(v.sizeBytes),
         replicaSummary(v),
-        colourState(v.state),
+        listedState(v),
         v.attachment?.host ?? '-',
         v.attachment === null ? '-' : (v.attachment.mountPath ?? 'raw NBD'),
         v.epoch,
@@ -295,7 +304,7 @@ Examples:
       if (opts.node) query.set('node', opts.node);
       const client = clientFor(cmd);
       await showList(cmd, volumeListView, () =>
-        listAll<VolumeRecord>(client, '/v1/volumes', query),
+        listAll<ListedVolume>(client, '/v1/volumes', query),
       );
     });
 

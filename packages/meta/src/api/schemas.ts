@@ -74,7 +74,33 @@ export const NodeView = Type.Object(
 );
 export type NodeView = Static<typeof NodeView>;
 
-export const VolumeView = VolumeRecordSchema;
+/**
+ * A volume as the API shows it: the map's record and, on the leader, the holder's engine in
+ * short when its agent reports it failed, being reopened or reopened lately (D22; the map may
+ * still call such a volume healthy). The explanation has the whole report.
+ */
+export const VolumeView = Type.Object(
+  {
+    ...VolumeRecordSchema.properties,
+    engine: Type.Optional(
+      Type.Object(
+        {
+          host: IdSchema,
+          state: Type.Union([
+            Type.Literal('failed'),
+            Type.Literal('recovering'),
+            Type.Literal('recovered'),
+          ]),
+          /** When it failed; for `recovered`, when it was reopened. */
+          since: TimestampSchema,
+        },
+        closed,
+      ),
+    ),
+  },
+  closed,
+);
+export type VolumeView = Static<typeof VolumeView>;
 export const TaskView = Type.Object(
   {
     ...TaskRecordSchema.properties,

@@ -209,7 +209,11 @@ export const volumeRoutes: FastifyPluginAsync<ApiContext> = async (app, ctx) => 
                   v.replicas.some((r) => r.nodeId === node) ||
                   v.staleReplicas.some((r) => r.nodeId === node)),
       });
-      return { ...page, revision: store.map.revision };
+      return {
+        ...page,
+        items: page.items.map((v) => volumeView(ctx, v)),
+        revision: store.map.revision,
+      };
     },
   );
 
@@ -299,7 +303,7 @@ export const volumeRoutes: FastifyPluginAsync<ApiContext> = async (app, ctx) => 
     },
     async (request) => {
       await store.linearizableRead();
-      return requireVolume(ctx, request.params.name);
+      return volumeView(ctx, requireVolume(ctx, request.params.name));
     },
   );
 
@@ -545,6 +549,20 @@ export const volumeRoutes: FastifyPluginAsync<ApiContext> = async (app, ctx) => 
     },
   );
 };
+
+/**
+ * A volume record with, on the leader, its holder's engine in short when the holder's agent
+ * reports it not plainly serving (the reports live in the leader's memory only).
+ */
+function volumeView(ctx: ApiContext, volume: VolumeRecord): VolumeView {
+  const host = volume.attachment?.host;
+  if (host === undefined || !ctx.store.isLeader()) return volume;
+  const report = ctx.hostLiveness.engineReport(host, volume.id);
+  if (report === undefined) return volume;
+  const since =
+    report.state === 'recovered' ? (report.recoveredAt ?? report.failedAt) : report.failedAt;
+  return { ...volume, engine: { host, state: report.state, since } };
+}
 
 /** What `GET /v1/volumes/:name/explanation` answers: the map's record and the leader's plan. */
 export function explainVolume(ctx: ApiContext, volume: VolumeRecord): VolumeExplanation {
