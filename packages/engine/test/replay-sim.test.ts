@@ -86,6 +86,15 @@ class Model {
     this.since = [];
   }
 
+  /**
+   * After a loss that could not be read back (the read failed): every byte written since the
+   * last flush may hold any of its candidates, so it is not checked until written again.
+   */
+  forgetSince(): void {
+    for (const m of this.since) this.known.fill(0, m.offset, m.offset + m.length);
+    this.markFlushed();
+  }
+
   /** The volume read back whole becomes the truth (after a loss that the rules allowed). */
   rebase(actual: Buffer): void {
     actual.copy(this.latest);
@@ -376,6 +385,10 @@ async function simulate(seed: number, clock: SimClock): Promise<SeedOutcome> {
         (err as BallastError).code === 'CHECKSUM_MISMATCH' && checksumFaults > faultsBefore;
       if (injected || touchesBadBlock(0, MAX_SIZE) || engine.state !== 'open') {
         note(`verify skipped: ${(err as Error).message}`);
+        if (lossPossible) {
+          model.forgetSince();
+          cutSinceFlush = new Set();
+        }
         return;
       }
       violations.push(
