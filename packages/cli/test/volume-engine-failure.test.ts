@@ -155,6 +155,12 @@ t.test(
       engine: { host, epoch: 1, reason: /^volume v1: / },
     });
     t.ok((json.explanation?.engine?.attempts ?? 0) >= 0, 'json carries the attempts');
+    const hostInspect = await ballast(['host', 'inspect', host, ...cluster]);
+    t.match(
+      hostInspect.stdout,
+      /Engines\s+v1: (failed|recovering) at epoch 1 since .*\(volume v1: /,
+      'host inspect lists the engine its agent reported',
+    );
 
     // The node is back: the agent reopens the engine by itself, behind the same connection.
     t.equal((await ballast(['dev', 'restart', '--dir', dir, nodeId])).code, 0, 'node restarted');

@@ -158,7 +158,15 @@ t.test('a recovered engine is a past event; an empty list clears the report', as
     nextAttemptAt: null,
   });
 
+  const host = (await api.call('GET', '/v1/hosts/h1')).json();
+  t.match(host.engines, [
+    { volume: 'db', state: 'recovered', epoch: 1, recoveredEpoch: 4, attempts: 5 },
+  ]);
+  t.notOk('volumeId' in host.engines[0], 'the host view names the volume, not its id');
+  t.match((await api.call('GET', '/v1/hosts')).json().items, [{ id: 'h1', engines: [{}] }]);
+
   await api.call('POST', '/v1/hosts/h1/heartbeat', { sequence: 2 });
+  t.notOk('engines' in (await api.call('GET', '/v1/hosts/h1')).json(), 'none after an empty list');
   const cleared = (await api.call('GET', '/v1/volumes/db/explanation')).json();
   t.notOk('engine' in cleared, 'no report, no engine');
   t.notOk('engine' in (await api.call('GET', '/v1/volumes/db')).json());

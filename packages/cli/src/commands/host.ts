@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import type { HostView } from '@ballast/meta';
+import type { HostEngineView, HostView } from '@ballast/meta';
 import { colourState, dateAndAge, formatDate, formatKeyValues, formatTable } from '../output.js';
 import {
   clientFor,
@@ -33,6 +33,21 @@ const hostListView: View<HostView[]> = {
     ),
 };
 
+/** One engine its agent reported (D22), in one line. */
+function engineLine(e: HostEngineView): string {
+  const attempts = `${e.attempts} reopen attempt${e.attempts === 1 ? '' : 's'}`;
+  if (e.state === 'recovered') {
+    return `${e.volume}: ${colourState('reopened')} ${dateAndAge(e.recoveredAt)} at epoch ${e.recoveredEpoch ?? '?'} after ${attempts}; it had failed ${dateAndAge(e.failedAt)}`;
+  }
+  const next =
+    e.state === 'recovering'
+      ? 'one running now'
+      : e.nextAttemptAt === null
+        ? 'no more due'
+        : `the next at ${dateAndAge(e.nextAttemptAt)}`;
+  return `${e.volume}: ${colourState(e.state)} at epoch ${e.epoch} since ${dateAndAge(e.failedAt)} (${e.reason}); ${attempts}, ${next}`;
+}
+
 const hostView: View<HostView> = {
   kind: 'host',
   data: (h) => h,
@@ -47,6 +62,9 @@ const hostView: View<HostView> = {
       ['Last heartbeat', dateAndAge(h.lastHeartbeatAt)],
       ['Silent for', silence(h)],
       ['Attached volumes', h.attachedVolumes.join(', ') || '-'],
+      ...(h.engines ?? []).map(
+        (e, i) => [i === 0 ? 'Engines' : '', engineLine(e)] as [string, string],
+      ),
     ]),
 };
 
@@ -85,7 +103,9 @@ Examples:
     withEndpointOptions(
       host
         .command('inspect <id>')
-        .description("one host: its agent's last heartbeat, alive or dead, its volumes"),
+        .description(
+          "one host: its agent's last heartbeat, alive or dead, its volumes, engines that failed",
+        ),
     ),
   ).action(async (id: string, _opts: unknown, cmd: Command) => {
     const format = outputFormat(cmd);

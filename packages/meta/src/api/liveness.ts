@@ -79,6 +79,12 @@ export class HostLiveness extends NodeLiveness {
     else this.engines.set(hostId, new Map(reports.map((r) => [r.volumeId, r])));
   }
 
+  /** Everything the host's agent last reported, by volume id. */
+  engineReports(hostId: string): readonly EngineReport[] {
+    const reports = this.engines.get(hostId);
+    return reports === undefined ? [] : [...reports.values()];
+  }
+
   /** What the host's agent last reported of the volume's engine, if anything. */
   engineReport(hostId: string, volumeId: string): EngineReport | undefined {
     return this.engines.get(hostId)?.get(volumeId);

@@ -253,6 +253,30 @@ export const HostHeartbeatBody = Type.Object(
 );
 export type HostHeartbeatBody = Static<typeof HostHeartbeatBody>;
 
+/** What an agent last reported of one engine (D22), in the leader's clock. */
+const engineReportFields = {
+  state: EngineReportStateSchema,
+  epoch: EpochSchema,
+  reason: Type.String({ maxLength: MAX_ENGINE_REPORT_TEXT }),
+  failedAt: TimestampSchema,
+  attempts: Type.Integer({ minimum: 0 }),
+  /** failed: when the next reopen attempt is due; null otherwise. */
+  nextAttemptAt: Type.Union([TimestampSchema, Type.Null()]),
+  lastError: Type.Union([Type.String({ maxLength: MAX_ENGINE_REPORT_TEXT }), Type.Null()]),
+  /** recovered: when the engine was reopened, and at which epoch; null otherwise. */
+  recoveredAt: Type.Union([TimestampSchema, Type.Null()]),
+  recoveredEpoch: Type.Union([EpochSchema, Type.Null()]),
+  /** When the leader received the heartbeat that carried the report. */
+  reportedAt: TimestampSchema,
+};
+export const EngineView = Type.Object({ host: IdSchema, ...engineReportFields }, closed);
+/** One engine of a host, by the volume it serves. */
+export const HostEngineView = Type.Object(
+  { volume: VolumeNameSchema, ...engineReportFields },
+  closed,
+);
+export type HostEngineView = Static<typeof HostEngineView>;
+
 /** A Docker host's agent as the leader sees it (liveness is the leader's memory, not the map). */
 export const HostView = Type.Object(
   {
@@ -265,6 +289,8 @@ export const HostView = Type.Object(
     alive: Type.Boolean(),
     /** Volumes the map has attached to this host. */
     attachedVolumes: Type.Array(VolumeNameSchema),
+    /** Engines its agent last reported as failed, being reopened or reopened lately (D22). */
+    engines: Type.Optional(Type.Array(HostEngineView)),
   },
   closed,
 );
@@ -274,25 +300,6 @@ export const HostList = Type.Object({ items: Type.Array(HostView) }, closed);
 const ExplanationText = Type.String({ maxLength: 2048 });
 
 /** An engine report of the holding host's agent, in the leader's clock (see EngineReportSchema). */
-export const EngineView = Type.Object(
-  {
-    host: IdSchema,
-    state: EngineReportStateSchema,
-    epoch: EpochSchema,
-    reason: Type.String({ maxLength: MAX_ENGINE_REPORT_TEXT }),
-    failedAt: TimestampSchema,
-    attempts: Type.Integer({ minimum: 0 }),
-    /** failed: when the next reopen attempt is due; null otherwise. */
-    nextAttemptAt: Type.Union([TimestampSchema, Type.Null()]),
-    lastError: Type.Union([Type.String({ maxLength: MAX_ENGINE_REPORT_TEXT }), Type.Null()]),
-    /** recovered: when the engine was reopened, and at which epoch; null otherwise. */
-    recoveredAt: Type.Union([TimestampSchema, Type.Null()]),
-    recoveredEpoch: Type.Union([EpochSchema, Type.Null()]),
-    /** When the leader received the heartbeat that carried the report. */
-    reportedAt: TimestampSchema,
-  },
-  closed,
-);
 export type EngineView = Static<typeof EngineView>;
 /**
  * Why a volume is in its state and what happens next, for `ballast volume inspect` and the

@@ -8,6 +8,7 @@ import {
   HostList,
   HostView,
   NoQuery,
+  type HostEngineView,
   errorResponses,
 } from '../schemas.js';
 
@@ -27,13 +28,21 @@ export function hostView(ctx: ApiContext, id: string, nowMs: number): HostView {
   const leaderSince = ctx.store.leaderSinceMs() ?? nowMs;
   const last = ctx.hostLiveness.lastSeenMs(id);
   const silentMs = Math.max(0, nowMs - Math.max(last ?? leaderSince, leaderSince));
-  return {
+  const view: HostView = {
     id,
     lastHeartbeatAt: last ?? null,
     silentMs,
     alive: silentMs <= ctx.hostTimeoutMs,
     attachedVolumes: attachmentsByHost(ctx).get(id) ?? [],
   };
+  const engines: HostEngineView[] = [];
+  for (const { volumeId, ...report } of ctx.hostLiveness.engineReports(id)) {
+    // A volume deleted since the report has nothing left to explain.
+    const volume = ctx.store.map.getVolume(volumeId);
+    if (volume !== undefined) engines.push({ volume: volume.name, ...report });
+  }
+  if (engines.length > 0) view.engines = engines.sort((a, b) => (a.volume < b.volume ? -1 : 1));
+  return view;
 }
 
 /**
