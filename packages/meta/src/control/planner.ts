@@ -377,49 +377,78 @@ class PlanBuilder {
   }
 }
 
-export function planControl(input: ControlInput): ControlPlan {
-  const { map, nowMs } = input;
-  const settings = map.settings;
-  const suspect = input.suspectNodeIds ?? new Set<string>();
-  const heardSince = (nodeId: string, sinceMs: number): boolean => {
-    if (input.lastHeardMs === undefined) return true;
-    const heard = input.lastHeardMs(nodeId);
-    return heard !== undefined && heard > sinceMs;
-  };
-  const tasks = indexTasks(map);
-  const view = new ProjectedMap(map);
-  const plan = new PlanBuilder(Math.max(0, input.maxCommands));
-  const rebuildsOn = new Map(tasks.openRebuildsByTarget);
-  let moveBudget = settings.maxConcurrentMoves - tasks.movesInFlight;
-  const loads = usedLoads(map);
+/**
+ * What one plan works with: the input, the map as this plan's commands change it (`view`, the
+ * rebuild counts, the used bytes added), the move budget, and the volumes not settled. The
+ * loops below are functions over it, run in priority order by planControl.
+ */
+class PlanState {
+  readonly map: ClusterMapReader;
+  readonly nowMs: number;
+  readonly settings: Settings;
+  readonly suspect: ReadonlySet<string>;
+  readonly tasks: TaskIndex;
+  readonly view: ProjectedMap;
+  readonly plan: PlanBuilder;
+  readonly rebuildsOn: Map<string, number>;
+  readonly loads: ReadonlyMap<string, number>;
   /** Used bytes this plan's additions will bring to each node (the view tracks provisioned). */
-  const usedAdded = new Map<string, number>();
+  readonly usedAdded = new Map<string, number>();
+  readonly upNodes = new Set<string>();
+  readonly assessments: Assessment[] = [];
+  /** Volumes short of their desired count of good replicas, before this plan. */
+  readonly degraded: number;
+  moveBudget: number;
+  /** Nodes that cannot take a rebuild now: suspect ones and those at their rebuild limit. */
+  busy: string[];
+  repairsPlanned = 0;
 
-  const upNodes = new Set<string>();
-  for (const node of map.listNodes()) if (node.state === 'up') upNodes.add(node.id);
-  const settled = (v: VolumeRecord) => isSettled(v, upNodes, tasks.openByVolume);
-  const assessments: Assessment[] = [];
-  for (const v of map.listVolumes()) if (!settled(v)) assessments.push(assess(map, v));
-  let degraded = 0;
-  for (const a of assessments) {
-    if (a.inSyncGood.length + a.leaving.length < a.volume.desiredReplicas) degraded++;
+  constructor(private readonly input: ControlInput) {
+    this.map = input.map;
+    this.nowMs = input.nowMs;
+    this.settings = input.map.settings;
+    this.suspect = input.suspectNodeIds ?? new Set<string>();
+    this.tasks = indexTasks(this.map);
+    this.view = new ProjectedMap(this.map);
+    this.plan = new PlanBuilder(Math.max(0, input.maxCommands));
+    this.rebuildsOn = new Map(this.tasks.openRebuildsByTarget);
+    this.moveBudget = this.settings.maxConcurrentMoves - this.tasks.movesInFlight;
+    this.loads = usedLoads(this.map);
+    for (const node of this.map.listNodes()) if (node.state === 'up') this.upNodes.add(node.id);
+    for (const v of this.map.listVolumes()) {
+      if (!this.settled(v)) this.assessments.push(assess(this.map, v));
+    }
+    let degraded = 0;
+    for (const a of this.assessments) {
+      if (a.inSyncGood.length + a.leaving.length < a.volume.desiredReplicas) degraded++;
+    }
+    this.degraded = degraded;
+    this.busy = this.busyNodes();
   }
 
-  // Nodes that cannot take a rebuild now: suspect ones and those at their rebuild limit.
-  const busyNodes = (): string[] => {
-    const out = [...suspect];
-    for (const [id, n] of rebuildsOn) if (n >= MAX_REBUILDS_PER_NODE) out.push(id);
+  readonly settled = (v: VolumeRecord): boolean =>
+    isSettled(v, this.upNodes, this.tasks.openByVolume);
+
+  heardSince(nodeId: string, sinceMs: number): boolean {
+    if (this.input.lastHeardMs === undefined) return true;
+    const heard = this.input.lastHeardMs(nodeId);
+    return heard !== undefined && heard > sinceMs;
+  }
+
+  private busyNodes(): string[] {
+    const out = [...this.suspect];
+    for (const [id, n] of this.rebuildsOn) if (n >= MAX_REBUILDS_PER_NODE) out.push(id);
     return out;
-  };
-  let busy = busyNodes();
-  const addReplica = (
+  }
+
+  addReplica(
     loop: ControlLoopName,
     volume: VolumeRecord,
     nodeId: string,
     replacing: string | undefined,
     why: string,
-  ): void => {
-    plan.add(
+  ): void {
+    this.plan.add(
       loop,
       {
         type: 'addReplica',
@@ -430,17 +459,19 @@ export function planControl(input: ControlInput): ControlPlan {
       why,
       volume.id,
     );
-    view.add(nodeId, volume.sizeBytes);
-    usedAdded.set(nodeId, (usedAdded.get(nodeId) ?? 0) + largestKnownUsage(volume));
-    rebuildsOn.set(nodeId, (rebuildsOn.get(nodeId) ?? 0) + 1);
-    if ((rebuildsOn.get(nodeId) ?? 0) >= MAX_REBUILDS_PER_NODE) busy = busyNodes();
-  };
+    this.view.add(nodeId, volume.sizeBytes);
+    this.usedAdded.set(nodeId, (this.usedAdded.get(nodeId) ?? 0) + largestKnownUsage(volume));
+    this.rebuildsOn.set(nodeId, (this.rebuildsOn.get(nodeId) ?? 0) + 1);
+    if ((this.rebuildsOn.get(nodeId) ?? 0) >= MAX_REBUILDS_PER_NODE) this.busy = this.busyNodes();
+  }
+
   /** Placement of one new replica of `volume`, the replica on `replacing` set aside. */
-  const place = (a: Assessment, replacing: string | undefined) => {
+  place(a: Assessment, replacing: string | undefined) {
+    const busy = this.busy;
     const members = a.volume.replicas.map((r) => r.nodeId);
     const exclude = new Set([...members, ...busy]);
     // Nodes where rebuilds of this volume kept failing are not tried again.
-    for (const [nodeId, failures] of tasks.failedRebuilds.get(a.volume.id) ?? []) {
+    for (const [nodeId, failures] of this.tasks.failedRebuilds.get(a.volume.id) ?? []) {
       if (failures.length >= MAX_REBUILD_ATTEMPTS) exclude.add(nodeId);
     }
     const existing = members.filter((id) => id !== replacing);
@@ -452,17 +483,17 @@ export function planControl(input: ControlInput): ControlPlan {
       preferHost: a.volume.attachment?.host,
       existingNodeIds: existing,
     };
-    const decision = placeReplicas(view, { ...request, excludeNodeIds: [...exclude] });
+    const decision = placeReplicas(this.view, { ...request, excludeNodeIds: [...exclude] });
     if (!decision.ok || busy.length === 0) return decision;
     // Busy nodes must not cost spread: when the nodes that would keep more zones are only busy
     // with other rebuilds, wait for one of them rather than settle for a worse zone.
     for (const id of busy) exclude.delete(id);
     for (const id of members) exclude.add(id);
-    const unhurried = placeReplicas(view, { ...request, excludeNodeIds: [...exclude] });
+    const unhurried = placeReplicas(this.view, { ...request, excludeNodeIds: [...exclude] });
     if (
       unhurried.ok &&
-      distinctZones(map, [...existing, unhurried.nodeIds[0]!]) >
-        distinctZones(map, [...existing, decision.nodeIds[0]!])
+      distinctZones(this.map, [...existing, unhurried.nodeIds[0]!]) >
+        distinctZones(this.map, [...existing, decision.nodeIds[0]!])
     ) {
       return {
         ok: false as const,
@@ -471,8 +502,53 @@ export function planControl(input: ControlInput): ControlPlan {
       };
     }
     return decision;
-  };
+  }
+}
 
+export function planControl(input: ControlInput): ControlPlan {
+  const s = new PlanState(input);
+  planFailures(s);
+  planTasks(s);
+  planRepairs(s);
+  planDrainReports(s);
+  planTrims(s);
+  // 5. rebalance.
+  const shares = projectedShares(s.map, s.suspect, s.loads, s.tasks.leavingBytes, s.usedAdded);
+  const margin = s.settings.rebalanceMarginPercent / 100;
+  const balanced =
+    shares.nodes.length < 2 ||
+    shares.nodes.every((n) => Math.abs(n.used / n.schedulable - shares.mean) <= margin);
+  if (s.settings.rebalanceEnabled && !balanced && s.repairsPlanned === 0) {
+    rebalance({
+      map: s.map,
+      view: s.view,
+      plan: s.plan,
+      settled: s.settled,
+      shares,
+      margin,
+      moveBudget: s.moveBudget,
+      busy: s.busy,
+    });
+  }
+
+  const ratios = shares.nodes.map((n) => n.used / n.schedulable);
+  return {
+    commands: s.plan.commands,
+    blocked: s.plan.blocked,
+    degradedVolumes: s.degraded,
+    movesInFlight: s.tasks.movesInFlight,
+    share: {
+      min: ratios.length > 0 ? Math.min(...ratios) : 0,
+      mean: shares.mean,
+      max: ratios.length > 0 ? Math.max(...ratios) : 0,
+    },
+    balanced,
+  };
+}
+
+/** Loop 1, failure: replicas of idle volumes on down nodes leave the in-sync set. */
+function planFailures(s: PlanState): void {
+  const { plan, assessments } = s;
   // 1. failure: replicas of idle volumes on down nodes leave the in-sync set.
   for (const a of assessments) {
     if (plan.full) break;
@@ -507,7 +583,11 @@ export function planControl(input: ControlInput): ControlPlan {
       break;
     }
   }
+}
 
+/** Loop 2, tasks: stalled rebuilds fail; rebuilding replicas without a rebuild get one. */
+function planTasks(s: PlanState): void {
+  const { map, nowMs, tasks, plan, assessments } = s;
   // 2. tasks: stalled rebuilds fail (the next plan retries them)...
   for (const list of tasks.openByVolume.values()) {
     for (const task of list) {
@@ -570,7 +650,11 @@ export function planControl(input: ControlInput): ControlPlan {
       break;
     }
   }
+}
 
+/** Loop 3, repair and drain: volumes short of replicas, the least protected first. */
+function planRepairs(s: PlanState): void {
+  const { map, nowMs, settings, suspect, view, plan, rebuildsOn, upNodes, assessments } = s;
   // 3. repair and drain: volumes short of replicas, the least protected first.
   const short = assessments
     .filter((a) => a.deficit > 0 && !plan.touched.has(a.volume.id))
@@ -580,7 +664,6 @@ export function planControl(input: ControlInput): ControlPlan {
         y.deficit - x.deficit ||
         compare(x.volume.name, y.volume.name),
     );
-  let repairsPlanned = 0;
   for (const a of short) {
     if (plan.full) break;
     const v = a.volume;
@@ -596,14 +679,14 @@ export function planControl(input: ControlInput): ControlPlan {
         replicaRefusal(view, v, st.nodeId, members) === null,
     );
     if (whole) {
-      addReplica(
+      s.addReplica(
         'repair',
         v,
         whole.nodeId,
         undefined,
         `${v.name}: ${whole.nodeId} is back with a whole copy`,
       );
-      repairsPlanned++;
+      s.repairsPlanned++;
       continue;
     }
     // Without a reachable in-sync copy a new replica has nothing to copy from: wait for one.
@@ -629,20 +712,20 @@ export function planControl(input: ControlInput): ControlPlan {
         node !== undefined &&
         node.state === 'up' &&
         !suspect.has(node.id) &&
-        heardSince(node.id, l.sinceMs) &&
+        s.heardSince(node.id, l.sinceMs) &&
         (rebuildsOn.get(node.id) ?? 0) < MAX_REBUILDS_PER_NODE &&
         replicaRefusal(view, v, node.id, members) === null
       );
     });
     if (back) {
-      addReplica(
+      s.addReplica(
         'repair',
         v,
         back.nodeId,
         undefined,
         `${v.name}: ${back.nodeId} is back; delta rebuild`,
       );
-      repairsPlanned++;
+      s.repairsPlanned++;
       continue;
     }
     // A node that is back (up, heard from since) but cannot hold its copy any more (full, or
@@ -652,7 +735,7 @@ export function planControl(input: ControlInput): ControlPlan {
       if (l.member) return null;
       const node = map.getNode(l.nodeId);
       if (node === undefined || node.state !== 'up' || suspect.has(node.id)) return null;
-      if (!heardSince(node.id, l.sinceMs)) return null;
+      if (!s.heardSince(node.id, l.sinceMs)) return null;
       return replicaRefusal(view, v, node.id, members);
     };
     const graceOver = (l: LostReplica): boolean => {
@@ -677,7 +760,7 @@ export function planControl(input: ControlInput): ControlPlan {
           ? `${v.name}: replacing the replica lost on ${replacing}`
           : `${v.name}: replacing the replica on ${replacing}, which is up but cannot take its copy back (${returnRefused})`;
     } else if (a.leaving.length > 0) {
-      if (moveBudget <= 0) {
+      if (s.moveBudget <= 0) {
         plan.block({
           loop: 'drain',
           volumeId: v.id,
@@ -705,7 +788,7 @@ export function planControl(input: ControlInput): ControlPlan {
       });
       continue;
     }
-    const decision = place(a, replacing);
+    const decision = s.place(a, replacing);
     if (!decision.ok) {
       plan.block({
         loop,
@@ -722,11 +805,15 @@ export function planControl(input: ControlInput): ControlPlan {
       });
       continue;
     }
-    addReplica(loop, v, decision.nodeIds[0]!, replacing, why);
-    if (loop === 'drain') moveBudget--;
-    else repairsPlanned++;
+    s.addReplica(loop, v, decision.nodeIds[0]!, replacing, why);
+    if (loop === 'drain') s.moveBudget--;
+    else s.repairsPlanned++;
   }
+}
 
+/** A drain that cannot finish says why in its task, for `ballast node drain --wait`. */
+function planDrainReports(s: PlanState): void {
+  const { map, plan } = s;
   // A drain that cannot finish says why in its task, for `ballast node drain --wait`.
   const drainBlocks = new Map<string, string[]>();
   for (const b of plan.blocked) {
@@ -751,7 +838,11 @@ export function planControl(input: ControlInput): ControlPlan {
       `drain of ${nodeId} is blocked: ${reasons[0]!}`,
     );
   }
+}
 
+/** Loop 4, trim: remove what the in-sync replicas now replace. */
+function planTrims(s: PlanState): void {
+  const { tasks, view, plan, assessments, loads } = s;
   // 4. trim: remove what the in-sync replicas now replace.
   for (const a of assessments) {
     if (plan.full) break;
@@ -799,30 +890,6 @@ export function planControl(input: ControlInput): ControlPlan {
       );
     }
   }
-
-  // 5. rebalance.
-  const shares = projectedShares(map, suspect, loads, tasks.leavingBytes, usedAdded);
-  const margin = settings.rebalanceMarginPercent / 100;
-  const balanced =
-    shares.nodes.length < 2 ||
-    shares.nodes.every((n) => Math.abs(n.used / n.schedulable - shares.mean) <= margin);
-  if (settings.rebalanceEnabled && !balanced && repairsPlanned === 0) {
-    rebalance({ map, view, plan, settled, shares, margin, moveBudget, busy });
-  }
-
-  const ratios = shares.nodes.map((n) => n.used / n.schedulable);
-  return {
-    commands: plan.commands,
-    blocked: plan.blocked,
-    degradedVolumes: degraded,
-    movesInFlight: tasks.movesInFlight,
-    share: {
-      min: ratios.length > 0 ? Math.min(...ratios) : 0,
-      mean: shares.mean,
-      max: ratios.length > 0 ? Math.max(...ratios) : 0,
-    },
-    balanced,
-  };
 }
 
 /**
