@@ -481,6 +481,9 @@ async function simulate(seed: number, clock: SimClock): Promise<SeedOutcome> {
         );
         await engine.updateVolume(world.volume());
       }
+      // As the agent does before each rebuild attempt: the update lets a replica whose joining
+      // failed (its session did not open) join the engine again.
+      if (member !== undefined) await engine.updateVolume(world.volume());
       const rebuild = engine.rebuildReplica(n).then(
         (r) => {
           counts.rebuildsPromoted! += 1;
