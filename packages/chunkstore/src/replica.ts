@@ -754,7 +754,19 @@ export class Replica implements MetaOwner {
     }
     if (newSizeBytes === this.record.sizeBytes) return;
     this.dataFile().truncate(newSizeBytes);
-    await this.dataFile().sync(true);
+    try {
+      await this.dataFile().sync(true);
+    } catch (err) {
+      // Any failed sync of the data file may have dropped dirty pages of earlier writes, not
+      // only the resize's: the same rule as a failed flush (fsyncgate), the replica stops.
+      this.fail(err);
+      throw new BallastError(
+        'IO',
+        `fsync failed on replica ${this.replicaId} while growing it`,
+        { errno: errnoOf(err) },
+        err,
+      );
+    }
     const next: ReplicaRecord = { ...this.record, sizeBytes: newSizeBytes };
     await this.ctx.writer.submit([
       { type: 'put', key: replicaKey(this.replicaId), value: encodeReplicaRecord(next) },
@@ -1443,6 +1455,9 @@ export class Replica implements MetaOwner {
           );
         }
       }
+      // Another sync of this file failed while ours ran (a resize's): the pages it dropped may
+      // be ones this flush covers, and ours may have reported success without them.
+      if ((this.stateValue as ReplicaState) === 'failed') throw this.unusableError();
       const ops: IndexOp[] = [];
       for (const meta of closing) {
         this.pushRecordOps(ops, meta);

@@ -152,6 +152,27 @@ t.test('a failed sync stops the replica; after a restart its marks are recovered
   await store.close();
 });
 
+t.test(
+  'a failed fsync while growing stops the replica like a failed flush (fsyncgate)',
+  async (t) => {
+    let failSync = false;
+    const storage = new MemoryStorage({
+      fault: (op) => (failSync && op.kind === 'sync' ? 'EIO' : null),
+    });
+    const store = await open(storage);
+    await store.createReplica(VOL, { sizeBytes: SIZE, chunkSizeBytes: CHUNK });
+    await done(store.replica(VOL).write(0, pattern(11, 4096)));
+    failSync = true;
+    await t.rejects(store.resizeReplica(VOL, SIZE + CHUNK), /fsync failed on replica vol-1/);
+    t.equal(store.replica(VOL).state, 'failed', 'it stops serving');
+    failSync = false;
+    // Found by the engine's simulation (seed 11454): a flush after the failed sync reported
+    // success without the pages that sync dropped, and committed their checksums.
+    await t.rejects(store.replica(VOL).flush(), 'no flush commits after a failed sync');
+    await store.close().catch(() => undefined);
+  },
+);
+
 t.test('digests: the same bytes give the same digest, other bytes another (D24)', async (t) => {
   const a = await open(new MemoryStorage());
   const b = await open(new MemoryStorage());
