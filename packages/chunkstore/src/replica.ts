@@ -1511,17 +1511,18 @@ export class Replica implements MetaOwner {
       ops.push({ type: 'del', key: gKey }, { type: 'del', key: kKey });
       return;
     }
+    // The checksums record ends with the CRC32C of the checksums as little-endian u32s, which
+    // is the chunk's digest (D24): computed once for both records.
+    const checksums = meta.checksums === null ? null : encodeChecksums(meta.checksums);
+    const digest =
+      checksums === null ? this.digestOf(null) : checksums.readUInt32LE(checksums.length - 4);
     ops.push({
       type: 'put',
       key: gKey,
-      value: encodeChunkHeader({
-        generation: meta.generation,
-        flags: meta.flags,
-        digest: this.digestOf(meta.checksums),
-      }),
+      value: encodeChunkHeader({ generation: meta.generation, flags: meta.flags, digest }),
     });
-    if (meta.checksums === null) ops.push({ type: 'del', key: kKey });
-    else ops.push({ type: 'put', key: kKey, value: encodeChecksums(meta.checksums) });
+    if (checksums === null) ops.push({ type: 'del', key: kKey });
+    else ops.push({ type: 'put', key: kKey, value: checksums });
   }
 
   // ---------------------------------------------------------------------------------------

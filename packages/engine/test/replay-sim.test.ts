@@ -24,9 +24,8 @@ import { createHash } from 'node:crypto';
 import t from 'tap';
 import { SimClock, type BallastError, type ClockTimer } from '@ballast/common';
 import type { StorageFault, StorageOp } from '@ballast/chunkstore';
-import type { SessionErrorKind } from '@ballast/session';
 import type { VolumeEngine, VolumeEngineOptions } from '../src/engine.js';
-import { pattern, prng } from './helpers/cluster.js';
+import { CALL_CODES, FAIL_KINDS, hash32, pattern, prng } from './helpers/cluster.js';
 import type { CallInfo, Fault } from './helpers/faulty-session.js';
 import { SimWorld } from './helpers/sim-world.js';
 
@@ -137,29 +136,6 @@ class Model {
   }
 }
 
-function hash32(...parts: number[]): number {
-  let h = 0x811c9dc5;
-  for (const p of parts) {
-    h = Math.imul(h ^ (p >>> 0), 0x01000193) >>> 0;
-    h = Math.imul(h ^ (h >>> 13), 0x5bd1e995) >>> 0;
-  }
-  return (h ^ (h >>> 15)) >>> 0;
-}
-
-const FAIL_KINDS: SessionErrorKind[] = ['io', 'disconnected', 'timeout', 'no-space', 'checksum'];
-const CALL_CODES: Record<string, number> = {
-  read: 1,
-  write: 2,
-  trim: 3,
-  zero: 4,
-  flush: 5,
-  chunkMap: 6,
-  readChunk: 7,
-  writeChunk: 8,
-  markClean: 9,
-  repair: 10,
-  size: 11,
-};
 const DISK_CODES: Record<StorageOp['kind'], number> = {
   read: 1,
   write: 2,

@@ -18,8 +18,7 @@
 // scheduling detail. Replay: ENGINE_SIM_SEED=<seed> [ENGINE_SIM_ROUNDS=n] npx tap dist/test/sim.test.js
 import t from 'tap';
 import { BallastError } from '@ballast/common';
-import type { SessionErrorKind } from '@ballast/session';
-import { LocalCluster, pattern, prng } from './helpers/cluster.js';
+import { CALL_CODES, FAIL_KINDS, LocalCluster, hash32, pattern, prng } from './helpers/cluster.js';
 import type { CallInfo, Fault } from './helpers/faulty-session.js';
 
 const KiB = 1024;
@@ -73,29 +72,6 @@ class Model {
   }
 }
 
-function hash32(...parts: number[]): number {
-  let h = 0x811c9dc5;
-  for (const p of parts) {
-    h = Math.imul(h ^ (p >>> 0), 0x01000193) >>> 0;
-    h = Math.imul(h ^ (h >>> 13), 0x5bd1e995) >>> 0;
-  }
-  return (h ^ (h >>> 15)) >>> 0;
-}
-
-const FAIL_KINDS: SessionErrorKind[] = ['io', 'disconnected', 'timeout', 'no-space', 'checksum'];
-const KIND_CODES: Record<string, number> = {
-  read: 1,
-  write: 2,
-  trim: 3,
-  zero: 4,
-  flush: 5,
-  chunkMap: 6,
-  readChunk: 7,
-  writeChunk: 8,
-  markClean: 9,
-  repair: 10,
-};
-
 for (const seed of seeds) {
   t.test(`seed ${seed}`, async (t) => {
     t.teardown(() => {
@@ -137,7 +113,7 @@ for (const seed of seeds) {
     let round = 0;
     cluster.decide = (call: CallInfo): Fault => {
       const r =
-        hash32(seed, Number(call.nodeId.slice(1)), KIND_CODES[call.kind] ?? 0, call.seq) / 2 ** 32;
+        hash32(seed, Number(call.nodeId.slice(1)), CALL_CODES[call.kind] ?? 0, call.seq) / 2 ** 32;
       const r2 = hash32(seed, call.seq, 77) / 2 ** 32;
       if (call.kind === 'read' && r < 0.03)
         return { type: 'fail', kind: 'checksum', applied: false };

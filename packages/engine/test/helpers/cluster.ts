@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChunkStore, ChunkStoreReplicaStore } from '@ballast/chunkstore';
-import { LocalSession, type SessionFactory } from '@ballast/session';
+import { LocalSession, type SessionErrorKind, type SessionFactory } from '@ballast/session';
 import {
   DirectControlPlane,
   DirectMetaStore,
@@ -219,6 +219,40 @@ export function prng(seed: number): () => number {
     return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** A stable 32-bit mix of integers, for fault decisions keyed by (seed, node, call, ...). */
+export function hash32(...parts: number[]): number {
+  let h = 0x811c9dc5;
+  for (const p of parts) {
+    h = Math.imul(h ^ (p >>> 0), 0x01000193) >>> 0;
+    h = Math.imul(h ^ (h >>> 13), 0x5bd1e995) >>> 0;
+  }
+  return (h ^ (h >>> 15)) >>> 0;
+}
+
+/** The session errors the simulations inject. */
+export const FAIL_KINDS: SessionErrorKind[] = [
+  'io',
+  'disconnected',
+  'timeout',
+  'no-space',
+  'checksum',
+];
+
+/** A number per session call kind, for hash32. */
+export const CALL_CODES: Record<string, number> = {
+  read: 1,
+  write: 2,
+  trim: 3,
+  zero: 4,
+  flush: 5,
+  chunkMap: 6,
+  readChunk: 7,
+  writeChunk: 8,
+  markClean: 9,
+  repair: 10,
+  size: 11,
+};
 
 /** A fresh payload whose bytes say who wrote them (seeded). */
 export function pattern(length: number, tag: number): Buffer {
