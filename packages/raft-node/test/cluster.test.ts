@@ -98,14 +98,25 @@ t.test(
     const ceiling = Math.max(
       ...(await Promise.all(others.map(async (id) => (await cluster.status(id)).lastIndex))),
     );
+    // The workload is bounded (maxOps) and may have run out on a slow machine, leaving the log
+    // still; filler writes to keys of their own (outside the checked history) keep it moving.
+    let filler = 0;
     await waitFor(
       'the log moves past what the paused member has, beyond compaction, on every other member',
       async () => {
         const st = await Promise.all(others.map((id) => cluster.status(id)));
-        return st.every((s) => s.firstIndex > ceiling + 1);
+        if (st.every((s) => s.firstIndex > ceiling + 1)) return true;
+        const current = await cluster.leader(others);
+        for (let i = 0; i < 20; i++) {
+          await http('PUT', `${cluster.node(current).api}/kv/filler-${filler++}`, 'x').catch(
+            () => undefined,
+          );
+        }
+        return false;
       },
       { timeoutMs: 60_000, intervalMs: 200 },
     );
+    t.comment(`${filler} filler writes; workload started ${workload.opsStarted} ops`);
     cluster.node(paused).proc.resume();
     await waitFor(
       'the paused member catches up (through a snapshot)',
