@@ -16,7 +16,9 @@ export type {
   ReplicaStats,
   ScrubChunkResult,
   ScrubOptions,
+  SnapshotInfo,
 } from './replica.js';
+export type { SnapshotRecord } from './records.js';
 export { ChunkStoreReplicaStore, type ReplicaBinding } from './replica-store.js';
 export { ReplicaBlockDevice } from './block-device.js';
 export { PosixStorage, type DataFile, type IndexDb, type StoreStorage } from './storage.js';

@@ -9,8 +9,12 @@ import { BallastError } from '@ballast/common';
  *   d:<replicaId>:<index>     dirty mark (empty value): written durably before the first
  *                             write to the chunk after a flush, deleted by the next flush
  *   e:<volumeId>              highest fence seen for the volume: `epoch` or `epoch/incarnation`
+ *   n:<replicaId>:<seq>       snapshot record (JSON), written once the snapshot is complete
+ *   v:<replicaId>:<index>:<tag>  a chunk version kept for snapshots (copy-on-write): the
+ *                             chunk as it was at snapshot <tag> and every earlier snapshot
+ *                             back to the previous version's tag (docs/snapshots.md)
  *
- * <index> is the chunk index in 12 lower-case hex digits, so keys sort in chunk order.
+ * <index>, <seq> and <tag> are 12 lower-case hex digits, so keys sort numerically.
  */
 export const FORMAT_KEY = 's:format';
 export const FORMAT_VERSION = '1';
@@ -76,4 +80,25 @@ export function decodeFence(key: string, value: Buffer): { epoch: number; incarn
     throw new BallastError('CHECKSUM_MISMATCH', `index record ${key} is corrupt`);
   }
   return { epoch, incarnation };
+}
+
+export const snapshotKey = (replicaId: string, seq: number): string =>
+  `n:${replicaId}:${chunkIndexHex(seq)}`;
+
+export function snapshotRange(replicaId: string): { gte: string; lt: string } {
+  return { gte: `n:${replicaId}:`, lt: `n:${replicaId};` };
+}
+
+export const versionKey = (replicaId: string, index: number, tag: number): string =>
+  `v:${replicaId}:${chunkIndexHex(index)}:${chunkIndexHex(tag)}`;
+
+export function versionRange(replicaId: string): { gte: string; lt: string } {
+  return { gte: `v:${replicaId}:`, lt: `v:${replicaId};` };
+}
+
+/** Chunk index and tag of a version key. */
+export function parseVersionKey(key: string): { index: number; tag: number } {
+  const tagHex = key.slice(key.length - INDEX_DIGITS);
+  const indexHex = key.slice(key.length - 2 * INDEX_DIGITS - 1, key.length - INDEX_DIGITS - 1);
+  return { index: parseChunkIndexHex(indexHex), tag: parseChunkIndexHex(tagHex) };
 }

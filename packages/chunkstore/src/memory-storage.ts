@@ -64,7 +64,10 @@ class FileState {
 
   resize(sizeBytes: number): void {
     if (sizeBytes > this.current.length) {
-      const grown = Buffer.alloc(sizeBytes);
+      // Geometric growth: a file extended a chunk at a time must not copy itself every time.
+      const grown = Buffer.alloc(
+        Math.max(sizeBytes, Math.min(2 * this.current.length, sizeBytes + 64 * 1024 * 1024)),
+      );
       this.current.copy(grown);
       this.current = grown;
     } else {

@@ -25,7 +25,14 @@ import {
   encodeChunkHeader,
   encodeReplicaRecord,
   type ReplicaRecord,
+  type SnapshotRecord,
 } from './records.js';
+import {
+  ReplicaSnapshots,
+  type KeptChunkState,
+  type PendingVersions,
+  type SnapshotUsage,
+} from './snapshots.js';
 import type { DataFile, IndexDb } from './storage.js';
 const EMPTY = Buffer.alloc(0);
 
@@ -117,6 +124,14 @@ export interface ReplicaContext {
   readonly logger: Logger | undefined;
   /** Waits until `bytes` more pinned metadata fits the budget, flushing replicas if needed. */
   reserveDirty(bytes: number): Promise<void>;
+  /** Opens (creating it when missing) the file holding a replica's kept snapshot versions. */
+  openSnapshotFile(replicaId: string): DataFile;
+}
+
+/** A snapshot as a replica reports it. */
+export interface SnapshotInfo extends SnapshotUsage {
+  createdAtMs: number;
+  sizeBytes: number;
 }
 
 type Mutation =
@@ -250,6 +265,7 @@ export class Replica implements MetaOwner {
   private metadataSyncNeeded = false;
   private readonly fullMetaBytes: number;
   private holeDigest: number | null = null;
+  private readonly snapshots: ReplicaSnapshots;
 
   /** @internal Use ChunkStore.createReplica / ChunkStore.replica. */
   constructor(
@@ -266,6 +282,14 @@ export class Replica implements MetaOwner {
     this.file = file;
     this.failure = failure;
     this.stateValue = failure === null ? 'open' : 'failed';
+    this.snapshots = new ReplicaSnapshots(
+      ctx.db,
+      ctx.writer,
+      record.replicaId,
+      record.chunkSizeBytes,
+      () => ctx.openSnapshotFile(record.replicaId),
+      ctx.logger,
+    );
   }
 
   get sizeBytes(): number {
@@ -408,6 +432,171 @@ export class Replica implements MetaOwner {
   async flush(): Promise<void> {
     this.checkUsable();
     return this.requestFlush();
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Snapshots (docs/snapshots.md)
+
+  /**
+   * Takes snapshot `seq` of this replica: every mutation acknowledged before the call is in
+   * it, none started after it resolves is; mutations queued meanwhile may fall on either side
+   * (whoever needs a cut across replicas holds writes around it, as the engine does). `seq`
+   * must be higher than every snapshot this replica has had; taking an existing one again
+   * returns it (a retried request).
+   */
+  async createSnapshot(
+    seq: number,
+    createdAtMs = this.ctx.clock.wallMs(),
+  ): Promise<SnapshotRecord> {
+    this.checkUsable();
+    if (!Number.isSafeInteger(seq) || seq < 1) {
+      throw new BallastError(
+        'INVALID_ARGUMENT',
+        `snapshot seq must be a positive integer, not ${seq}`,
+      );
+    }
+    const existing = this.snapshots.get(seq);
+    if (existing !== undefined) return existing;
+    if (seq <= this.snapshots.latestSeq) {
+      throw new BallastError(
+        'CONFLICT',
+        `snapshot ${seq} is not newer than snapshot ${this.snapshots.latestSeq} of replica ${this.replicaId}`,
+        { replicaId: this.replicaId, seq, latestSeq: this.snapshots.latestSeq },
+      );
+    }
+    const record = this.snapshots.begin(seq, this.record.sizeBytes, createdAtMs);
+    try {
+      // Everything acknowledged so far becomes durable in place; every mutation from here on
+      // keeps its chunk first, so the snapshot reads this moment even after a power cut.
+      await this.requestFlush();
+      await this.snapshots.complete(record);
+    } catch (err) {
+      await this.snapshots.cancel(seq).catch(() => undefined);
+      throw err;
+    }
+    return { ...record };
+  }
+
+  /** Deletes a snapshot; the space only it held is given back. */
+  async deleteSnapshot(seq: number): Promise<void> {
+    this.checkUsable();
+    await this.snapshots.remove(seq);
+  }
+
+  /** Complete snapshots, oldest first, with the space each one holds here. */
+  listSnapshots(): SnapshotInfo[] {
+    const usage = new Map(this.snapshots.usage().map((u) => [u.seq, u]));
+    return this.snapshots.list().map((r) => ({
+      seq: r.seq,
+      createdAtMs: r.createdAtMs,
+      sizeBytes: r.sizeBytes,
+      exclusiveBytes: usage.get(r.seq)?.exclusiveBytes ?? 0,
+      sharedBytes: usage.get(r.seq)?.sharedBytes ?? 0,
+    }));
+  }
+
+  /** Bytes stored for all snapshots of this replica (non-zero blocks of kept versions). */
+  snapshotBytes(): number {
+    return this.snapshots.keptBytes();
+  }
+
+  /**
+   * Reads [offset, offset+length) of snapshot `seq`, verified block by block like live reads.
+   * Synchronous: a chunk's version and its bytes are read in the same step.
+   */
+  readSnapshot(seq: number, offsetBytes: number, lengthBytes: number): Buffer {
+    this.checkUsable();
+    const snapshot = this.snapshotOrThrow(seq);
+    this.checkRange(offsetBytes, lengthBytes);
+    if (offsetBytes + lengthBytes > snapshot.sizeBytes) {
+      throw new BallastError(
+        'INVALID_ARGUMENT',
+        `range ${offsetBytes}+${lengthBytes} is outside snapshot ${seq} (${snapshot.sizeBytes} bytes)`,
+        { replicaId: this.replicaId, seq, sizeBytes: snapshot.sizeBytes },
+      );
+    }
+    const out = Buffer.alloc(lengthBytes);
+    let done = 0;
+    while (done < lengthBytes) {
+      const pos = offsetBytes + done;
+      const index = this.chunkOf(pos);
+      const chunkStart = index * this.chunkSizeBytes;
+      const n = Math.min(lengthBytes - done, chunkStart + this.chunkSizeBytes - pos);
+      const target = out.subarray(done, done + n);
+      const version = this.snapshots.resolve(seq, index);
+      if (version === null) this.readInto(pos, target);
+      else if (version.slot >= 0) this.readKeptVersion(version, index, pos - chunkStart, target);
+      done += n;
+    }
+    return out;
+  }
+
+  /** What snapshot `seq` holds for a chunk (generation and digest as in the chunk map). */
+  snapshotChunkInfo(seq: number, index: number): ChunkMapEntry {
+    this.checkUsable();
+    this.snapshotOrThrow(seq);
+    this.checkChunkIndex(index);
+    const version = this.snapshots.resolve(seq, index);
+    if (version === null) return this.infoOf(this.getMeta(index));
+    return {
+      index,
+      generation: version.generation,
+      hole: version.slot < 0,
+      dirty: false,
+      unclean: (version.flags & FLAG_UNCLEAN) !== 0,
+      digest: version.digest,
+    };
+  }
+
+  private snapshotOrThrow(seq: number): SnapshotRecord {
+    const snapshot = Number.isSafeInteger(seq) ? this.snapshots.get(seq) : undefined;
+    if (snapshot === undefined) {
+      throw new BallastError('NOT_FOUND', `replica ${this.replicaId} has no snapshot ${seq}`, {
+        replicaId: this.replicaId,
+        seq,
+      });
+    }
+    return snapshot;
+  }
+
+  /** Reads part of a kept version from its slot; zero blocks are not stored and read as zeroes. */
+  private readKeptVersion(
+    version: { slot: number; checksums: Uint32Array | null },
+    index: number,
+    offsetInChunk: number,
+    target: Buffer,
+  ): void {
+    const checksums = version.checksums!;
+    const alignedStart = floorBlock(offsetInChunk);
+    const alignedEnd = ceilBlock(offsetInChunk + target.length);
+    const buf = Buffer.allocUnsafe(alignedEnd - alignedStart);
+    this.snapshots.readSlot(version.slot, buf, alignedStart);
+    for (let at = 0; at < buf.length; at += BLOCK_SIZE_BYTES) {
+      const block = buf.subarray(at, at + BLOCK_SIZE_BYTES);
+      const expected = checksums[(alignedStart + at) / BLOCK_SIZE_BYTES]!;
+      if (expected === ZERO_BLOCK_CRC) {
+        block.fill(0);
+        continue;
+      }
+      const actual = crc32c(block);
+      if (actual !== expected) {
+        this.counters.checksumErrors += 1;
+        const pos = index * this.chunkSizeBytes + alignedStart + at;
+        throw new BallastError(
+          'CHECKSUM_MISMATCH',
+          `checksum mismatch in a snapshot version of block ${pos / BLOCK_SIZE_BYTES} of replica ${this.replicaId}`,
+          {
+            replicaId: this.replicaId,
+            chunkIndex: index,
+            offsetBytes: pos,
+            expectedCrc: expected,
+            actualCrc: actual,
+          },
+        );
+      }
+    }
+    const skip = offsetInChunk - alignedStart;
+    buf.copy(target, 0, skip, skip + target.length);
   }
 
   // ---------------------------------------------------------------------------------------
@@ -710,7 +899,7 @@ export class Replica implements MetaOwner {
 
   /** Bytes the data file really occupies (st_blocks), i.e. thin-provisioned usage. */
   usedBytes(): number {
-    return this.file === null ? 0 : this.file.allocatedBytes();
+    return this.file === null ? 0 : this.file.allocatedBytes() + this.snapshots.allocatedBytes();
   }
 
   stats(): ReplicaStats {
@@ -782,7 +971,9 @@ export class Replica implements MetaOwner {
   async recover(): Promise<number> {
     if (this.stateValue !== 'open') return 0;
     try {
-      return await this.recoverMarkedChunks();
+      const recovered = await this.recoverMarkedChunks();
+      await this.snapshots.load();
+      return recovered;
     } catch (err) {
       // A chunk that cannot be read back (EIO) cannot be described: this replica stops serving,
       // its marks stay for the next attempt, and the store's other replicas open as usual.
@@ -875,6 +1066,7 @@ export class Replica implements MetaOwner {
     while (this.markInFlight.size > 0) {
       await Promise.allSettled([...this.markInFlight.values()]);
     }
+    this.snapshots.close();
     if (this.file !== null) {
       this.file.close();
       this.file = null;
@@ -922,10 +1114,13 @@ export class Replica implements MetaOwner {
    * flush will then keep its mark). Claims those chunks for the current interval.
    */
   private tryClaim(first: number, last: number): boolean {
+    const keeping = this.snapshots.active;
     for (let c = first; c <= last; c++) {
       const meta = this.metas.get(c);
       if (meta === undefined) return false;
       if (!meta.marked && !(meta.closing && !this.closingBuilt)) return false;
+      // The first mutation after a snapshot keeps the chunk first (on the marking path).
+      if (keeping && this.snapshots.needsKeep(c)) return false;
     }
     for (let c = first; c <= last; c++) {
       const meta = this.metas.get(c)!;
@@ -942,7 +1137,13 @@ export class Replica implements MetaOwner {
     const fresh: number[] = [];
     for (let c = first; c <= last; c++) {
       const meta = this.metas.get(c);
-      if (meta !== undefined && (meta.marked || (meta.closing && !this.closingBuilt))) continue;
+      if (
+        meta !== undefined &&
+        (meta.marked || (meta.closing && !this.closingBuilt)) &&
+        !this.snapshots.needsKeep(c)
+      ) {
+        continue;
+      }
       const inFlight = this.markInFlight.get(c);
       if (inFlight !== undefined) waits.push(inFlight);
       else fresh.push(c);
@@ -957,22 +1158,57 @@ export class Replica implements MetaOwner {
   }
 
   private async writeMarks(indices: number[]): Promise<void> {
+    let kept: PendingVersions | null = null;
     try {
       await this.ctx.reserveDirty(indices.length * this.fullMetaBytes);
       if (this.stateValue !== 'open' && this.stateValue !== 'closing') throw this.unusableError();
-      await this.ctx.writer.submit(
-        indices.map((c) => ({
-          type: 'put' as const,
-          key: chunkKey('d', this.replicaId, c),
-          value: EMPTY,
-        })),
-      );
+      const ops: IndexOp[] = indices.map((c) => ({
+        type: 'put' as const,
+        key: chunkKey('d', this.replicaId, c),
+        value: EMPTY,
+      }));
+      if (this.snapshots.active) {
+        kept = await this.keepForSnapshots(indices.filter((c) => this.snapshots.needsKeep(c)));
+        if (kept !== null) ops.push(...kept.ops);
+      }
+      // The kept versions and the marks land in one batch: a chunk is never mutated before
+      // the version a snapshot reads is durable.
+      await this.ctx.writer.submit(ops);
+      kept?.commit();
+      kept = null;
       this.counters.dirtyMarks += indices.length;
       if (this.stateValue === 'open' || this.stateValue === 'closing') {
         for (const c of indices) this.pinMarked(c);
       }
     } finally {
+      kept?.abort();
       for (const c of indices) this.markInFlight.delete(c);
+    }
+  }
+
+  /**
+   * Copies chunks a snapshot still reads before their first mutation since it (the state and
+   * the data are taken in this synchronous step; nothing mutates them until the versions are
+   * committed, because tryClaim refuses chunks that still need keeping).
+   */
+  private async keepForSnapshots(indices: number[]): Promise<PendingVersions | null> {
+    if (indices.length === 0) return null;
+    const states: KeptChunkState[] = indices.map((c) => {
+      const meta = this.getMeta(c);
+      return {
+        index: c,
+        generation: meta.generation,
+        flags: meta.flags,
+        digest: this.digestOf(meta.checksums),
+        checksums: meta.checksums,
+      };
+    });
+    try {
+      return await this.snapshots.keep(states, (buf, position) => this.preadFull(buf, position));
+    } catch (err) {
+      // Pages of the snapshot file may be gone: the same rule as the data file (D26).
+      if ((err as { syncFailed?: boolean }).syncFailed === true) this.fail(err);
+      throw err;
     }
   }
 

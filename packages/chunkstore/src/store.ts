@@ -29,6 +29,8 @@ import {
   encodeFence,
   epochKey,
   replicaKey,
+  snapshotRange,
+  versionRange,
 } from './keys.js';
 
 const NO_FENCE: Fence = Object.freeze({ epoch: 0, incarnation: 0 });
@@ -167,6 +169,12 @@ export class ChunkStore {
       clock,
       logger: opts.logger,
       reserveDirty: (bytes) => this.reserveDirty(bytes),
+      openSnapshotFile: (replicaId) => {
+        const name = this.snapshotFileName(replicaId);
+        return this.storage.fileExists(name)
+          ? this.storage.openFile(name)
+          : this.storage.createFile(name, 0);
+      },
     };
   }
 
@@ -225,6 +233,11 @@ export class ChunkStore {
     return `${replicaId}.data`;
   }
 
+  /** Slots of the chunk versions kept for the replica's snapshots (created on first use). */
+  private snapshotFileName(replicaId: string): string {
+    return `${replicaId}.snap`;
+  }
+
   private openReplica(record: ReplicaRecord): Replica {
     let file: DataFile;
     try {
@@ -252,6 +265,7 @@ export class ChunkStore {
   /** Finishes a create interrupted by a crash: no write was ever acknowledged to it. */
   private async finishCreate(record: ReplicaRecord): Promise<void> {
     await this.clearReplicaKeys(record.replicaId);
+    await this.storage.removeFile(this.snapshotFileName(record.replicaId));
     this.storage.createFile(this.fileName(record.replicaId), record.sizeBytes).close();
     record.state = 'ready';
     await this.writer.submit([
@@ -261,6 +275,7 @@ export class ChunkStore {
 
   private async finishDelete(replicaId: string): Promise<void> {
     await this.storage.removeFile(this.fileName(replicaId));
+    await this.storage.removeFile(this.snapshotFileName(replicaId));
     await this.clearReplicaKeys(replicaId);
     await this.writer.submit([{ type: 'del', key: replicaKey(replicaId) }]);
   }
@@ -269,6 +284,8 @@ export class ChunkStore {
     for (const kind of ['g', 'k', 'd'] as const) {
       await this.db.clear(chunkRange(kind, replicaId));
     }
+    await this.db.clear(snapshotRange(replicaId));
+    await this.db.clear(versionRange(replicaId));
   }
 
   // ---------------------------------------------------------------------------------------
