@@ -147,6 +147,10 @@ export class VolumeEngine implements BlockDevice, OpDispatcher {
   readonly clock: Clock;
   private inFlightOps = 0;
   private readonly idleWaiters: Array<() => void> = [];
+  /** While a snapshot is being cut: new mutations and flushes wait for it. */
+  private held: Promise<void> | null = null;
+  /** Write pauses of snapshot cuts (ms), until the metrics exporter takes them. */
+  private snapshotPausesMs: number[] = [];
   private rebuildsRunning = new Set<string>();
   /** Per rebuilding node: chunks its current pass still has to copy. */
   private readonly rebuildRemaining = new Map<string, number>();
@@ -378,6 +382,7 @@ export class VolumeEngine implements BlockDevice, OpDispatcher {
    * replicas that failed the flush are out of the set). Global across NBD connections.
    */
   flush(): Promise<void> {
+    if (this.held !== null) return this.held.then(() => this.flush());
     const now = this.clock.monotonicMs();
     const refusal = this.admit();
     if (refusal !== null) return this.refuse('flush', refusal);
@@ -389,6 +394,99 @@ export class VolumeEngine implements BlockDevice, OpDispatcher {
     this.flushOps.add(op);
     this.fanOut(op, (m) => m.session!.flush());
     return promise;
+  }
+
+  /**
+   * Takes snapshot `seq` of the volume, crash-consistent across its in-sync replicas (issue 16):
+   * new mutations and flushes wait, those in flight settle, every in-sync replica records the
+   * snapshot at that same point of the write stream, then the held requests go on. Every write
+   * acknowledged before the call is in the snapshot; none issued after it resolves is. It is
+   * acknowledged like a flush: once every in-sync replica has it or the replicas that failed
+   * it are out of the set (they are failed like a failed flush). Rebuilding replicas do not
+   * take it: their content is not the volume's yet. Resolves with the replicas that hold it
+   * and how long writes were held.
+   */
+  async snapshot(seq: number): Promise<{ nodeIds: string[]; pauseMs: number }> {
+    if (!Number.isSafeInteger(seq) || seq < 1) {
+      throw new BallastError(
+        'INVALID_ARGUMENT',
+        `snapshot seq must be a positive integer, not ${seq}`,
+      );
+    }
+    const refusal = this.admit();
+    if (refusal !== null) throw refusal;
+    if (this.held !== null) {
+      throw new BallastError('CONFLICT', `volume ${this.volume.name}: a snapshot is being taken`);
+    }
+    const lacking = this.set.activeInSync.filter((m) => m.session?.snapshot === undefined);
+    if (lacking.length > 0) {
+      throw new BallastError(
+        'UNAVAILABLE',
+        `volume ${this.volume.name}: replicas on ${lacking.map((m) => m.nodeId).join(', ')} cannot take snapshots over this connection yet`,
+      );
+    }
+    const startedMs = this.clock.monotonicMs();
+    let release = NOOP;
+    this.held = new Promise<void>((resolve) => (release = resolve));
+    try {
+      if (this.inFlightOps > 0 || this.lock.size > 0 || this.flushOps.size > 0) {
+        await withTimeout(
+          this.clock,
+          new Promise<void>((resolve) => this.idleWaiters.push(resolve)),
+          this.closeTimeoutMs,
+          () => new BallastError('TIMEOUT', 'writes in flight did not settle for the snapshot'),
+        );
+      }
+      this.throwIfUnusable();
+      const targets = this.set.activeInSync;
+      const op = new FlushOp(this.clock.monotonicMs());
+      const acked = new Promise<void>((resolve, reject) => {
+        op.resolve = resolve;
+        op.reject = reject;
+      });
+      this.flushOps.add(op);
+      this.fanOut(op, (m) => m.session!.snapshot!(seq), targets);
+      await acked;
+      const pauseMs = this.clock.monotonicMs() - startedMs;
+      if (this.snapshotPausesMs.length < 1024) this.snapshotPausesMs.push(pauseMs);
+      const holders = targets.filter((m, i) => (op.okMask & (1 << i)) !== 0);
+      return { nodeIds: holders.map((m) => m.nodeId), pauseMs };
+    } finally {
+      this.held = null;
+      release();
+    }
+  }
+
+  /** Write pauses of snapshot cuts (ms) since the last call. */
+  takeSnapshotPauses(): number[] {
+    const pauses = this.snapshotPausesMs;
+    this.snapshotPausesMs = [];
+    return pauses;
+  }
+
+  /** Reads [offset, offset+length) of snapshot `seq` from the first in-sync replica that can. */
+  async readSnapshot(seq: number, offset: number, length: number): Promise<Buffer> {
+    const refusal = this.admit();
+    if (refusal !== null) throw refusal;
+    let last: unknown = new BallastError(
+      'UNAVAILABLE',
+      `no replica of ${this.volume.name} can read snapshots`,
+    );
+    for (const m of this.set.activeInSync) {
+      if (m.session?.readSnapshot === undefined) continue;
+      try {
+        return await replicaTimeout(
+          this.clock,
+          m.session.readSnapshot(seq, offset, length),
+          this.replicaTimeoutMs,
+          m.nodeId,
+          'read snapshot',
+        );
+      } catch (err) {
+        last = err;
+      }
+    }
+    throw last;
   }
 
   /**
@@ -464,6 +562,9 @@ export class VolumeEngine implements BlockDevice, OpDispatcher {
     fua: boolean,
     noHole: boolean,
   ): Promise<void> {
+    if (this.held !== null) {
+      return this.held.then(() => this.mutate(kind, offset, length, data, fua, noHole));
+    }
     const now = this.clock.monotonicMs();
     const name = KIND_NAME[kind]!;
     const refusal = this.admit() ?? this.checkRange(offset, length);
@@ -504,13 +605,16 @@ export class VolumeEngine implements BlockDevice, OpDispatcher {
    * rebuilding replica never delays it); the range is released once every leg has settled (so
    * every replica applies overlapping operations in the same order).
    */
-  private fanOut(op: FanOutOp, send: (m: Member) => Promise<void>): void {
+  private fanOut(
+    op: FanOutOp,
+    send: (m: Member) => Promise<void>,
+    targets: Member[] = this.set.active,
+  ): void {
     if (this.stateError !== null || this.set.activeInSync.length === 0) {
       this.settleFanOut(op, this.stateError ?? this.noReplicaError());
       this.releaseOp(op);
       return;
     }
-    const targets = this.set.active;
     op.targets = targets;
     op.legsPending = targets.length;
     op.dispatchedAtMs = this.clock.monotonicMs();

@@ -101,6 +101,37 @@ export function sessionContract(test: ContractRunner, name: string, h: ContractH
     await s.close();
   });
 
+  test(`${name}: a snapshot holds the session's earlier mutations and none after`, async (t) => {
+    const { spec } = await fresh();
+    const s = await h.open(spec);
+    if (s.snapshot === undefined || s.readSnapshot === undefined) {
+      // The capability is optional (remote sessions lack it until it is on the wire); say so
+      // instead of passing silently.
+      t.ok(true, `${name} has no snapshot operation (not on the wire yet)`);
+      await s.close();
+      return;
+    }
+    const before = randomBytes(CHUNK + 8 * KiB);
+    // Not awaited: the snapshot must cover mutations issued before it, applied or not yet.
+    const issued = s.write(CHUNK / 2, before, false);
+    await s.snapshot(1);
+    await issued;
+    const after = randomBytes(16 * KiB);
+    await s.write(CHUNK, after, false);
+    await s.trim(0, CHUNK, false);
+    const expected = Buffer.alloc(4 * CHUNK);
+    before.copy(expected, CHUNK / 2);
+    t.ok(
+      (await s.readSnapshot(1, 0, 4 * CHUNK)).equals(expected),
+      'the snapshot reads the earlier write and not the later ones',
+    );
+    t.ok((await s.read(CHUNK, after.length)).equals(after), 'the volume reads the later write');
+    await s.snapshot(1);
+    t.equal(await outcome(s.snapshot(0)), 'invalid', 'seq 0 is refused');
+    t.ok((await outcome(s.readSnapshot(7, 0, 4096))) !== 'resolved', 'an unknown snapshot');
+    await s.close();
+  });
+
   test(`${name}: mutations apply in the order they were issued`, async (t) => {
     const { volumeId, spec } = await fresh();
     const s = await h.open(spec);

@@ -129,6 +129,34 @@ export class SessionCore<B> {
     return this.#settle(this.store.repairBlocks(this.binding, offsetBytes, data), false);
   }
 
+  /** Whether the store can take and read snapshots (the chunk store and memory; not remotely yet). */
+  get canSnapshot(): boolean {
+    return this.store.createSnapshot !== undefined && this.store.readSnapshot !== undefined;
+  }
+
+  /**
+   * Takes snapshot `seq` after every mutation issued on this session before the call (applied
+   * or not yet, as for flush): the replica's side of the engine's cut.
+   */
+  snapshot(seq: number): Promise<void> {
+    this.check();
+    const create = this.store.createSnapshot;
+    if (create === undefined)
+      throw new BallastError('INTERNAL', 'this store cannot take snapshots');
+    if (this.#pending.size === 0) return create.call(this.store, this.binding, seq);
+    return Promise.allSettled([...this.#pending]).then(() =>
+      create.call(this.store, this.binding, seq),
+    );
+  }
+
+  readSnapshot(seq: number, offsetBytes: number, lengthBytes: number): Buffer | Promise<Buffer> {
+    this.check();
+    if (this.store.readSnapshot === undefined) {
+      throw new BallastError('INTERNAL', 'this store cannot read snapshots');
+    }
+    return this.store.readSnapshot(this.volumeId, seq, offsetBytes, lengthBytes);
+  }
+
   /** Makes every mutation issued on this session before the call durable. */
   flush(): Promise<void> {
     this.check();

@@ -34,6 +34,12 @@ export class LocalSession<B> implements ReplicaSession {
   /** Present when the store supports it (the chunk store does; the wire does not yet). */
   readonly markChunksClean?: (indices: number[]) => Promise<void>;
   readonly repairBlocks?: (offsetBytes: number, data: Buffer) => Promise<void>;
+  readonly snapshot?: (seq: number) => Promise<void>;
+  readonly readSnapshot?: (
+    seq: number,
+    offsetBytes: number,
+    lengthBytes: number,
+  ) => Promise<Buffer>;
 
   private constructor(
     readonly nodeId: string,
@@ -45,6 +51,19 @@ export class LocalSession<B> implements ReplicaSession {
       this.markChunksClean = (indices) => this.#mutate(() => this.core.markChunksClean(indices));
       this.repairBlocks = (offsetBytes, data) =>
         this.#mutate(() => this.core.repairBlocks(offsetBytes, data));
+    }
+    if (core.canSnapshot) {
+      this.snapshot = (seq) => this.#mutate(() => this.core.snapshot(seq));
+      this.readSnapshot = async (seq, offsetBytes, lengthBytes) => {
+        try {
+          this.#alive();
+          const data = await this.core.readSnapshot(seq, offsetBytes, lengthBytes);
+          this.#alive();
+          return data;
+        } catch (err) {
+          throw this.#classify(err);
+        }
+      };
     }
   }
 

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BallastError, compareFence, fenceRefusal, type Fence } from '@ballast/common';
 import type { ChunkMapResult, OpenSessionArgs, OpenedSession, ReplicaStore } from './store.js';
-import type { ChunkCopy, TrimOptions } from './types.js';
+import type { ChunkCopy, SnapshotSummary, TrimOptions } from './types.js';
 
 const BLOCK_SIZE_BYTES = 4096;
 /** Bound on mutations waiting in one volume's queue (as the chunk store bounds its own). */
@@ -39,6 +39,11 @@ export class MemoryVolume {
   queueRunning = false;
   idleWaiters: Array<() => void> = [];
   flushes = 0;
+  /** Snapshots: a copy of every chunk as it was (memory is cheap in tests). */
+  readonly snapshots = new Map<
+    number,
+    { createdAtMs: number; chunks: Map<number, Buffer>; sizeBytes: number }
+  >();
   appliedMutations = 0;
   delayedMutations = 0;
 
@@ -302,6 +307,60 @@ export class MemoryReplicaStore implements ReplicaStore<MemoryVolume> {
       v.idleWaiters = [];
       for (const w of waiters) w();
     }
+  }
+
+  async createSnapshot(v: MemoryVolume, seq: number): Promise<void> {
+    if (!Number.isSafeInteger(seq) || seq < 1) {
+      throw new BallastError(
+        'INVALID_ARGUMENT',
+        `snapshot seq must be a positive integer, not ${seq}`,
+      );
+    }
+    await this.#whenIdle(v);
+    if (v.snapshots.has(seq)) return;
+    const latest = Math.max(0, ...v.snapshots.keys());
+    if (seq <= latest) {
+      throw new BallastError('CONFLICT', `snapshot ${seq} is not newer than snapshot ${latest}`);
+    }
+    const chunks = new Map<number, Buffer>();
+    for (const [index, data] of v.chunks) chunks.set(index, Buffer.from(data));
+    v.snapshots.set(seq, { createdAtMs: Date.now(), chunks, sizeBytes: v.sizeBytes });
+  }
+
+  readSnapshot(volumeId: string, seq: number, offsetBytes: number, lengthBytes: number): Buffer {
+    const v = this.volume(volumeId);
+    const snapshot = v.snapshots.get(seq);
+    if (snapshot === undefined) {
+      throw new BallastError('NOT_FOUND', `volume ${volumeId} has no snapshot ${seq}`);
+    }
+    this.#checkRange(v, offsetBytes, lengthBytes);
+    const out = Buffer.alloc(lengthBytes);
+    for (let pos = offsetBytes; pos < offsetBytes + lengthBytes;) {
+      const index = Math.floor(pos / v.chunkSizeBytes);
+      const inChunk = pos - index * v.chunkSizeBytes;
+      const n = Math.min(v.chunkSizeBytes - inChunk, offsetBytes + lengthBytes - pos);
+      snapshot.chunks.get(index)?.copy(out, pos - offsetBytes, inChunk, inChunk + n);
+      pos += n;
+    }
+    return out;
+  }
+
+  async deleteSnapshot(volumeId: string, seq: number): Promise<void> {
+    if (!this.volume(volumeId).snapshots.delete(seq)) {
+      throw new BallastError('NOT_FOUND', `volume ${volumeId} has no snapshot ${seq}`);
+    }
+  }
+
+  listSnapshots(volumeId: string): SnapshotSummary[] {
+    return [...this.volume(volumeId).snapshots.entries()]
+      .sort((a, b) => a[0] - b[0])
+      .map(([seq, s]) => ({
+        seq,
+        createdAtMs: s.createdAtMs,
+        sizeBytes: s.sizeBytes,
+        exclusiveBytes: 0,
+        sharedBytes: [...s.chunks.values()].reduce((n, c) => n + c.length, 0),
+      }));
   }
 
   #whenIdle(v: MemoryVolume): Promise<void> {

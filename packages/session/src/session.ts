@@ -56,6 +56,14 @@ export interface ReplicaSession {
    * before the engine serves the new size). Optional: an engine without it cannot grow online.
    */
   replicaSizeBytes?(): Promise<number>;
+  /**
+   * Takes snapshot `seq` of the replica after every mutation issued on this session before the
+   * call (issue 16). Optional: not on the wire yet, so remote sessions lack it and an engine
+   * refuses to snapshot a volume with such a replica.
+   */
+  snapshot?(seq: number): Promise<void>;
+  /** Reads [offset, offset+length) of snapshot `seq` of the replica. Optional, as snapshot. */
+  readSnapshot?(seq: number, offsetBytes: number, lengthBytes: number): Promise<Buffer>;
   /** Ends the session after the requests in flight are answered. */
   close(): Promise<void>;
   /** Drops the session now: nothing more reaches the replica, pending requests reject. */

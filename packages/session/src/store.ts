@@ -1,5 +1,5 @@
 import type { Fence } from '@ballast/common';
-import type { ChunkCopy, ChunkMapEntry, PeerInfo, TrimOptions } from './types.js';
+import type { ChunkCopy, ChunkMapEntry, PeerInfo, SnapshotSummary, TrimOptions } from './types.js';
 
 /**
  * A node's storage as sessions see it: the chunk store (packages/node's ChunkStoreReplicaStore)
@@ -68,6 +68,23 @@ export interface ReplicaStore<B = unknown> {
    * match the checksums the replica holds (read repair; no generation change).
    */
   repairBlocks?(binding: B, offsetBytes: number, data: Buffer): Promise<void> | undefined;
+  /**
+   * Optional (not on the wire yet; issue 16): takes snapshot `seq` of the volume's replica at
+   * this point: every mutation applied before the call is in it. Taking an existing snapshot
+   * again succeeds; a seq not above every earlier one is CONFLICT.
+   */
+  createSnapshot?(binding: B, seq: number): Promise<void>;
+  /** Optional: reads [offset, offset+length) of snapshot `seq` (NOT_FOUND when it has none). */
+  readSnapshot?(
+    volumeId: string,
+    seq: number,
+    offsetBytes: number,
+    lengthBytes: number,
+  ): Buffer | Promise<Buffer>;
+  /** Optional: deletes snapshot `seq`; the space only it held is given back. */
+  deleteSnapshot?(volumeId: string, seq: number): Promise<void>;
+  /** Optional: the replica's complete snapshots, oldest first. */
+  listSnapshots?(volumeId: string): SnapshotSummary[] | Promise<SnapshotSummary[]>;
 }
 
 export interface OpenSessionArgs extends Fence {

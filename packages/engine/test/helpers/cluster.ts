@@ -252,6 +252,7 @@ export const CALL_CODES: Record<string, number> = {
   markClean: 9,
   repair: 10,
   size: 11,
+  snapshot: 12,
 };
 
 /** A fresh payload whose bytes say who wrote them (seeded). */

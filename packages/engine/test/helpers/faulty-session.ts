@@ -32,7 +32,8 @@ export type CallKind =
   | 'writeChunk'
   | 'markClean'
   | 'repair'
-  | 'size';
+  | 'size'
+  | 'snapshot';
 
 export interface CallInfo {
   nodeId: string;
@@ -99,6 +100,23 @@ export class FaultySession implements ReplicaSession {
     const inner = this.inner.replicaSizeBytes?.bind(this.inner);
     if (inner === undefined) return undefined;
     return () => this.run({ kind: 'size', offsetBytes: 0, lengthBytes: 0 }, inner);
+  }
+
+  get snapshot(): ((seq: number) => Promise<void>) | undefined {
+    const inner = this.inner.snapshot?.bind(this.inner);
+    if (inner === undefined) return undefined;
+    return (seq) =>
+      this.run({ kind: 'snapshot', offsetBytes: 0, lengthBytes: 0 }, () => inner(seq));
+  }
+
+  get readSnapshot():
+    ((seq: number, offset: number, length: number) => Promise<Buffer>) | undefined {
+    const inner = this.inner.readSnapshot?.bind(this.inner);
+    if (inner === undefined) return undefined;
+    return (seq, offset, length) =>
+      this.run({ kind: 'read', offsetBytes: offset, lengthBytes: length }, () =>
+        inner(seq, offset, length),
+      );
   }
 
   read(offsetBytes: number, lengthBytes: number): Promise<Buffer> {
