@@ -562,6 +562,40 @@ export class DataPlaneClient {
     };
   }
 
+  /** Reads part of snapshot `seq` of a volume's replica without a session. */
+  async readSnapshot(
+    volumeId: string,
+    seq: number,
+    offsetBytes: number,
+    lengthBytes: number,
+  ): Promise<Buffer> {
+    return this._readSnapshot(0, validId(volumeId, 'volume id'), seq, offsetBytes, lengthBytes);
+  }
+
+  /** @internal */
+  async _readSnapshot(
+    sessionId: number,
+    volumeId: string,
+    seq: number,
+    offsetBytes: number,
+    lengthBytes: number,
+  ): Promise<Buffer> {
+    checkOffset(seq, 'snapshot seq');
+    checkOffset(offsetBytes, 'offset');
+    checkOffset(lengthBytes, 'length');
+    const frame = await this.request(
+      FrameType.ReadSnapshot,
+      dp.ReadSnapshotRequest.encode({
+        sessionId,
+        volumeId,
+        seq,
+        offset: offsetBytes,
+        length: lengthBytes,
+      }).finish(),
+    );
+    return frame.payload;
+  }
+
   /** @internal */
   async _readChunk(sessionId: number, volumeId: string, index: number): Promise<ChunkCopy> {
     checkOffset(index, 'chunk index');
@@ -1035,6 +1069,19 @@ export class ClientSession {
 
   readChunk(index: number): Promise<ChunkCopy> {
     return this.client._readChunk(this.id, '', index);
+  }
+
+  /** Takes snapshot `seq` after every mutation this session sent before it. */
+  async snapshot(seq: number): Promise<void> {
+    checkOffset(seq, 'snapshot seq');
+    await this.client.request(
+      FrameType.Snapshot,
+      dp.SnapshotRequest.encode({ sessionId: this.id, seq }).finish(),
+    );
+  }
+
+  readSnapshot(seq: number, offsetBytes: number, lengthBytes: number): Promise<Buffer> {
+    return this.client._readSnapshot(this.id, '', seq, offsetBytes, lengthBytes);
   }
 
   /** Installs a whole chunk at a generation (data null: a hole). */

@@ -94,6 +94,14 @@ export class RemoteSession implements ReplicaSession {
     return this.session.writeChunk(index, generation, data);
   }
 
+  snapshot(seq: number): Promise<void> {
+    return this.session.snapshot(seq);
+  }
+
+  readSnapshot(seq: number, offsetBytes: number, lengthBytes: number): Promise<Buffer> {
+    return this.session.readSnapshot(seq, offsetBytes, lengthBytes);
+  }
+
   async replicaSizeBytes(): Promise<number> {
     // A second session at the same epoch (size 0 = any size) reads the node's current size;
     // the node answers OpenSession from the replica it holds, so this is the grown size once

@@ -43,7 +43,9 @@ export type DataPlaneOp =
   | 'zero'
   | 'chunk_map'
   | 'read_chunk'
-  | 'write_chunk';
+  | 'write_chunk'
+  | 'snapshot'
+  | 'read_snapshot';
 
 /** Hooks for metrics; every call is synchronous and must be cheap (it runs per request). */
 export interface DataPlaneObserver {
@@ -835,6 +837,12 @@ class ServerConnection<B> {
       case FrameType.WriteChunk:
         this.#writeChunk(req, frame.header as ballast.dataplane.WriteChunkRequest, frame.payload);
         break;
+      case FrameType.Snapshot:
+        this.#snapshot(req, frame.header as ballast.dataplane.SnapshotRequest);
+        break;
+      case FrameType.ReadSnapshot:
+        this.#readSnapshot(req, frame.header as ballast.dataplane.ReadSnapshotRequest);
+        break;
     }
   }
 
@@ -1268,6 +1276,59 @@ class ServerConnection<B> {
     else done(result);
   }
 
+  #snapshot(req: Request, m: ballast.dataplane.SnapshotRequest): void {
+    req.op = 'snapshot';
+    const session = this.#session(req, m.sessionId);
+    if (!session) return;
+    if (!isOffset(m.seq) || m.seq < 1) {
+      this.#fail(req, StatusCode.INVALID, 'snapshot seq must be a positive integer');
+      return;
+    }
+    if (!session.core.canSnapshot) {
+      this.#fail(req, StatusCode.INVALID, 'this node cannot take snapshots');
+      return;
+    }
+    // The core takes it after every mutation that arrived on this session before it.
+    callAsync(() => session.core.snapshot(m.seq)).then(
+      () => this.#ok(req),
+      (err) => this.#failWith(req, err),
+    );
+  }
+
+  #readSnapshot(req: Request, m: ballast.dataplane.ReadSnapshotRequest): void {
+    req.op = 'read_snapshot';
+    const target = this.#chunkTarget(req, m.sessionId, m.volumeId);
+    if (target === undefined) return;
+    if (!isOffset(m.seq) || m.seq < 1 || !isOffset(m.offset) || !isOffset(m.length)) {
+      this.#fail(req, StatusCode.INVALID, 'seq, offset and length must be integers (seq >= 1)');
+      return;
+    }
+    if (m.length > this.#s.maxIoBytes) {
+      this.#fail(req, StatusCode.INVALID, `reads are at most ${this.#s.maxIoBytes} bytes`);
+      return;
+    }
+    const store = this.#s.store;
+    let result: Buffer | Promise<Buffer>;
+    try {
+      if ('session' in target) {
+        result = target.session.core.readSnapshot(m.seq, m.offset, m.length);
+      } else if (store.readSnapshot === undefined) {
+        throw new BallastError('INVALID_ARGUMENT', 'this node cannot read snapshots');
+      } else {
+        result = store.readSnapshot(target.volumeId, m.seq, m.offset, m.length);
+      }
+    } catch (err) {
+      this.#failWith(req, err);
+      return;
+    }
+    const done = (data: Buffer): void => {
+      req.bytes = data.length;
+      this.#ok(req, dp.ReadSnapshotResponse.encode({ status: OK_STATUS }).finish(), data);
+    };
+    if (result instanceof Promise) result.then(done, (err) => this.#failWith(req, err));
+    else done(result);
+  }
+
   #writeChunk(req: Request, m: ballast.dataplane.WriteChunkRequest, payload: Buffer): void {
     req.op = 'write_chunk';
     const session = this.#session(req, m.sessionId);
@@ -1306,6 +1367,8 @@ function isRequestType(type: number): boolean {
     case FrameType.GetChunkMap:
     case FrameType.ReadChunk:
     case FrameType.WriteChunk:
+    case FrameType.Snapshot:
+    case FrameType.ReadSnapshot:
       return true;
     default:
       return false;

@@ -24,6 +24,10 @@ export const FrameType = {
   ReadChunkResponse: 33,
   WriteChunk: 34,
   WriteChunkResponse: 35,
+  Snapshot: 36,
+  SnapshotResponse: 37,
+  ReadSnapshot: 38,
+  ReadSnapshotResponse: 39,
   ErrorNotice: 63,
   Raft: 64,
   NodeHeartbeat: 80,
@@ -57,6 +61,10 @@ export function createRegistry(): FrameRegistry {
     .register(FrameType.ReadChunkResponse, 'ReadChunkResponse', dp.ReadChunkResponse)
     .register(FrameType.WriteChunk, 'WriteChunkRequest', dp.WriteChunkRequest)
     .register(FrameType.WriteChunkResponse, 'WriteChunkResponse', dp.WriteChunkResponse)
+    .register(FrameType.Snapshot, 'SnapshotRequest', dp.SnapshotRequest)
+    .register(FrameType.SnapshotResponse, 'SnapshotResponse', dp.SnapshotResponse)
+    .register(FrameType.ReadSnapshot, 'ReadSnapshotRequest', dp.ReadSnapshotRequest)
+    .register(FrameType.ReadSnapshotResponse, 'ReadSnapshotResponse', dp.ReadSnapshotResponse)
     .register(FrameType.ErrorNotice, 'ErrorNotice', dp.ErrorNotice)
     .register(FrameType.Raft, 'RaftMessage', ballast.raft.RaftMessage)
     .register(FrameType.NodeHeartbeat, 'NodeHeartbeat', ballast.node.NodeHeartbeat)

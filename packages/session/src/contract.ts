@@ -107,7 +107,7 @@ export function sessionContract(test: ContractRunner, name: string, h: ContractH
     if (s.snapshot === undefined || s.readSnapshot === undefined) {
       // The capability is optional (remote sessions lack it until it is on the wire); say so
       // instead of passing silently.
-      t.ok(true, `${name} has no snapshot operation (not on the wire yet)`);
+      t.ok(true, `${name} has no snapshot operation (an older implementation)`);
       await s.close();
       return;
     }

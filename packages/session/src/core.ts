@@ -129,7 +129,7 @@ export class SessionCore<B> {
     return this.#settle(this.store.repairBlocks(this.binding, offsetBytes, data), false);
   }
 
-  /** Whether the store can take and read snapshots (the chunk store and memory; not remotely yet). */
+  /** Whether the store can take and read snapshots (the chunk store and memory do). */
   get canSnapshot(): boolean {
     return this.store.createSnapshot !== undefined && this.store.readSnapshot !== undefined;
   }

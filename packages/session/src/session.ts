@@ -58,8 +58,8 @@ export interface ReplicaSession {
   replicaSizeBytes?(): Promise<number>;
   /**
    * Takes snapshot `seq` of the replica after every mutation issued on this session before the
-   * call (issue 16). Optional: not on the wire yet, so remote sessions lack it and an engine
-   * refuses to snapshot a volume with such a replica.
+   * call (issue 16). Optional: an engine refuses to snapshot a volume with a replica whose
+   * session lacks it. Local sessions and the data plane's remote sessions have it.
    */
   snapshot?(seq: number): Promise<void>;
   /** Reads [offset, offset+length) of snapshot `seq` of the replica. Optional, as snapshot. */

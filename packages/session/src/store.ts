@@ -69,7 +69,7 @@ export interface ReplicaStore<B = unknown> {
    */
   repairBlocks?(binding: B, offsetBytes: number, data: Buffer): Promise<void> | undefined;
   /**
-   * Optional (not on the wire yet; issue 16): takes snapshot `seq` of the volume's replica at
+   * Optional (issue 16; stores without it cannot take snapshots): takes snapshot `seq` of the volume's replica at
    * this point: every mutation applied before the call is in it. Taking an existing snapshot
    * again succeeds; a seq not above every earlier one is CONFLICT.
    */
