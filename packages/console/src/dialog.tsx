@@ -3,6 +3,8 @@
 // detail) in place, leaving the dialog open so the user can correct the input.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError } from './api.js';
+import { clock } from './format.js';
+import type { VolumeExplanation } from './types.js';
 
 export interface DialogField {
   name: string;
@@ -128,6 +130,89 @@ export function Dialog(props: { spec: DialogSpec; onClose: () => void }) {
             </button>
           </div>
         </form>
+      </div>
+    </div>
+  );
+}
+
+/**
+ * Meta's explanation of a volume (GET /v1/volumes/:name/explanation, the leader's): what
+ * happened, what Ballast does next and until when, what the operator can do.
+ */
+export function ExplainDialog(props: {
+  name: string;
+  load: () => Promise<VolumeExplanation>;
+  onClose: () => void;
+}) {
+  const [explanation, setExplanation] = useState<VolumeExplanation | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    props.load().then(setExplanation, (err: unknown) => setError(errorText(err)));
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'Escape') props.onClose();
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, []);
+  const e = explanation;
+  return (
+    <div class="backdrop" onClick={(ev) => ev.target === ev.currentTarget && props.onClose()}>
+      <div class="dialog wide" role="dialog" aria-modal="true" aria-labelledby="explain-title">
+        <h2 id="explain-title">Volume {props.name}</h2>
+        {error !== null ? (
+          <p class="dialog-error" role="alert">
+            {error}
+          </p>
+        ) : e === null ? (
+          <p class="muted">Asking meta…</p>
+        ) : (
+          <>
+            <p>
+              <span class={`badge state-${e.state}`}>{e.state}</span> {e.stateReason}
+            </p>
+            <h3>What happened</h3>
+            {e.events.length === 0 ? (
+              <p class="muted">Nothing out of the ordinary.</p>
+            ) : (
+              <ul>
+                {e.events.map((ev, i) => (
+                  <li key={i}>
+                    {ev.at !== null ? <span class="muted">{clock(ev.at)} </span> : null}
+                    {ev.text}
+                  </li>
+                ))}
+              </ul>
+            )}
+            <h3>What Ballast does next</h3>
+            {e.next.length === 0 ? (
+              <p class="muted">Nothing planned.</p>
+            ) : (
+              <ul>
+                {e.next.map((n, i) => (
+                  <li key={i}>
+                    {n.text}
+                    {n.until !== null ? <span class="muted"> (until {clock(n.until)})</span> : null}
+                  </li>
+                ))}
+              </ul>
+            )}
+            <h3>What you can do</h3>
+            {e.actions.length === 0 ? (
+              <p class="muted">Nothing is needed.</p>
+            ) : (
+              <ul>
+                {e.actions.map((a, i) => (
+                  <li key={i}>{a}</li>
+                ))}
+              </ul>
+            )}
+          </>
+        )}
+        <div class="dialog-buttons">
+          <button type="button" class="primary" onClick={props.onClose}>
+            Close
+          </button>
+        </div>
       </div>
     </div>
   );

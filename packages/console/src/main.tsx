@@ -3,10 +3,18 @@
 import { render } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { ApiError, api, saveToken, savedToken } from './api.js';
-import { Dialog, errorText, type DialogSpec } from './dialog.js';
+import { Dialog, ExplainDialog, errorText, type DialogSpec } from './dialog.js';
 import { ClusterStore, type Snapshot } from './store.js';
 import { ago, bytes, clock, duration, percent } from './format.js';
-import type { ClusterView, MapChange, MapEvent, NodeView, TaskView, VolumeView } from './types.js';
+import type {
+  ClusterView,
+  MapChange,
+  MapEvent,
+  NodeView,
+  TaskView,
+  VolumeExplanation,
+  VolumeView,
+} from './types.js';
 
 const PAGES = [
   { id: 'overview', label: 'Overview' },
@@ -32,6 +40,7 @@ interface Notice {
 interface Actions {
   call<T>(method: string, path: string, body?: unknown): Promise<T>;
   confirm(spec: DialogSpec): void;
+  explain(volume: string): void;
   notify(kind: Notice['kind'], text: string): void;
   refresh(): void;
 }
@@ -451,7 +460,7 @@ function Volumes(props: { s: Snapshot; now: number; actions: Actions }) {
                     </ul>
                   ) : null}
                 </td>
-                <td>{bytes(v.sizeBytes)}</td>
+                <td class="nowrap">{bytes(v.sizeBytes)}</td>
                 <td>
                   {v.replicas.map((r) => {
                     const down = nodes.get(r.nodeId)?.state === 'down';
@@ -486,6 +495,7 @@ function Volumes(props: { s: Snapshot; now: number; actions: Actions }) {
                   )}
                 </td>
                 <td class="actions">
+                  <button onClick={() => actions.explain(v.name)}>Explain</button>
                   <button onClick={() => resize(v)}>Resize</button>
                   <button class="danger" onClick={() => remove(v)}>
                     Delete
@@ -623,6 +633,7 @@ function EventList(props: { events: MapEvent[]; volumes: VolumeView[] }) {
 function Console(props: { token: string; onLogout: (reason: string | null) => void }) {
   const [page, setPage] = useState<PageId>(pageFromHash());
   const [dialog, setDialog] = useState<DialogSpec | null>(null);
+  const [explaining, setExplaining] = useState<string | null>(null);
   const [notices, setNotices] = useState<Notice[]>([]);
   const [now, setNow] = useState(Date.now());
   const store = useMemo(
@@ -648,6 +659,7 @@ function Console(props: { token: string; onLogout: (reason: string | null) => vo
   const actions: Actions = {
     call: (method, path, body) => api(props.token, method, path, body),
     confirm: (spec) => setDialog(spec),
+    explain: (volume) => setExplaining(volume),
     notify: (kind, text) => {
       const id = Date.now() + Math.random();
       setNotices((n) => [...n, { id, kind, text }].slice(-4));
@@ -731,6 +743,19 @@ function Console(props: { token: string; onLogout: (reason: string | null) => vo
         ))}
       </div>
       {dialog !== null ? <Dialog spec={dialog} onClose={() => setDialog(null)} /> : null}
+      {explaining !== null ? (
+        <ExplainDialog
+          name={explaining}
+          load={() =>
+            api<VolumeExplanation>(
+              props.token,
+              'GET',
+              `/v1/volumes/${encodeURIComponent(explaining)}/explanation`,
+            )
+          }
+          onClose={() => setExplaining(null)}
+        />
+      ) : null}
     </>
   );
 }

@@ -121,3 +121,12 @@ export type WatchMessage =
   | { type: 'synced'; revision: number }
   | { type: 'reset' }
   | { type: 'error'; problem: Problem };
+
+export interface VolumeExplanation {
+  name: string;
+  state: string;
+  stateReason: string;
+  events: Array<{ at: number | null; text: string }>;
+  next: Array<{ loop: string; text: string; until: number | null }>;
+  actions: string[];
+}

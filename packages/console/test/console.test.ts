@@ -349,8 +349,25 @@ if (!existsSync(CHROMIUM)) {
     await shot('nodes-down');
     await page.getByRole('link', { name: /Overview/ }).click();
     await page.locator('[data-health="degraded"], [data-health="faulted"]').waitFor();
-    await page.getByText(`Node ${victim} is down`).waitFor();
+    await page
+      .locator('[data-health] li')
+      .filter({ hasText: new RegExp(`^Node ${victim} is down`) })
+      .waitFor();
     await shot('overview-degraded');
+
+    // Why the volume is degraded, in meta's explanation.
+    await page.getByRole('link', { name: /Volumes/ }).click();
+    const degraded = page.locator('tr[data-volume="web-created"]');
+    await degraded
+      .locator('.volume-state')
+      .filter({ hasText: /degraded|faulted/ })
+      .waitFor();
+    await degraded.getByRole('button', { name: 'Explain' }).click();
+    await dialog.getByRole('heading', { name: 'What happened' }).waitFor();
+    t.match(await dialog.innerText(), new RegExp(victim), 'the explanation names the dead node');
+    await shot('volume-explain');
+    await dialog.getByRole('button', { name: 'Close' }).click();
+    await dialog.waitFor({ state: 'detached' });
 
     // Events: the watch delivered map changes, the node's death among them.
     await page.getByRole('link', { name: /Events/ }).click();
