@@ -8,6 +8,7 @@ import { ClusterStore, type Snapshot } from './store.js';
 import { ago, bytes, clock, duration, percent } from './format.js';
 import type {
   ClusterView,
+  HostView,
   MapChange,
   MapEvent,
   NodeView,
@@ -117,6 +118,10 @@ function Bar(props: { value: number; label: string; warn?: boolean }) {
 
 type Health = 'healthy' | 'degraded' | 'faulted' | 'unavailable';
 
+function leaderApi(cluster: ClusterView | null): string | undefined {
+  return cluster?.members.find((m) => m.id === cluster.leader)?.api;
+}
+
 function healthOf(s: Snapshot): { health: Health; problems: string[] } {
   const problems: string[] = [];
   let health: Health = 'healthy';
@@ -132,6 +137,14 @@ function healthOf(s: Snapshot): { health: Health; problems: string[] } {
     if (n.state === 'down') {
       worse('degraded');
       problems.push(`Node ${n.id} is down: ${n.stateReason}`);
+    }
+  }
+  for (const h of s.hosts ?? []) {
+    if (!h.alive && h.attachedVolumes.length > 0) {
+      worse('degraded');
+      problems.push(
+        `Docker host ${h.id} is silent (${duration(h.silentMs)}) and holds ${h.attachedVolumes.join(', ')}`,
+      );
     }
   }
   for (const v of s.volumes) {
@@ -223,6 +236,29 @@ function Overview(props: { s: Snapshot; now: number }) {
             label={`${bytes(provisioned)} provisioned of ${bytes(capacity)}`}
           />
           <p class="muted">{bytes(used)} written on disk</p>
+        </div>
+        <div class="card">
+          <h3>Docker hosts</h3>
+          {s.hosts === null ? (
+            <p class="muted">
+              Known to the leader only: open the console on {leaderApi(s.cluster) ?? 'the leader'}
+              /ui/.
+            </p>
+          ) : (
+            <>
+              <p class="big">{s.hosts.length}</p>
+              <ul class="plain">
+                {s.hosts.map((h) => (
+                  <li key={h.id} data-host={h.id}>
+                    {h.id} <Badge value={h.alive ? 'alive' : 'dead'} />
+                    <span class="muted">
+                      {h.attachedVolumes.length} attached, heard {duration(h.silentMs)} ago
+                    </span>
+                  </li>
+                ))}
+              </ul>
+            </>
+          )}
         </div>
         <div class="card">
           <h3>Tasks</h3>
@@ -365,6 +401,10 @@ function whyNotHealthy(v: VolumeView, nodes: Map<string, NodeView>): string[] {
 function Volumes(props: { s: Snapshot; now: number; actions: Actions }) {
   const { s, actions, now } = props;
   const nodes = useMemo(() => new Map(s.nodes.map((n) => [n.id, n])), [s.nodes]);
+  const hostState = (id: string) => {
+    const h: HostView | undefined = s.hosts?.find((x) => x.id === id);
+    return h === undefined ? null : <Badge value={h.alive ? 'alive' : 'dead'} />;
+  };
   const create = () =>
     actions.confirm({
       title: 'Create volume',
@@ -484,7 +524,7 @@ function Volumes(props: { s: Snapshot; now: number; actions: Actions }) {
                 <td>
                   {v.attachment ? (
                     <>
-                      <strong>{v.attachment.host}</strong>
+                      <strong>{v.attachment.host}</strong> {hostState(v.attachment.host)}
                       <div class="muted">
                         {v.attachment.mountPath ?? 'raw'}, epoch {v.attachment.epoch}, since{' '}
                         {ago(v.attachment.since, now)}

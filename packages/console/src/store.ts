@@ -6,6 +6,7 @@
 import { ApiError, api, listAll, openWatch } from './api.js';
 import type {
   ClusterView,
+  HostView,
   MapEvent,
   NodeView,
   TaskView,
@@ -25,6 +26,11 @@ export interface Snapshot {
   nodes: NodeView[];
   volumes: VolumeView[];
   tasks: TaskView[];
+  /**
+   * Docker hosts as the leader hears their agents; null when this member is not the leader
+   * (only the leader knows: GET /v1/hosts answers on the leader only).
+   */
+  hosts: HostView[] | null;
   events: MapEvent[];
   revision: number;
   loaded: boolean;
@@ -41,6 +47,7 @@ export class ClusterStore {
     nodes: [],
     volumes: [],
     tasks: [],
+    hosts: null,
     events: [],
     revision: 0,
     loaded: false,
@@ -128,9 +135,16 @@ export class ClusterStore {
         listAll<VolumeView>(this.#token, '/v1/volumes'),
         listAll<TaskView>(this.#token, '/v1/tasks'),
       ]);
+      // Asked of the leader only: a follower would refuse, and the page counts every refusal.
+      const leaderApi = cluster.members.find((m) => m.id === cluster.leader)?.api;
+      const hosts =
+        leaderApi !== undefined && new URL(leaderApi).host === location.host
+          ? (await api<{ items: HostView[] }>(this.#token, 'GET', '/v1/hosts')).items
+          : null;
       if (this.#stopped) return;
       this.#set({
         cluster,
+        hosts,
         nodes: nodes.items,
         volumes: volumes.items,
         tasks: tasks.items,
@@ -162,7 +176,7 @@ export class ClusterStore {
         }
         this.#apply(m);
       },
-      onClose: (code, reason) => {
+      onClose: (code) => {
         this.#closeWatch = null;
         if (this.#stopped) return;
         this.#watchFailures += 1;
@@ -175,7 +189,6 @@ export class ClusterStore {
           if (relist) await this.refresh();
           this.#connect(this.#snapshot.revision + 1);
         }, delay);
-        void reason;
       },
     });
   }

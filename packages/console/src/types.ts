@@ -130,3 +130,11 @@ export interface VolumeExplanation {
   next: Array<{ loop: string; text: string; until: number | null }>;
   actions: string[];
 }
+
+export interface HostView {
+  id: string;
+  lastHeartbeatAt: number | null;
+  silentMs: number;
+  alive: boolean;
+  attachedVolumes: string[];
+}

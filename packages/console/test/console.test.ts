@@ -294,6 +294,25 @@ if (!existsSync(CHROMIUM)) {
     // Cordon a node that holds none of the volume's replicas, through its confirmation.
     const holders = resized.replicas.map((r) => r.nodeId);
     const spare = ['n1', 'n2', 'n3'].find((id) => !holders.includes(id))!;
+    // A volume attached to a Docker host (what an agent does on `docker run -v`, sent here through
+    // the API as the agent would): the console shows where it is attached and the host alive.
+    for (const [method, path, body] of [
+      [
+        'POST',
+        '/v1/volumes',
+        { name: 'attached', size: '1GiB', replicas: 1, nodeSelector: { host: spare } },
+      ],
+      ['POST', '/v1/hosts/docker-1/heartbeat', {}],
+      ['POST', '/v1/volumes/attached/attach', { host: 'docker-1', mountPath: '/mnt/attached' }],
+    ] as const) {
+      const r = await cluster.api(method, path, body);
+      t.ok(r.status < 300, `${method} ${path}: ${r.status} ${JSON.stringify(r.body)}`);
+    }
+    const attachedRow = page.locator('tr[data-volume="attached"]');
+    await attachedRow.getByText('/mnt/attached').waitFor();
+    await attachedRow.locator('.state-alive').waitFor();
+    await shot('volumes-attached');
+
     await page.getByRole('link', { name: /Nodes/ }).click();
     await page.locator(`tr[data-node="${spare}"]`).getByRole('button', { name: 'Cordon' }).click();
     await dialog.getByText(`Cordon node ${spare}?`).waitFor();
@@ -349,6 +368,7 @@ if (!existsSync(CHROMIUM)) {
     await shot('nodes-down');
     await page.getByRole('link', { name: /Overview/ }).click();
     await page.locator('[data-health="degraded"], [data-health="faulted"]').waitFor();
+    await page.locator('li[data-host="docker-1"] .state-alive').waitFor();
     await page
       .locator('[data-health] li')
       .filter({ hasText: new RegExp(`^Node ${victim} is down`) })
