@@ -49,6 +49,7 @@ function ballast(
 interface Cluster {
   url: string;
   token: string;
+  joinToken: string;
   fleet: Fleet;
   api(method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }>;
 }
@@ -120,7 +121,7 @@ async function startCluster(tt: Parameters<typeof Fleet.forTest>[0]): Promise<Cl
     },
     { timeoutMs: 60_000, intervalMs: 200 },
   );
-  return { url, token, fleet, api };
+  return { url, token, joinToken, fleet, api };
 }
 
 /** Everything that went wrong in the page, except what the test provoked on purpose. */
@@ -397,6 +398,28 @@ if (!existsSync(CHROMIUM)) {
       .first()
       .waitFor();
     await shot('events');
+
+    // Signed in with the join token, the console shows the cluster but meta refuses a cordon:
+    // its 403 is shown in the dialog.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('API token').fill(cluster.joinToken);
+    await page.getByRole('button', { name: 'Open console' }).click();
+    await page.getByRole('link', { name: /Nodes/ }).click();
+    await problems.expecting([/\b403\b/, /Forbidden/i], async () => {
+      await page
+        .locator(`tr[data-node="${spare}"]`)
+        .getByRole('button', { name: 'Cordon' })
+        .click();
+      await dialog.getByRole('button', { name: 'Cordon' }).click();
+      await dialog.getByRole('alert').waitFor();
+    });
+    t.match(
+      await dialog.getByRole('alert').innerText(),
+      /join token may not call.*\(FORBIDDEN\)/,
+      "the join token's refusal is shown",
+    );
+    await shot('node-cordon-forbidden');
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
 
     t.same(problems.seen, [], 'no console error, failed request or unexpected HTTP error');
     t.comment(`console e2e took ${((Date.now() - started) / 1000).toFixed(1)} s`);
