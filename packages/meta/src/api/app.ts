@@ -14,6 +14,8 @@ import type { ApiContext } from './context.js';
 import { HostLiveness, NodeLiveness } from './liveness.js';
 import { DEFAULT_HOST_TIMEOUT_MS, hostRoutes } from './routes/hosts.js';
 import { installMetrics } from './metrics.js';
+import { WATCH_PROTOCOL } from './auth.js';
+import { CONSOLE_PREFIX, consoleRoutes, defaultConsoleDir } from './console.js';
 import { installProblemHandlers } from './problem.js';
 import {
   DEFAULT_CONNECTION_LIMITS,
@@ -66,6 +68,11 @@ export interface ApiOptions {
   metricsRegistry?: Registry;
   watchMaxBufferedBytes?: number;
   watchPingIntervalMs?: number;
+  /**
+   * The web console's built files, served at /ui/ (default: @ballast/console's dist/ui when that
+   * package is installed). Without a build, /ui/ answers 503 with a page saying how to build it.
+   */
+  consoleDir?: string | undefined;
   /** Extra route plugins (e.g. the members' internal routes), registered with the same context. */
   plugins?: Array<(app: FastifyInstance, ctx: ApiContext) => Promise<void>>;
 }
@@ -164,7 +171,12 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
 
   // Marks the docs routes public as they are registered (auth decides on the matched route).
   app.addHook('onRoute', (route) => {
-    if (route.url === '/docs' || route.url.startsWith('/docs/')) {
+    if (
+      route.url === '/docs' ||
+      route.url.startsWith('/docs/') ||
+      route.url === '/ui' ||
+      route.url.startsWith(CONSOLE_PREFIX)
+    ) {
       route.config = { ...(route.config ?? {}), public: true };
     }
   });
@@ -196,7 +208,14 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  await app.register(websocket, { options: { maxPayload: 4096 } });
+  await app.register(websocket, {
+    options: {
+      maxPayload: 4096,
+      // A browser's watch offers WATCH_PROTOCOL and its token as a subprotocol: answer with the
+      // former only (never echo the token). Other clients offer none and get none.
+      handleProtocols: (protocols) => (protocols.has(WATCH_PROTOCOL) ? WATCH_PROTOCOL : false),
+    },
+  });
 
   const ctx: ApiContext = {
     store: options.store,
@@ -221,6 +240,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       pingIntervalMs: options.watchPingIntervalMs ?? 30_000,
     },
   });
+  await consoleRoutes(app, options.consoleDir ?? defaultConsoleDir());
   for (const plugin of options.plugins ?? []) await app.register(plugin, ctx);
   await app.ready();
   return app;

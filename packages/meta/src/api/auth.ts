@@ -133,6 +133,36 @@ export function identifyCaller(authorization: unknown, credentials: ApiCredentia
   return isAdmin ? 'admin' : isJoin ? 'join' : 'wrong';
 }
 
+/**
+ * The subprotocol a browser's watch socket asks for. Browsers cannot set an Authorization header
+ * on a websocket, so the web console sends its token as a second subprotocol,
+ * `ballast.bearer.<token as base64url>`; the server answers with this one only (the token is
+ * never echoed back).
+ */
+export const WATCH_PROTOCOL = 'ballast.watch.v1';
+export const BEARER_PROTOCOL_PREFIX = 'ballast.bearer.';
+
+/**
+ * The Authorization header a request stands for: its own, or else, on a websocket upgrade, the
+ * bearer token carried as a subprotocol (see WATCH_PROTOCOL). Undefined when it has neither.
+ */
+export function authorizationOf(headers: Record<string, unknown>): unknown {
+  if (headers.authorization !== undefined) return headers.authorization;
+  const upgrade = headers.upgrade;
+  const protocols = headers['sec-websocket-protocol'];
+  if (typeof upgrade !== 'string' || upgrade.toLowerCase() !== 'websocket') return undefined;
+  if (typeof protocols !== 'string' || protocols.length > MAX_AUTHORIZATION_LENGTH)
+    return undefined;
+  for (const p of protocols.split(',')) {
+    const candidate = p.trim();
+    if (!candidate.startsWith(BEARER_PROTOCOL_PREFIX)) continue;
+    const encoded = candidate.slice(BEARER_PROTOCOL_PREFIX.length);
+    if (!/^[A-Za-z0-9_-]+$/.test(encoded)) return 'Bearer ';
+    return `Bearer ${Buffer.from(encoded, 'base64url').toString('utf8')}`;
+  }
+  return undefined;
+}
+
 /** Checks the tokens a member is configured with. */
 export function checkCredentials(credentials: ApiCredentials): void {
   if (credentials.admin.length === 0)
@@ -194,7 +224,7 @@ export function installBearerAuth(
   const creds = typeof credentials === 'string' ? { admin: credentials } : credentials;
   checkCredentials(creds);
   app.addHook('onRequest', async (request, reply) => {
-    const refusal = authProblem(request, identifyCaller(request.headers.authorization, creds));
+    const refusal = authProblem(request, identifyCaller(authorizationOf(request.headers), creds));
     if (refusal !== undefined) return sendProblem(reply, refusal);
   });
 }

@@ -1,5 +1,6 @@
 export * from './app.js';
 export * from './auth.js';
+export * from './console.js';
 export * from './context.js';
 export * from './liveness.js';
 export * from './pagination.js';

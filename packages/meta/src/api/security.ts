@@ -6,6 +6,7 @@ import { Counter, type Registry } from 'prom-client';
 import { BallastError } from '@ballast/common';
 import {
   authProblem,
+  authorizationOf,
   checkCredentials,
   identifyCaller,
   type ApiCredentials,
@@ -162,7 +163,7 @@ export async function installSecurity(
   }
 
   app.addHook('onRequest', async (request, reply) => {
-    const caller = identifyCaller(request.headers.authorization, credentials);
+    const caller = identifyCaller(authorizationOf(request.headers), credentials);
     request.ballastCaller = caller;
     const budget = budgetOf(request.method, request.routeOptions.url, caller);
     const limiter = budget === undefined ? undefined : limiters.get(budget);
