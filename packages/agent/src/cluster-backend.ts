@@ -115,7 +115,12 @@ interface LiveVolume {
   growingTo: number;
   /** Set when a newer epoch took the volume while this engine held it (seen at release). */
   superseded: boolean;
+  /** Snapshot ids whose cut this engine has started (each is cut once). */
+  snapshotting: Set<string>;
 }
+
+/** Tries to tell meta how a snapshot cut went. */
+const SNAPSHOT_REPORT_ATTEMPTS = 8;
 
 /** meta's host label pattern (preferHost); agent ids may hold characters it refuses. */
 const HOST_LABEL = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/;
@@ -363,6 +368,7 @@ export class ClusterBackend implements VolumeBackend {
         rebuilding: new Set(),
         growingTo: 0,
         superseded: false,
+        snapshotting: new Set(),
       };
       this.live.set(name, lv);
       this.logger.info(
@@ -925,6 +931,64 @@ export class ClusterBackend implements VolumeBackend {
       if (r.role !== 'rebuilding' || lv.rebuilding.has(r.nodeId)) continue;
       this.startRebuild(lv, r.nodeId, 1);
     }
+    for (const snapshot of record.snapshots ?? []) {
+      if (snapshot.state !== 'creating' || snapshot.epoch !== lv.epoch) continue;
+      if (snapshot.host !== lv.host || lv.snapshotting.has(snapshot.id)) continue;
+      this.cutSnapshot(lv, snapshot.id, snapshot.name, snapshot.seq);
+    }
+  }
+
+  /**
+   * Makes the cut meta asked for (issue 16): the engine holds I/O, drains, and every in-sync
+   * replica records snapshot `seq`; then meta hears which replicas hold it. The report is
+   * retried a few times (meta may be electing); a cut meta never hears of is failed by meta when
+   * the volume's epoch moves on, and the replicas drop it when they follow the map.
+   */
+  private cutSnapshot(lv: LiveVolume, id: string, name: string, seq: number): void {
+    lv.snapshotting.add(id);
+    const path = `/v1/volumes/${encodeURIComponent(lv.name)}/snapshots/${encodeURIComponent(name)}/result`;
+    // After the map updates queued before it: the engine knows the replica set meta cut against.
+    const cut = lv.updates.then(() => lv.engine.snapshot(seq));
+    cut
+      .then(
+        ({ nodeIds, pauseMs }) => {
+          this.logger.info(
+            { volume: lv.name, snapshot: name, seq, nodeIds, pauseMs },
+            'cluster: snapshot cut',
+          );
+          return { epoch: lv.epoch, ok: true, nodeIds, pauseMs, reason: '' };
+        },
+        (err: unknown) => {
+          this.logger.error(
+            { volume: lv.name, snapshot: name, seq, err: errorText(err) },
+            'cluster: snapshot cut failed',
+          );
+          return {
+            epoch: lv.epoch,
+            ok: false,
+            nodeIds: [],
+            pauseMs: 0,
+            reason: errorText(err).slice(0, 400),
+          };
+        },
+      )
+      .then(async (report) => {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await this.client.post<unknown>(path, report);
+            return;
+          } catch (err) {
+            if (attempt >= SNAPSHOT_REPORT_ATTEMPTS || this.closed) throw err;
+            await new Promise((resolve) => setTimeout(resolve, 500 * attempt).unref());
+          }
+        }
+      })
+      .catch((err: unknown) =>
+        this.logger.error(
+          { volume: lv.name, snapshot: name, err: errorText(err) },
+          'cluster: snapshot result not reported',
+        ),
+      );
   }
 
   /**

@@ -398,7 +398,8 @@ export class VolumeEngine implements BlockDevice, OpDispatcher {
 
   /**
    * Takes snapshot `seq` of the volume, crash-consistent across its in-sync replicas (issue 16):
-   * new mutations and flushes wait, those in flight settle, every in-sync replica records the
+   * new requests wait (mutations, flushes and reads: nothing overtakes what was issued
+   * before it), those in flight settle, every in-sync replica records the
    * snapshot at that same point of the write stream, then the held requests go on. Every write
    * acknowledged before the call is in the snapshot; none issued after it resolves is. It is
    * acknowledged like a flush: once every in-sync replica has it or the replicas that failed
@@ -746,6 +747,11 @@ export class VolumeEngine implements BlockDevice, OpDispatcher {
     target: Buffer | null,
     targetOffset: number,
   ): Promise<Buffer | undefined> {
+    // Reads wait out a snapshot cut too: one issued after a held write must not overtake it
+    // (overlapping operations take effect in the order they were issued).
+    if (this.held !== null) {
+      return this.held.then(() => this.read(offset, length, target, targetOffset));
+    }
     const now = this.clock.monotonicMs();
     const refusal = this.admit() ?? this.checkRange(offset, length);
     if (refusal !== null) return this.refuse('read', refusal);

@@ -49,7 +49,8 @@ type Op =
   | { kind: 'write'; offset: number; data: Buffer; fua: boolean }
   | { kind: 'trim' | 'zero'; offset: number; length: number }
   | { kind: 'read'; offset: number; length: number }
-  | { kind: 'flush' };
+  | { kind: 'flush' }
+  | { kind: 'snapshot'; seq: number };
 
 type Mutation = { offset: number; length: number; data: Buffer | null };
 
@@ -67,7 +68,7 @@ class Model {
   since: Mutation[] = [];
 
   apply(op: Op, ok: boolean): void {
-    if (op.kind === 'flush' || op.kind === 'read') return;
+    if (op.kind === 'flush' || op.kind === 'read' || op.kind === 'snapshot') return;
     const length = op.kind === 'write' ? op.data.length : op.length;
     this.since.push({ offset: op.offset, length, data: op.kind === 'write' ? op.data : null });
     if (!ok) {
@@ -319,6 +320,21 @@ async function simulate(seed: number, clock: SimClock): Promise<SeedOutcome> {
   };
 
   const model = new Model();
+  /**
+   * Snapshots the engine acknowledged: what each must read (the model after the mutations
+   * issued before the call, a failed one leaving its bytes unknown) and the replicas holding it.
+   */
+  const snapshots: Array<{
+    seq: number;
+    sizeBytes: number;
+    bytes: Buffer;
+    known: Buffer;
+    holders: Set<string>;
+    round: number;
+  }> = [];
+  let nextSnapshotSeq = 1;
+  // Snapshot decisions come from a stream of their own, so the workload stays what it was.
+  const snapRoll = prng(hash32(seed, 0x5a4a));
   /** Nodes whose power was cut, in order; a flush clears those cut before it began. */
   const cutLog: string[] = [];
   let cutSinceFlush = new Set<string>();
@@ -441,6 +457,7 @@ async function simulate(seed: number, clock: SimClock): Promise<SeedOutcome> {
         if (!world.replicaUsable(n)) {
           // What the node does for a copy it must rebuild that failed: recreate it empty.
           if (node.store.hasReplica(world.volumeId)) await node.store.deleteReplica(world.volumeId);
+          for (const snap of snapshots) snap.holders.delete(n);
           await world.createReplica(n);
         }
         const result = await world.meta.propose({
@@ -582,10 +599,17 @@ async function simulate(seed: number, clock: SimClock): Promise<SeedOutcome> {
       else if (r < 0.75) batch.push({ kind: 'flush' });
       else batch.push({ kind: 'read', offset, length });
     }
+    // Now and then a snapshot among the batch's operations (issue 16): those before it are in
+    // it, those after it are not.
+    if (snapRoll() < 0.25) {
+      const at = Math.floor(snapRoll() * (batch.length + 1));
+      batch.splice(at, 0, { kind: 'snapshot', seq: nextSnapshotSeq++ });
+    }
     const shadow = new Model();
     model.latest.copy(shadow.latest);
     model.known.copy(shadow.known);
     const expectations = new Map<number, { bytes: Buffer; known: Buffer }>();
+    const snapshotHolders = new Map<number, { holders: string[]; sizeBytes: number }>();
     const current = engine;
     const faultsBefore = checksumFaults;
     const promises = batch.map((op, i) => {
@@ -609,6 +633,13 @@ async function simulate(seed: number, clock: SimClock): Promise<SeedOutcome> {
           return current.writeZeroes(op.offset, op.length, { noHole: wl() < 0.5 });
         case 'flush':
           return current.flush();
+        case 'snapshot': {
+          const sizeBytes = current.sizeBytes;
+          return current.snapshot(op.seq).then(({ nodeIds: holders }) => {
+            note(`snapshot ${op.seq} on ${holders.join(',')}`);
+            snapshotHolders.set(i, { holders, sizeBytes });
+          });
+        }
         case 'read':
           expectations.set(i, shadow.snapshot(op.offset, op.length));
           return current.readAt(op.offset, op.length).then((data) => {
@@ -646,6 +677,18 @@ async function simulate(seed: number, clock: SimClock): Promise<SeedOutcome> {
             );
           }
         }
+      }
+      if (op.kind === 'snapshot' && ok) {
+        const taken = snapshotHolders.get(i)!;
+        const at = model.snapshot(0, taken.sizeBytes);
+        snapshots.push({
+          seq: op.seq,
+          sizeBytes: taken.sizeBytes,
+          bytes: at.bytes,
+          known: at.known,
+          holders: new Set(taken.holders),
+          round,
+        });
       }
       if (op.kind !== 'read') model.apply(op, ok);
     });
@@ -744,6 +787,34 @@ async function simulate(seed: number, clock: SimClock): Promise<SeedOutcome> {
       }
     }
   }
+  // Every snapshot the engine acknowledged reads, on every replica that took it and still
+  // holds that copy, exactly the writes acknowledged before its cut (none issued after it).
+  for (const snap of snapshots) {
+    for (const n of snap.holders) {
+      if (!world.replicaUsable(n)) continue;
+      let data: Buffer;
+      try {
+        data = world
+          .node(n)
+          .store!.replica(world.volumeId)
+          .readSnapshot(snap.seq, 0, snap.sizeBytes);
+      } catch (err) {
+        violations.push(
+          `snapshot ${snap.seq} (round ${snap.round}) cannot be read on ${n}: ${(err as Error).message}`,
+        );
+        continue;
+      }
+      for (let b = 0; b < data.length; b++) {
+        if (snap.known[b] === 1 && data[b] !== snap.bytes[b]) {
+          violations.push(
+            `snapshot ${snap.seq} (round ${snap.round}) on ${n} differs at byte ${b}: ${data[b]} instead of ${snap.bytes[b]}`,
+          );
+          break;
+        }
+      }
+    }
+  }
+  counts.snapshots = snapshots.length;
   for (const n of nodeIds) await world.node(n).store?.close();
   world.meta.close();
   note(`end ${finalState} in-sync ${inSync.join(',')}`);
@@ -765,7 +836,10 @@ function runSeed(seed: number): Promise<SeedOutcome> {
   return clock.run(simulate(seed, clock), 24 * 3_600_000);
 }
 
-t.setTimeout(Number(process.env.ENGINE_REPLAY_TIMEOUT_MS ?? 900_000));
+// About half a second per seed on an idle 2-core machine; room for a loaded one.
+t.setTimeout(
+  Number(process.env.ENGINE_REPLAY_TIMEOUT_MS ?? Math.max(900_000, seeds.length * 2_000)),
+);
 
 const totals: Record<string, number> = {};
 let failures = 0;

@@ -48,6 +48,20 @@ export interface MapVolume {
   attachment: { host: string; epoch: number; since: number } | null;
   createdAt: number;
   constraints: { nodeSelector: Record<string, string>; zoneSpread: string };
+  /** Snapshots (issue 16); absent in maps from before them. */
+  snapshots?: MapVolumeSnapshot[];
+  snapshotSeq?: number;
+  [field: string]: unknown;
+}
+
+/** The parts of meta's snapshot records that followers use. */
+export interface MapVolumeSnapshot {
+  id: string;
+  name: string;
+  seq: number;
+  state: string;
+  host: string;
+  epoch: number;
   [field: string]: unknown;
 }
 

@@ -173,7 +173,7 @@ export class MetaSync {
         }),
         actions: new Counter({
           name: 'ballast_node_replica_actions_total',
-          help: 'Replica changes made to follow the map (create, resize, delete, accept_epoch)',
+          help: 'Replica changes made to follow the map (create, resize, delete, accept_epoch, drop_snapshot)',
           labelNames: ['action'],
           registers,
         }),
@@ -438,6 +438,7 @@ export class MetaSync {
           );
           return;
         }
+        if (summary.state === 'open') await this.dropSnapshots(volume);
         if (summary.sizeBytes < volume.sizeBytes) {
           await this.step('resize', volume, () => replicas.resize(volume.id, volume.sizeBytes));
         } else if (summary.sizeBytes > volume.sizeBytes) {
@@ -465,6 +466,23 @@ export class MetaSync {
           throw err;
         }),
       );
+    }
+  }
+
+  /**
+   * Drops the replica's snapshots that the map no longer has (deleted, or a cut that failed):
+   * only seqs the map has assigned, so a cut under way that this view of the map predates stays.
+   */
+  private async dropSnapshots(volume: MapVolume): Promise<void> {
+    const replicas = this.options.replicas;
+    if (replicas.snapshots === undefined || replicas.deleteSnapshot === undefined) return;
+    const assigned = volume.snapshotSeq ?? 0;
+    const kept = new Set(
+      (volume.snapshots ?? []).filter((s) => s.state !== 'failed').map((s) => s.seq),
+    );
+    for (const seq of replicas.snapshots(volume.id)) {
+      if (seq > assigned || kept.has(seq)) continue;
+      await this.step('drop_snapshot', volume, () => replicas.deleteSnapshot!(volume.id, seq));
     }
   }
 
@@ -540,7 +558,7 @@ export class MetaSync {
   }
 
   private async step(
-    action: 'create' | 'resize' | 'accept_epoch',
+    action: 'create' | 'resize' | 'accept_epoch' | 'drop_snapshot',
     volume: MapVolume,
     work: () => Promise<unknown>,
   ): Promise<boolean> {

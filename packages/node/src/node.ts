@@ -112,6 +112,10 @@ export interface ReplicaAdmin {
    * incarnation of this replica are refused from then on, before a newer one even connects.
    */
   acceptFence(volumeId: string, fence: Fence): Promise<void>;
+  /** Seqs of the snapshots the replica holds (issue 16). */
+  snapshots?(volumeId: string): number[];
+  /** Drops a snapshot from the replica, giving back the space only it held. */
+  deleteSnapshot?(volumeId: string, seq: number): Promise<void>;
   /**
    * The node's peer work (rebuilds, scrub repair). Here so that MetaSync, which gets this
    * object, drives it from the map without more wiring.
@@ -336,6 +340,15 @@ export async function startStorageNode(
       highestEpoch: (volumeId) => store.highestEpoch(volumeId),
       highestFence: (volumeId) => store.highestFence(volumeId),
       acceptFence: (volumeId, fence) => replicaStore.acceptFence(volumeId, fence),
+      snapshots: (volumeId) =>
+        store
+          .replica(volumeId)
+          .listSnapshots()
+          .map((s) => s.seq),
+      deleteSnapshot: async (volumeId, seq) => {
+        await store.replica(volumeId).deleteSnapshot(seq);
+        log.info({ volumeId, seq }, 'snapshot dropped: the map no longer has it');
+      },
       peers,
     };
 

@@ -8,6 +8,7 @@ import { devCommand } from '../commands/dev.js';
 import { hostCommand } from '../commands/host.js';
 import { nodeCommand } from '../commands/node.js';
 import { replicaCommand } from '../commands/replica.js';
+import { snapshotCommand } from '../commands/snapshot.js';
 import { settingsCommand } from '../commands/settings.js';
 import { checkOutputOption } from '../commands/shared.js';
 import { taskCommand } from '../commands/task.js';
@@ -58,6 +59,7 @@ Exit codes: 0 ok, 1 failure, 2 usage, 3 not found, 4 conflict, 5 cluster unavail
 for (const cmd of [
   volumeCommand(),
   replicaCommand(),
+  snapshotCommand(),
   nodeCommand(),
   hostCommand(),
   taskCommand(),

@@ -28,6 +28,7 @@ import { clusterRoutes } from './routes/cluster.js';
 import { nodeRoutes } from './routes/nodes.js';
 import { taskRoutes } from './routes/tasks.js';
 import { volumeRoutes } from './routes/volumes.js';
+import { snapshotRoutes } from './routes/snapshots.js';
 import { watchRoutes } from './routes/watch.js';
 
 export const DEFAULT_BODY_LIMIT_BYTES = 64 * 1024;
@@ -52,7 +53,7 @@ export interface ApiOptions {
   connections?: Partial<ConnectionLimits>;
   requestTimeoutMs?: number;
   clock?: () => number;
-  newId?: (kind: 'node' | 'volume' | 'task') => string;
+  newId?: (kind: 'node' | 'volume' | 'task' | 'snapshot') => string;
   /** Heartbeat table; the leader loop shares it to run `sweepLiveness` on its ticks. */
   liveness?: NodeLiveness;
   /** Agents' heartbeat table and engine reports (cleared by the member when it becomes leader). */
@@ -77,8 +78,8 @@ export interface ApiOptions {
   plugins?: Array<(app: FastifyInstance, ctx: ApiContext) => Promise<void>>;
 }
 
-function defaultNewId(kind: 'node' | 'volume' | 'task'): string {
-  const prefix = { node: 'node', volume: 'vol', task: 'task' }[kind];
+function defaultNewId(kind: 'node' | 'volume' | 'task' | 'snapshot'): string {
+  const prefix = { node: 'node', volume: 'vol', task: 'task', snapshot: 'snap' }[kind];
   return `${prefix}-${randomUUID()}`;
 }
 
@@ -231,6 +232,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   await app.register(clusterRoutes, ctx);
   await app.register(nodeRoutes, ctx);
   await app.register(volumeRoutes, ctx);
+  await app.register(snapshotRoutes, ctx);
   await app.register(taskRoutes, ctx);
   await app.register(hostRoutes, ctx);
   await app.register(watchRoutes, {

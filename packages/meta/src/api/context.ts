@@ -18,7 +18,7 @@ export interface ApiContext {
   /** Wall clock of the leader; commands carry its readings, the map never reads a clock. */
   clock: () => number;
   /** New ids for nodes, volumes and tasks; never reused. */
-  newId: (kind: 'node' | 'volume' | 'task') => string;
+  newId: (kind: 'node' | 'volume' | 'task' | 'snapshot') => string;
   liveness: NodeLiveness;
   /** Heartbeats of the Docker hosts' agents and their engine reports (leader memory). */
   hostLiveness: HostLiveness;

@@ -23,6 +23,7 @@ import {
 } from './limits.js';
 import {
   DEFAULT_SETTINGS,
+  MAX_SNAPSHOTS_PER_VOLUME,
   SNAPSHOT_FORMAT,
   SnapshotSchema,
   type ClusterMapSnapshot,
@@ -106,6 +107,18 @@ function sameLabels(a: Labels, b: Labels): boolean {
   const ka = Object.keys(a).sort();
   const kb = Object.keys(b).sort();
   return ka.length === kb.length && ka.every((k, i) => k === kb[i] && a[k] === b[k]);
+}
+
+/** The volume with a snapshot still waiting for its cut marked failed (the epoch moves on). */
+function withoutCut(volume: VolumeRecord, reason: string): VolumeRecord {
+  const snapshots = volume.snapshots;
+  if (snapshots === undefined || !snapshots.some((s) => s.state === 'creating')) return volume;
+  return {
+    ...volume,
+    snapshots: snapshots.map((s) =>
+      s.state === 'creating' ? { ...s, state: 'failed' as const, stateReason: reason } : s,
+    ),
+  };
 }
 
 function clip(text: string): string {
@@ -437,6 +450,9 @@ export class ClusterMap implements ClusterMapReader {
     updateTask: (t, c) => this.updateTask(t, c),
     finishTask: (t, c) => this.finishTask(t, c),
     updateSettings: (t, c) => this.updateSettings(t, c),
+    createVolumeSnapshot: (t, c) => this.createVolumeSnapshot(t, c),
+    finishVolumeSnapshot: (t, c) => this.finishVolumeSnapshot(t, c),
+    deleteVolumeSnapshot: (t, c) => this.deleteVolumeSnapshot(t, c),
   };
 
   private dispatch(txn: Txn, command: Command): Refusal | undefined {
@@ -1010,7 +1026,7 @@ export class ClusterMap implements ClusterMapReader {
     // data-plane requests from older epochs, so whatever wrote before is fenced.
     const epoch = volume.epoch + 1;
     txn.putVolume({
-      ...volume,
+      ...withoutCut(volume, 'the volume was attached again before the cut was made'),
       epoch,
       attachment: {
         host: c.host,
@@ -1033,7 +1049,11 @@ export class ClusterMap implements ClusterMapReader {
     }
     if (c.force) {
       // A forced detach fences whoever holds the volume: the new epoch is higher than theirs.
-      txn.putVolume({ ...volume, epoch: volume.epoch + 1, attachment: null });
+      txn.putVolume({
+        ...withoutCut(volume, 'the volume was detached before the cut was made'),
+        epoch: volume.epoch + 1,
+        attachment: null,
+      });
       return undefined;
     }
     if (holder.host !== c.host) {
@@ -1056,7 +1076,142 @@ export class ClusterMap implements ClusterMapReader {
         { host: holder.host, epoch: holder.epoch },
       );
     }
-    txn.putVolume({ ...volume, attachment: null });
+    txn.putVolume({
+      ...withoutCut(volume, 'the volume was detached before the cut was made'),
+      attachment: null,
+    });
+    return undefined;
+  }
+
+  // ---- snapshots (issue 16) -------------------------------------------------------------------
+
+  private createVolumeSnapshot(
+    txn: Txn,
+    c: CommandOf<'createVolumeSnapshot'>,
+  ): Refusal | undefined {
+    const volume = this.volumeOrRefusal(c.volumeId);
+    if ('refused' in volume) return volume;
+    const snapshots = volume.snapshots ?? [];
+    const same = snapshots.find((s) => s.name === c.name);
+    if (same !== undefined) {
+      if (same.id === c.snapshotId) {
+        txn.show('volume', volume.id); // a retried proposal
+        return undefined;
+      }
+      return refuse('CONFLICT', `volume ${volume.name} already has a snapshot named ${c.name}`, {
+        snapshot: c.name,
+      });
+    }
+    if (!volume.attachment) {
+      return refuse(
+        'CONFLICT',
+        `volume ${volume.name} is not attached: snapshots are cut by the engine of the attached host, and snapshots of detached volumes are not built yet; attach it (ballast volume attach ${volume.name}) and try again`,
+      );
+    }
+    const creating = snapshots.find((s) => s.state === 'creating');
+    if (creating !== undefined) {
+      return refuse(
+        'CONFLICT',
+        `volume ${volume.name} is taking snapshot ${creating.name} now; try again when it is done`,
+        { snapshot: creating.name },
+      );
+    }
+    if (snapshots.length >= MAX_SNAPSHOTS_PER_VOLUME) {
+      return refuse(
+        'UNPROCESSABLE',
+        `volume ${volume.name} has ${snapshots.length} snapshots, the most one volume keeps; delete some first`,
+      );
+    }
+    const seq = (volume.snapshotSeq ?? 0) + 1;
+    txn.putVolume({
+      ...volume,
+      snapshotSeq: seq,
+      snapshots: [
+        ...snapshots,
+        {
+          id: c.snapshotId,
+          name: c.name,
+          seq,
+          state: 'creating',
+          stateReason: `waiting for the engine on ${volume.attachment.host} to make the cut`,
+          sizeBytes: volume.sizeBytes,
+          host: volume.attachment.host,
+          epoch: volume.attachment.epoch,
+          createdAt: c.at,
+          readyAt: null,
+          nodeIds: [],
+        },
+      ],
+    });
+    return undefined;
+  }
+
+  private finishVolumeSnapshot(
+    txn: Txn,
+    c: CommandOf<'finishVolumeSnapshot'>,
+  ): Refusal | undefined {
+    const volume = this.volumeOrRefusal(c.volumeId);
+    if ('refused' in volume) return volume;
+    const snapshots = volume.snapshots ?? [];
+    const snapshot = snapshots.find((s) => s.id === c.snapshotId);
+    if (snapshot === undefined) {
+      return refuse('NOT_FOUND', `volume ${volume.name} has no snapshot ${c.snapshotId}`);
+    }
+    if (snapshot.state !== 'creating') {
+      txn.show('volume', volume.id); // reported already
+      return undefined;
+    }
+    if (c.epoch !== snapshot.epoch) {
+      return refuse(
+        'FENCED',
+        `snapshot ${snapshot.name} is cut at epoch ${snapshot.epoch}, not ${c.epoch}`,
+        { epoch: snapshot.epoch },
+      );
+    }
+    const nodeIds = [...new Set(c.nodeIds)].sort();
+    const finished =
+      c.ok && nodeIds.length > 0
+        ? {
+            ...snapshot,
+            state: 'ready' as const,
+            stateReason: `held by ${nodeIds.join(', ')}`,
+            readyAt: c.at,
+            nodeIds,
+            pauseMs: c.pauseMs,
+          }
+        : {
+            ...snapshot,
+            state: 'failed' as const,
+            stateReason: clip(c.reason || 'the cut failed'),
+            nodeIds: [],
+          };
+    txn.putVolume({
+      ...volume,
+      snapshots: snapshots.map((s) => (s.id === snapshot.id ? finished : s)),
+    });
+    return undefined;
+  }
+
+  private deleteVolumeSnapshot(
+    txn: Txn,
+    c: CommandOf<'deleteVolumeSnapshot'>,
+  ): Refusal | undefined {
+    const volume = this.volumeOrRefusal(c.volumeId);
+    if ('refused' in volume) return volume;
+    const snapshots = volume.snapshots ?? [];
+    const snapshot = snapshots.find((s) => s.id === c.snapshotId);
+    if (snapshot === undefined) {
+      txn.show('volume', volume.id); // deleted already (a retried request)
+      return undefined;
+    }
+    if (snapshot.state === 'creating') {
+      return refuse(
+        'CONFLICT',
+        `snapshot ${snapshot.name} of ${volume.name} is being taken; delete it once it is ready or failed`,
+        { snapshot: snapshot.name },
+      );
+    }
+    txn.putVolume({ ...volume, snapshots: snapshots.filter((s) => s.id !== snapshot.id) });
     return undefined;
   }
 

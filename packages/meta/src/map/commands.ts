@@ -1,6 +1,6 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { MAX_REPLICAS, MAX_REPLICA_USAGE_REPORTS } from './limits.js';
+import { MAX_REPLICAS, MAX_REPLICA_SET_SIZE, MAX_REPLICA_USAGE_REPORTS } from './limits.js';
 import {
   AddressSchema,
   BytesSchema,
@@ -225,6 +225,30 @@ export const UpdateSettingsCommand = command('updateSettings', {
   rebalanceMarginPercent: Type.Optional(RebalanceMarginPercentSchema),
 });
 
+/** Starts a snapshot of an attached volume: the attached host's engine makes the cut. */
+export const CreateVolumeSnapshotCommand = command('createVolumeSnapshot', {
+  volumeId: IdSchema,
+  snapshotId: IdSchema,
+  name: VolumeNameSchema,
+});
+
+/** The attached host's engine reports the cut (at the attachment's epoch). */
+export const FinishVolumeSnapshotCommand = command('finishVolumeSnapshot', {
+  volumeId: IdSchema,
+  snapshotId: IdSchema,
+  epoch: EpochSchema,
+  ok: Type.Boolean(),
+  nodeIds: Type.Array(IdSchema, { maxItems: MAX_REPLICA_SET_SIZE }),
+  pauseMs: Type.Number({ minimum: 0 }),
+  reason: ReasonSchema,
+});
+
+/** Deletes a snapshot from the map; nodes following the map drop it from their replicas. */
+export const DeleteVolumeSnapshotCommand = command('deleteVolumeSnapshot', {
+  volumeId: IdSchema,
+  snapshotId: IdSchema,
+});
+
 export const CommandSchema = Type.Union([
   RegisterNodeCommand,
   SetNodeStateCommand,
@@ -246,6 +270,9 @@ export const CommandSchema = Type.Union([
   UpdateTaskCommand,
   FinishTaskCommand,
   UpdateSettingsCommand,
+  CreateVolumeSnapshotCommand,
+  FinishVolumeSnapshotCommand,
+  DeleteVolumeSnapshotCommand,
 ]);
 
 export type Command = Static<typeof CommandSchema>;

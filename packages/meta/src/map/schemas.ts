@@ -206,6 +206,44 @@ export const ReplicaTimeoutMsSchema = Type.Integer({
   maximum: MAX_REPLICA_TIMEOUT_MS,
 });
 
+/** Most snapshots one volume keeps (the chunk store handles more; the record travels whole). */
+export const MAX_SNAPSHOTS_PER_VOLUME = 1024;
+
+export const VolumeSnapshotStateSchema = Type.Union([
+  /** Being cut by the engine of the attached host (seq assigned, not yet on the replicas). */
+  Type.Literal('creating'),
+  /** Held by every replica that was in sync at the cut (`nodeIds`). */
+  Type.Literal('ready'),
+  /** The cut failed (`stateReason`); replicas that took it anyway drop it. */
+  Type.Literal('failed'),
+]);
+export type VolumeSnapshotState = Static<typeof VolumeSnapshotStateSchema>;
+
+/** A crash-consistent point in time of a volume (issue 16, docs/snapshots.md). */
+export const VolumeSnapshotSchema = Type.Object(
+  {
+    id: IdSchema,
+    name: VolumeNameSchema,
+    /** What the replicas call it: increasing per volume, never reused (D28). */
+    seq: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
+    state: VolumeSnapshotStateSchema,
+    stateReason: ReasonSchema,
+    /** The volume's size at the cut: what the snapshot reads. */
+    sizeBytes: SizeBytesSchema,
+    /** The attachment (host, epoch) whose engine makes the cut. */
+    host: IdSchema,
+    epoch: EpochSchema,
+    createdAt: TimestampSchema,
+    readyAt: Type.Union([TimestampSchema, Type.Null()]),
+    /** Replicas holding it (the in-sync set at the cut, less any that failed it). */
+    nodeIds: Type.Array(IdSchema, { maxItems: MAX_REPLICA_SET_SIZE }),
+    /** How long writes were held for the cut. */
+    pauseMs: Type.Optional(Type.Number({ minimum: 0 })),
+  },
+  { additionalProperties: false },
+);
+export type VolumeSnapshot = Static<typeof VolumeSnapshotSchema>;
+
 export const VolumeRecordSchema = Type.Object(
   {
     id: IdSchema,
@@ -229,6 +267,12 @@ export const VolumeRecordSchema = Type.Object(
      * (`ballastd agent --replica-timeout`, 15 s).
      */
     replicaTimeoutMs: Type.Optional(ReplicaTimeoutMsSchema),
+    /** Snapshots, oldest first (absent in maps from before snapshots). */
+    snapshots: Type.Optional(
+      Type.Array(VolumeSnapshotSchema, { maxItems: MAX_SNAPSHOTS_PER_VOLUME }),
+    ),
+    /** The last snapshot seq assigned (seqs are never reused, also after deletes). */
+    snapshotSeq: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
   },
   { additionalProperties: false },
 );

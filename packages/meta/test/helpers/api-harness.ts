@@ -54,7 +54,7 @@ export async function startApi(
     apiUrl: 'http://meta-1.test:7000',
     ...storeOptions,
   });
-  const counters = { node: 0, volume: 0, task: 0 };
+  const counters = { node: 0, volume: 0, task: 0, snapshot: 0 };
   const liveness = options.liveness ?? new NodeLiveness();
   const app = await buildApi({
     store,

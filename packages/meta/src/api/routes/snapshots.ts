@@ -1,0 +1,204 @@
+// Snapshots of volumes (issue 16): create, list, inspect, delete, and the attached host's report
+// of the cut. The cut itself is the engine's (docs/snapshots.md); meta assigns the seq and keeps
+// the record in the volume's entry of the map.
+import type { FastifyPluginAsync } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import { BallastError } from '@ballast/common';
+import {
+  EpochSchema,
+  IdSchema,
+  ReasonSchema,
+  VolumeNameSchema,
+  VolumeSnapshotSchema,
+  type VolumeRecord,
+  type VolumeSnapshot,
+} from '../../map/index.js';
+import { commit, requireVolume, type ApiContext } from '../context.js';
+import { NoQuery, VolumeNameParams, errorResponses } from '../schemas.js';
+
+const closed = { additionalProperties: false } as const;
+
+const SnapshotParams = Type.Object({ name: VolumeNameSchema, snapshot: VolumeNameSchema }, closed);
+const CreateSnapshotBody = Type.Object({ name: VolumeNameSchema }, closed);
+const CreateSnapshotQuery = Type.Object(
+  {
+    /** How long to wait for the cut before answering 202 with the snapshot still creating. */
+    waitMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 120_000 })),
+  },
+  closed,
+);
+const SnapshotResultBody = Type.Object(
+  {
+    epoch: EpochSchema,
+    ok: Type.Boolean(),
+    nodeIds: Type.Array(IdSchema, { maxItems: 16 }),
+    pauseMs: Type.Number({ minimum: 0 }),
+    reason: ReasonSchema,
+  },
+  closed,
+);
+const SnapshotView = Type.Object({ ...VolumeSnapshotSchema.properties, volume: VolumeNameSchema });
+const SnapshotList = Type.Object({ items: Type.Array(SnapshotView) }, closed);
+
+const DEFAULT_WAIT_MS = 30_000;
+const POLL_MS = 50;
+
+function view(volume: VolumeRecord, snapshot: VolumeSnapshot): VolumeSnapshot & { volume: string } {
+  return { ...snapshot, volume: volume.name };
+}
+
+function requireSnapshot(volume: VolumeRecord, name: string): VolumeSnapshot {
+  const snapshot = (volume.snapshots ?? []).find((s) => s.name === name);
+  if (snapshot === undefined) {
+    throw new BallastError('NOT_FOUND', `volume ${volume.name} has no snapshot ${name}`, {
+      volume: volume.name,
+      snapshot: name,
+    });
+  }
+  return snapshot;
+}
+
+export const snapshotRoutes: FastifyPluginAsync<ApiContext> = async (app, ctx) => {
+  const { store } = ctx;
+
+  app.get<{ Params: { name: string } }>(
+    '/v1/volumes/:name/snapshots',
+    {
+      schema: {
+        querystring: NoQuery,
+        tags: ['snapshots'],
+        summary: "A volume's snapshots, oldest first",
+        params: VolumeNameParams,
+        response: { 200: SnapshotList, ...errorResponses },
+      },
+    },
+    async (request) => {
+      await store.linearizableRead();
+      const volume = requireVolume(ctx, request.params.name);
+      return { items: (volume.snapshots ?? []).map((s) => view(volume, s)) };
+    },
+  );
+
+  app.get<{ Params: { name: string; snapshot: string } }>(
+    '/v1/volumes/:name/snapshots/:snapshot',
+    {
+      schema: {
+        querystring: NoQuery,
+        tags: ['snapshots'],
+        summary: 'One snapshot: its state, the replicas holding it, its size and pause',
+        params: SnapshotParams,
+        response: { 200: SnapshotView, ...errorResponses },
+      },
+    },
+    async (request) => {
+      await store.linearizableRead();
+      const volume = requireVolume(ctx, request.params.name);
+      return view(volume, requireSnapshot(volume, request.params.snapshot));
+    },
+  );
+
+  app.post<{
+    Params: { name: string };
+    Body: { name: string };
+    Querystring: { waitMs?: number };
+  }>(
+    '/v1/volumes/:name/snapshots',
+    {
+      schema: {
+        querystring: CreateSnapshotQuery,
+        tags: ['snapshots'],
+        summary:
+          'Take a crash-consistent snapshot of an attached volume: 201 once every in-sync replica holds it, 202 if the cut is still running after waitMs',
+        params: VolumeNameParams,
+        body: CreateSnapshotBody,
+        response: { 201: SnapshotView, 202: SnapshotView, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      await store.linearizableRead();
+      const volume = requireVolume(ctx, request.params.name);
+      await commit(ctx, {
+        type: 'createVolumeSnapshot',
+        volumeId: volume.id,
+        snapshotId: ctx.newId('snapshot'),
+        name: request.body.name,
+      });
+      // Polls of the local map (counted, not timed: the API's clock may be a test's).
+      const polls = Math.ceil((request.query.waitMs ?? DEFAULT_WAIT_MS) / POLL_MS);
+      for (let poll = 0; ; poll++) {
+        const current = store.map.getVolume(volume.id);
+        const snapshot = current?.snapshots?.find((s) => s.name === request.body.name);
+        if (current === undefined || snapshot === undefined) {
+          throw new BallastError(
+            'CONFLICT',
+            `snapshot ${request.body.name} of ${volume.name} was deleted while it was being taken`,
+          );
+        }
+        if (snapshot.state === 'ready') return reply.code(201).send(view(current, snapshot));
+        if (snapshot.state === 'failed') {
+          throw new BallastError(
+            'UNAVAILABLE',
+            `snapshot ${snapshot.name} of ${volume.name} failed: ${snapshot.stateReason}; delete it (ballast snapshot rm ${volume.name}@${snapshot.name}) and try again`,
+            { snapshot: snapshot.name },
+          );
+        }
+        if (poll >= polls) return reply.code(202).send(view(current, snapshot));
+        await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      }
+    },
+  );
+
+  app.delete<{ Params: { name: string; snapshot: string } }>(
+    '/v1/volumes/:name/snapshots/:snapshot',
+    {
+      schema: {
+        querystring: NoQuery,
+        tags: ['snapshots'],
+        summary: 'Delete a snapshot (nodes then give back the space only it held)',
+        params: SnapshotParams,
+        response: { 204: { type: 'null', description: 'deleted' }, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      await store.linearizableRead();
+      const volume = requireVolume(ctx, request.params.name);
+      const snapshot = requireSnapshot(volume, request.params.snapshot);
+      await commit(ctx, {
+        type: 'deleteVolumeSnapshot',
+        volumeId: volume.id,
+        snapshotId: snapshot.id,
+      });
+      return reply.code(204).send();
+    },
+  );
+
+  app.post<{
+    Params: { name: string; snapshot: string };
+    Body: { epoch: number; ok: boolean; nodeIds: string[]; pauseMs: number; reason: string };
+  }>(
+    '/v1/volumes/:name/snapshots/:snapshot/result',
+    {
+      schema: {
+        querystring: NoQuery,
+        tags: ['snapshots'],
+        summary: "The attached host's engine reports the cut (agents call this)",
+        params: SnapshotParams,
+        body: SnapshotResultBody,
+        response: { 200: SnapshotView, ...errorResponses },
+      },
+    },
+    async (request) => {
+      await store.linearizableRead();
+      const volume = requireVolume(ctx, request.params.name);
+      const snapshot = requireSnapshot(volume, request.params.snapshot);
+      await commit(ctx, {
+        type: 'finishVolumeSnapshot',
+        volumeId: volume.id,
+        snapshotId: snapshot.id,
+        ...request.body,
+      });
+      const current = requireVolume(ctx, request.params.name);
+      return view(current, requireSnapshot(current, request.params.snapshot));
+    },
+  );
+};
