@@ -26,6 +26,15 @@ export const ROUTES: RouteCase[] = [
   { method: 'POST', path: '/v1/volumes/:name/attach', body: { host: 'docker9', force: true } },
   { method: 'POST', path: '/v1/volumes/:name/detach', body: { host: 'docker1', force: true } },
   { method: 'POST', path: '/v1/volumes/:name/replicas/:nodeId/out-of-sync', body: { epoch: 1 } },
+  { method: 'GET', path: '/v1/volumes/:name/snapshots' },
+  { method: 'POST', path: '/v1/volumes/:name/snapshots?waitMs=0', body: { name: 'snap1' } },
+  { method: 'GET', path: '/v1/volumes/:name/snapshots/:snapshot' },
+  { method: 'DELETE', path: '/v1/volumes/:name/snapshots/:snapshot' },
+  {
+    method: 'POST',
+    path: '/v1/volumes/:name/snapshots/:snapshot/result',
+    body: { epoch: 1, ok: true, nodeIds: ['n1'], pauseMs: 1, reason: '' },
+  },
   { method: 'GET', path: '/v1/tasks' },
   { method: 'GET', path: '/v1/tasks/:id' },
   {
