@@ -4,7 +4,8 @@
 # value, so empty settings are unset; the host id defaults to the host name in lower case (the
 # plugin runs with the host's network and its host name).
 set -eu
-for name in BALLAST_META BALLAST_TOKEN BALLAST_DATA_PLANE_SECRET BALLAST_ID; do
+for name in BALLAST_META BALLAST_TOKEN BALLAST_TOKEN_FILE BALLAST_DATA_PLANE_SECRET \
+  BALLAST_DATA_PLANE_SECRET_FILE BALLAST_ID; do
   eval "value=\${$name:-}"
   [ -n "$value" ] || unset "$name"
 done

@@ -14,6 +14,12 @@ export interface AdminServerOptions {
   attachments: NbdAttachments;
   mounts: MountManager;
   pluginSocket: string;
+  /**
+   * Names of the volumes in the cluster map as the agent last followed it (what Docker's lookups
+   * answer from while meta does not answer); undefined before the map was read, or for backends
+   * without a map.
+   */
+  lastKnownVolumes?: () => string[] | undefined;
   logger?: AgentLogger;
   maxBodyBytes?: number;
 }
@@ -129,6 +135,7 @@ export class AdminServer {
       attachMode: mounts.attacherKind,
       nbdTcp: this.options.attachments.tcpEndpoint ?? null,
       attachments: this.options.attachments.list(),
+      lastKnownVolumes: this.options.lastKnownVolumes?.() ?? null,
       mounts: mounts.volumes().map((volume) => {
         const s = mounts.status(volume)!;
         return {

@@ -256,6 +256,9 @@ export async function startAgent(options: AgentOptions, log: AgentLogger): Promi
       attachments,
       mounts,
       pluginSocket: options.pluginSocket,
+      ...(volumes instanceof ClusterBackend
+        ? { lastKnownVolumes: () => volumes.lastKnownVolumeNames() }
+        : {}),
       logger: log,
     });
     closers.push(() => admin.close());

@@ -21,8 +21,8 @@ export interface VolumeBackend {
   create(name: string, spec: VolumeSpec): Promise<VolumeInfo>;
   /** Deletes a volume and its data. CONFLICT while attached, NOT_FOUND when unknown. */
   remove(name: string): Promise<void>;
-  get(name: string): Promise<VolumeInfo>;
-  list(): Promise<VolumeInfo[]>;
+  get(name: string, options?: LookupOptions): Promise<VolumeInfo>;
+  list(options?: LookupOptions): Promise<VolumeInfo[]>;
   /**
    * Makes the volume writable from `host` and serves it as an NBD export on a unix socket.
    * One writer: CONFLICT (naming the holder) when another host holds it, unless `force`, which
@@ -43,6 +43,18 @@ export interface VolumeBackend {
    * so an agent that restarts attaches again and keeps its mounts (see MountManager.recover).
    */
   close(): Promise<void>;
+}
+
+/**
+ * How a lookup may answer. Docker's lookups (Get, List, Path) ask with `fast`: dockerd makes them
+ * for every volume it knows at start, for `docker volume ls|inspect`, and for every unknown name
+ * (`docker run -v name:/x` probes all drivers), so they must not wait on a source of truth that
+ * does not answer. A backend that cannot reach it within about a second answers from its last
+ * known state (marked as such in `status`) or fails at once with UNAVAILABLE. Lookups that decide
+ * something (create, mount, remove) never ask with `fast`.
+ */
+export interface LookupOptions {
+  fast?: boolean;
 }
 
 export type FilesystemType = 'ext4' | 'xfs';

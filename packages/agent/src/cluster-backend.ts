@@ -37,6 +37,7 @@ import {
   type DetachOptions,
   type DetachResult,
   type FilesystemType,
+  type LookupOptions,
   type VolumeAttachment,
   type VolumeBackend,
   type VolumeInfo,
@@ -79,6 +80,11 @@ export interface ClusterBackendOptions {
   replicaTimeoutMs?: number;
   /** Bound on one meta call. Default 15 s. */
   requestTimeoutMs?: number;
+  /**
+   * Bound on a fast lookup's meta call (Docker's Get, List, Path); past it the answer comes from
+   * the map as last followed. Default 1 s.
+   */
+  fastLookupTimeoutMs?: number;
   /** How often this host tells meta it is alive; 0 turns heartbeats off. Default 3 s. */
   hostHeartbeatIntervalMs?: number;
   /**
@@ -127,6 +133,8 @@ const HOST_LABEL = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/;
 /** meta's volume names are Docker's rule bounded to 63 characters. */
 const MAX_META_NAME = 63;
 const READY_POLL_MS = 200;
+/** A fast lookup asks the next meta member too after this long without an answer. */
+const FAST_LOOKUP_HEDGE_MS = 300;
 
 /**
  * A rebuild the map still wants is tried again with backoff (1 s doubling to 30 s): a node
@@ -267,13 +275,79 @@ export class ClusterBackend implements VolumeBackend {
     }
   }
 
-  async get(name: string): Promise<VolumeInfo> {
-    return toInfo(await this.fetchVolume(name));
+  async get(name: string, options: LookupOptions = {}): Promise<VolumeInfo> {
+    if (options.fast !== true) return toInfo(await this.fetchVolume(name));
+    try {
+      return toInfo(await this.fetchVolume(name, this.fastRequest()));
+    } catch (err) {
+      if (!metaDidNotAnswer(err)) throw err;
+      const known = this.lastKnown(err);
+      const record = [...known.values()].find((v) => (v as { name?: unknown }).name === name);
+      if (record === undefined) {
+        throw new BallastError(
+          'UNAVAILABLE',
+          `volume ${name}: meta did not answer within ${this.fastLookupMs()} ms and the ` +
+            `${known.size} volumes last known from it do not include it (${errorText(err)})`,
+          { name, metaUnreachable: true },
+          err,
+        );
+      }
+      return staleInfo(record);
+    }
   }
 
-  async list(): Promise<VolumeInfo[]> {
-    const { items } = await this.client.list<unknown>('/v1/volumes');
-    return items.map((v) => toInfo(checkedVolume(v)));
+  async list(options: LookupOptions = {}): Promise<VolumeInfo[]> {
+    try {
+      const { items } = await this.client.list<unknown>(
+        '/v1/volumes',
+        options.fast === true ? this.fastRequest() : undefined,
+      );
+      return items.map((v) => toInfo(checkedVolume(v)));
+    } catch (err) {
+      if (options.fast !== true || !metaDidNotAnswer(err)) throw err;
+      const known = this.lastKnown(err);
+      this.logger.warn(
+        { err: errorText(err), volumes: known.size },
+        'cluster: meta did not answer a volume list; answering with the volumes last known',
+      );
+      return [...known.values()]
+        .map((v) => staleInfo(v))
+        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    }
+  }
+
+  /**
+   * Names of the volumes in the map as this agent follows it (what fast lookups answer from
+   * while meta does not answer); undefined until the map was first read.
+   */
+  lastKnownVolumeNames(): string[] | undefined {
+    if (!this.follower.isSynced) return undefined;
+    return [...this.follower.mirror.volumes.values()].map((v) => v.name).sort();
+  }
+
+  private fastLookupMs(): number {
+    return this.options.fastLookupTimeoutMs ?? 1_000;
+  }
+
+  private fastRequest(): { timeoutMs: number; hedgeMs: number } {
+    return { timeoutMs: this.fastLookupMs(), hedgeMs: FAST_LOOKUP_HEDGE_MS };
+  }
+
+  /**
+   * The volumes of the map as this agent last followed it, for fast lookups while meta does not
+   * answer; UNAVAILABLE (carrying why meta did not answer) when the map was never followed.
+   */
+  private lastKnown(cause: unknown): ReadonlyMap<string, unknown> {
+    if (!this.follower.isSynced) {
+      throw new BallastError(
+        'UNAVAILABLE',
+        `meta did not answer within ${this.fastLookupMs()} ms and this agent has not read the ` +
+          `cluster map since it started (${errorText(cause)})`,
+        { metaUnreachable: true },
+        cause,
+      );
+    }
+    return this.follower.mirror.volumes;
   }
 
   async attach(name: string, options: AttachOptions): Promise<VolumeAttachment> {
@@ -882,12 +956,15 @@ export class ClusterBackend implements VolumeBackend {
     }
   }
 
-  private async fetchVolume(name: string): Promise<VolumeRecord> {
+  private async fetchVolume(
+    name: string,
+    request?: { timeoutMs: number; hedgeMs: number },
+  ): Promise<VolumeRecord> {
     checkVolumeName(name);
     if (name.length > MAX_META_NAME) throw notFound(name);
     try {
       return checkedVolume(
-        await this.client.get<unknown>(`/v1/volumes/${encodeURIComponent(name)}`),
+        await this.client.get<unknown>(`/v1/volumes/${encodeURIComponent(name)}`, request),
       );
     } catch (err) {
       throw backendError(err, { name });
@@ -1157,6 +1234,24 @@ function backendError(err: unknown, context: { name: string }): BallastError {
   // keeps meta's details, which name the holder (`host`) of an attached volume.
   const code: ErrorCode = err.code === 'UNPROCESSABLE' ? 'INVALID_ARGUMENT' : err.code;
   return new BallastError(code, err.message, { ...err.details, ...context }, err);
+}
+
+/** The call failed because no meta member answered in time (not a refusal). */
+function metaDidNotAnswer(err: unknown): boolean {
+  return isBallastError(err, 'UNAVAILABLE') || isBallastError(err, 'TIMEOUT');
+}
+
+/** A volume of the map as last followed, for lookups while meta does not answer. */
+function staleInfo(record: unknown): VolumeInfo {
+  const info = toInfo(checkedVolume(record));
+  return {
+    ...info,
+    status: {
+      ...info.status,
+      metaUnreachable: true,
+      source: 'the cluster map as this agent last followed it (meta did not answer)',
+    },
+  };
 }
 
 function checkedVolume(value: unknown): VolumeRecord {

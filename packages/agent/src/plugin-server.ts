@@ -217,21 +217,28 @@ export class PluginServer {
     return { Err: '' };
   }
 
+  // Get, List and Path are lookups dockerd makes all the time (at start for every volume it
+  // knows, for `docker volume ls|inspect`, and for any unknown name on every driver): they ask
+  // the backend with `fast`, so that a cluster that is gone costs a second, not a timeout.
+
   private async path(body: Body): Promise<Record<string, unknown>> {
     const name = checkVolumeName(body.Name);
-    await this.options.backend.get(name);
+    // Mounted here: this host knows the answer whether or not the cluster does.
+    const here = this.options.mounts.mountpoint(name);
+    if (here !== undefined) return { Mountpoint: here, Err: '' };
+    await this.options.backend.get(name, { fast: true });
     const mountpoint = this.options.mounts.mountpoint(name);
     return mountpoint === undefined ? { Err: '' } : { Mountpoint: mountpoint, Err: '' };
   }
 
   private async get(body: Body): Promise<Record<string, unknown>> {
     const name = checkVolumeName(body.Name);
-    const info = await this.options.backend.get(name);
+    const info = await this.options.backend.get(name, { fast: true });
     return { Volume: this.describe(info, true), Err: '' };
   }
 
   private async list(): Promise<Record<string, unknown>> {
-    const volumes = await this.options.backend.list();
+    const volumes = await this.options.backend.list({ fast: true });
     return { Volumes: volumes.map((info) => this.describe(info, false)), Err: '' };
   }
 

@@ -37,7 +37,11 @@ interface Cluster {
   metaUrl: string;
   meta: RunningMember;
   nodes: Map<string, StorageNode>;
-  backend(host: string, registry?: Registry): Promise<ClusterBackend>;
+  backend(
+    host: string,
+    registry?: Registry,
+    extra?: { requestTimeoutMs?: number },
+  ): Promise<ClusterBackend>;
   /** Stops a node as a crash would look from outside (its port refuses connections). */
   stopNode(id: string): Promise<void>;
   /** Starts a stopped node again on its data directory and data-plane port. */
@@ -116,7 +120,11 @@ async function startCluster(
     await stops.get(id)!();
     nodes.delete(id);
   };
-  const backend = async (host: string, registry?: Registry): Promise<ClusterBackend> => {
+  const backend = async (
+    host: string,
+    registry?: Registry,
+    extra: { requestTimeoutMs?: number } = {},
+  ): Promise<ClusterBackend> => {
     const b = await ClusterBackend.open({
       host,
       metaUrls: [metaUrl],
@@ -128,6 +136,7 @@ async function startCluster(
       registry,
       replicaTimeoutMs: 5_000,
       hostHeartbeatIntervalMs: 300,
+      ...extra,
     });
     t.teardown(() => b.close());
     return b;
@@ -612,4 +621,67 @@ t.test("an engine rebuild's progress reaches its task in meta, at most every 2 s
   });
   await reporter.settle();
   t.match(await taskOf(), { doneBytes: 2 * MiB }, 'throttled');
+});
+
+t.test(
+  'with meta gone, fast lookups answer from the map last followed; the rest fail',
+  async (t) => {
+    const c = await startCluster(t);
+    // A short bound on the calls that need meta, so that their failures below come soon.
+    const backend = await c.backend('h1', undefined, { requestTimeoutMs: 3_000 });
+    await backend.create('kept', SPEC);
+    const fresh = await backend.get('kept', { fast: true });
+    t.notOk(
+      (fresh.status as Record<string, unknown>).metaUnreachable,
+      'from meta while it answers',
+    );
+    await waitFor('the map follower to see the volume', () =>
+      (backend.lastKnownVolumeNames() ?? []).includes('kept'),
+    );
+    await expectCode(t, backend.get('nope', { fast: true }), 'NOT_FOUND');
+
+    // Meta stops: its port refuses connections from now on (the cluster's teardown closes it
+    // again: make that a no-op).
+    const closing = c.meta.close();
+    c.meta.close = () => closing;
+    await closing;
+    const got = await backend.get('kept', { fast: true });
+    t.equal(got.name, 'kept');
+    t.match(got.spec, { sizeBytes: 64 * MiB, replicas: 3 });
+    t.match(got.status, { backend: 'cluster', metaUnreachable: true, source: /last followed/ });
+    const listed = await backend.list({ fast: true });
+    t.same(
+      listed.map((v) => v.name),
+      ['kept'],
+      'the list is the last known one',
+    );
+    const unknown = await expectCode(t, backend.get('other', { fast: true }), 'UNAVAILABLE');
+    t.match((unknown as Error).message, /meta did not answer within 1000 ms/);
+    t.match((unknown as Error).message, /1 volumes last known from it do not include it/);
+    // Without `fast`, lookups and everything that decides something still need meta.
+    await expectCode(t, backend.get('kept'), 'UNAVAILABLE');
+    await expectCode(t, backend.create('new', SPEC), 'UNAVAILABLE');
+    await expectCode(t, backend.remove('kept'), 'UNAVAILABLE');
+  },
+);
+
+t.test('before the map was ever read, a fast lookup fails at once naming why', async (t) => {
+  const dir = tempDir(t, 'ballast-cb-nometa-');
+  // A port nothing listens on.
+  const port = await freePort();
+  const backend = await ClusterBackend.open({
+    host: 'h1',
+    metaUrls: [`http://127.0.0.1:${port}`],
+    token: TOKEN,
+    clusterId: CLUSTER,
+    dataPlaneSecret: SECRET,
+    runDir: path.join(dir, 'run'),
+    logger: SILENT_LOGGER,
+    hostHeartbeatIntervalMs: 0,
+  });
+  t.teardown(() => backend.close());
+  t.equal(backend.lastKnownVolumeNames(), undefined);
+  const listErr = await expectCode(t, backend.list({ fast: true }), 'UNAVAILABLE');
+  t.match((listErr as Error).message, /has not read the cluster map since it started/);
+  await expectCode(t, backend.get('any', { fast: true }), 'UNAVAILABLE');
 });

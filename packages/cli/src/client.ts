@@ -72,6 +72,33 @@ export function resolveEndpoint(flags: EndpointFlags, env = process.env): Endpoi
   return ca === undefined ? found : { ...found, ca };
 }
 
+/**
+ * The token from the environment: BALLAST_TOKEN, else the file BALLAST_TOKEN_FILE names (a Docker
+ * secret: `docker compose exec meta1 ballast ...` reads the admin token its member reads).
+ */
+function envToken(env: NodeJS.ProcessEnv): string | undefined {
+  if (env.BALLAST_TOKEN !== undefined && env.BALLAST_TOKEN !== '') return env.BALLAST_TOKEN;
+  const file = env.BALLAST_TOKEN_FILE;
+  if (file === undefined || file === '') return undefined;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new CliError(
+      `BALLAST_TOKEN_FILE: cannot read the token from ${file}: ${(err as Error).message}`,
+      ExitCode.USAGE,
+    );
+  }
+  const token = text.replace(/\r?\n$/, '');
+  if (token.trim() === '') {
+    throw new CliError(
+      `BALLAST_TOKEN_FILE: ${file} is empty; it must hold the token`,
+      ExitCode.USAGE,
+    );
+  }
+  return token;
+}
+
 function findEndpoint(flags: EndpointFlags, env: NodeJS.ProcessEnv): Endpoint {
   const clusterFile = flags.cluster ?? env.BALLAST_CLUSTER;
   if (clusterFile) {
@@ -92,7 +119,7 @@ function findEndpoint(flags: EndpointFlags, env: NodeJS.ProcessEnv): Endpoint {
       throw new CliError(`cluster file ${clusterFile} lists no meta members`, ExitCode.USAGE);
     return {
       urls,
-      token: flags.token ?? env.BALLAST_TOKEN ?? parsed.token,
+      token: flags.token ?? envToken(env) ?? parsed.token,
       ca: parsed.ca,
       source: clusterFile,
     };
@@ -104,7 +131,7 @@ function findEndpoint(flags: EndpointFlags, env: NodeJS.ProcessEnv): Endpoint {
         .split(',')
         .map((s) => s.trim())
         .filter(Boolean),
-      token: flags.token ?? env.BALLAST_TOKEN,
+      token: flags.token ?? envToken(env),
       source: flags.endpoint ? '--endpoint' : 'BALLAST_ENDPOINT',
     };
   }
@@ -122,7 +149,7 @@ function findEndpoint(flags: EndpointFlags, env: NodeJS.ProcessEnv): Endpoint {
     if (cfg.endpoint) {
       return {
         urls: cfg.endpoint.split(',').map((s) => s.trim()),
-        token: flags.token ?? env.BALLAST_TOKEN ?? cfg.token,
+        token: flags.token ?? envToken(env) ?? cfg.token,
         ca: cfg.ca,
         source: configPath,
       };

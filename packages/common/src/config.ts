@@ -72,6 +72,8 @@ export function loadConfig<T extends TObject>(schema: T, sources: ConfigSources 
   const prefix = sources.envPrefix ?? 'BALLAST_';
   const env = sources.env ?? process.env;
   const merged: Record<string, unknown> = {};
+  /** Where each setting came from: 1 the config file, 2 the environment, 3 a flag. */
+  const level: Record<string, number> = {};
 
   if (sources.file) {
     let parsed: unknown;
@@ -87,6 +89,7 @@ export function loadConfig<T extends TObject>(schema: T, sources: ConfigSources 
       throw new BallastError('CONFIG', `config file ${sources.file} must hold a JSON object`);
     }
     Object.assign(merged, parsed);
+    for (const key of Object.keys(parsed)) level[key] = 1;
   }
 
   for (const [key, propSchema] of Object.entries(schema.properties)) {
@@ -94,6 +97,7 @@ export function loadConfig<T extends TObject>(schema: T, sources: ConfigSources 
     if (fromEnv !== undefined) {
       try {
         merged[key] = shapeFromString(propSchema as TSchema, fromEnv);
+        level[key] = 2;
       } catch (err) {
         throw new BallastError('CONFIG', `${envName(key, prefix)}: ${(err as Error).message}`);
       }
@@ -105,11 +109,13 @@ export function loadConfig<T extends TObject>(schema: T, sources: ConfigSources 
           typeof fromFlag === 'string'
             ? shapeFromString(propSchema as TSchema, fromFlag)
             : fromFlag;
+        level[key] = 3;
       } catch (err) {
         throw new BallastError('CONFIG', `${flagName(key)}: ${(err as Error).message}`);
       }
     }
   }
+  resolveSecretFiles(schema, merged, level, prefix);
 
   const validate = ajv.compile(schema);
   if (!validate(merged)) {
@@ -119,4 +125,86 @@ export function loadConfig<T extends TObject>(schema: T, sources: ConfigSources 
     });
   }
   return merged as Static<T>;
+}
+
+/** Where a setting can be given, for messages: `--join-token-file or BALLAST_JOIN_TOKEN_FILE`. */
+function settingNames(key: string, prefix: string): string {
+  return `${flagName(key)} or ${envName(key, prefix)}`;
+}
+
+/**
+ * Secrets from files. A schema property marked `secret: true` (a token, a shared secret) may
+ * instead be given as the path of a file holding it, through its sibling property `<key>File`
+ * (`--<key>-file`, `BALLAST_<KEY>_FILE`, or `<key>File` in the config file): the way Docker
+ * secrets reach a container (`BALLAST_JOIN_TOKEN_FILE=/run/secrets/join_token`), so the secret
+ * is not in `docker inspect`'s environment. The file is read here, its one trailing newline
+ * dropped, and the secret then stands in the configuration as if given directly (the `<key>File`
+ * setting is removed). A missing, unreadable or empty file is a CONFIG error naming the setting
+ * and the file. When both are given, the higher source wins (flags > environment > config
+ * file); both from the same source is a CONFIG error.
+ */
+function resolveSecretFiles(
+  schema: TObject,
+  merged: Record<string, unknown>,
+  level: Record<string, number>,
+  prefix: string,
+): void {
+  for (const [key, propSchema] of Object.entries(schema.properties)) {
+    if ((propSchema as { secret?: unknown }).secret !== true) continue;
+    const fileKey = `${key}File`;
+    if (!(fileKey in schema.properties) || merged[fileKey] === undefined) continue;
+    const fileLevel = level[fileKey] ?? 0;
+    const valueLevel = merged[key] === undefined ? 0 : (level[key] ?? 0);
+    const where = settingNames(fileKey, prefix);
+    if (valueLevel === fileLevel) {
+      throw new BallastError(
+        'CONFIG',
+        `the secret "${key}" is given twice: set ${settingNames(key, prefix)}, or the file ` +
+          `that holds it (${where}), not both`,
+      );
+    }
+    if (valueLevel > fileLevel) {
+      delete merged[fileKey];
+      continue;
+    }
+    const file = merged[fileKey];
+    if (typeof file !== 'string' || file === '') {
+      throw new BallastError('CONFIG', `setting "${fileKey}" (${where}) must be a file path`);
+    }
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const why =
+        code === 'ENOENT'
+          ? 'no such file'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : code === 'EISDIR'
+              ? 'it is a directory'
+              : (err as Error).message;
+      throw new BallastError(
+        'CONFIG',
+        `setting "${fileKey}" (${where}): cannot read the ${key} from ${file}: ${why}`,
+      );
+    }
+    const secret = text.replace(/\r?\n$/, '');
+    if (secret.trim() === '') {
+      throw new BallastError(
+        'CONFIG',
+        `setting "${fileKey}" (${where}): ${file} is empty; it must hold the ${key}`,
+      );
+    }
+    const minLength = (propSchema as { minLength?: number }).minLength;
+    if (minLength !== undefined && secret.length < minLength) {
+      throw new BallastError(
+        'CONFIG',
+        `setting "${fileKey}" (${where}): the ${key} in ${file} has ${secret.length} ` +
+          `characters; it must have at least ${minLength}`,
+      );
+    }
+    merged[key] = secret;
+    delete merged[fileKey];
+  }
 }

@@ -77,3 +77,101 @@ t.test('bad files and bad maps are clear errors', async (t) => {
     /BALLAST_LABELS: expected key=value/,
   );
 });
+
+const Secrets = Type.Object(
+  {
+    joinToken: Type.Optional(Type.String({ minLength: 16, secret: true })),
+    joinTokenFile: Type.Optional(Type.String({ minLength: 1 })),
+    dataPlaneSecret: Type.Optional(Type.String({ minLength: 16, secret: true })),
+    dataPlaneSecretFile: Type.Optional(Type.String({ minLength: 1 })),
+    /** Not a secret: its sibling file setting stays a path. */
+    tlsCert: Type.Optional(Type.String()),
+    tlsCertFile: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+
+function secretDir(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'cfg-secrets-'));
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  return dir;
+}
+
+t.test('a secret can come from a file named by BALLAST_<KEY>_FILE (Docker secrets)', async (t) => {
+  const dir = secretDir({
+    join_token: 'join-token-from-a-file-0123\n',
+    dp: 'data-plane-secret-no-newline',
+    cert: 'not read',
+  });
+  const cfg = loadConfig(Secrets, {
+    env: {
+      BALLAST_JOIN_TOKEN_FILE: join(dir, 'join_token'),
+      BALLAST_DATA_PLANE_SECRET_FILE: join(dir, 'dp'),
+      BALLAST_TLS_CERT_FILE: join(dir, 'cert'),
+    },
+  });
+  t.same(cfg, {
+    joinToken: 'join-token-from-a-file-0123',
+    dataPlaneSecret: 'data-plane-secret-no-newline',
+    tlsCertFile: join(dir, 'cert'),
+  });
+  // The same through a flag and through the config file.
+  const file = join(dir, 'c.json');
+  writeFileSync(file, JSON.stringify({ dataPlaneSecretFile: join(dir, 'dp') }));
+  t.same(loadConfig(Secrets, { file, flags: { joinTokenFile: join(dir, 'join_token') } }), {
+    joinToken: 'join-token-from-a-file-0123',
+    dataPlaneSecret: 'data-plane-secret-no-newline',
+  });
+});
+
+t.test('a missing, empty or short secret file is a clear error', async (t) => {
+  const dir = secretDir({ empty: '', blank: '\n', short: 'short\n' });
+  const cases: Array<[string, RegExp]> = [
+    [
+      join(dir, 'absent'),
+      /setting "joinTokenFile" \(--join-token-file or BALLAST_JOIN_TOKEN_FILE\): cannot read the joinToken from .*absent: no such file/,
+    ],
+    [join(dir, 'empty'), /BALLAST_JOIN_TOKEN_FILE\): .*empty is empty; it must hold the joinToken/],
+    [join(dir, 'blank'), /blank is empty/],
+    [join(dir, 'short'), /the joinToken in .*short has 5 characters; it must have at least 16/],
+    [dir, /cannot read the joinToken from .*: it is a directory/],
+  ];
+  for (const [path, message] of cases) {
+    const err = t.throws(() => loadConfig(Secrets, { env: { BALLAST_JOIN_TOKEN_FILE: path } }));
+    t.ok(isBallastError(err, 'CONFIG'), `CONFIG for ${path}`);
+    t.match((err as Error).message, message);
+  }
+});
+
+t.test('a secret and its file: the higher source wins, the same source is an error', async (t) => {
+  const dir = secretDir({ jt: 'join-token-from-a-file-0123\n' });
+  const both = t.throws(() =>
+    loadConfig(Secrets, {
+      env: {
+        BALLAST_JOIN_TOKEN: 'join-token-in-the-env-0123',
+        BALLAST_JOIN_TOKEN_FILE: join(dir, 'jt'),
+      },
+    }),
+  );
+  t.ok(isBallastError(both, 'CONFIG'));
+  t.match(
+    (both as Error).message,
+    /the secret "joinToken" is given twice: set --join-token or BALLAST_JOIN_TOKEN, or the file that holds it \(--join-token-file or BALLAST_JOIN_TOKEN_FILE\), not both/,
+  );
+  t.same(
+    loadConfig(Secrets, {
+      env: { BALLAST_JOIN_TOKEN: 'join-token-in-the-env-0123' },
+      flags: { joinTokenFile: join(dir, 'jt') },
+    }),
+    { joinToken: 'join-token-from-a-file-0123' },
+    'a flag naming the file wins over the environment',
+  );
+  t.same(
+    loadConfig(Secrets, {
+      env: { BALLAST_JOIN_TOKEN_FILE: join(dir, 'does-not-exist') },
+      flags: { joinToken: 'join-token-on-a-flag-0123' },
+    }),
+    { joinToken: 'join-token-on-a-flag-0123' },
+    'a flag with the secret wins over the environment (whose file is not read)',
+  );
+});

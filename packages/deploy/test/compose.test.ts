@@ -27,11 +27,13 @@ interface Service {
   healthcheck?: Record<string, unknown>;
   pid?: string;
   restart?: string;
+  secrets?: Array<{ source: string }>;
 }
 
 interface Compose {
   services: Record<string, Service>;
   volumes: Record<string, unknown>;
+  secrets?: Record<string, { file: string }>;
 }
 
 /** `docker-compose` (v1) if installed, else `docker compose` (v2), else undefined. */
@@ -176,43 +178,65 @@ t.test('docker-compose.yml', { skip: composeMissing }, async (t) => {
     );
   });
 
-  t.test('the shared secrets have dev defaults and can be overridden', async (t) => {
-    const joins = (name: string): boolean => name.startsWith('node') || name === 'agent';
+  t.test('the secrets are Docker secrets from files, with dev defaults', async (t) => {
+    const devDir = join(REPO_ROOT, 'cluster', 'dev-secrets');
+    t.same(c.secrets, {
+      admin_token: { file: join(devDir, 'admin_token') },
+      join_token: { file: join(devDir, 'join_token') },
+      data_plane_secret: { file: join(devDir, 'data_plane_secret') },
+    });
+    const dev = (name: string): string =>
+      readFileSync(join(devDir, name), 'utf8').replace(/\n$/, '');
+    t.equal(dev('admin_token'), 'dev-only-token-change-me');
+    t.equal(dev('join_token'), 'dev-only-join-token-change-me');
+    t.equal(dev('data_plane_secret'), 'dev-only-data-plane-secret-change-me');
+    const expected: Record<string, { secrets: string[]; env: Record<string, string> }> = {
+      meta: {
+        secrets: ['admin_token', 'join_token'],
+        env: {
+          BALLAST_TOKEN_FILE: '/run/secrets/admin_token',
+          BALLAST_JOIN_TOKEN_FILE: '/run/secrets/join_token',
+        },
+      },
+      node: {
+        secrets: ['join_token', 'data_plane_secret'],
+        env: {
+          BALLAST_JOIN_TOKEN_FILE: '/run/secrets/join_token',
+          BALLAST_DATA_PLANE_SECRET_FILE: '/run/secrets/data_plane_secret',
+        },
+      },
+      // The agent joins like a node: the join token is its meta token, never the admin one.
+      agent: {
+        secrets: ['join_token', 'data_plane_secret'],
+        env: {
+          BALLAST_TOKEN_FILE: '/run/secrets/join_token',
+          BALLAST_DATA_PLANE_SECRET_FILE: '/run/secrets/data_plane_secret',
+        },
+      },
+    };
+    t.equal(c.services['mount-root']!.secrets, undefined, 'mount-root gets no secrets');
     for (const [name, s] of ballast) {
-      if (name === 'mount-root') continue;
-      const env = s.environment ?? {};
-      if (joins(name)) {
-        t.equal(env.BALLAST_JOIN_TOKEN ?? env.BALLAST_TOKEN, 'dev-only-join-token-change-me');
-        t.not(env.BALLAST_TOKEN, 'dev-only-token-change-me', `${name} has no admin token`);
-      } else {
-        t.equal(env.BALLAST_TOKEN, 'dev-only-token-change-me', `${name}: the admin token`);
-        t.equal(env.BALLAST_JOIN_TOKEN, 'dev-only-join-token-change-me', `${name}: accepts joins`);
+      const kind = name.replace(/\d$/, '');
+      const want = expected[kind]!;
+      t.same((s.secrets ?? []).map((x) => x.source).sort(), [...want.secrets].sort(), name);
+      t.match(s.environment, want.env, `${name} reads them from /run/secrets`);
+      for (const key of Object.keys(s.environment ?? {})) {
+        t.notOk(
+          /^BALLAST_(TOKEN|JOIN_TOKEN|DATA_PLANE_SECRET|CLUSTER_SECRET)$/.test(key),
+          `${name}: no secret value in the environment (${key})`,
+        );
       }
     }
     const custom = await config({
-      BALLAST_TOKEN: 'a-token-of-my-own-0123456789',
-      BALLAST_JOIN_TOKEN: 'a-join-token-of-my-own-01234567',
-      BALLAST_DATA_PLANE_SECRET: 'a-secret-of-my-own-0123456789',
+      BALLAST_SECRETS_DIR: '/etc/ballast-secrets',
       BALLAST_MOUNT_ROOT: '/srv/ballast-mounts',
       BALLAST_PLUGIN_NAME: 'ballast-test',
     });
-    for (const [name, s] of Object.entries(custom.services)) {
-      if (s.image !== 'ballast:local' || name === 'mount-root') continue;
-      const env = s.environment ?? {};
-      if (joins(name)) {
-        t.equal(env.BALLAST_JOIN_TOKEN ?? env.BALLAST_TOKEN, 'a-join-token-of-my-own-01234567');
-      } else {
-        t.equal(
-          env.BALLAST_TOKEN,
-          'a-token-of-my-own-0123456789',
-          `${name}: token from the environment`,
-        );
-        t.equal(env.BALLAST_JOIN_TOKEN, 'a-join-token-of-my-own-01234567');
-      }
-      if (name.startsWith('node') || name === 'agent') {
-        t.equal(s.environment?.BALLAST_DATA_PLANE_SECRET, 'a-secret-of-my-own-0123456789');
-      }
-    }
+    t.same(custom.secrets, {
+      admin_token: { file: '/etc/ballast-secrets/admin_token' },
+      join_token: { file: '/etc/ballast-secrets/join_token' },
+      data_plane_secret: { file: '/etc/ballast-secrets/data_plane_secret' },
+    });
     const a = custom.services.agent!;
     t.ok(a.volumes?.includes('/srv/ballast-mounts:/srv/ballast-mounts:rshared'));
     t.equal(custom.services['mount-root']!.entrypoint?.at(-1), '/srv/ballast-mounts');

@@ -69,6 +69,11 @@ t.test('the managed plugin: create, configure, enable, volumes, raw attach', asy
 
   const stateDir = path.join(c.dir, 'plugin-state');
   fs.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  // The secrets as files under the state mount (the plugin sees it at /var/lib/ballast/agent),
+  // so `docker plugin inspect` shows paths, not secrets.
+  fs.mkdirSync(path.join(stateDir, 'secrets'), { mode: 0o700 });
+  fs.writeFileSync(path.join(stateDir, 'secrets', 'token'), `${TOKEN}\n`, { mode: 0o600 });
+  fs.writeFileSync(path.join(stateDir, 'secrets', 'data-plane'), `${SECRET}\n`, { mode: 0o600 });
   await ok(
     t,
     docker,
@@ -77,15 +82,18 @@ t.test('the managed plugin: create, configure, enable, volumes, raw attach', asy
       'set',
       PLUGIN,
       `BALLAST_META=${c.metaUrl}`,
-      `BALLAST_TOKEN=${TOKEN}`,
+      'BALLAST_TOKEN_FILE=/var/lib/ballast/agent/secrets/token',
       `BALLAST_CLUSTER_ID=${CLUSTER_ID}`,
-      `BALLAST_DATA_PLANE_SECRET=${SECRET}`,
+      'BALLAST_DATA_PLANE_SECRET_FILE=/var/lib/ballast/agent/secrets/data-plane',
       'BALLAST_ID=mphost',
       `state.source=${stateDir}`,
     ],
     'plugin set',
   );
   await ok(t, docker, ['plugin', 'enable', PLUGIN], 'plugin enable');
+  const settings = await ok(t, docker, ['plugin', 'inspect', PLUGIN], 'inspect the settings');
+  t.notOk(settings.includes(TOKEN), 'docker plugin inspect does not show the token');
+  t.notOk(settings.includes(SECRET), 'nor the data-plane secret');
   t.teardown(() => docker.run(['volume', 'rm', '-f', 'mpv']));
 
   await ok(

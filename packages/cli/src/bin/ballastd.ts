@@ -80,6 +80,7 @@ role('meta', MetaConfig, startMeta, (cmd) =>
       '--cluster-secret <secret>',
       'secret members authenticate Raft traffic with (prefer BALLAST_CLUSTER_SECRET)',
     )
+    .option('--cluster-secret-file <file>', 'file holding the Raft cluster secret')
     .option(
       '--join-token <token>',
       'cluster join token for nodes and agents (prefer --join-token-file or BALLAST_JOIN_TOKEN)',
@@ -180,6 +181,7 @@ role('agent', AgentConfig, startAgent, (cmd) =>
     .option('--ops-listen <host:port>', 'health and metrics address (default 127.0.0.1:0)')
     .option('--meta <urls>', 'metadata service URLs, comma-separated')
     .option('--join-token <token>', 'cluster join token')
+    .option('--join-token-file <file>', 'file holding the cluster join token')
     .option('--token-file <file>', 'file holding the meta API token (or BALLAST_TOKEN)')
     .option('--cluster-id <id>', 'cluster id checked in every data-plane hello')
     .option(

@@ -22,12 +22,16 @@ const common = {
   parentPid: Type.Optional(Type.Integer({ minimum: 1 })),
 };
 
+// Settings marked `secret: true` can also be read from a file: the sibling `<key>File` setting
+// (`--<key>-file`, `BALLAST_<KEY>_FILE`, e.g. a Docker secret under /run/secrets), which
+// loadConfig (@ballast/common) reads at start; every secret has one.
+
 /** Data-plane identity and authentication, shared by storage nodes and agents. */
 const dataPlaneAuth = {
   /** Must be the same on every node and agent of the cluster (checked in every hello). */
   clusterId: Type.String({ minLength: 1, default: 'ballast' }),
   /** The data-plane secret (HMAC key, 16+ characters); prefer the file or the environment. */
-  dataPlaneSecret: Type.Optional(Type.String({ minLength: 16 })),
+  dataPlaneSecret: Type.Optional(Type.String({ minLength: 16, secret: true })),
   dataPlaneSecretFile: Type.Optional(Type.String({ minLength: 1 })),
   /** Development only: no data-plane authentication (a warning is logged). */
   insecureDataPlane: Type.Boolean({ default: false }),
@@ -49,12 +53,13 @@ export const MetaConfig = Type.Object(
       default: [],
     }),
     clusterId: Type.String({ minLength: 1, default: 'ballast' }),
-    token: Type.Optional(Type.String({ minLength: 16 })),
+    token: Type.Optional(Type.String({ minLength: 16, secret: true })),
     tokenFile: Type.Optional(Type.String({ minLength: 1 })),
     /** Shared by all members to authenticate Raft traffic (defaults to the admin token). */
-    clusterSecret: Type.Optional(Type.String({ minLength: 16 })),
+    clusterSecret: Type.Optional(Type.String({ minLength: 16, secret: true })),
+    clusterSecretFile: Type.Optional(Type.String({ minLength: 1 })),
     /** Cluster join token nodes and agents present (reads, registration, heartbeats, volumes). */
-    joinToken: Type.Optional(Type.String({ minLength: 16 })),
+    joinToken: Type.Optional(Type.String({ minLength: 16, secret: true })),
     joinTokenFile: Type.Optional(Type.String({ minLength: 1 })),
     /** HTTPS for the API and wss for Raft: certificate and key (PEM files). */
     tlsCert: Type.Optional(Type.String({ minLength: 1 })),
@@ -119,7 +124,7 @@ export const NodeConfig = Type.Object(
       Type.String({ description: 'capacity to offer, e.g. 100GiB (default: free disk space)' }),
     ),
     /** Bearer token for meta's API (the admin token today); prefer the file or the environment. */
-    joinToken: Type.Optional(Type.String({ minLength: 16 })),
+    joinToken: Type.Optional(Type.String({ minLength: 16, secret: true })),
     joinTokenFile: Type.Optional(Type.String({ minLength: 1 })),
     ...dataPlaneAuth,
     /** Background scrub rate per second (e.g. 8MiB); 0 turns the scrub off. */
@@ -156,9 +161,10 @@ export const AgentConfig = Type.Object(
     pluginSocket: Type.String({ minLength: 1, default: '/run/docker/plugins/ballast.sock' }),
     opsListen: Type.Optional(HostPort),
     meta: Type.Array(Url, { default: [] }),
-    joinToken: Type.Optional(Type.String({ minLength: 16 })),
+    joinToken: Type.Optional(Type.String({ minLength: 16, secret: true })),
+    joinTokenFile: Type.Optional(Type.String({ minLength: 1 })),
     /** Bearer token for meta's API; prefer tokenFile or BALLAST_TOKEN over a flag. */
-    token: Type.Optional(Type.String({ minLength: 16 })),
+    token: Type.Optional(Type.String({ minLength: 16, secret: true })),
     tokenFile: Type.Optional(Type.String({ minLength: 1 })),
     ...dataPlaneAuth,
     /** Filesystems are mounted at <mountRoot>/<volume> (default <stateDir>/mounts). */

@@ -22,6 +22,7 @@ import {
   readFileSync,
   rmSync,
   symlinkSync,
+  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -232,12 +233,22 @@ t.test(
     t.teardown(() => docker(['rmi', '-f', BUSYBOX_IMAGE]));
 
     const apiPort = await freePort();
-    const token = randomBytes(16).toString('hex');
+    // The secrets, as a user keeps them: files in a 0700 directory, handed to the containers as
+    // Docker secrets (0644: meta members and nodes run as uid 10001).
+    const secretsDir = join(dir, 'secrets');
+    mkdirSync(secretsDir, { mode: 0o700 });
+    const secrets = {
+      admin_token: randomBytes(16).toString('hex'),
+      join_token: randomBytes(16).toString('hex'),
+      data_plane_secret: randomBytes(16).toString('hex'),
+    };
+    for (const [name, value] of Object.entries(secrets)) {
+      writeFileSync(join(secretsDir, name), `${value}\n`, { mode: 0o644 });
+    }
+    const token = secrets.admin_token;
     const composeEnv = dockerEnv({
       BALLAST_IMAGE: IMAGE,
-      BALLAST_TOKEN: token,
-      BALLAST_JOIN_TOKEN: randomBytes(16).toString('hex'),
-      BALLAST_DATA_PLANE_SECRET: randomBytes(16).toString('hex'),
+      BALLAST_SECRETS_DIR: secretsDir,
       BALLAST_CLUSTER_ID: `e2e-${SUFFIX}`,
       BALLAST_MOUNT_ROOT: mountRoot,
       BALLAST_PLUGIN_NAME: DRIVER,
@@ -320,6 +331,19 @@ t.test(
       ],
       'three storage nodes up in three zones',
     );
+
+    // The secrets reached the processes from files: none is in any container's environment
+    // (what `docker inspect` shows), and the CLI in meta1 reads the admin token's file.
+    const ids = (await compose(['ps', '-q'])).stdout.split('\n').filter((l) => l.trim() !== '');
+    t.ok(ids.length >= BALLAST_SERVICES.length, `${ids.length} containers`);
+    const inspected = await dockerOk(t, ['inspect', ...ids], 'docker inspect the containers');
+    for (const [name, value] of Object.entries(secrets)) {
+      t.notOk(inspected.includes(value), `docker inspect does not show the ${name}`);
+    }
+    t.match(inspected, /BALLAST_JOIN_TOKEN_FILE=\/run\/secrets\/join_token/);
+    const status = await compose(['exec', '-T', 'meta1', 'ballast', 'cluster', 'status'], 120_000);
+    t.equal(status.code, 0, `compose exec meta1 ballast cluster status: ${status.stderr}`);
+    t.match(status.stdout, /m1/, 'the CLI in meta1 reads the admin token from its secret');
 
     // A volume from the host's docker, written from a container.
     await waitFor('the plugin socket', () => existsSync(PLUGIN_SOCKET), { timeoutMs: 60_000 });
