@@ -6,7 +6,7 @@ import {
   type OpKind,
 } from '@ballast/engine';
 
-const OPS: readonly OpKind[] = ['read', 'write', 'trim', 'zero', 'flush'];
+const OPS: readonly OpKind[] = ['read', 'write', 'trim', 'zero', 'flush', 'snapshot'];
 /** Totals of detached volumes are kept so counters never go back; bounded. */
 const MAX_RETIRED_VOLUMES = 1024;
 

@@ -500,6 +500,16 @@ export class Replica implements MetaOwner {
     return this.snapshots.keptBytes();
   }
 
+  /** For metrics: snapshots, bytes kept, and copy-on-write copies made since the store opened. */
+  snapshotStats(): { snapshots: number; keptBytes: number; copies: number; dropped: number } {
+    return {
+      snapshots: this.snapshots.list().length,
+      keptBytes: this.snapshots.keptBytes(),
+      copies: this.snapshots.counters.versionsKept,
+      dropped: this.snapshots.counters.versionsDropped,
+    };
+  }
+
   /**
    * Reads [offset, offset+length) of snapshot `seq`, verified block by block like live reads.
    * Synchronous: a chunk's version and its bytes are read in the same step.

@@ -29,6 +29,7 @@ import {
 import { Member } from './member.js';
 import {
   FlushOp,
+  SnapshotOp,
   KIND_NAME,
   MutationKind,
   MutationOp,
@@ -440,7 +441,7 @@ export class VolumeEngine implements BlockDevice, OpDispatcher {
       }
       this.throwIfUnusable();
       const targets = this.set.activeInSync;
-      const op = new FlushOp(this.clock.monotonicMs());
+      const op = new SnapshotOp(startedMs);
       const acked = new Promise<void>((resolve, reject) => {
         op.resolve = resolve;
         op.reject = reject;
@@ -718,7 +719,12 @@ export class VolumeEngine implements BlockDevice, OpDispatcher {
   private settleFanOut(op: FanOutOp, err: unknown): void {
     if (op.done) return;
     op.done = true;
-    const kind: OpKind = op instanceof MutationOp ? KIND_NAME[op.kind]! : 'flush';
+    const kind: OpKind =
+      op instanceof MutationOp
+        ? KIND_NAME[op.kind]!
+        : op instanceof SnapshotOp
+          ? 'snapshot'
+          : 'flush';
     const counters = this.counters[kind];
     if (err === null) {
       counters.ops += 1;

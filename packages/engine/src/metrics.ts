@@ -49,8 +49,9 @@ export interface OpCounters {
   errors: number;
 }
 
-export type OpKind = 'read' | 'write' | 'trim' | 'zero' | 'flush';
-export const OP_KINDS: readonly OpKind[] = ['read', 'write', 'trim', 'zero', 'flush'];
+/** `snapshot`: cuts (issue 16); their latency is the write pause, hold to acknowledgement. */
+export type OpKind = 'read' | 'write' | 'trim' | 'zero' | 'flush' | 'snapshot';
+export const OP_KINDS: readonly OpKind[] = ['read', 'write', 'trim', 'zero', 'flush', 'snapshot'];
 
 export interface ReplicaCounters {
   nodeId: string;

@@ -68,6 +68,9 @@ export class MutationOp extends FanOutOp implements LockEntry {
 
 export class FlushOp extends FanOutOp {}
 
+/** A snapshot cut's fan-out (created when the hold began: its latency is the write pause). */
+export class SnapshotOp extends FlushOp {}
+
 export class ReadOp implements LockEntry {
   readonly exclusive = false;
   lockWaitingOn = 0;

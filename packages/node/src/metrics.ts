@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { ChunkStore } from '@ballast/chunkstore';
+import type { ChunkStore, Replica } from '@ballast/chunkstore';
 import {
   StatusCode,
   statusName,
@@ -252,6 +252,56 @@ export class NodeMetrics {
         } catch {
           // the store is closed
         }
+      },
+    });
+    // Snapshots (issue 16), per replica, read at scrape time.
+    const snapshotStats = (): Array<{
+      volume: string;
+      stats: ReturnType<Replica['snapshotStats']>;
+    }> => {
+      const out: Array<{ volume: string; stats: ReturnType<Replica['snapshotStats']> }> = [];
+      try {
+        for (const r of store.listReplicas()) {
+          if (r.state !== 'open') continue;
+          try {
+            out.push({ volume: r.replicaId, stats: store.replica(r.replicaId).snapshotStats() });
+          } catch {
+            // deleted meanwhile
+          }
+        }
+      } catch {
+        // the store is closed
+      }
+      return out;
+    };
+    new Gauge({
+      name: 'ballast_node_snapshots',
+      help: 'Snapshots each replica holds',
+      labelNames: ['volume'],
+      registers,
+      collect() {
+        this.reset();
+        for (const { volume, stats } of snapshotStats()) this.set({ volume }, stats.snapshots);
+      },
+    });
+    new Gauge({
+      name: 'ballast_node_snapshot_bytes',
+      help: 'Bytes kept for snapshots (chunk versions copied before a write changed them)',
+      labelNames: ['volume'],
+      registers,
+      collect() {
+        this.reset();
+        for (const { volume, stats } of snapshotStats()) this.set({ volume }, stats.keptBytes);
+      },
+    });
+    new Gauge({
+      name: 'ballast_node_snapshot_copies',
+      help: 'Copy-on-write copies of chunks made for snapshots since the node started',
+      labelNames: ['volume'],
+      registers,
+      collect() {
+        this.reset();
+        for (const { volume, stats } of snapshotStats()) this.set({ volume }, stats.copies);
       },
     });
     new Gauge({

@@ -104,6 +104,32 @@ t.test('snapshots of an attached volume through the CLI', async (t) => {
     'the three copies are byte-identical',
   );
 
+  // Metrics: each node counts the snapshot and the chunks it copied aside; the agent counts the
+  // cut and its pause (op="snapshot").
+  for (const node of file.nodes as Array<{ id: string; metrics: string }>) {
+    const text = await (await fetch(node.metrics)).text();
+    t.match(
+      text,
+      new RegExp(`ballast_node_snapshots\\{volume="${volumeId}"[^}]*\\} 1\\b`),
+      `${node.id}: 1 snapshot`,
+    );
+    const copied = /ballast_node_snapshot_bytes\{volume="[^"]+"[^}]*\} (\d+)/.exec(text);
+    t.ok(
+      Number(copied?.[1]) >= 2 * MiB,
+      `${node.id}: the 2 MiB written after the cut was kept aside`,
+    );
+  }
+  const agentText = await (await fetch(file.agents[0].metrics)).text();
+  t.match(
+    agentText,
+    /ballast_agent_volume_ops_total\{volume="v1",op="snapshot"[^}]*\} 1\b/,
+    'the agent counts the cut',
+  );
+  t.match(
+    agentText,
+    /ballast_agent_volume_op_duration_seconds_count\{volume="v1",op="snapshot"[^}]*\} 1\b/,
+  );
+
   // Bad input: a clear error, nothing changes.
   const dup = await ballast(['snapshot', 'create', 'v1', 's1', ...cluster]);
   t.not(dup.code, 0);
