@@ -260,6 +260,19 @@ const volumeIo: DashboardSpec = {
           ),
         },
         {
+          title: 'Snapshot write pause p50 / p99',
+          description:
+            'How long writes were held for each snapshot cut (every in-sync replica records the same point).',
+          type: 'timeseries',
+          unit: 's',
+          queries: quantiles(
+            'ballast_agent_volume_op_duration_seconds',
+            `${VOLUME}, op="snapshot"`,
+            'volume',
+            '{{volume}}',
+          ),
+        },
+        {
           title: 'Requests in flight',
           description: 'Block requests the engine is working on right now.',
           type: 'timeseries',
@@ -352,6 +365,19 @@ const node: DashboardSpec = {
             { expr: `ballast_node_capacity_bytes{${NODE}}`, legend: '{{node}} capacity' },
             { expr: `ballast_node_used_bytes{${NODE}}`, legend: '{{node}} used' },
             { expr: `ballast_node_free_bytes{${NODE}}`, legend: '{{node}} free' },
+          ],
+        },
+        {
+          title: 'Snapshot space',
+          description:
+            'Bytes of chunk versions kept for snapshots, per volume (alert when snapshots hold over 25% of a node).',
+          type: 'timeseries',
+          unit: 'bytes',
+          queries: [
+            {
+              expr: `sum by (node, volume) (ballast_node_snapshot_bytes{${NODE}})`,
+              legend: '{{node}} {{volume}}',
+            },
           ],
         },
         {

@@ -44,6 +44,7 @@ const MAX_CHURN_ROUNDS = 300;
 const CHURN_PAUSE_MS = 1_000;
 
 interface ClusterFile {
+  token: string;
   meta: Array<{ api: string }>;
   nodes: Array<{ metrics: string }>;
   agents: Array<{ metrics: string; pluginSocket: string }>;
@@ -75,9 +76,11 @@ t.test('every dashboard and alert query runs against a loaded cluster', async (t
   let fio: ChildProcess | undefined = undefined;
   let churning = false;
   let churn: Promise<void> = Promise.resolve();
+  let snapshotting: Promise<void> = Promise.resolve();
   t.teardown(async () => {
     churning = false;
     await churn;
+    await snapshotting;
     if (fio !== undefined && fio.exitCode === null && fio.signalCode === null) {
       // Unmount fails (busy) while fio still holds files there; wait for it to be gone.
       const exited = new Promise((resolve) => fio!.once('exit', resolve));
@@ -198,6 +201,25 @@ t.test('every dashboard and alert query runs against a loaded cluster', async (t
       await sleep(CHURN_PAUSE_MS);
     }
   })();
+  // Snapshots of the loaded volume now and then (their pause is a dashboard panel), keeping the
+  // last three. Bounded; stopped with the churn.
+  snapshotting = (async () => {
+    const api = cluster.meta[0]!.api;
+    const call = (method: string, path: string, body?: unknown) =>
+      fetch(`${api}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${cluster.token}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      }).catch(() => undefined);
+    for (let i = 0; churning && i < MAX_CHURN_ROUNDS; i++) {
+      await call('POST', `/v1/volumes/${VOLUME}/snapshots?waitMs=20000`, { name: `s${i}` });
+      if (i >= 3) await call('DELETE', `/v1/volumes/${VOLUME}/snapshots/s${i - 3}`);
+      await sleep(3 * CHURN_PAUSE_MS);
+    }
+  })();
   // Every target up, and enough scrapes of the loaded volume's engine for rates and quantiles.
   await waitFor(
     'every scrape target to be up',
@@ -224,6 +246,17 @@ t.test('every dashboard and alert query runs against a loaded cluster', async (t
       const r = await instantQuery(
         prometheus.url,
         `sum(rate(ballast_raft_disk_write_seconds_count[${RATE_WINDOW}])) > 0`,
+      );
+      return r.ok && r.data.result.length > 0;
+    },
+    { timeoutMs: 60_000, intervalMs: 1_000 },
+  );
+  await waitFor(
+    'snapshot cuts within the rate window',
+    async () => {
+      const r = await instantQuery(
+        prometheus.url,
+        `sum(rate(ballast_agent_volume_op_duration_seconds_count{volume="${VOLUME}", op="snapshot"}[${RATE_WINDOW}])) > 0`,
       );
       return r.ok && r.data.result.length > 0;
     },
@@ -292,4 +325,5 @@ t.test('every dashboard and alert query runs against a loaded cluster', async (t
   t.same([...missingMetrics], [], 'every metric an alert rule names is exported');
   churning = false;
   await churn;
+  await snapshotting;
 });
