@@ -46,7 +46,8 @@ options:
   --counts <list>   (snapshots) snapshot counts per volume (default 0,100,1000)
   --every-ms <ms>   (snapshots) interval of the periodic snapshots of the pause job (default 500)
   --pause-chunk-sizes <list> (snapshots) chunk sizes of the pause job's volumes (default
-                    4MiB,64KiB; a non-default size also gets a volume without snapshots)
+                    4MiB,64KiB; a non-default size also gets a volume without snapshots;
+                    "none": no pause job)
   --no-space        (snapshots) skip the space table
   --in-process-node (volume) also run each volume with its first storage node inside the
                     engine's process, reached as the agent reaches its embedded node (targets
@@ -109,9 +110,12 @@ async function main(): Promise<void> {
             replicas: (values.replicas ?? '1').split(',').map(Number),
             counts: values.counts!.split(',').map(Number),
             everyMs: Number(values['every-ms']),
-            pauseChunkSizes: values['pause-chunk-sizes']!.split(',').map((x) =>
-              parseSize(x.trim(), '--pause-chunk-sizes'),
-            ),
+            pauseChunkSizes:
+              values['pause-chunk-sizes'] === 'none'
+                ? []
+                : values['pause-chunk-sizes']!.split(',').map((x) =>
+                    parseSize(x.trim(), '--pause-chunk-sizes'),
+                  ),
             nodeOptions,
             scratch,
             resultsDir,

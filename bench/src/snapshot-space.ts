@@ -20,6 +20,8 @@ export interface SnapshotSpaceOptions {
   /** Distinct 4 KiB blocks written after each snapshot (default 4). */
   blocksPerRound?: number;
   chunkSizes?: number[];
+  /** Snapshot counts of the live-cost table (default 0 and 1,000). */
+  liveCounts?: number[];
 }
 
 const BLOCK = 4096;
@@ -77,9 +79,10 @@ export async function runSnapshotSpace(o: SnapshotSpaceOptions): Promise<string>
       rmSync(dir, { recursive: true, force: true });
     }
   }
+  const live = await liveCost(o.dir, o.liveCounts ?? [0, 1000]);
   writeFileSync(
     join(o.resultsDir, 'snapshot-space.json'),
-    JSON.stringify({ sizeBytes, rounds, blocksPerRound: k, results }, null, 2),
+    JSON.stringify({ sizeBytes, rounds, blocksPerRound: k, results, live }, null, 2),
   );
   const head = [
     'volume before',
@@ -114,7 +117,121 @@ export async function runSnapshotSpace(o: SnapshotSpaceOptions): Promise<string>
     `\nBytes changed: K x 4 KiB per round. Model: per round, the chunks the round's writes fall in, ` +
     `times their non-zero blocks before the round ("same" when it equals snapshotBytes()). ` +
     `Σ exclusive / Σ shared: listSnapshots() summed over the snapshots; a version read by m ` +
-    `snapshots counts m times in Σ shared. createSnapshot: flush + synced record, idle replica.\n`
+    `snapshots counts m times in Σ shared. createSnapshot: flush + synced record, idle replica.\n` +
+    liveTable(live)
+  );
+}
+
+interface LiveCost {
+  snapshots: number;
+  rep: number;
+  writeUs: number;
+  writeCpuUs: number;
+  readUs: number;
+  readCpuUs: number;
+}
+
+const LIVE_SIZE = 256 * MiB;
+const LIVE_OPS = 20_000;
+
+/**
+ * The live path's cost with N snapshots, in one process without sockets (less noise than fio
+ * on a shared machine): a 256 MiB replica with 4 MiB chunks takes N snapshots with 4 random
+ * 4 KiB writes before each (as serve.js --snapshots does), is then written in full (so every
+ * chunk has been copied once since the newest snapshot, as in the fio runs), and 20,000 random
+ * 4 KiB writes (32 at a time) and reads are timed, wall and CPU per operation. The counts run
+ * alternately, twice.
+ */
+async function liveCost(base: string, counts: number[]): Promise<LiveCost[]> {
+  const out: LiveCost[] = [];
+  const blocks = LIVE_SIZE / BLOCK;
+  const data = randomBytes(BLOCK);
+  for (let rep = 0; rep < 2; rep++) {
+    for (const n of counts) {
+      const dir = join(base, `live-${n}-${rep}`);
+      rmSync(dir, { recursive: true, force: true });
+      mkdirSync(dir, { recursive: true });
+      const store = await ChunkStore.open({ dir });
+      try {
+        const replica = await store.createReplica('live', { sizeBytes: LIVE_SIZE });
+        for (let seq = 1; seq <= n; seq++) {
+          await Promise.all(
+            Array.from({ length: 4 }, () =>
+              settle(replica.write(randomInt(blocks) * BLOCK, randomBytes(BLOCK))),
+            ),
+          );
+          await replica.createSnapshot(seq);
+        }
+        const piece = Buffer.alloc(MiB, 0xa5);
+        for (let off = 0; off < LIVE_SIZE; off += MiB) await settle(replica.write(off, piece));
+        await replica.flush();
+        const offsets = Array.from({ length: LIVE_OPS }, () => randomInt(blocks) * BLOCK);
+        let t0 = performance.now();
+        let c0 = process.cpuUsage();
+        for (let i = 0; i < LIVE_OPS; i += 32) {
+          await Promise.all(
+            offsets.slice(i, i + 32).map((off) => settle(replica.write(off, data))),
+          );
+        }
+        let c1 = process.cpuUsage(c0);
+        const writeUs = ((performance.now() - t0) * 1000) / LIVE_OPS;
+        const writeCpuUs = (c1.user + c1.system) / LIVE_OPS;
+        t0 = performance.now();
+        c0 = process.cpuUsage();
+        for (const off of offsets) replica.read(off, BLOCK);
+        c1 = process.cpuUsage(c0);
+        const readUs = ((performance.now() - t0) * 1000) / LIVE_OPS;
+        out.push({
+          snapshots: n,
+          rep,
+          writeUs,
+          writeCpuUs,
+          readUs,
+          readCpuUs: (c1.user + c1.system) / LIVE_OPS,
+        });
+        process.stderr.write(
+          `live cost, ${n} snapshots: write ${writeUs.toFixed(1)} µs, read ${readUs.toFixed(1)} µs\n`,
+        );
+      } finally {
+        await store.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+  }
+  return out;
+}
+
+function liveTable(live: LiveCost[]): string {
+  const counts = [...new Set(live.map((l) => l.snapshots))];
+  const zero = live.filter((l) => l.snapshots === counts[0]);
+  const avg = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const lines = counts.map((n) => {
+    const mine = live.filter((l) => l.snapshots === n);
+    const cell = (f: (l: LiveCost) => number): string =>
+      `${avg(mine.map(f)).toFixed(1)} (${mine.map((l) => f(l).toFixed(1)).join(', ')})`;
+    return [
+      String(n),
+      cell((l) => l.writeUs),
+      cell((l) => l.writeCpuUs),
+      `${(avg(mine.map((l) => l.writeUs)) / avg(zero.map((l) => l.writeUs))).toFixed(2)}`,
+      cell((l) => l.readUs),
+      cell((l) => l.readCpuUs),
+      `${(avg(mine.map((l) => l.readUs)) / avg(zero.map((l) => l.readUs))).toFixed(2)}`,
+    ];
+  });
+  const head = [
+    'snapshots',
+    'write µs/op (runs)',
+    'write CPU µs/op',
+    'write time ratio',
+    'read µs/op (runs)',
+    'read CPU µs/op',
+    'read time ratio',
+  ];
+  return (
+    `\n## Snapshots: live 4 KiB path with N snapshots (chunk store directly, ${formatSize(LIVE_SIZE)} ` +
+    `replica, 4 MiB chunks, ${LIVE_OPS} random writes at 32 in flight, then as many reads)\n\n` +
+    `${[head, head.map(() => '---'), ...lines].map((l) => `| ${l.join(' | ')} |`).join('\n')}\n`
   );
 }
 

@@ -238,7 +238,7 @@ export async function runSnapshotSuite(o: SnapshotSuiteOptions): Promise<string>
       : { pauses: [], errors: ['no pause file'] };
     pauses[p.target.name] = file;
   }
-  out.push(pauseTable(o, pausing, counted, writeRuns, pauses, snapBytes));
+  if (pausing.length > 0) out.push(pauseTable(o, pausing, counted, writeRuns, pauses, snapBytes));
   writeFileSync(
     join(o.resultsDir, 'snapshots.json'),
     JSON.stringify(
