@@ -3,8 +3,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { formatSize, parseDuration, parseSize } from '@ballast/common';
-import { STANDARD_JOBS, hostCpu, parseFio, processCpuSeconds, runFio, type Job } from './fio.js';
+import { parseDuration, parseSize } from '@ballast/common';
+import { STANDARD_JOBS } from './fio.js';
+import { measure, precondition, type Row } from './measure.js';
+import { runSnapshotSpace, runSnapshotSuite } from './snapshots.js';
 import {
   BallastAgentTarget,
   BallastNbdFileTarget,
@@ -15,23 +17,6 @@ import {
 } from './targets.js';
 
 const repoRoot = new URL('../..', import.meta.url).pathname;
-
-interface Row {
-  target: string;
-  job: string;
-  replicas: number;
-  iops: number;
-  mbPerSec: number;
-  meanLatUs: number;
-  p99LatUs: number;
-  hostBusyPct: number;
-  serverCoreUsPerOp: number;
-  round?: number;
-  ratio?: number;
-  /** Lowest and highest ratio to nbdkit over the rounds (each round against its own nbdkit). */
-  ratioMin?: number;
-  ratioMax?: number;
-}
 
 const USAGE = `usage: npm run bench -- <suite> [options]
 
@@ -44,6 +29,11 @@ suites:
              nodes, ballastd agent), volume create + attach, fio on the agent's NBD socket;
              each replica count twice: all nodes separate (ballast-agent-rN) and one node inside
              the agent (--embed-node, ballast-agent-rN-embedded)
+  snapshots  issue 16: Ballast volumes with 0, 100 and 1,000 snapshots (4k random write and read
+             QD32, ratio to 0 snapshots), write pauses while a snapshot is taken every 500 ms
+             under 4k random writes QD32, then the snapshot-space table; --replicas (default 1)
+  snapshot-space  space kept for N snapshots of a replica with known write patterns against
+             the bytes changed (the chunk store directly, no fio)
 
 options:
   --runtime <dur>   measured time per job (default 10s; plus 2s ramp)
@@ -53,6 +43,12 @@ options:
   --rounds <n>      repeat the whole job list n times, interleaved (default 1)
   --node-options <s> Node options for Ballast's server processes and storage nodes, e.g.
                     "--max-semi-space-size=4" (default none)
+  --counts <list>   (snapshots) snapshot counts per volume (default 0,100,1000)
+  --every-ms <ms>   (snapshots) interval of the periodic snapshots of the pause job (default 500)
+  --pause-chunk-sizes <list> (snapshots) chunk sizes of the pause job's volumes (default
+                    4MiB,64KiB; a non-default size also gets a volume without snapshots;
+                    "none": no pause job)
+  --no-space        (snapshots) skip the space table
   --in-process-node (volume) also run each volume with its first storage node inside the
                     engine's process, reached as the agent reaches its embedded node (targets
                     ballast-volume-rN-inproc)
@@ -70,6 +66,10 @@ async function main(): Promise<void> {
       replicas: { type: 'string' },
       'node-options': { type: 'string', default: '' },
       'in-process-node': { type: 'boolean', default: false },
+      counts: { type: 'string', default: '0,100,1000' },
+      'every-ms': { type: 'string', default: '500' },
+      'pause-chunk-sizes': { type: 'string', default: '4MiB,64KiB' },
+      'no-space': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -97,6 +97,44 @@ async function main(): Promise<void> {
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const resultsDir = join(repoRoot, 'bench', 'results', `${suite}-${stamp}`);
   mkdirSync(resultsDir, { recursive: true });
+
+  if (suite === 'snapshots' || suite === 'snapshot-space') {
+    const parts: string[] = [];
+    try {
+      if (suite === 'snapshots') {
+        parts.push(
+          await runSnapshotSuite({
+            runtimeMs,
+            sizeBytes,
+            rounds,
+            replicas: (values.replicas ?? '1').split(',').map(Number),
+            counts: values.counts!.split(',').map(Number),
+            everyMs: Number(values['every-ms']),
+            pauseChunkSizes:
+              values['pause-chunk-sizes'] === 'none'
+                ? []
+                : values['pause-chunk-sizes']!.split(',').map((x) =>
+                    parseSize(x.trim(), '--pause-chunk-sizes'),
+                  ),
+            nodeOptions,
+            scratch,
+            resultsDir,
+            serveJs: join(repoRoot, 'packages', 'engine', 'dist', 'bench', 'serve.js'),
+          }),
+        );
+      }
+      if (suite === 'snapshot-space' || !values['no-space']) {
+        parts.push(await runSnapshotSpace({ dir: join(scratch, 'space'), resultsDir }));
+      }
+    } finally {
+      if (!values.dir) rmSync(scratch, { recursive: true, force: true });
+    }
+    const md = parts.join('\n');
+    process.stdout.write(md);
+    writeFileSync(join(resultsDir, 'summary.md'), md);
+    process.stdout.write(`\nresults: ${resultsDir}\n`);
+    return;
+  }
 
   let targets: Target[];
   switch (suite) {
@@ -167,29 +205,7 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   try {
     for (const t of targets) await t.start();
-    // Precondition every target alike: one sequential write pass over the whole size.
-    for (const t of targets) {
-      process.stderr.write(
-        `precondition ${t.name}: sequential write of ${formatSize(sizeBytes)}\n`,
-      );
-      await runFio(
-        [
-          '--name=precondition',
-          ...t.fioTarget(),
-          '--rw=write',
-          '--bs=1M',
-          '--iodepth=8',
-          `--size=${sizeBytes}`,
-          '--output-format=json',
-        ],
-        10 * 60_000,
-      );
-    }
-    // Write the preconditioning passes back before measuring: otherwise the first jobs run
-    // while the kernel writes gigabytes of dirty pages back (and throttles writers), which
-    // penalises whichever target comes first and the replicated ones most.
-    process.stderr.write('sync: writing preconditioned data back\n');
-    execFileSync('sync');
+    await precondition(targets, sizeBytes);
     for (let round = 0; round < rounds; round++) {
       for (const job of jobs) {
         for (const t of targets) {
@@ -217,56 +233,6 @@ async function main(): Promise<void> {
   );
   writeFileSync(join(resultsDir, 'summary.md'), table);
   process.stdout.write(`\nraw fio JSON and summary: ${resultsDir}\n`);
-}
-
-async function measure(
-  t: Target,
-  job: Job,
-  runtimeMs: number,
-  sizeBytes: number,
-  resultsDir: string,
-  round: number,
-): Promise<Row> {
-  const rampMs = 2000;
-  const args = [
-    `--name=${job.name}`,
-    ...t.fioTarget(),
-    `--rw=${job.rw}`,
-    `--bs=${job.bs}`,
-    `--iodepth=${job.iodepth}`,
-    `--size=${sizeBytes}`,
-    '--time_based',
-    `--runtime=${Math.max(1, Math.round(runtimeMs / 1000))}`,
-    `--ramp_time=${rampMs / 1000}`,
-    '--lat_percentiles=1',
-    '--randrepeat=0',
-    '--output-format=json',
-  ];
-  // CPU is sampled over the whole run including ramp; close enough for a per-op cost.
-  const pids = t.serverPids();
-  const cpu0 = hostCpu();
-  const srv0 = pids.reduce((a, p) => a + processCpuSeconds(p), 0);
-  const out = await runFio(args, runtimeMs + rampMs + 120_000);
-  const cpu1 = hostCpu();
-  const srv1 = pids.reduce((a, p) => a + processCpuSeconds(p), 0);
-  const result = parseFio(out, job.rw);
-  writeFileSync(
-    join(resultsDir, `${t.name}-${job.name}-r${round}.json`),
-    JSON.stringify(result.raw, null, 2),
-  );
-  const ops = result.iops * ((runtimeMs + rampMs) / 1000);
-  return {
-    target: t.name,
-    job: job.name,
-    replicas: t.replicas,
-    iops: result.iops,
-    mbPerSec: result.bytesPerSec / 1e6,
-    meanLatUs: result.meanLatUs,
-    p99LatUs: result.p99LatUs,
-    hostBusyPct: (100 * (cpu1.busy - cpu0.busy)) / Math.max(1, cpu1.total - cpu0.total),
-    serverCoreUsPerOp: ops > 0 ? ((srv1 - srv0) * 1e6) / ops : NaN,
-    round,
-  };
 }
 
 /** Averages rounds per (target, job) and adds the ratio to the nbdkit baseline of the same job. */

@@ -74,6 +74,8 @@ export function nbdFioTarget(socket: string, exportName = ''): string[] {
 class ReadyLineServerTarget implements Target {
   #child: ChildProcess | undefined;
   #extraPids: number[] = [];
+  /** The server's ready line. */
+  ready: Record<string, unknown> = {};
   constructor(
     readonly name: string,
     readonly replicas: number,
@@ -104,7 +106,12 @@ class ReadyLineServerTarget implements Target {
         reject(new Error(`${this.name} exited with ${code} before ready: ${out}`)),
       );
     });
+    this.ready = ready;
     this.#extraPids = Array.isArray(ready.nodePids) ? (ready.nodePids as number[]) : [];
+  }
+  /** Sends a signal to the server process. */
+  signal(signal: NodeJS.Signals): void {
+    this.#child?.kill(signal);
   }
   fioTarget(): string[] {
     return nbdFioTarget(this.socket);
@@ -150,9 +157,11 @@ export class BallastVolumeTarget extends ReadyLineServerTarget {
     serveJs: string,
     nodeOptions: string[] = [],
     inProcessNode = false,
+    /** More arguments for serve.js, and what the target's name gets for them. */
+    extra: { args: string[]; nameSuffix: string } = { args: [], nameSuffix: '' },
   ) {
     super(
-      `ballast-volume-r${replicas}${inProcessNode ? '-inproc' : ''}`,
+      `ballast-volume-r${replicas}${inProcessNode ? '-inproc' : ''}${extra.nameSuffix}`,
       replicas,
       socket,
       [
@@ -168,6 +177,7 @@ export class BallastVolumeTarget extends ReadyLineServerTarget {
         '--dir',
         dir,
         ...(inProcessNode ? ['--in-process-node'] : []),
+        ...extra.args,
       ],
       nodeOptions,
     );

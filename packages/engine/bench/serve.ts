@@ -9,8 +9,18 @@
 //
 // Prints one JSON line {"ready":true,"socket":...,"nodePids":[...],"epoch":...} when it serves,
 // then serves until SIGTERM (a clean detach: NBD connections drain, the engine flushes).
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+//
+// Snapshots (the snapshot benchmark, bench/src/snapshots.ts):
+//   --snapshots N          before serving, take N snapshots through the engine, writing
+//                          --snapshot-writes K random 4 KiB blocks (default 4) before each, so
+//                          the snapshots are not all empty
+//   --snapshot-every-ms MS while serving, take a snapshot every MS (the next one starts MS after
+//                          the previous one started, or at once if it took longer) and record
+//                          its write pause; on SIGTERM the list goes to --pause-file as JSON;
+//                          with --snapshot-on-signal they run only between one SIGUSR1 and
+//                          the next (the harness brackets its measurement with them)
+import { randomBytes, randomInt } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -35,6 +45,7 @@ const USAGE = `usage: serve.js --socket PATH (--start-nodes N [--replicas R] [--
        [--export-name NAME] [--cluster-id ID] [--no-multi-conn] [--no-batch-while-busy]
        [--replica-timeout-ms MS] [--in-process-node]
        [--prefer-node ID] [--log-level LEVEL]
+       [--snapshots N [--snapshot-writes K]] [--snapshot-every-ms MS [--snapshot-on-signal] --pause-file F]
 `;
 
 const { values } = parseArgs({
@@ -58,6 +69,11 @@ const { values } = parseArgs({
     'prefer-node': { type: 'string', multiple: true },
     'in-process-node': { type: 'boolean', default: false },
     'log-level': { type: 'string', default: 'warn' },
+    snapshots: { type: 'string', default: '0' },
+    'snapshot-writes': { type: 'string', default: '4' },
+    'snapshot-every-ms': { type: 'string' },
+    'pause-file': { type: 'string' },
+    'snapshot-on-signal': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -65,6 +81,24 @@ const { values } = parseArgs({
 if (values.help || values.socket === undefined) {
   process.stdout.write(USAGE);
   process.exit(values.help ? 0 : 2);
+}
+
+const startupSnapshots = Number(values.snapshots);
+const snapshotWrites = Number(values['snapshot-writes']);
+const snapshotEveryMs =
+  values['snapshot-every-ms'] === undefined ? 0 : Number(values['snapshot-every-ms']);
+if (
+  !Number.isInteger(startupSnapshots) ||
+  startupSnapshots < 0 ||
+  !Number.isInteger(snapshotWrites) ||
+  snapshotWrites < 0 ||
+  !Number.isInteger(snapshotEveryMs) ||
+  snapshotEveryMs < 0
+) {
+  process.stderr.write(
+    `--snapshots, --snapshot-writes and --snapshot-every-ms must be non-negative integers\n${USAGE}`,
+  );
+  process.exit(2);
 }
 
 const log = createLogger({
@@ -237,6 +271,39 @@ const engine = await VolumeEngine.open({
   preferredNodeIds: values['prefer-node'] ?? (inProcess !== undefined ? ['n1'] : []),
   logger: log,
 });
+
+// Snapshots taken before serving: K random 4 KiB writes, then a snapshot, N times.
+let nextSeq = 1;
+let setup: Record<string, number> | undefined;
+if (startupSnapshots > 0) {
+  const started = performance.now();
+  const blocks = Math.floor(engine.sizeBytes / 4096);
+  const pauses: number[] = [];
+  for (let i = 0; i < startupSnapshots; i++) {
+    await Promise.all(
+      Array.from({ length: snapshotWrites }, () =>
+        engine.writeAt(randomInt(blocks) * 4096, randomBytes(4096)),
+      ),
+    );
+    pauses.push((await engine.snapshot(nextSeq++)).pauseMs);
+  }
+  engine.takeSnapshotPauses();
+  pauses.sort((a, b) => a - b);
+  setup = {
+    snapshots: startupSnapshots,
+    writesPerSnapshot: snapshotWrites,
+    setupMs: Math.round(performance.now() - started),
+    pauseP50Ms: quantile(pauses, 0.5),
+    pauseP99Ms: quantile(pauses, 0.99),
+  };
+  process.stderr.write(`${JSON.stringify({ startupSnapshots: setup })}\n`);
+}
+
+function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
+}
+
 const exportName = values['export-name']!;
 const server = new NbdServer();
 server.addExport(exportName || 'volume', engine, {
@@ -255,14 +322,68 @@ process.stdout.write(
     nodePids: nodes
       .filter((n) => inProcess === undefined || n.id !== 'n1')
       .map((n) => n.process.pid),
+    ...(setup !== undefined ? { startupSnapshots: setup } : {}),
   })}\n`,
 );
 
+// Periodic snapshots while serving: one at a time, each started `snapshotEveryMs` after the
+// previous one started (at once when that one took longer).
+interface PauseRecord {
+  seq: number;
+  /** Wall-clock ms when the snapshot call started and when it resolved. */
+  startMs: number;
+  endMs: number;
+  pauseMs: number;
+}
 let stopping = false;
+const periodic: PauseRecord[] = [];
+const periodicErrors: string[] = [];
+let snapshotTimer: NodeJS.Timeout | undefined;
+let snapshotRunning: Promise<void> | undefined;
+function scheduleSnapshot(delayMs: number): void {
+  snapshotTimer = setTimeout(() => {
+    const seq = nextSeq++;
+    const startMs = Date.now();
+    snapshotRunning = engine.snapshot(seq).then(
+      (r) => {
+        periodic.push({ seq, startMs, endMs: Date.now(), pauseMs: r.pauseMs });
+      },
+      (err: unknown) => {
+        periodicErrors.push(`${seq}: ${(err as Error).message}`);
+      },
+    );
+    void snapshotRunning.then(() => {
+      snapshotRunning = undefined;
+      if (!stopping && periodicOn) {
+        scheduleSnapshot(Math.max(0, snapshotEveryMs - (Date.now() - startMs)));
+      }
+    });
+  }, delayMs);
+}
+let periodicOn = snapshotEveryMs > 0 && !values['snapshot-on-signal'];
+if (periodicOn) scheduleSnapshot(snapshotEveryMs);
+if (snapshotEveryMs > 0 && values['snapshot-on-signal']) {
+  // SIGUSR1 starts periodic snapshots, the next one stops them, and so on.
+  process.on('SIGUSR1', () => {
+    periodicOn = !periodicOn;
+    if (!periodicOn) clearTimeout(snapshotTimer);
+    else if (snapshotRunning === undefined) scheduleSnapshot(snapshotEveryMs);
+  });
+}
+
 async function shutdown(): Promise<void> {
   if (stopping) return;
   stopping = true;
   let code = 0;
+  clearTimeout(snapshotTimer);
+  await snapshotRunning;
+  engine.takeSnapshotPauses();
+  if (values['pause-file'] !== undefined) {
+    writeFileSync(
+      values['pause-file'],
+      JSON.stringify({ everyMs: snapshotEveryMs, pauses: periodic, errors: periodicErrors }),
+    );
+  }
   try {
     await server.close();
     await engine.close();
