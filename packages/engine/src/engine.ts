@@ -150,6 +150,8 @@ export class VolumeEngine implements BlockDevice, OpDispatcher {
   private readonly idleWaiters: Array<() => void> = [];
   /** While a snapshot is being cut: new mutations and flushes wait for it. */
   private held: Promise<void> | null = null;
+  /** A snapshot is being taken (from its flush ahead of the hold to its acknowledgement). */
+  private cutting = false;
   /** Write pauses of snapshot cuts (ms), until the metrics exporter takes them. */
   private snapshotPausesMs: number[] = [];
   private rebuildsRunning = new Set<string>();
@@ -417,7 +419,7 @@ export class VolumeEngine implements BlockDevice, OpDispatcher {
     }
     const refusal = this.admit();
     if (refusal !== null) throw refusal;
-    if (this.held !== null) {
+    if (this.cutting) {
       throw new BallastError('CONFLICT', `volume ${this.volume.name}: a snapshot is being taken`);
     }
     const lacking = this.set.activeInSync.filter((m) => m.session?.snapshot === undefined);
@@ -427,10 +429,16 @@ export class VolumeEngine implements BlockDevice, OpDispatcher {
         `volume ${this.volume.name}: replicas on ${lacking.map((m) => m.nodeId).join(', ')} cannot take snapshots over this connection yet`,
       );
     }
-    const startedMs = this.clock.monotonicMs();
+    this.cutting = true;
     let release = NOOP;
-    this.held = new Promise<void>((resolve) => (release = resolve));
+    let startedMs = 0;
     try {
+      // A flush first, while writes flow: the replicas' flush inside the cut then covers only
+      // what arrived since, which is what the pause waits for (bench/README.md, "Snapshots").
+      await this.flush().catch(() => undefined);
+      this.throwIfUnusable();
+      startedMs = this.clock.monotonicMs();
+      this.held = new Promise<void>((resolve) => (release = resolve));
       if (this.inFlightOps > 0 || this.lock.size > 0 || this.flushOps.size > 0) {
         await withTimeout(
           this.clock,
@@ -454,6 +462,7 @@ export class VolumeEngine implements BlockDevice, OpDispatcher {
       const holders = targets.filter((m, i) => (op.okMask & (1 << i)) !== 0);
       return { nodeIds: holders.map((m) => m.nodeId), pauseMs };
     } finally {
+      this.cutting = false;
       this.held = null;
       release();
     }

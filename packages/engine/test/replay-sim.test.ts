@@ -681,6 +681,14 @@ async function simulate(seed: number, clock: SimClock): Promise<SeedOutcome> {
       if (op.kind === 'snapshot' && ok) {
         const taken = snapshotHolders.get(i)!;
         const at = model.snapshot(0, taken.sizeBytes);
+        // The engine flushes before it holds new requests, so mutations issued after the call
+        // but before the hold may fall on either side of the cut (the contract promises only
+        // what was acknowledged before the call, and nothing issued after it returned).
+        for (const later of batch.slice(i + 1)) {
+          if (later.kind !== 'write' && later.kind !== 'trim' && later.kind !== 'zero') continue;
+          const length = later.kind === 'write' ? later.data.length : later.length;
+          at.known.fill(0, later.offset, Math.min(taken.sizeBytes, later.offset + length));
+        }
         snapshots.push({
           seq: op.seq,
           sizeBytes: taken.sizeBytes,
