@@ -431,13 +431,12 @@ export class VolumeEngine implements BlockDevice, OpDispatcher {
     }
     this.cutting = true;
     let release = NOOP;
-    let startedMs = 0;
     try {
       // A flush first, while writes flow: the replicas' flush inside the cut then covers only
       // what arrived since, which is what the pause waits for (bench/README.md, "Snapshots").
       await this.flush().catch(() => undefined);
       this.throwIfUnusable();
-      startedMs = this.clock.monotonicMs();
+      const startedMs = this.clock.monotonicMs();
       this.held = new Promise<void>((resolve) => (release = resolve));
       if (this.inFlightOps > 0 || this.lock.size > 0 || this.flushOps.size > 0) {
         await withTimeout(
