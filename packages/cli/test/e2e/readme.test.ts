@@ -37,6 +37,8 @@ mkdir -p "$W/upper" "$W/ovl" "$W/tmp" "$W/plugins" "$W/docker"
 mount -t overlay overlay -o "lowerdir=$REPO,upperdir=$W/upper,workdir=$W/ovl" "$REPO"
 mkdir -p /run/docker/plugins
 mount --bind "$W/plugins" /run/docker/plugins
+# A tree under /tmp (a clone made there) stays visible at its path inside the test's /tmp.
+case "$REPO" in /tmp/*) mkdir -p "$W/tmp${REPO#/tmp}" && mount --bind "$REPO" "$W/tmp${REPO#/tmp}" ;; esac
 mount --bind "$W/tmp" /tmp
 chmod 1777 /tmp
 export DOCKER_HOST="unix://$W/docker/docker.sock"
@@ -62,8 +64,9 @@ teardown() {
   kill "$DOCKERD" 2>/dev/null
   for _ in $(seq 1 60); do kill -0 "$DOCKERD" 2>/dev/null || break; sleep 1; done
   kill -9 "$DOCKERD" 2>/dev/null
-  left=$(grep -c " /tmp/" /proc/self/mountinfo)
-  [ "$left" = 0 ] || { echo "mounts left under /tmp:"; grep " /tmp/" /proc/self/mountinfo; }
+  # Mount points under /tmp other than the tree itself (field 5 of mountinfo).
+  left=$(awk -v repo="$REPO" '$5 ~ "^/tmp/" && $5 != repo && index($5, repo "/") != 1' /proc/self/mountinfo)
+  [ -z "$left" ] || { echo "mounts left under /tmp:"; echo "$left"; }
   exit "$code"
 }
 trap teardown EXIT
