@@ -38,7 +38,13 @@ mount -t overlay overlay -o "lowerdir=$REPO,upperdir=$W/upper,workdir=$W/ovl" "$
 mkdir -p /run/docker/plugins
 mount --bind "$W/plugins" /run/docker/plugins
 # A tree under /tmp (a clone made there) stays visible at its path inside the test's /tmp.
-case "$REPO" in /tmp/*) mkdir -p "$W/tmp${REPO#/tmp}" && mount --bind "$REPO" "$W/tmp${REPO#/tmp}" ;; esac
+case "$REPO" in
+  /tmp/*)
+    REL=$(printf '%s' "$REPO" | sed 's#^/tmp##')
+    mkdir -p "$W/tmp$REL"
+    mount --bind "$REPO" "$W/tmp$REL"
+    ;;
+esac
 mount --bind "$W/tmp" /tmp
 chmod 1777 /tmp
 export DOCKER_HOST="unix://$W/docker/docker.sock"
