@@ -45,7 +45,8 @@ case "$REPO" in
     mount --bind "$REPO" "$W/tmp$REL"
     ;;
 esac
-mount --bind "$W/tmp" /tmp
+# rbind: the tree's bind above comes along.
+mount --rbind "$W/tmp" /tmp
 chmod 1777 /tmp
 export DOCKER_HOST="unix://$W/docker/docker.sock"
 dockerd --data-root "$W/docker/data" --exec-root "$W/docker/exec" --pidfile "$W/docker/dockerd.pid" \
