@@ -6,7 +6,6 @@ import type {
   OpenedSession,
   ReplicaStore,
   TrimOptions,
-  SnapshotSummary,
 } from '@ballast/session';
 import { BLOCK_SIZE_BYTES, MAX_IO_BYTES } from './constants.js';
 import type { Replica } from './replica.js';
@@ -206,14 +205,6 @@ export class ChunkStoreReplicaStore implements ReplicaStore<ReplicaBinding> {
 
   readSnapshot(volumeId: string, seq: number, offsetBytes: number, lengthBytes: number): Buffer {
     return this.#store.replica(volumeId).readSnapshot(seq, offsetBytes, lengthBytes);
-  }
-
-  deleteSnapshot(volumeId: string, seq: number): Promise<void> {
-    return this.#store.replica(volumeId).deleteSnapshot(seq);
-  }
-
-  listSnapshots(volumeId: string): SnapshotSummary[] {
-    return this.#store.replica(volumeId).listSnapshots();
   }
 
   #track(volumeId: string, result: Promise<void> | undefined): Promise<void> | undefined {

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BallastError, compareFence, fenceRefusal, type Fence } from '@ballast/common';
 import type { ChunkMapResult, OpenSessionArgs, OpenedSession, ReplicaStore } from './store.js';
-import type { ChunkCopy, SnapshotSummary, TrimOptions } from './types.js';
+import type { ChunkCopy, TrimOptions } from './types.js';
 
 const BLOCK_SIZE_BYTES = 4096;
 /** Bound on mutations waiting in one volume's queue (as the chunk store bounds its own). */
@@ -40,10 +40,7 @@ export class MemoryVolume {
   idleWaiters: Array<() => void> = [];
   flushes = 0;
   /** Snapshots: a copy of every chunk as it was (memory is cheap in tests). */
-  readonly snapshots = new Map<
-    number,
-    { createdAtMs: number; chunks: Map<number, Buffer>; sizeBytes: number }
-  >();
+  readonly snapshots = new Map<number, { chunks: Map<number, Buffer>; sizeBytes: number }>();
   appliedMutations = 0;
   delayedMutations = 0;
 
@@ -324,7 +321,7 @@ export class MemoryReplicaStore implements ReplicaStore<MemoryVolume> {
     }
     const chunks = new Map<number, Buffer>();
     for (const [index, data] of v.chunks) chunks.set(index, Buffer.from(data));
-    v.snapshots.set(seq, { createdAtMs: Date.now(), chunks, sizeBytes: v.sizeBytes });
+    v.snapshots.set(seq, { chunks, sizeBytes: v.sizeBytes });
   }
 
   readSnapshot(volumeId: string, seq: number, offsetBytes: number, lengthBytes: number): Buffer {
@@ -343,24 +340,6 @@ export class MemoryReplicaStore implements ReplicaStore<MemoryVolume> {
       pos += n;
     }
     return out;
-  }
-
-  async deleteSnapshot(volumeId: string, seq: number): Promise<void> {
-    if (!this.volume(volumeId).snapshots.delete(seq)) {
-      throw new BallastError('NOT_FOUND', `volume ${volumeId} has no snapshot ${seq}`);
-    }
-  }
-
-  listSnapshots(volumeId: string): SnapshotSummary[] {
-    return [...this.volume(volumeId).snapshots.entries()]
-      .sort((a, b) => a[0] - b[0])
-      .map(([seq, s]) => ({
-        seq,
-        createdAtMs: s.createdAtMs,
-        sizeBytes: s.sizeBytes,
-        exclusiveBytes: 0,
-        sharedBytes: [...s.chunks.values()].reduce((n, c) => n + c.length, 0),
-      }));
   }
 
   #whenIdle(v: MemoryVolume): Promise<void> {

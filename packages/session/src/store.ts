@@ -1,5 +1,5 @@
 import type { Fence } from '@ballast/common';
-import type { ChunkCopy, ChunkMapEntry, PeerInfo, SnapshotSummary, TrimOptions } from './types.js';
+import type { ChunkCopy, ChunkMapEntry, PeerInfo, TrimOptions } from './types.js';
 
 /**
  * A node's storage as sessions see it: the chunk store (packages/node's ChunkStoreReplicaStore)
@@ -81,10 +81,6 @@ export interface ReplicaStore<B = unknown> {
     offsetBytes: number,
     lengthBytes: number,
   ): Buffer | Promise<Buffer>;
-  /** Optional: deletes snapshot `seq`; the space only it held is given back. */
-  deleteSnapshot?(volumeId: string, seq: number): Promise<void>;
-  /** Optional: the replica's complete snapshots, oldest first. */
-  listSnapshots?(volumeId: string): SnapshotSummary[] | Promise<SnapshotSummary[]>;
 }
 
 export interface OpenSessionArgs extends Fence {

@@ -46,18 +46,6 @@ export interface ChunkCopy {
 }
 
 /** Who is on the other end of a session (authenticated by the data plane's hello). */
-/** A snapshot as a replica reports it (issue 16). */
-export interface SnapshotSummary {
-  /** The volume's snapshot sequence number. */
-  seq: number;
-  createdAtMs: number;
-  sizeBytes: number;
-  /** Bytes kept for this snapshot alone on the replica. */
-  exclusiveBytes: number;
-  /** Bytes kept for it and other snapshots. */
-  sharedBytes: number;
-}
-
 export interface PeerInfo {
   clientId: string;
   remoteAddress: string;
