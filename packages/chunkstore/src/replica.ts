@@ -501,12 +501,11 @@ export class Replica implements MetaOwner {
   }
 
   /** For metrics: snapshots, bytes kept, and copy-on-write copies made since the store opened. */
-  snapshotStats(): { snapshots: number; keptBytes: number; copies: number; dropped: number } {
+  snapshotStats(): { snapshots: number; keptBytes: number; copies: number } {
     return {
       snapshots: this.snapshots.list().length,
       keptBytes: this.snapshots.keptBytes(),
       copies: this.snapshots.counters.versionsKept,
-      dropped: this.snapshots.counters.versionsDropped,
     };
   }
 

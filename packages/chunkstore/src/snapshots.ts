@@ -82,7 +82,8 @@ export class ReplicaSnapshots {
   private freeSlots: number[] = [];
   private nextSlot = 0;
   private file: DataFile | null = null;
-  readonly counters = { versionsKept: 0, bytesKept: 0, versionsDropped: 0 };
+  /** Copy-on-write copies made since the store opened (a metric). */
+  readonly counters = { versionsKept: 0 };
 
   constructor(
     private readonly db: IndexDb,
@@ -255,7 +256,6 @@ export class ReplicaSnapshots {
           if (list === undefined) this.versions.set(index, (list = []));
           list.splice(firstTagAtLeast(list, version.tag), 0, version);
           this.counters.versionsKept += 1;
-          this.counters.bytesKept += version.bytes;
         }
       },
       abort: release,
@@ -368,7 +368,6 @@ export class ReplicaSnapshots {
           list.splice(at, 1);
           if (list.length === 0) this.versions.delete(index);
         }
-        this.counters.versionsDropped += 1;
         if (version.slot >= 0) this.freeSlot(version.slot);
       }
     }

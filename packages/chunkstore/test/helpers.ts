@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ChunkStore, type ChunkStoreOptions } from '../src/index.js';
+import { ChunkStore, type ChunkStoreOptions, type MemoryStorage } from '../src/index.js';
 
 interface Teardown {
   teardown(fn: () => unknown): void;
@@ -44,4 +44,21 @@ export function pattern(seed: number, length: number): Buffer {
 /** Awaits a chunk-store mutation result, which is undefined when it completed synchronously. */
 export async function done(result: Promise<void> | undefined): Promise<void> {
   if (result !== undefined) await result;
+}
+
+/** Opens a store on simulated storage (what a restart after a crash or a power cut does). */
+export async function openMemoryStore(storage: MemoryStorage): Promise<ChunkStore> {
+  return ChunkStore.open({ dir: storage.location, storage });
+}
+
+/** A small seeded PRNG (mulberry32): runs replay from their seed. */
+export function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let x = a;
+    x = Math.imul(x ^ (x >>> 15), x | 1);
+    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
 }

@@ -5,34 +5,18 @@ import t from 'tap';
 import { crc32c } from '@node-rs/crc32';
 import { LocalSession, sessionContract } from '@ballast/session';
 import {
-  ChunkStore,
   ChunkStoreReplicaStore,
   MemoryStorage,
   type StorageFault,
   type StorageOp,
 } from '../src/index.js';
 import { decodeChunkHeader, encodeChunkHeader } from '../src/records.js';
-import { done, pattern } from './helpers.js';
+import { done, openMemoryStore as open, pattern, seeded } from './helpers.js';
 
 const KiB = 1024;
 const CHUNK = 64 * KiB;
 const SIZE = 4 * CHUNK;
 const VOL = 'vol-1';
-
-async function open(storage: MemoryStorage): Promise<ChunkStore> {
-  return ChunkStore.open({ dir: storage.location, storage });
-}
-
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 t.test('a power cut keeps what was flushed and loses what was not', async (t) => {
   const storage = new MemoryStorage();

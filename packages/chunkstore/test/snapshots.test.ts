@@ -2,28 +2,13 @@
 // snapshot (not only the oldest) gives back what only it held, and all of it through clean
 // reopens and power cuts on MemoryStorage, against a model that replays from its seed.
 import t, { type Test } from 'tap';
-import { ChunkStore, MemoryStorage } from '../src/index.js';
-import { done, openStore, pattern, tempDir } from './helpers.js';
+import { MemoryStorage } from '../src/index.js';
+import { done, openMemoryStore as open, openStore, pattern, seeded, tempDir } from './helpers.js';
 
 const KiB = 1024;
 const CHUNK = 64 * KiB;
 const SIZE = 8 * CHUNK;
 const VOL = 'vol-1';
-
-async function open(storage: MemoryStorage): Promise<ChunkStore> {
-  return ChunkStore.open({ dir: storage.location, storage });
-}
-
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 t.test('a snapshot reads the moment it was taken while the volume moves on', async (t) => {
   const store = await openStore(t, { dir: tempDir(t) });

@@ -6,6 +6,7 @@ import { Type } from '@sinclair/typebox';
 import { BallastError } from '@ballast/common';
 import {
   EpochSchema,
+  MAX_REPLICA_SET_SIZE,
   IdSchema,
   ReasonSchema,
   VolumeNameSchema,
@@ -31,7 +32,7 @@ const SnapshotResultBody = Type.Object(
   {
     epoch: EpochSchema,
     ok: Type.Boolean(),
-    nodeIds: Type.Array(IdSchema, { maxItems: 16 }),
+    nodeIds: Type.Array(IdSchema, { maxItems: MAX_REPLICA_SET_SIZE }),
     pauseMs: Type.Number({ minimum: 0 }),
     reason: ReasonSchema,
   },
