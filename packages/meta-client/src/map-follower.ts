@@ -60,8 +60,11 @@ export interface MapVolumeSnapshot {
   name: string;
   seq: number;
   state: string;
-  host: string;
+  /** The attached host whose engine makes the cut; null: a detached cut the nodes take. */
+  host: string | null;
   epoch: number;
+  /** A detached cut: the nodes that have not taken it yet. */
+  waitingFor?: string[];
   [field: string]: unknown;
 }
 

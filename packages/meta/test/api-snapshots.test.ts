@@ -1,6 +1,6 @@
 // Snapshot routes against a real API over the cluster map: create (the seq meta assigns, the
-// wait for the attached host's cut), the host's report, list, inspect, delete; every refusal a
-// problem+json that changes nothing.
+// wait for the attached host's cut), the host's report, a detached volume's cut and its nodes'
+// reports, list, inspect, delete; every refusal a problem+json that changes nothing.
 import t from 'tap';
 import { addNodes, startApi, type ApiHarness } from './helpers/api-harness.js';
 
@@ -89,7 +89,6 @@ t.test('bad input: a clear problem and nothing changes', async (t) => {
   const before = api.mapState();
   const cases: Array<[string, string, unknown, number, RegExp]> = [
     ['POST', '/v1/volumes/nope/snapshots', { name: 's' }, 404, /volume nope does not exist/],
-    ['POST', '/v1/volumes/cold/snapshots', { name: 's' }, 409, /not attached/],
     ['POST', '/v1/volumes/cold/snapshots', { name: 'Bad Name!' }, 400, /name/],
     ['POST', '/v1/volumes/cold/snapshots', { name: 's', extra: 1 }, 400, /extra|additional/],
     ['POST', '/v1/volumes/cold/snapshots?waitMs=-1', { name: 's' }, 400, /waitMs/],
@@ -102,6 +101,20 @@ t.test('bad input: a clear problem and nothing changes', async (t) => {
       404,
       /no snapshot none/,
     ],
+    [
+      'POST',
+      '/v1/volumes/cold/snapshots/none/taken',
+      { nodeId: 'n1', epoch: 0, ok: true, reason: '' },
+      404,
+      /no snapshot none/,
+    ],
+    [
+      'POST',
+      '/v1/volumes/cold/snapshots/none/taken',
+      { nodeId: 'n1', epoch: 0, ok: 'yes', reason: '' },
+      400,
+      /ok/,
+    ],
   ];
   for (const [method, url, body, status, detail] of cases) {
     const res = await api.call(method as 'POST', url, body);
@@ -109,4 +122,104 @@ t.test('bad input: a clear problem and nothing changes', async (t) => {
     t.match(res.json().detail ?? res.json().title, detail);
   }
   t.equal(api.mapState(), before, 'the map is unchanged');
+});
+
+t.test("a detached volume's snapshot is taken by the nodes of its in-sync replicas", async (t) => {
+  const api = await startApi(t);
+  await addNodes(api, 3);
+  await api.call('POST', '/v1/volumes', { name: 'cold', size: '1GiB', replicas: 3 });
+  const volume = (await api.call('GET', '/v1/volumes/cold')).json();
+  const holders = volume.replicas.map((r: { nodeId: string }) => r.nodeId).sort();
+  const started = await api.call('POST', '/v1/volumes/cold/snapshots?waitMs=0', { name: 'c1' });
+  t.equal(started.statusCode, 202, started.body);
+  t.match(started.json(), {
+    state: 'creating',
+    host: null,
+    epoch: volume.epoch,
+    waitingFor: holders,
+    nodeIds: [],
+  });
+  const stale = await api.call('POST', '/v1/volumes/cold/snapshots/c1/taken', {
+    nodeId: holders[0],
+    epoch: volume.epoch + 1,
+    ok: true,
+    reason: '',
+  });
+  t.equal(stale.statusCode, 409, 'a report at another epoch is fenced');
+  const engineReport = await api.call('POST', '/v1/volumes/cold/snapshots/c1/result', {
+    epoch: volume.epoch,
+    ok: true,
+    nodeIds: holders,
+    pauseMs: 0,
+    reason: '',
+  });
+  t.equal(engineReport.statusCode, 409, 'no engine reports a detached cut as done');
+  const first = await api.call('POST', '/v1/volumes/cold/snapshots/c1/taken', {
+    nodeId: holders[0],
+    epoch: volume.epoch,
+    ok: true,
+    reason: '',
+  });
+  t.match(first.json(), { state: 'creating', nodeIds: [holders[0]], waitingFor: holders.slice(1) });
+  const again = await api.call('POST', '/v1/volumes/cold/snapshots/c1/taken', {
+    nodeId: holders[0],
+    epoch: volume.epoch,
+    ok: true,
+    reason: '',
+  });
+  t.equal(again.statusCode, 200, 'a retried report changes nothing');
+  t.same(again.json().waitingFor, holders.slice(1));
+  for (const nodeId of holders.slice(1)) {
+    await api.call('POST', '/v1/volumes/cold/snapshots/c1/taken', {
+      nodeId,
+      epoch: volume.epoch,
+      ok: true,
+      reason: '',
+    });
+  }
+  const ready = (await api.call('GET', '/v1/volumes/cold/snapshots/c1')).json();
+  t.match(ready, { state: 'ready', nodeIds: holders, waitingFor: [], pauseMs: 0 });
+  t.type(ready.readyAt, 'number');
+
+  // A node that cannot take it fails the cut at once.
+  await api.call('POST', '/v1/volumes/cold/snapshots?waitMs=0', { name: 'c2' });
+  const refused = await api.call('POST', '/v1/volumes/cold/snapshots/c2/taken', {
+    nodeId: holders[1],
+    epoch: volume.epoch,
+    ok: false,
+    reason: 'replica failed: EIO',
+  });
+  t.match(refused.json(), { state: 'failed', stateReason: /could not take it: replica failed/ });
+  const create = await api.call('POST', '/v1/volumes/cold/snapshots?waitMs=0', { name: 'c2b' });
+  t.equal(create.json().seq, 3);
+
+  // An attach before every node took it fails it; a node's late report is fenced.
+  await api.call('DELETE', '/v1/volumes/cold/snapshots/c2');
+  const racing = (await api.call('GET', '/v1/volumes/cold/snapshots/c2b')).json();
+  t.equal(racing.state, 'creating');
+  await api.call('POST', '/v1/volumes/cold/attach', { host: 'h1' });
+  const late = await api.call('POST', '/v1/volumes/cold/snapshots/c2b/taken', {
+    nodeId: holders[0],
+    epoch: volume.epoch,
+    ok: true,
+    reason: '',
+  });
+  t.equal(late.statusCode, 200, 'a report of a decided cut is acknowledged and changes nothing');
+  t.match((await api.call('GET', '/v1/volumes/cold/snapshots/c2b')).json(), {
+    state: 'failed',
+    stateReason: /attached again/,
+  });
+});
+
+t.test('a resize of a detached volume fails the cut under way', async (t) => {
+  const api = await startApi(t);
+  await addNodes(api, 3);
+  await api.call('POST', '/v1/volumes', { name: 'cold', size: '1GiB', replicas: 3 });
+  await api.call('POST', '/v1/volumes/cold/snapshots?waitMs=0', { name: 'c1' });
+  const resized = await api.call('PATCH', '/v1/volumes/cold', { size: '2GiB' });
+  t.equal(resized.statusCode, 200, resized.body);
+  t.match((await api.call('GET', '/v1/volumes/cold/snapshots/c1')).json(), {
+    state: 'failed',
+    stateReason: /resized/,
+  });
 });

@@ -1,7 +1,13 @@
 // The control loops' planner, scenario by scenario: each drives the real map (invariants checked
 // after every apply) with the commands the leader would propose.
 import t from 'tap';
-import { GiB, REBUILD_STALL_MS, planControl, usedLoads } from '../src/index.js';
+import {
+  GiB,
+  REBUILD_STALL_MS,
+  SNAPSHOT_CUT_TIMEOUT_MS,
+  planControl,
+  usedLoads,
+} from '../src/index.js';
 import { ControlHarness } from './helpers/control-harness.js';
 
 const GRACE_MS = 30_000;
@@ -466,3 +472,37 @@ t.test(
     t.match(h.apply({ type: 'addReplica', volumeId: 'vol-v', nodeId: 'n2' }), { ok: false });
   },
 );
+
+t.test('a snapshot cut nobody finishes fails after SNAPSHOT_CUT_TIMEOUT_MS', async (t) => {
+  const h = cluster();
+  const v = h.createVolume('v', ['n-a1', 'n-b1', 'n-c1']);
+  h.ok({ type: 'createVolumeSnapshot', volumeId: v.id, snapshotId: 'snap-1', name: 's1' });
+  h.ok({
+    type: 'takeVolumeSnapshot',
+    volumeId: v.id,
+    snapshotId: 'snap-1',
+    nodeId: 'n-a1',
+    epoch: v.epoch,
+    ok: true,
+    reason: '',
+  });
+  t.equal(h.tick().commands.length, 0, 'nothing while the nodes may still take it');
+  h.clockMs += SNAPSHOT_CUT_TIMEOUT_MS;
+  const plan = h.tick();
+  t.match(plan.commands, [
+    {
+      loop: 'tasks',
+      command: { type: 'finishVolumeSnapshot', snapshotId: 'snap-1', ok: false },
+      why: /still creating/,
+    },
+  ]);
+  t.match(h.volume('v').snapshots, [
+    {
+      name: 's1',
+      state: 'failed',
+      nodeIds: [],
+      stateReason: /n-b1, n-c1 did not take it within 60 s/,
+    },
+  ]);
+  t.equal(h.tick().commands.length, 0, 'decided once');
+});

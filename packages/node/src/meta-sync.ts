@@ -173,7 +173,7 @@ export class MetaSync {
         }),
         actions: new Counter({
           name: 'ballast_node_replica_actions_total',
-          help: 'Replica changes made to follow the map (create, resize, delete, accept_epoch, drop_snapshot)',
+          help: 'Replica changes made to follow the map (create, resize, delete, accept_epoch, drop_snapshot, take_snapshot)',
           labelNames: ['action'],
           registers,
         }),
@@ -467,6 +467,51 @@ export class MetaSync {
         }),
       );
     }
+    if (role === 'in-sync') await this.takeDetachedSnapshots(volume);
+  }
+
+  /**
+   * Takes the snapshots of a detached volume that the map waits for this node to take (D30),
+   * and reports each to meta. Only at the cut's epoch: a newer fence here means an attach is
+   * under way (meta fails the cut then), so nothing is taken. Meta accepts the report only
+   * while the volume is still detached at that epoch, so a cut it counts was made while nothing
+   * wrote. A retried report finds the snapshot taken already and only reports again.
+   */
+  private async takeDetachedSnapshots(volume: MapVolume): Promise<void> {
+    const replicas = this.options.replicas;
+    if (volume.attachment !== null || replicas.createSnapshot === undefined) return;
+    const me = this.options.nodeId;
+    for (const snap of volume.snapshots ?? []) {
+      if (snap.state !== 'creating' || snap.host !== null || snap.epoch !== volume.epoch) continue;
+      if (!(snap.waitingFor ?? []).includes(me)) continue;
+      if (replicas.highestFence(volume.id).epoch !== snap.epoch) continue;
+      await this.step('take_snapshot', volume, async () => {
+        let ok = true;
+        let reason = '';
+        if (!(replicas.snapshots?.(volume.id) ?? []).includes(snap.seq)) {
+          try {
+            await replicas.createSnapshot!(volume.id, snap.seq);
+          } catch (err) {
+            // The replica refused it for good (failed, or a newer snapshot there): say so, so
+            // the cut fails now rather than at meta's timeout. Anything else is retried.
+            if (!isBallastError(err, 'CONFLICT') && !isBallastError(err, 'IO')) throw err;
+            ok = false;
+            reason = (err as Error).message.slice(0, 400);
+          }
+        }
+        try {
+          await this.client.post(
+            `/v1/volumes/${encodeURIComponent(volume.name)}/snapshots/${encodeURIComponent(snap.name)}/taken`,
+            { nodeId: me, epoch: snap.epoch, ok, reason },
+            { signal: this.abort.signal },
+          );
+        } catch (err) {
+          // Attached meanwhile, or the snapshot is gone: the map will say what to do with it.
+          if (isBallastError(err, 'FENCED') || isBallastError(err, 'NOT_FOUND')) return;
+          throw err;
+        }
+      });
+    }
   }
 
   /**
@@ -558,7 +603,7 @@ export class MetaSync {
   }
 
   private async step(
-    action: 'create' | 'resize' | 'accept_epoch' | 'drop_snapshot',
+    action: 'create' | 'resize' | 'accept_epoch' | 'drop_snapshot' | 'take_snapshot',
     volume: MapVolume,
     work: () => Promise<unknown>,
   ): Promise<boolean> {

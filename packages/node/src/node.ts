@@ -116,6 +116,8 @@ export interface ReplicaAdmin {
   snapshots?(volumeId: string): number[];
   /** Drops a snapshot from the replica, giving back the space only it held. */
   deleteSnapshot?(volumeId: string, seq: number): Promise<void>;
+  /** Takes snapshot `seq` of an idle replica (a detached volume's cut, D30); durable on return. */
+  createSnapshot?(volumeId: string, seq: number): Promise<void>;
   /**
    * The node's peer work (rebuilds, scrub repair). Here so that MetaSync, which gets this
    * object, drives it from the map without more wiring.
@@ -348,6 +350,10 @@ export async function startStorageNode(
       deleteSnapshot: async (volumeId, seq) => {
         await store.replica(volumeId).deleteSnapshot(seq);
         log.info({ volumeId, seq }, 'snapshot dropped: the map no longer has it');
+      },
+      createSnapshot: async (volumeId, seq) => {
+        await store.replica(volumeId).createSnapshot(seq);
+        log.info({ volumeId, seq }, 'snapshot taken of a detached volume');
       },
       peers,
     };

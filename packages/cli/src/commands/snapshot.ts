@@ -66,7 +66,12 @@ const detailView: View<SnapshotView> = {
       ['Created', dateAndAge(s.createdAt)],
       ['Ready', s.readyAt === null ? '-' : dateAndAge(s.readyAt)],
       ['Replicas', s.nodeIds.join(', ') || '-'],
-      ['Cut by', `${s.host} at epoch ${s.epoch}`],
+      [
+        'Cut by',
+        s.host === null
+          ? `the nodes of its in-sync replicas (detached) at epoch ${s.epoch}`
+          : `${s.host} at epoch ${s.epoch}`,
+      ],
       ['Write pause', s.pauseMs === undefined ? '-' : `${s.pauseMs.toFixed(1)} ms`],
       ['Seq', s.seq],
       ['Id', s.id],
@@ -106,7 +111,9 @@ Examples:
       if (wantsJson(cmd)) return printJson(s);
       process.stdout.write(
         s.state === 'ready'
-          ? `snapshot ${s.volume}@${s.name} taken: on ${s.nodeIds.join(', ')}, writes paused ${s.pauseMs?.toFixed(1) ?? '?'} ms\n`
+          ? s.host === null
+            ? `snapshot ${s.volume}@${s.name} taken: on ${s.nodeIds.join(', ')} (detached: no writes to pause)\n`
+            : `snapshot ${s.volume}@${s.name} taken: on ${s.nodeIds.join(', ')}, writes paused ${s.pauseMs?.toFixed(1) ?? '?'} ms\n`
           : `snapshot ${s.volume}@${s.name} is ${s.state} (${s.stateReason}); see ballast snapshot inspect ${s.volume}@${s.name}\n`,
       );
     });

@@ -104,6 +104,12 @@ export const MAX_REBUILD_ATTEMPTS = 3;
  * queued behind other rebuilds on the node) are not timed out.
  */
 export const REBUILD_STALL_MS = 10 * 60_000;
+/**
+ * A snapshot still `creating` this long after it was asked for has failed: the engine or a node
+ * that should have taken it is gone (its replicas then drop it, as for any failed cut). A cut
+ * takes a flush and a pause, and nodes take a detached one as soon as they see it.
+ */
+export const SNAPSHOT_CUT_TIMEOUT_MS = 60_000;
 /** Volumes examined per origin node when looking for a rebalance move. */
 export const REBALANCE_CANDIDATES_PER_NODE = 64;
 /** Origin nodes tried per plan when looking for a rebalance move. */
@@ -608,6 +614,35 @@ function planTasks(s: PlanState): void {
         task.volumeId ?? undefined,
       );
     }
+  }
+  // Snapshot cuts nobody finished fail (their replicas drop them).
+  for (const v of map.listVolumes()) {
+    if (plan.full) break;
+    const stuck = (v.snapshots ?? []).find(
+      (snap) => snap.state === 'creating' && nowMs - snap.createdAt > SNAPSHOT_CUT_TIMEOUT_MS,
+    );
+    if (stuck === undefined || plan.touched.has(v.id)) continue;
+    const who =
+      stuck.host !== null
+        ? `the engine on ${stuck.host}`
+        : (stuck.waitingFor ?? []).join(', ') || 'the nodes';
+    plan.add(
+      'tasks',
+      {
+        type: 'finishVolumeSnapshot',
+        volumeId: v.id,
+        snapshotId: stuck.id,
+        epoch: stuck.epoch,
+        ok: false,
+        nodeIds: [],
+        pauseMs: 0,
+        reason: clip(
+          `${who} did not take it within ${SNAPSHOT_CUT_TIMEOUT_MS / 1000} s; delete it and try again`,
+        ),
+      },
+      `${v.name}: snapshot ${stuck.name} still creating after ${SNAPSHOT_CUT_TIMEOUT_MS / 1000} s; failing it`,
+      v.id,
+    );
   }
   // ...and rebuilding replicas whose rebuild ended without making them in sync get a new task.
   for (const a of assessments) {

@@ -37,6 +37,7 @@ import {
   type TaskOutcome,
   type TaskRecord,
   type VolumeRecord,
+  type VolumeSnapshot,
 } from './schemas.js';
 
 export interface ApplyError {
@@ -452,6 +453,7 @@ export class ClusterMap implements ClusterMapReader {
     updateSettings: (t, c) => this.updateSettings(t, c),
     createVolumeSnapshot: (t, c) => this.createVolumeSnapshot(t, c),
     finishVolumeSnapshot: (t, c) => this.finishVolumeSnapshot(t, c),
+    takeVolumeSnapshot: (t, c) => this.takeVolumeSnapshot(t, c),
     deleteVolumeSnapshot: (t, c) => this.deleteVolumeSnapshot(t, c),
   };
 
@@ -988,7 +990,14 @@ export class ClusterMap implements ClusterMapReader {
         { sizeBytes: volume.sizeBytes },
       );
     }
-    txn.putVolume({ ...volume, sizeBytes: c.sizeBytes });
+    // A detached cut under way reads each replica at whatever size it has when its node takes
+    // it: a resize in between would make the copies differ, so it fails the cut.
+    const resized = { ...volume, sizeBytes: c.sizeBytes };
+    txn.putVolume(
+      volume.attachment === null
+        ? withoutCut(resized, 'the volume was resized before every node took the snapshot')
+        : resized,
+    );
     return undefined;
   }
 
@@ -1102,10 +1111,12 @@ export class ClusterMap implements ClusterMapReader {
         snapshot: c.name,
       });
     }
-    if (!volume.attachment) {
+    // Detached: the nodes of the in-sync replicas take it (D30); nothing writes to them.
+    const inSync = volume.replicas.filter((r) => r.role === 'in-sync').map((r) => r.nodeId);
+    if (!volume.attachment && inSync.length === 0) {
       return refuse(
         'CONFLICT',
-        `volume ${volume.name} is not attached: snapshots are cut by the engine of the attached host, and snapshots of detached volumes are not built yet; attach it (ballast volume attach ${volume.name}) and try again`,
+        `volume ${volume.name} has no in-sync replica to take a snapshot from (state ${volume.state})`,
       );
     }
     const creating = snapshots.find((s) => s.state === 'creating');
@@ -1123,6 +1134,19 @@ export class ClusterMap implements ClusterMapReader {
       );
     }
     const seq = (volume.snapshotSeq ?? 0) + 1;
+    const attachment = volume.attachment;
+    const cut = attachment
+      ? {
+          stateReason: `waiting for the engine on ${attachment.host} to make the cut`,
+          host: attachment.host,
+          epoch: attachment.epoch,
+        }
+      : {
+          stateReason: `waiting for ${inSync.join(', ')} to take it (the volume is detached)`,
+          host: null,
+          epoch: volume.epoch,
+          waitingFor: [...inSync].sort(),
+        };
     txn.putVolume({
       ...volume,
       snapshotSeq: seq,
@@ -1133,15 +1157,74 @@ export class ClusterMap implements ClusterMapReader {
           name: c.name,
           seq,
           state: 'creating',
-          stateReason: `waiting for the engine on ${volume.attachment.host} to make the cut`,
           sizeBytes: volume.sizeBytes,
-          host: volume.attachment.host,
-          epoch: volume.attachment.epoch,
           createdAt: c.at,
           readyAt: null,
           nodeIds: [],
+          ...cut,
         },
       ],
+    });
+    return undefined;
+  }
+
+  /**
+   * A node reports the snapshot of a detached volume on its replica. Accepted only while the
+   * volume is still detached at the cut's epoch: a report meta takes therefore describes a cut
+   * made before any attach, when nothing could write (D30).
+   */
+  private takeVolumeSnapshot(txn: Txn, c: CommandOf<'takeVolumeSnapshot'>): Refusal | undefined {
+    const volume = this.volumeOrRefusal(c.volumeId);
+    if ('refused' in volume) return volume;
+    const snapshots = volume.snapshots ?? [];
+    const snapshot = snapshots.find((s) => s.id === c.snapshotId);
+    if (snapshot === undefined) {
+      return refuse('NOT_FOUND', `volume ${volume.name} has no snapshot ${c.snapshotId}`);
+    }
+    if (snapshot.state !== 'creating' || !(snapshot.waitingFor ?? []).includes(c.nodeId)) {
+      txn.show('volume', volume.id); // reported already, or decided without this node
+      return undefined;
+    }
+    if (snapshot.host !== null || volume.attachment !== null || c.epoch !== snapshot.epoch) {
+      return refuse(
+        'FENCED',
+        `snapshot ${snapshot.name} of ${volume.name} is not a detached cut at epoch ${c.epoch}`,
+        { epoch: snapshot.epoch },
+      );
+    }
+    let finished: VolumeSnapshot;
+    if (!c.ok) {
+      finished = {
+        ...snapshot,
+        state: 'failed',
+        stateReason: clip(`${c.nodeId} could not take it: ${c.reason || 'no reason given'}`),
+        nodeIds: [],
+        waitingFor: [],
+      };
+    } else {
+      const nodeIds = [...new Set([...snapshot.nodeIds, c.nodeId])].sort();
+      const waitingFor = (snapshot.waitingFor ?? []).filter((id) => id !== c.nodeId);
+      finished =
+        waitingFor.length === 0
+          ? {
+              ...snapshot,
+              state: 'ready',
+              stateReason: `held by ${nodeIds.join(', ')}`,
+              readyAt: c.at,
+              nodeIds,
+              waitingFor,
+              pauseMs: 0,
+            }
+          : {
+              ...snapshot,
+              stateReason: `waiting for ${waitingFor.join(', ')} to take it (the volume is detached)`,
+              nodeIds,
+              waitingFor,
+            };
+    }
+    txn.putVolume({
+      ...volume,
+      snapshots: snapshots.map((s) => (s.id === snapshot.id ? finished : s)),
     });
     return undefined;
   }
@@ -1166,6 +1249,12 @@ export class ClusterMap implements ClusterMapReader {
         'FENCED',
         `snapshot ${snapshot.name} is cut at epoch ${snapshot.epoch}, not ${c.epoch}`,
         { epoch: snapshot.epoch },
+      );
+    }
+    if (c.ok && snapshot.host === null) {
+      return refuse(
+        'CONFLICT',
+        `snapshot ${snapshot.name} of ${volume.name} is a detached cut: each node reports its own copy`,
       );
     }
     const nodeIds = [...new Set(c.nodeIds)].sort();

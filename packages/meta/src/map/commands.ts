@@ -243,6 +243,16 @@ export const FinishVolumeSnapshotCommand = command('finishVolumeSnapshot', {
   reason: ReasonSchema,
 });
 
+/** A node took a detached volume's snapshot on its replica (or could not: ok false). */
+export const TakeVolumeSnapshotCommand = command('takeVolumeSnapshot', {
+  volumeId: IdSchema,
+  snapshotId: IdSchema,
+  nodeId: IdSchema,
+  epoch: EpochSchema,
+  ok: Type.Boolean(),
+  reason: ReasonSchema,
+});
+
 /** Deletes a snapshot from the map; nodes following the map drop it from their replicas. */
 export const DeleteVolumeSnapshotCommand = command('deleteVolumeSnapshot', {
   volumeId: IdSchema,
@@ -272,6 +282,7 @@ export const CommandSchema = Type.Union([
   UpdateSettingsCommand,
   CreateVolumeSnapshotCommand,
   FinishVolumeSnapshotCommand,
+  TakeVolumeSnapshotCommand,
   DeleteVolumeSnapshotCommand,
 ]);
 

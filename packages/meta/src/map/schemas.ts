@@ -230,9 +230,14 @@ export const VolumeSnapshotSchema = Type.Object(
     stateReason: ReasonSchema,
     /** The volume's size at the cut: what the snapshot reads. */
     sizeBytes: SizeBytesSchema,
-    /** The attachment (host, epoch) whose engine makes the cut. */
-    host: IdSchema,
+    /**
+     * The attachment (host, epoch) whose engine makes the cut; null: the volume was detached and
+     * the nodes holding its in-sync replicas take it themselves at `epoch` (D30).
+     */
+    host: Type.Union([IdSchema, Type.Null()]),
     epoch: EpochSchema,
+    /** A detached cut: the nodes that have not taken it yet (it is ready once none is left). */
+    waitingFor: Type.Optional(Type.Array(IdSchema, { maxItems: MAX_REPLICA_SET_SIZE })),
     createdAt: TimestampSchema,
     readyAt: Type.Union([TimestampSchema, Type.Null()]),
     /** Replicas holding it (the in-sync set at the cut, less any that failed it). */

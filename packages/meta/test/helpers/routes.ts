@@ -35,6 +35,11 @@ export const ROUTES: RouteCase[] = [
     path: '/v1/volumes/:name/snapshots/:snapshot/result',
     body: { epoch: 1, ok: true, nodeIds: ['n1'], pauseMs: 1, reason: '' },
   },
+  {
+    method: 'POST',
+    path: '/v1/volumes/:name/snapshots/:snapshot/taken',
+    body: { nodeId: 'n1', epoch: 1, ok: true, reason: '' },
+  },
   { method: 'GET', path: '/v1/tasks' },
   { method: 'GET', path: '/v1/tasks/:id' },
   {

@@ -244,14 +244,31 @@ async function waitForRole(
   role: string,
   timeoutMs = 120_000,
 ): Promise<VolumeView> {
-  return waitFor(
-    `${nodeId} ${role} in ${name}`,
-    async () => {
-      const v = await volume(c, name);
-      return v.replicas.some((r) => r.nodeId === nodeId && r.role === role) ? v : undefined;
-    },
-    { timeoutMs },
-  );
+  let last: VolumeView | undefined;
+  try {
+    return await waitFor(
+      `${nodeId} ${role} in ${name}`,
+      async () => {
+        last = await volume(c, name);
+        return last.replicas.some((r) => r.nodeId === nodeId && r.role === role) ? last : undefined;
+      },
+      { timeoutMs },
+    );
+  } catch (err) {
+    // What CI shows of a failure is this message: say where the volume and the node's rebuilds are.
+    const outcomes: string[] = [];
+    for (const outcome of ['promoted', 'aborted', 'fenced', 'failed']) {
+      const n = await metric(c, nodeId, 'ballast_node_rebuilds_total', { outcome }).catch(
+        () => NaN,
+      );
+      outcomes.push(`${outcome}=${n}`);
+    }
+    const active = await metric(c, nodeId, 'ballast_node_rebuild_active').catch(() => NaN);
+    throw new Error(
+      `${(err as Error).message}; volume: ${JSON.stringify(last)}; ${nodeId} rebuilds: ${outcomes.join(' ')} active=${active}`,
+      { cause: err },
+    );
+  }
 }
 
 /** Adds a replica (201), or finds that meta's own loop already re-added it (409). */

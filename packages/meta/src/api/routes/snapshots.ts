@@ -1,5 +1,5 @@
-// Snapshots of volumes (issue 16): create, list, inspect, delete, and the attached host's report
-// of the cut. The cut itself is the engine's (docs/snapshots.md); meta assigns the seq and keeps
+// Snapshots of volumes (issue 16): create, list, inspect, delete, the attached host's report of
+// the cut, and the nodes' reports of a detached volume's cut. The cut itself is the engine's (docs/snapshots.md); meta assigns the seq and keeps
 // the record in the volume's entry of the map.
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from '@sinclair/typebox';
@@ -34,6 +34,15 @@ const SnapshotResultBody = Type.Object(
     ok: Type.Boolean(),
     nodeIds: Type.Array(IdSchema, { maxItems: MAX_REPLICA_SET_SIZE }),
     pauseMs: Type.Number({ minimum: 0 }),
+    reason: ReasonSchema,
+  },
+  closed,
+);
+const SnapshotTakenBody = Type.Object(
+  {
+    nodeId: IdSchema,
+    epoch: EpochSchema,
+    ok: Type.Boolean(),
     reason: ReasonSchema,
   },
   closed,
@@ -109,7 +118,7 @@ export const snapshotRoutes: FastifyPluginAsync<ApiContext> = async (app, ctx) =
         querystring: CreateSnapshotQuery,
         tags: ['snapshots'],
         summary:
-          'Take a crash-consistent snapshot of an attached volume: 201 once every in-sync replica holds it, 202 if the cut is still running after waitMs',
+          "Take a crash-consistent snapshot of a volume (an attached one's engine makes the cut; a detached one's nodes take it): 201 once every in-sync replica holds it, 202 if the cut is still running after waitMs",
         params: VolumeNameParams,
         body: CreateSnapshotBody,
         response: { 201: SnapshotView, 202: SnapshotView, ...errorResponses },
@@ -194,6 +203,37 @@ export const snapshotRoutes: FastifyPluginAsync<ApiContext> = async (app, ctx) =
       const snapshot = requireSnapshot(volume, request.params.snapshot);
       await commit(ctx, {
         type: 'finishVolumeSnapshot',
+        volumeId: volume.id,
+        snapshotId: snapshot.id,
+        ...request.body,
+      });
+      const current = requireVolume(ctx, request.params.name);
+      return view(current, requireSnapshot(current, request.params.snapshot));
+    },
+  );
+
+  app.post<{
+    Params: { name: string; snapshot: string };
+    Body: { nodeId: string; epoch: number; ok: boolean; reason: string };
+  }>(
+    '/v1/volumes/:name/snapshots/:snapshot/taken',
+    {
+      schema: {
+        querystring: NoQuery,
+        tags: ['snapshots'],
+        summary:
+          'A node reports the snapshot of a detached volume taken on its replica (nodes call this)',
+        params: SnapshotParams,
+        body: SnapshotTakenBody,
+        response: { 200: SnapshotView, ...errorResponses },
+      },
+    },
+    async (request) => {
+      await store.linearizableRead();
+      const volume = requireVolume(ctx, request.params.name);
+      const snapshot = requireSnapshot(volume, request.params.snapshot);
+      await commit(ctx, {
+        type: 'takeVolumeSnapshot',
         volumeId: volume.id,
         snapshotId: snapshot.id,
         ...request.body,
