@@ -477,6 +477,47 @@ export class Replica implements MetaOwner {
     return { ...record };
   }
 
+  /**
+   * Makes the live replica read what snapshot `seq` reads (revert). Only the chunks that
+   * changed since the snapshot are written, through the ordinary write path, so the snapshots
+   * newer than `seq` keep what they read; the part of the volume beyond the snapshot's size
+   * (it grew since) reads as zeroes. Durable on return. Idempotent: a revert interrupted by a
+   * crash is finished by running it again. The caller makes sure nothing else writes meanwhile
+   * (the volume is detached and its epoch bumped, D31).
+   */
+  async revertToSnapshot(seq: number): Promise<{ chunksWritten: number }> {
+    this.checkUsable();
+    const snapshot = this.snapshotOrThrow(seq);
+    let chunksWritten = 0;
+    for (let index = 0; index < this.chunkCount; index++) {
+      const start = index * this.chunkSizeBytes;
+      const length = this.chunkLengthBytes(index);
+      const inSnapshot = Math.max(0, Math.min(length, snapshot.sizeBytes - start));
+      const version = inSnapshot > 0 ? this.snapshots.resolve(seq, index) : null;
+      // Unchanged since the snapshot and wholly inside it: live already reads the snapshot.
+      if (version === null && inSnapshot === length) continue;
+      const target = Buffer.alloc(length);
+      if (inSnapshot > 0) {
+        if (version === null) this.readInto(start, target.subarray(0, inSnapshot));
+        else if (version.slot >= 0) {
+          this.readKeptVersion(version, index, 0, target.subarray(0, inSnapshot));
+        }
+      }
+      if (isAllZero(target)) {
+        if (this.chunkInfo(index).hole) continue;
+        await this.trim(start, length);
+      } else {
+        // A chunk reverted before (a revert run again after a crash) already reads the same:
+        // writing it again would only copy it aside for the newer snapshots.
+        if (this.read(start, length).equals(target)) continue;
+        await this.write(start, target);
+      }
+      chunksWritten += 1;
+    }
+    await this.flush();
+    return { chunksWritten };
+  }
+
   /** Deletes a snapshot; the space only it held is given back. */
   async deleteSnapshot(seq: number): Promise<void> {
     this.checkUsable();
@@ -2004,4 +2045,14 @@ export class Replica implements MetaOwner {
     this.stateValue = 'failed';
     this.ctx.logger?.error({ replicaId: this.replicaId, err }, 'replica failed; it stops serving');
   }
+}
+
+const ZERO_BLOCK = Buffer.alloc(BLOCK_SIZE_BYTES);
+
+function isAllZero(buf: Buffer): boolean {
+  for (let at = 0; at < buf.length; at += BLOCK_SIZE_BYTES) {
+    const block = buf.subarray(at, Math.min(buf.length, at + BLOCK_SIZE_BYTES));
+    if (!block.equals(ZERO_BLOCK.subarray(0, block.length))) return false;
+  }
+  return true;
 }

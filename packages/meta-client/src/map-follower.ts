@@ -51,6 +51,18 @@ export interface MapVolume {
   /** Snapshots (issue 16); absent in maps from before them. */
   snapshots?: MapVolumeSnapshot[];
   snapshotSeq?: number;
+  /** A revert to a snapshot under way: the nodes in waitingFor revert at its epoch. */
+  revert?: MapVolumeRevert | null;
+  [field: string]: unknown;
+}
+
+/** The parts of meta's revert record that followers use. */
+export interface MapVolumeRevert {
+  snapshot: string;
+  seq: number;
+  epoch: number;
+  waitingFor: string[];
+  nodeIds: string[];
   [field: string]: unknown;
 }
 

@@ -223,3 +223,75 @@ t.test('a resize of a detached volume fails the cut under way', async (t) => {
     stateReason: /resized/,
   });
 });
+
+t.test('revert a detached volume: a new epoch, then every in-sync node reports', async (t) => {
+  const api = await startApi(t);
+  await addNodes(api, 3);
+  await api.call('POST', '/v1/volumes', { name: 'db', size: '1GiB', replicas: 3 });
+  const volume = (await api.call('GET', '/v1/volumes/db')).json();
+  const holders = volume.replicas.map((r: { nodeId: string }) => r.nodeId).sort();
+  await api.call('POST', '/v1/volumes/db/snapshots?waitMs=0', { name: 's1' });
+  for (const nodeId of holders) {
+    await api.call('POST', '/v1/volumes/db/snapshots/s1/taken', {
+      nodeId,
+      epoch: volume.epoch,
+      ok: true,
+      reason: '',
+    });
+  }
+  const attached = (await api.call('POST', '/v1/volumes/db/attach', { host: 'h1' })).json();
+  const before = api.mapState();
+  const whileAttached = await api.call('POST', '/v1/volumes/db/revert?waitMs=0', {
+    snapshot: 's1',
+  });
+  t.equal(whileAttached.statusCode, 409);
+  t.match(whileAttached.json().detail, /attached to h1: detach it first/);
+  const unknown = await api.call('POST', '/v1/volumes/db/revert?waitMs=0', { snapshot: 'nope' });
+  t.equal(unknown.statusCode, 404);
+  t.equal(api.mapState(), before, 'refusals change nothing');
+  await api.call('POST', '/v1/volumes/db/detach', { host: 'h1', epoch: attached.epoch });
+
+  const started = await api.call('POST', '/v1/volumes/db/revert?waitMs=0', { snapshot: 's1' });
+  t.equal(started.statusCode, 202, started.body);
+  const epoch = attached.epoch + 1;
+  t.match(started.json(), {
+    epoch,
+    revert: { snapshot: 's1', seq: 1, epoch, waitingFor: holders, nodeIds: [] },
+  });
+  const retried = await api.call('POST', '/v1/volumes/db/revert?waitMs=0', { snapshot: 's1' });
+  t.equal(retried.statusCode, 202, 'asking again for the same revert is no new revert');
+  t.equal(retried.json().epoch, epoch);
+  // While it runs: no attach, resize, snapshot, or delete of its snapshot.
+  for (const [method, url, body] of [
+    ['POST', '/v1/volumes/db/attach', { host: 'h2', force: true }],
+    ['PATCH', '/v1/volumes/db', { size: '2GiB' }],
+    ['POST', '/v1/volumes/db/snapshots?waitMs=0', { name: 's2' }],
+    ['DELETE', '/v1/volumes/db/snapshots/s1', undefined],
+  ] as const) {
+    const res = await api.call(method, url, body);
+    t.equal(res.statusCode, 409, `${method} ${url} waits for the revert`);
+    t.match(res.json().detail, /being reverted to snapshot s1/);
+  }
+  const stale = await api.call('POST', '/v1/volumes/db/revert/report', {
+    nodeId: holders[0],
+    epoch: epoch - 1,
+  });
+  t.equal(stale.statusCode, 409, 'a report at another epoch is fenced');
+  for (const nodeId of holders.slice(0, 2)) {
+    const res = await api.call('POST', '/v1/volumes/db/revert/report', { nodeId, epoch });
+    t.equal(res.statusCode, 200, res.body);
+  }
+  t.match((await api.call('GET', '/v1/volumes/db')).json().revert, {
+    nodeIds: holders.slice(0, 2),
+  });
+  await api.call('POST', '/v1/volumes/db/revert/report', { nodeId: holders[2], epoch });
+  const done = (await api.call('GET', '/v1/volumes/db')).json();
+  t.equal(done.revert, null, 'done once every in-sync node reported');
+  t.equal(done.epoch, epoch);
+  const late = await api.call('POST', '/v1/volumes/db/revert/report', {
+    nodeId: holders[2],
+    epoch,
+  });
+  t.equal(late.statusCode, 200, 'a repeated report after the end changes nothing');
+  t.equal((await api.call('POST', '/v1/volumes/db/attach', { host: 'h2' })).statusCode, 200);
+});

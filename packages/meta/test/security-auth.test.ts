@@ -40,6 +40,7 @@ const JOIN_MAY = new Set([
   'POST /v1/volumes/:name/replicas/:nodeId/promote',
   'POST /v1/volumes/:name/snapshots/:snapshot/result',
   'POST /v1/volumes/:name/snapshots/:snapshot/taken',
+  'POST /v1/volumes/:name/revert/report',
   'POST /v1/tasks/:id/progress',
   'POST /v1/tasks/:id/finish',
 ]);

@@ -173,7 +173,7 @@ export class MetaSync {
         }),
         actions: new Counter({
           name: 'ballast_node_replica_actions_total',
-          help: 'Replica changes made to follow the map (create, resize, delete, accept_epoch, drop_snapshot, take_snapshot)',
+          help: 'Replica changes made to follow the map (create, resize, delete, accept_epoch, drop_snapshot, take_snapshot, revert)',
           labelNames: ['action'],
           registers,
         }),
@@ -467,7 +467,40 @@ export class MetaSync {
         }),
       );
     }
-    if (role === 'in-sync') await this.takeDetachedSnapshots(volume);
+    if (role === 'in-sync') {
+      await this.takeDetachedSnapshots(volume);
+      await this.revert(volume);
+    }
+  }
+
+  /**
+   * Reverts this node's replica when the map asks (D31) and reports it. Only at the revert's
+   * epoch, which meta took when it started the revert and this node persisted above, so no
+   * session of an earlier epoch writes meanwhile. Running it again (a lost report, a restart
+   * part-way) finds the chunks already reverted and only reports.
+   */
+  private async revert(volume: MapVolume): Promise<void> {
+    const replicas = this.options.replicas;
+    const revert = volume.revert;
+    if (!revert || volume.attachment !== null || replicas.revertToSnapshot === undefined) return;
+    const me = this.options.nodeId;
+    if (!revert.waitingFor.includes(me) || revert.nodeIds.includes(me)) return;
+    if (revert.epoch !== volume.epoch || replicas.highestFence(volume.id).epoch !== revert.epoch) {
+      return;
+    }
+    await this.step('revert', volume, async () => {
+      await replicas.revertToSnapshot!(volume.id, revert.seq);
+      try {
+        await this.client.post(
+          `/v1/volumes/${encodeURIComponent(volume.name)}/revert/report`,
+          { nodeId: me, epoch: revert.epoch },
+          { signal: this.abort.signal },
+        );
+      } catch (err) {
+        if (isBallastError(err, 'FENCED') || isBallastError(err, 'NOT_FOUND')) return;
+        throw err;
+      }
+    });
   }
 
   /**
@@ -603,7 +636,7 @@ export class MetaSync {
   }
 
   private async step(
-    action: 'create' | 'resize' | 'accept_epoch' | 'drop_snapshot' | 'take_snapshot',
+    action: 'create' | 'resize' | 'accept_epoch' | 'drop_snapshot' | 'take_snapshot' | 'revert',
     volume: MapVolume,
     work: () => Promise<unknown>,
   ): Promise<boolean> {

@@ -118,6 +118,8 @@ export interface ReplicaAdmin {
   deleteSnapshot?(volumeId: string, seq: number): Promise<void>;
   /** Takes snapshot `seq` of an idle replica (a detached volume's cut, D30); durable on return. */
   createSnapshot?(volumeId: string, seq: number): Promise<void>;
+  /** Makes an idle replica read snapshot `seq` again (a revert, D31); durable on return. */
+  revertToSnapshot?(volumeId: string, seq: number): Promise<void>;
   /**
    * The node's peer work (rebuilds, scrub repair). Here so that MetaSync, which gets this
    * object, drives it from the map without more wiring.
@@ -354,6 +356,14 @@ export async function startStorageNode(
       createSnapshot: async (volumeId, seq) => {
         await store.replica(volumeId).createSnapshot(seq);
         log.info({ volumeId, seq }, 'snapshot taken of a detached volume');
+      },
+      revertToSnapshot: async (volumeId, seq) => {
+        const started = performance.now();
+        const { chunksWritten } = await store.replica(volumeId).revertToSnapshot(seq);
+        log.info(
+          { volumeId, seq, chunksWritten, ms: Math.round(performance.now() - started) },
+          'replica reverted to a snapshot',
+        );
       },
       peers,
     };

@@ -329,7 +329,8 @@ export class PeerService {
 
   /** This node holds a `rebuilding` replica of an unattached volume, open and ready. */
   private wantsRebuild(volume: MapVolume): boolean {
-    if (volume.attachment !== null) return false;
+    // During a revert the sources change under the copy (meta refuses the promotion anyway).
+    if (volume.attachment !== null || volume.revert) return false;
     const member = volume.replicas.find((r) => r.nodeId === this.opts.nodeId);
     if (member?.role !== 'rebuilding') return false;
     if (!this.opts.store.hasReplica(volume.id)) return false;

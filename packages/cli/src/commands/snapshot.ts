@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { BallastError, formatSize } from '@ballast/common';
-import type { VolumeSnapshot } from '@ballast/meta';
+import type { VolumeRecord, VolumeSnapshot } from '@ballast/meta';
 import { colourState, dateAndAge, formatKeyValues, formatTable, printJson } from '../output.js';
 import {
   clientFor,
@@ -87,7 +87,7 @@ export function snapshotCommand(): Command {
     snapshot
       .command('create <volume> <name>')
       .description(
-        'take a crash-consistent snapshot of an attached volume: writes pause while every in-sync replica records the same point',
+        'take a crash-consistent snapshot of a volume: writes pause while every in-sync replica records the same point (a detached volume: its nodes take it)',
       ),
   )
     .option('--wait <seconds>', 'how long to wait for the cut (default 30)', '30')
@@ -166,4 +166,49 @@ Examples:
   });
 
   return snapshot;
+}
+
+/** `ballast volume revert VOL@SNAP`: added to the volume command, kept with the snapshots. */
+export function addRevertCommand(volume: Command): void {
+  withYesOption(
+    withEndpointOptions(
+      volume
+        .command('revert <volume@snapshot>')
+        .description(
+          'make a detached volume read one of its snapshots again (what was written since is lost; newer snapshots stay)',
+        ),
+    ),
+  )
+    .option('--wait <seconds>', 'how long to wait for every replica (default 120)', '120')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  ballast volume detach pgdata
+  ballast volume revert pgdata@before-migration --yes`,
+    )
+    .action(async (ref: string, opts: { wait: string }, cmd: Command) => {
+      const { volume: name, snapshot } = parseSnapshotRef(ref);
+      const seconds = Number(opts.wait);
+      if (!Number.isFinite(seconds) || seconds < 0 || seconds > 600) {
+        throw new BallastError('INVALID_ARGUMENT', '--wait must be 0 to 600 seconds');
+      }
+      const client = clientFor(cmd);
+      await confirm(
+        cmd,
+        `revert volume ${name} to snapshot ${snapshot}`,
+        `Revert ${name} to ${name}@${snapshot}? Everything written to ${name} after that snapshot is lost (take a snapshot first to keep it).`,
+      );
+      const v = await client.request<VolumeRecord>(
+        'POST',
+        `/v1/volumes/${encodeURIComponent(name)}/revert?waitMs=${Math.round(seconds * 1000)}`,
+        { snapshot },
+      );
+      if (wantsJson(cmd)) return printJson(v);
+      process.stdout.write(
+        v.revert
+          ? `volume ${name} is being reverted to ${snapshot}; waiting for ${v.revert.waitingFor.filter((n) => !v.revert!.nodeIds.includes(n)).join(', ')} (see ballast volume inspect ${name})\n`
+          : `volume ${name} reverted to ${snapshot} (epoch ${v.epoch})\n`,
+      );
+    });
 }

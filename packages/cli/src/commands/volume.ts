@@ -5,6 +5,7 @@ import { Command, Option } from 'commander';
 import { formatSize } from '@ballast/common';
 import type { VolumeExplanation, VolumeRecord } from '@ballast/meta';
 import { CliError, ExitCode, type ApiClient } from '../client.js';
+import { addRevertCommand } from './snapshot.js';
 import {
   colourState,
   dateAndAge,
@@ -519,6 +520,7 @@ Examples:
       },
     );
 
+  addRevertCommand(volume);
   return volume;
 }
 

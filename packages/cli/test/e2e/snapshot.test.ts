@@ -3,7 +3,8 @@
 // volume on every replica, later writes stay out of it, each node's copy of the snapshot is read
 // over the data plane and compared byte for byte; bad input is refused with nothing changed;
 // `snapshot rm` makes every node drop it. Then a snapshot of the detached volume, which the nodes
-// take themselves, read back from each of them after a later write.
+// take themselves, read back from each of them after a later write, and `volume revert` to it:
+// every replica reads the snapshot again and the snapshot stays.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -196,5 +197,51 @@ t.test('snapshots of an attached volume through the CLI', async (t) => {
   expected.fill(0xa2, 16 * MiB, 17 * MiB);
   coldCopies.forEach((copy, i) =>
     t.ok(copy.equals(expected), `node ${i + 1}: the detached snapshot holds the state at the cut`),
+  );
+
+  // Revert to s2: the write made after it is gone on every replica; s2 itself is kept.
+  const refusedAttached = await ballast(['volume', 'attach', 'v1', ...cluster]);
+  const attachedUri = refusedAttached.stdout.trim();
+  const whileAttached = await ballast(['volume', 'revert', 'v1@s2', '--yes', ...cluster]);
+  t.not(whileAttached.code, 0, 'an attached volume is not reverted');
+  t.match(whileAttached.stderr, /detach it first/);
+  await qemuIo(t, attachedUri, ['read -P 0xc1 0 1M'], 'nothing changed');
+  await ok(t, await ballast(['volume', 'detach', 'v1', ...cluster]), 'detach for the revert');
+  const reverted = await ok(
+    t,
+    await ballast(['volume', 'revert', 'v1@s2', '--yes', ...cluster]),
+    'revert',
+  );
+  t.match(reverted.stdout, /volume v1 reverted to s2 \(epoch \d+\)/);
+  const after = (
+    await ok(t, await ballast(['volume', 'attach', 'v1', ...cluster]), 'attach after the revert')
+  ).stdout.trim();
+  await qemuIo(
+    t,
+    after,
+    ['read -P 0xb1 0 2M', 'read -P 0xa1 2M 2M', 'read -P 0xa2 16M 1M', 'read -P 0 17M 1M'],
+    'the volume reads the snapshot again',
+  );
+  await ok(t, await ballast(['volume', 'detach', 'v1', ...cluster]), 'detach at the end');
+  const v = JSON.parse(
+    (await ok(t, await ballast(['volume', 'inspect', 'v1', '--json', ...cluster]), 'inspect'))
+      .stdout,
+  );
+  const liveCopies: Buffer[] = [];
+  for (const [i, c] of clients.entries()) {
+    const session = await c.openSession({
+      volumeId,
+      epoch: v.epoch,
+      incarnation:
+        v.replicas.find((r: { nodeId: string }) => r.nodeId === file.nodes[i].id)?.incarnation ?? 0,
+    });
+    liveCopies.push(await session.read(0, 32 * MiB));
+    t.ok(
+      (await c.readSnapshot(volumeId, 2, 0, 32 * MiB)).equals(expected),
+      `node ${i + 1}: s2 is kept`,
+    );
+  }
+  liveCopies.forEach((copy, i) =>
+    t.ok(copy.equals(expected), `node ${i + 1}: the live replica reads the snapshot`),
   );
 });

@@ -106,6 +106,11 @@ export const JOIN_TOKEN_ROUTES: readonly ScopeRule[] = [
     url: '/v1/volumes/:name/snapshots/:snapshot/taken',
     why: "a node reports a detached volume's snapshot taken on its replica",
   },
+  {
+    method: 'POST',
+    url: '/v1/volumes/:name/revert/report',
+    why: 'a node reports its replica reverted to a snapshot',
+  },
   { method: 'POST', url: '/v1/tasks/:id/progress', why: 'nodes report rebuild progress' },
   { method: 'POST', url: '/v1/tasks/:id/finish', why: 'nodes report a finished task' },
 ];

@@ -37,6 +37,7 @@ import {
   type TaskOutcome,
   type TaskRecord,
   type VolumeRecord,
+  type VolumeRevert,
   type VolumeSnapshot,
 } from './schemas.js';
 
@@ -120,6 +121,29 @@ function withoutCut(volume: VolumeRecord, reason: string): VolumeRecord {
       s.state === 'creating' ? { ...s, state: 'failed' as const, stateReason: reason } : s,
     ),
   };
+}
+
+/** The refusal for changes that must wait for a revert under way (D31). */
+function revertRefusal(volume: VolumeRecord, what: string): Refusal | undefined {
+  const revert = volume.revert;
+  if (!revert) return undefined;
+  return refuse(
+    'CONFLICT',
+    `volume ${volume.name} is being reverted to snapshot ${revert.snapshot} (waiting for ${revert.waitingFor.filter((n) => !revert.nodeIds.includes(n)).join(', ') || 'nothing'}); ${what} once that is done`,
+    { snapshot: revert.snapshot },
+  );
+}
+
+/**
+ * A revert is done once no node holding an in-sync replica is left to report: nodes whose
+ * replica left the set meanwhile come back through a rebuild from the reverted ones.
+ */
+function settleRevert(volume: VolumeRecord): VolumeRecord {
+  const revert = volume.revert;
+  if (!revert) return volume;
+  const inSync = new Set(volume.replicas.filter((r) => r.role === 'in-sync').map((r) => r.nodeId));
+  const pending = revert.waitingFor.filter((n) => inSync.has(n) && !revert.nodeIds.includes(n));
+  return pending.length === 0 ? { ...volume, revert: null } : volume;
 }
 
 function clip(text: string): string {
@@ -454,6 +478,8 @@ export class ClusterMap implements ClusterMapReader {
     createVolumeSnapshot: (t, c) => this.createVolumeSnapshot(t, c),
     finishVolumeSnapshot: (t, c) => this.finishVolumeSnapshot(t, c),
     takeVolumeSnapshot: (t, c) => this.takeVolumeSnapshot(t, c),
+    revertVolume: (t, c) => this.revertVolume(t, c),
+    reportRevert: (t, c) => this.reportRevert(t, c),
     deleteVolumeSnapshot: (t, c) => this.deleteVolumeSnapshot(t, c),
   };
 
@@ -990,6 +1016,8 @@ export class ClusterMap implements ClusterMapReader {
         { sizeBytes: volume.sizeBytes },
       );
     }
+    const reverting = revertRefusal(volume, 'resize it');
+    if (reverting) return reverting;
     // A detached cut under way reads each replica at whatever size it has when its node takes
     // it: a resize in between would make the copies differ, so it fails the cut.
     const resized = { ...volume, sizeBytes: c.sizeBytes };
@@ -1031,6 +1059,8 @@ export class ClusterMap implements ClusterMapReader {
         { host: holder.host, epoch: holder.epoch, since: holder.since },
       );
     }
+    const reverting = revertRefusal(volume, 'attach it');
+    if (reverting) return reverting;
     // Every attach, a re-attach by the same host included, takes a new epoch: nodes refuse
     // data-plane requests from older epochs, so whatever wrote before is fenced.
     const epoch = volume.epoch + 1;
@@ -1111,6 +1141,8 @@ export class ClusterMap implements ClusterMapReader {
         snapshot: c.name,
       });
     }
+    const reverting = revertRefusal(volume, 'take the snapshot');
+    if (reverting) return reverting;
     // Detached: the nodes of the in-sync replicas take it (D30); nothing writes to them.
     const inSync = volume.replicas.filter((r) => r.role === 'in-sync').map((r) => r.nodeId);
     if (!volume.attachment && inSync.length === 0) {
@@ -1281,6 +1313,104 @@ export class ClusterMap implements ClusterMapReader {
     return undefined;
   }
 
+  /**
+   * Reverts a detached volume to a ready snapshot (D31): a new epoch fences every session of
+   * the old one, then each node holding an in-sync replica reverts it and reports. Until then
+   * the volume cannot be attached, resized or snapshotted, and no rebuild is promoted.
+   */
+  private revertVolume(txn: Txn, c: CommandOf<'revertVolume'>): Refusal | undefined {
+    const volume = this.volumeOrRefusal(c.volumeId);
+    if ('refused' in volume) return volume;
+    const snapshot = (volume.snapshots ?? []).find((s) => s.id === c.snapshotId);
+    if (snapshot === undefined) {
+      return refuse('NOT_FOUND', `volume ${volume.name} has no snapshot ${c.snapshotId}`);
+    }
+    if (volume.revert) {
+      if (volume.revert.snapshotId === c.snapshotId) {
+        txn.show('volume', volume.id); // a retried request
+        return undefined;
+      }
+      return revertRefusal(volume, 'revert it again');
+    }
+    if (volume.attachment) {
+      return refuse(
+        'CONFLICT',
+        `volume ${volume.name} is attached to ${volume.attachment.host}: detach it first (ballast volume detach ${volume.name}); a volume is reverted only while nothing uses it`,
+        { host: volume.attachment.host },
+      );
+    }
+    if (snapshot.state !== 'ready') {
+      return refuse(
+        'CONFLICT',
+        `snapshot ${snapshot.name} of ${volume.name} is ${snapshot.state}; only a ready snapshot can be reverted to`,
+        { snapshot: snapshot.name, state: snapshot.state },
+      );
+    }
+    const creating = (volume.snapshots ?? []).find((s) => s.state === 'creating');
+    if (creating) {
+      return refuse(
+        'CONFLICT',
+        `volume ${volume.name} is taking snapshot ${creating.name} now; try again when it is done`,
+        { snapshot: creating.name },
+      );
+    }
+    const inSync = volume.replicas.filter((r) => r.role === 'in-sync').map((r) => r.nodeId);
+    if (inSync.length === 0) {
+      return refuse('CONFLICT', `volume ${volume.name} has no in-sync replica to revert`);
+    }
+    const without = inSync.filter((n) => !snapshot.nodeIds.includes(n));
+    if (without.length > 0) {
+      return refuse(
+        'CONFLICT',
+        `the in-sync replicas of ${volume.name} on ${without.join(', ')} do not hold snapshot ${snapshot.name} (they were rebuilt after it was taken, and snapshots do not travel with rebuilds yet)`,
+        { snapshot: snapshot.name, nodeIds: without },
+      );
+    }
+    const epoch = volume.epoch + 1;
+    const revert: VolumeRevert = {
+      snapshotId: snapshot.id,
+      snapshot: snapshot.name,
+      seq: snapshot.seq,
+      epoch,
+      waitingFor: [...inSync].sort(),
+      nodeIds: [],
+      startedAt: c.at,
+    };
+    txn.putVolume({ ...volume, epoch, revert });
+    return undefined;
+  }
+
+  private reportRevert(txn: Txn, c: CommandOf<'reportRevert'>): Refusal | undefined {
+    const volume = this.volumeOrRefusal(c.volumeId);
+    if ('refused' in volume) return volume;
+    const revert = volume.revert;
+    if (!revert) {
+      if (c.epoch > volume.epoch) {
+        return refuse('INVALID_ARGUMENT', `epoch ${c.epoch} is newer than ${volume.epoch}`);
+      }
+      txn.show('volume', volume.id); // done already (a retried report)
+      return undefined;
+    }
+    if (c.epoch !== revert.epoch) {
+      return refuse(
+        'FENCED',
+        `the revert of ${volume.name} runs at epoch ${revert.epoch}, not ${c.epoch}`,
+        { epoch: revert.epoch },
+      );
+    }
+    if (!revert.waitingFor.includes(c.nodeId) || revert.nodeIds.includes(c.nodeId)) {
+      txn.show('volume', volume.id);
+      return undefined;
+    }
+    txn.putVolume(
+      settleRevert({
+        ...volume,
+        revert: { ...revert, nodeIds: [...revert.nodeIds, c.nodeId].sort() },
+      }),
+    );
+    return undefined;
+  }
+
   private deleteVolumeSnapshot(
     txn: Txn,
     c: CommandOf<'deleteVolumeSnapshot'>,
@@ -1299,6 +1429,9 @@ export class ClusterMap implements ClusterMapReader {
         `snapshot ${snapshot.name} of ${volume.name} is being taken; delete it once it is ready or failed`,
         { snapshot: snapshot.name },
       );
+    }
+    if (volume.revert?.snapshotId === snapshot.id) {
+      return revertRefusal(volume, 'delete the snapshot');
     }
     txn.putVolume({ ...volume, snapshots: snapshots.filter((s) => s.id !== snapshot.id) });
     return undefined;
@@ -1443,8 +1576,23 @@ export class ClusterMap implements ClusterMapReader {
         { nodeId: c.nodeId },
       );
     }
-    // An in-sync copy leaving an idle volume holds every write; a rebuilding one does not.
-    this.demote(txn, volume, c.nodeId, volume.epoch, c.reason, c.at, replica.role === 'in-sync');
+    // An in-sync copy leaving an idle volume holds every write; a rebuilding one does not, nor
+    // one whose node has not reverted it yet (it holds what the volume held before the revert).
+    const missedRevert =
+      volume.revert !== undefined &&
+      volume.revert !== null &&
+      !volume.revert.nodeIds.includes(c.nodeId);
+    this.demote(
+      txn,
+      volume,
+      c.nodeId,
+      volume.epoch,
+      c.reason,
+      c.at,
+      replica.role === 'in-sync' && !missedRevert,
+    );
+    const after = txn.volume(volume.id);
+    if (after?.revert) txn.putVolume(settleRevert(after));
     return undefined;
   }
 
@@ -1624,6 +1772,9 @@ export class ClusterMap implements ClusterMapReader {
         { epoch: volume.epoch },
       );
     }
+    // Its sources may still be reverting: a copy verified against them now may be half old.
+    const reverting = revertRefusal(volume, 'rebuild it again');
+    if (reverting) return reverting;
     const node = this.nodesById.get(c.nodeId);
     if (!node || !isLive(node)) {
       return refuse(

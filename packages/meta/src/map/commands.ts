@@ -253,6 +253,19 @@ export const TakeVolumeSnapshotCommand = command('takeVolumeSnapshot', {
   reason: ReasonSchema,
 });
 
+/** Reverts a detached volume to one of its snapshots (D31): a new epoch, then the nodes. */
+export const RevertVolumeCommand = command('revertVolume', {
+  volumeId: IdSchema,
+  snapshotId: IdSchema,
+});
+
+/** A node reverted its replica of the volume (at the revert's epoch). */
+export const ReportRevertCommand = command('reportRevert', {
+  volumeId: IdSchema,
+  nodeId: IdSchema,
+  epoch: EpochSchema,
+});
+
 /** Deletes a snapshot from the map; nodes following the map drop it from their replicas. */
 export const DeleteVolumeSnapshotCommand = command('deleteVolumeSnapshot', {
   volumeId: IdSchema,
@@ -284,6 +297,8 @@ export const CommandSchema = Type.Union([
   FinishVolumeSnapshotCommand,
   TakeVolumeSnapshotCommand,
   DeleteVolumeSnapshotCommand,
+  RevertVolumeCommand,
+  ReportRevertCommand,
 ]);
 
 export type Command = Static<typeof CommandSchema>;

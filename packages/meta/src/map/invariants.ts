@@ -64,6 +64,18 @@ export function checkInvariants(map: ClusterMapReader): void {
       volume.attachment === null || volume.attachment.epoch === volume.epoch,
       `${volume.name}: the attachment holds the current epoch`,
     );
+    if (volume.revert) {
+      assert(
+        volume.attachment === null && volume.revert.epoch === volume.epoch,
+        `${volume.name}: a revert runs on a detached volume at its current epoch`,
+      );
+      assert(
+        (volume.snapshots ?? []).some(
+          (s) => s.id === volume.revert!.snapshotId && s.state === 'ready',
+        ),
+        `${volume.name}: a revert's snapshot exists and is ready`,
+      );
+    }
     const health = volumeHealth(volume, (id) => map.getNode(id));
     assert(
       health.state === volume.state && health.stateReason === volume.stateReason,

@@ -249,6 +249,25 @@ export const VolumeSnapshotSchema = Type.Object(
 );
 export type VolumeSnapshot = Static<typeof VolumeSnapshotSchema>;
 
+/**
+ * A revert under way (D31): the volume's epoch was bumped to `epoch` and each node in
+ * `waitingFor` makes its replica read snapshot `seq` again, then reports; done (the record
+ * goes) once every node still holding an in-sync replica has.
+ */
+export const VolumeRevertSchema = Type.Object(
+  {
+    snapshotId: IdSchema,
+    snapshot: VolumeNameSchema,
+    seq: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
+    epoch: EpochSchema,
+    waitingFor: Type.Array(IdSchema, { maxItems: MAX_REPLICA_SET_SIZE }),
+    nodeIds: Type.Array(IdSchema, { maxItems: MAX_REPLICA_SET_SIZE }),
+    startedAt: TimestampSchema,
+  },
+  { additionalProperties: false },
+);
+export type VolumeRevert = Static<typeof VolumeRevertSchema>;
+
 export const VolumeRecordSchema = Type.Object(
   {
     id: IdSchema,
@@ -278,6 +297,8 @@ export const VolumeRecordSchema = Type.Object(
     ),
     /** The last snapshot seq assigned (seqs are never reused, also after deletes). */
     snapshotSeq: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
+    /** A revert to a snapshot under way (absent or null: none). */
+    revert: Type.Optional(Type.Union([VolumeRevertSchema, Type.Null()])),
   },
   { additionalProperties: false },
 );

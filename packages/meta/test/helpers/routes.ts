@@ -40,6 +40,8 @@ export const ROUTES: RouteCase[] = [
     path: '/v1/volumes/:name/snapshots/:snapshot/taken',
     body: { nodeId: 'n1', epoch: 1, ok: true, reason: '' },
   },
+  { method: 'POST', path: '/v1/volumes/:name/revert?waitMs=0', body: { snapshot: 'snap1' } },
+  { method: 'POST', path: '/v1/volumes/:name/revert/report', body: { nodeId: 'n1', epoch: 1 } },
   { method: 'GET', path: '/v1/tasks' },
   { method: 'GET', path: '/v1/tasks/:id' },
   {

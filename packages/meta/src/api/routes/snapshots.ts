@@ -15,7 +15,7 @@ import {
   type VolumeSnapshot,
 } from '../../map/index.js';
 import { commit, requireVolume, type ApiContext } from '../context.js';
-import { NoQuery, VolumeNameParams, errorResponses } from '../schemas.js';
+import { NoQuery, VolumeNameParams, VolumeView, errorResponses } from '../schemas.js';
 
 const closed = { additionalProperties: false } as const;
 
@@ -47,6 +47,15 @@ const SnapshotTakenBody = Type.Object(
   },
   closed,
 );
+const RevertBody = Type.Object({ snapshot: VolumeNameSchema }, closed);
+const RevertQuery = Type.Object(
+  {
+    /** How long to wait for every node to revert before answering 202 with it under way. */
+    waitMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 600_000 })),
+  },
+  closed,
+);
+const RevertReportBody = Type.Object({ nodeId: IdSchema, epoch: EpochSchema }, closed);
 const SnapshotView = Type.Object({ ...VolumeSnapshotSchema.properties, volume: VolumeNameSchema });
 const SnapshotList = Type.Object({ items: Type.Array(SnapshotView) }, closed);
 
@@ -240,6 +249,64 @@ export const snapshotRoutes: FastifyPluginAsync<ApiContext> = async (app, ctx) =
       });
       const current = requireVolume(ctx, request.params.name);
       return view(current, requireSnapshot(current, request.params.snapshot));
+    },
+  );
+
+  app.post<{
+    Params: { name: string };
+    Body: { snapshot: string };
+    Querystring: { waitMs?: number };
+  }>(
+    '/v1/volumes/:name/revert',
+    {
+      schema: {
+        querystring: RevertQuery,
+        tags: ['snapshots'],
+        summary:
+          'Revert a detached volume to one of its snapshots: 200 once every in-sync replica reads it again, 202 if still under way after waitMs (newer snapshots are kept)',
+        params: VolumeNameParams,
+        body: RevertBody,
+        response: { 200: VolumeView, 202: VolumeView, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      await store.linearizableRead();
+      const volume = requireVolume(ctx, request.params.name);
+      const snapshot = requireSnapshot(volume, request.body.snapshot);
+      await commit(ctx, { type: 'revertVolume', volumeId: volume.id, snapshotId: snapshot.id });
+      const polls = Math.ceil((request.query.waitMs ?? DEFAULT_WAIT_MS) / POLL_MS);
+      for (let poll = 0; ; poll++) {
+        const current = store.map.getVolume(volume.id);
+        if (current === undefined) {
+          throw new BallastError(
+            'NOT_FOUND',
+            `volume ${volume.name} was deleted during the revert`,
+          );
+        }
+        if (!current.revert) return reply.code(200).send(current);
+        if (poll >= polls) return reply.code(202).send(current);
+        await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      }
+    },
+  );
+
+  app.post<{ Params: { name: string }; Body: { nodeId: string; epoch: number } }>(
+    '/v1/volumes/:name/revert/report',
+    {
+      schema: {
+        querystring: NoQuery,
+        tags: ['snapshots'],
+        summary: 'A node reports its replica reverted (nodes call this)',
+        params: VolumeNameParams,
+        body: RevertReportBody,
+        response: { 200: VolumeView, ...errorResponses },
+      },
+    },
+    async (request) => {
+      await store.linearizableRead();
+      const volume = requireVolume(ctx, request.params.name);
+      await commit(ctx, { type: 'reportRevert', volumeId: volume.id, ...request.body });
+      return requireVolume(ctx, request.params.name);
     },
   );
 };
