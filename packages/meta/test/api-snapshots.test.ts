@@ -295,3 +295,43 @@ t.test('revert a detached volume: a new epoch, then every in-sync node reports',
   t.equal(late.statusCode, 200, 'a repeated report after the end changes nothing');
   t.equal((await api.call('POST', '/v1/volumes/db/attach', { host: 'h2' })).statusCode, 200);
 });
+
+t.test('a snapshot follows its holders: a removed copy no longer holds it', async (t) => {
+  const api = await startApi(t);
+  await addNodes(api, 4);
+  await api.call('POST', '/v1/volumes', { name: 'db', size: '1GiB', replicas: 2 });
+  const volume = (await api.call('GET', '/v1/volumes/db')).json();
+  const [a, b] = volume.replicas.map((r: { nodeId: string }) => r.nodeId).sort();
+  await api.call('POST', '/v1/volumes/db/snapshots?waitMs=0', { name: 's1' });
+  for (const nodeId of [a, b]) {
+    await api.call('POST', '/v1/volumes/db/snapshots/s1/taken', {
+      nodeId,
+      epoch: volume.epoch,
+      ok: true,
+      reason: '',
+    });
+  }
+  const removed = await api.call('DELETE', `/v1/volumes/db/replicas/${a}?force=true`);
+  t.equal(removed.statusCode, 200, removed.body);
+  t.match((await api.call('GET', '/v1/volumes/db/snapshots/s1')).json(), {
+    state: 'ready',
+    nodeIds: [b],
+    stateReason: `held by ${b}`,
+  });
+  const other = (await api.call('GET', '/v1/nodes'))
+    .json()
+    .items.find((n: { id: string }) => n.id !== a && n.id !== b).id;
+  t.equal((await api.call('POST', '/v1/volumes/db/replicas', { nodeId: other })).statusCode, 201);
+  // Rebuilt (here: promoted as its node would after the copy), it does not get the snapshot.
+  const promoted = await api.call('POST', `/v1/volumes/db/replicas/${other}/promote`, {
+    epoch: volume.epoch,
+  });
+  t.equal(promoted.statusCode, 200, promoted.body);
+  const last = await api.call('DELETE', `/v1/volumes/db/replicas/${b}?force=true`);
+  t.equal(last.statusCode, 200, last.body);
+  t.match((await api.call('GET', '/v1/volumes/db/snapshots/s1')).json(), {
+    state: 'failed',
+    nodeIds: [],
+    stateReason: /lost: the replicas that held it .* are gone/,
+  });
+});

@@ -356,6 +356,7 @@ export class ClusterMap implements ClusterMapReader {
     this.refreshDrainTasks(txn, command.at);
     this.boundFinishedTasks(txn);
     this.refreshHealth(txn);
+    this.refreshSnapshotHolders(txn);
     const changes = this.commit(txn);
     const value = this.resultValue(txn);
     if (changes.length === 0) {
@@ -2054,6 +2055,41 @@ export class ClusterMap implements ClusterMapReader {
       if (health.state !== volume.state || health.stateReason !== volume.stateReason) {
         txn.volumes.set(id, { ...volume, ...health });
       }
+    }
+  }
+
+  /**
+   * A snapshot lists the nodes that hold it; a node whose copy of the volume was removed (not
+   * only demoted: a stale copy keeps its snapshots and may rejoin) holds it no more. A ready
+   * snapshot left with no holder is lost and says so: snapshots do not travel with rebuilds yet.
+   */
+  private refreshSnapshotHolders(txn: Txn): void {
+    for (const [id, changed] of [...txn.volumes].sort((a, b) => compare(a[0], b[0]))) {
+      if (!changed || !changed.snapshots?.length) continue;
+      const volume = txn.volume(id)!;
+      const holders = new Set([
+        ...volume.replicas.map((r) => r.nodeId),
+        ...volume.staleReplicas.map((r) => r.nodeId),
+      ]);
+      let touched = false;
+      const snapshots = volume.snapshots!.map((snap) => {
+        if (snap.nodeIds.every((n) => holders.has(n))) return snap;
+        touched = true;
+        const nodeIds = snap.nodeIds.filter((n) => holders.has(n));
+        if (snap.state !== 'ready') return { ...snap, nodeIds };
+        if (nodeIds.length === 0) {
+          return {
+            ...snap,
+            state: 'failed' as const,
+            stateReason: clip(
+              `lost: the replicas that held it (${snap.nodeIds.join(', ')}) are gone, and snapshots do not travel with rebuilds yet`,
+            ),
+            nodeIds,
+          };
+        }
+        return { ...snap, nodeIds, stateReason: `held by ${nodeIds.join(', ')}` };
+      });
+      if (touched) txn.volumes.set(id, { ...volume, snapshots });
     }
   }
 

@@ -64,6 +64,16 @@ export function checkInvariants(map: ClusterMapReader): void {
       volume.attachment === null || volume.attachment.epoch === volume.epoch,
       `${volume.name}: the attachment holds the current epoch`,
     );
+    const holders = new Set([
+      ...volume.replicas.map((r) => r.nodeId),
+      ...volume.staleReplicas.map((r) => r.nodeId),
+    ]);
+    for (const snap of volume.snapshots ?? []) {
+      assert(
+        snap.nodeIds.every((n) => holders.has(n)),
+        `${volume.name}: snapshot ${snap.name} is held only by nodes with a copy of the volume`,
+      );
+    }
     if (volume.revert) {
       assert(
         volume.attachment === null && volume.revert.epoch === volume.epoch,
