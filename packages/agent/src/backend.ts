@@ -73,6 +73,11 @@ export interface VolumeSpec {
   labels: Record<string, string>;
   /** How long writes wait for a silent replica before it is dropped; undefined: the default. */
   replicaTimeoutMs?: number | undefined;
+  /** A clone of this snapshot (`VOLUME@SNAPSHOT`); its size and fs default to the snapshot's. */
+  fromSnapshot?: string | undefined;
+  /** Whether size and fs were given (a clone takes the snapshot's otherwise). */
+  sizeGiven?: boolean;
+  fsGiven?: boolean;
 }
 
 export interface VolumeInfo {

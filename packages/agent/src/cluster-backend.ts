@@ -245,6 +245,12 @@ export class ClusterBackend implements VolumeBackend {
       replicas: spec.replicas,
       fs: spec.fs,
     };
+    if (spec.fromSnapshot !== undefined) {
+      // A clone: its size and filesystem are the snapshot's unless given (D32).
+      body.fromSnapshot = spec.fromSnapshot;
+      if (spec.sizeGiven !== true) delete body.size;
+      if (spec.fsGiven !== true) delete body.fs;
+    }
     if (spec.chunkSizeBytes !== undefined) body.chunkSize = spec.chunkSizeBytes;
     if (spec.replicaTimeoutMs !== undefined) body.replicaTimeout = spec.replicaTimeoutMs;
     if (Object.keys(nodeSelector).length > 0) body.nodeSelector = nodeSelector;

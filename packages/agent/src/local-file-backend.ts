@@ -102,6 +102,12 @@ export class LocalFileBackend implements VolumeBackend {
 
   async create(name: string, spec: VolumeSpec): Promise<VolumeInfo> {
     checkVolumeName(name);
+    if (spec.fromSnapshot !== undefined) {
+      throw new BallastError(
+        'INVALID_ARGUMENT',
+        'from-snapshot: the local-file backend has no snapshots; clones need a cluster (--meta)',
+      );
+    }
     if (
       !Number.isSafeInteger(spec.sizeBytes) ||
       spec.sizeBytes <= 0 ||

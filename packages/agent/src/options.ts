@@ -11,6 +11,7 @@ export const VALID_OPTIONS = [
   'replicaTimeout',
   'labels',
   'label.<key>',
+  'from-snapshot',
 ] as const;
 
 export interface VolumeDefaults {
@@ -41,6 +42,7 @@ const MAX_LABELS = 16;
 const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$/;
 const LABEL_VALUE = /^[A-Za-z0-9._:/-]{0,128}$/;
 const ZONE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+const SNAPSHOT_REF = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}@[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 const FILESYSTEMS: readonly FilesystemType[] = ['ext4', 'xfs'];
 /** Docker passes at most a handful of options; a bound keeps a hostile request cheap. */
 const MAX_OPTIONS = 64;
@@ -65,6 +67,9 @@ export function parseVolumeOptions(
   let zone: string | undefined;
   let chunkSizeBytes: number | undefined;
   let replicaTimeoutMs: number | undefined;
+  let fromSnapshot: string | undefined;
+  let sizeGiven = false;
+  let fsGiven = false;
   const labels: Record<string, string> = {};
 
   const addLabel = (key: string, value: string, origin: string): void => {
@@ -93,6 +98,15 @@ export function parseVolumeOptions(
       case 'size': {
         const parsed = sizeOption(key, requireValue(key, value));
         sizeBytes = Math.ceil(parsed / SIZE_ALIGNMENT_BYTES) * SIZE_ALIGNMENT_BYTES;
+        sizeGiven = true;
+        break;
+      }
+      case 'from-snapshot': {
+        const text = requireValue(key, value);
+        if (!SNAPSHOT_REF.test(text)) {
+          throw invalid(`from-snapshot: ${JSON.stringify(raw)} is not VOLUME@SNAPSHOT`);
+        }
+        fromSnapshot = text;
         break;
       }
       case 'replicas': {
@@ -114,6 +128,7 @@ export function parseVolumeOptions(
           );
         }
         fs = text as FilesystemType;
+        fsGiven = true;
         break;
       }
       case 'zone': {
@@ -181,6 +196,7 @@ export function parseVolumeOptions(
     zone,
     labels,
     ...(replicaTimeoutMs !== undefined ? { replicaTimeoutMs } : {}),
+    ...(fromSnapshot !== undefined ? { fromSnapshot, sizeGiven, fsGiven } : {}),
   };
 }
 

@@ -16,6 +16,28 @@ t.test('absent, null and empty Opts give the defaults', async (t) => {
   }
 });
 
+t.test("from-snapshot: a clone, whose size and fs default to the snapshot's", async (t) => {
+  t.match(parseVolumeOptions({ 'from-snapshot': 'db@nightly' }), {
+    fromSnapshot: 'db@nightly',
+    sizeGiven: false,
+    fsGiven: false,
+  });
+  t.match(parseVolumeOptions({ 'from-snapshot': 'db@nightly', size: '20GiB', fs: 'xfs' }), {
+    fromSnapshot: 'db@nightly',
+    sizeGiven: true,
+    fsGiven: true,
+    sizeBytes: 20 * 1024 ** 3,
+  });
+  t.notOk('fromSnapshot' in parseVolumeOptions({}), 'no clone without the option');
+  for (const bad of ['db', '@s', 'db@', 'db@s@t', 'd b@s']) {
+    t.throws(
+      () => parseVolumeOptions({ 'from-snapshot': bad }),
+      /from-snapshot: .* is not VOLUME@SNAPSHOT/,
+      bad,
+    );
+  }
+});
+
 t.test('every valid option is understood and normalised', async (t) => {
   const spec = parseVolumeOptions({
     size: '1.5GiB',

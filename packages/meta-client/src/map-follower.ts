@@ -53,6 +53,10 @@ export interface MapVolume {
   snapshotSeq?: number;
   /** A revert to a snapshot under way: the nodes in waitingFor revert at its epoch. */
   revert?: MapVolumeRevert | null;
+  /** A clone: the snapshot it was made from. */
+  source?: { volumeId: string; volume: string; snapshotId: string; snapshot: string; seq: number };
+  /** A clone whose first copy (on `nodeId`) is under way. */
+  seed?: { nodeId: string; startedAt: number } | null;
   [field: string]: unknown;
 }
 
@@ -77,6 +81,8 @@ export interface MapVolumeSnapshot {
   epoch: number;
   /** A detached cut: the nodes that have not taken it yet. */
   waitingFor?: string[];
+  /** The nodes holding it. */
+  nodeIds?: string[];
   [field: string]: unknown;
 }
 

@@ -335,3 +335,80 @@ t.test('a snapshot follows its holders: a removed copy no longer holds it', asyn
     stateReason: /lost: the replicas that held it .* are gone/,
   });
 });
+
+t.test('a clone: its first copy from the snapshot, then the usual rebuilds', async (t) => {
+  const api = await startApi(t);
+  await addNodes(api, 3);
+  await api.call('POST', '/v1/volumes', { name: 'db', size: '1GiB', replicas: 3 });
+  const db = (await api.call('GET', '/v1/volumes/db')).json();
+  await api.call('POST', '/v1/volumes/db/snapshots?waitMs=0', { name: 's1' });
+  for (const r of db.replicas as Array<{ nodeId: string }>) {
+    await api.call('POST', '/v1/volumes/db/snapshots/s1/taken', {
+      nodeId: r.nodeId,
+      epoch: db.epoch,
+      ok: true,
+      reason: '',
+    });
+  }
+  const before = api.mapState();
+  const refusals: Array<[unknown, number, RegExp]> = [
+    [{ name: 'c', fromSnapshot: 'nope@s1' }, 404, /volume nope does not exist/],
+    [{ name: 'c', fromSnapshot: 'db@nope' }, 404, /no snapshot nope/],
+    [{ name: 'c', fromSnapshot: 'db' }, 400, /fromSnapshot/],
+    [{ name: 'c', fromSnapshot: 'db@s1', size: '512MiB' }, 422, /at least its 1073741824 bytes/],
+    [{ name: 'c' }, 400, /size/],
+  ];
+  for (const [body, status, detail] of refusals) {
+    const res = await api.call('POST', '/v1/volumes', body);
+    t.equal(res.statusCode, status, `${JSON.stringify(body)}: ${res.body}`);
+    t.match(res.json().detail, detail);
+  }
+  t.equal(api.mapState(), before, 'refused creates change nothing');
+
+  const created = await api.call('POST', '/v1/volumes', { name: 'c', fromSnapshot: 'db@s1' });
+  t.equal(created.statusCode, 201, created.body);
+  const clone = created.json();
+  t.match(clone, {
+    sizeBytes: db.sizeBytes,
+    chunkSizeBytes: db.chunkSizeBytes,
+    fs: db.fs,
+    source: { volume: 'db', snapshot: 's1', seq: 1, volumeId: db.id },
+    seed: { nodeId: clone.replicas[0].nodeId },
+    state: 'degraded',
+    stateReason: /a clone of db@s1: .* copies the snapshot/,
+  });
+  t.ok(
+    clone.replicas.every((r: { role: string }) => r.role === 'rebuilding'),
+    'every replica starts rebuilding',
+  );
+  const again = await api.call('POST', '/v1/volumes', { name: 'c', fromSnapshot: 'db@s1' });
+  t.equal(again.statusCode, 200, 'the same create again is idempotent');
+  const other = await api.call('POST', '/v1/volumes', { name: 'c', size: '1GiB' });
+  t.equal(other.statusCode, 409, 'the name with another origin is a conflict');
+
+  for (const [method, url, body, detail] of [
+    ['POST', '/v1/volumes/c/attach', { host: 'h1' }, /a clone of db@s1 still being copied/],
+    ['DELETE', '/v1/volumes/db/snapshots/s1', undefined, /being copied into its clone\(s\) c/],
+    ['DELETE', '/v1/volumes/db', undefined, /being copied into its clone\(s\) c/],
+    ['POST', '/v1/volumes/c/snapshots?waitMs=0', { name: 'x' }, /still being copied/],
+  ] as const) {
+    const res = await api.call(method, url, body);
+    t.equal(res.statusCode, 409, `${method} ${url}`);
+    t.match(res.json().detail, detail);
+  }
+  const seeder = clone.seed.nodeId as string;
+  const another = clone.replicas.find((r: { nodeId: string }) => r.nodeId !== seeder).nodeId;
+  const early = await api.call('POST', `/v1/volumes/c/replicas/${another}/promote`, { epoch: 0 });
+  t.equal(early.statusCode, 409, 'only the first copy may be promoted while it runs');
+  const promoted = await api.call('POST', `/v1/volumes/c/replicas/${seeder}/promote`, {
+    epoch: 0,
+  });
+  t.equal(promoted.statusCode, 200, promoted.body);
+  const after = promoted.json();
+  t.equal(after.seed, null, 'the first copy is done');
+  t.match(after.source, { volume: 'db', snapshot: 's1' }, 'the lineage stays');
+  t.equal(after.replicas.find((r: { nodeId: string }) => r.nodeId === seeder).role, 'in-sync');
+  t.equal((await api.call('DELETE', '/v1/volumes/db/snapshots/s1')).statusCode, 204);
+  const next = await api.call('POST', `/v1/volumes/c/replicas/${another}/promote`, { epoch: 0 });
+  t.equal(next.statusCode, 200, 'the others are rebuilt from it as usual');
+});

@@ -23,6 +23,7 @@ import {
   type RebuildReport,
   type RebuildVolume,
 } from './rebuild.js';
+import { SeedJob, type SnapshotReader } from './seed.js';
 
 export const DEFAULT_REBUILD_BYTES_PER_SECOND = 64 * 1024 * 1024;
 /** The name of the setting in meta's settings that overrides the node's own bound. */
@@ -331,6 +332,9 @@ export class PeerService {
   private wantsRebuild(volume: MapVolume): boolean {
     // During a revert the sources change under the copy (meta refuses the promotion anyway).
     if (volume.attachment !== null || volume.revert) return false;
+    // A clone being copied: only the node meta chose copies (from the snapshot); the other
+    // replicas are rebuilt from that copy once it is promoted (D32).
+    if (volume.seed && volume.seed.nodeId !== this.opts.nodeId) return false;
     const member = volume.replicas.find((r) => r.nodeId === this.opts.nodeId);
     if (member?.role !== 'rebuilding') return false;
     if (!this.opts.store.hasReplica(volume.id)) return false;
@@ -370,42 +374,53 @@ export class PeerService {
       progress: { doneBytes: 0, totalBytes: 0, sentAtMs: 0, inFlight: false },
     };
     const label = { volume: volume.id };
-    const job = new RebuildJob(
-      target,
-      {
-        nodeId: this.opts.nodeId,
-        store: this.opts.store,
-        replicaStore: this.opts.replicaStore,
-        log: this.log,
-        sources: () => this.sourcesFor(view.mirror(), volume.id),
-        connect: (peer) => this.connect(peer),
-        bytesPerSecond: () => this.rebuildBytesPerSecond(),
-        progress: (doneBytes, totalBytes) => this.progress(active, doneBytes, totalBytes),
-        copied: (bytes, chunks) => {
-          active.bytesCopied += bytes;
-          this.metrics?.bytes.inc(label, bytes);
-          this.metrics?.chunks.inc(label, chunks);
-        },
-        attemptFailed: () => this.metrics?.attemptFailures.inc(label),
-        sourceChanged: (peerId) => {
-          if (active.source !== null) {
-            this.metrics?.source.remove({ volume: volume.id, source: active.source });
-          }
-          active.source = peerId;
-          if (peerId !== null) this.metrics?.source.set({ volume: volume.id, source: peerId }, 1);
-        },
-        promote: (epoch, incarnation) =>
-          view.client.post(
-            `/v1/volumes/${encodeURIComponent(volume.name)}/replicas/${encodeURIComponent(this.opts.nodeId)}/promote`,
-            { epoch, incarnation },
-            { timeoutMs: 30_000, signal: abort.signal },
-          ),
-      },
-      this.opts.rebuild,
-    );
+    const job =
+      volume.seed && volume.source
+        ? this.seedJob(view, volume, target, active)
+        : new RebuildJob(
+            target,
+            {
+              nodeId: this.opts.nodeId,
+              store: this.opts.store,
+              replicaStore: this.opts.replicaStore,
+              log: this.log,
+              sources: () => this.sourcesFor(view.mirror(), volume.id),
+              connect: (peer) => this.connect(peer),
+              bytesPerSecond: () => this.rebuildBytesPerSecond(),
+              progress: (doneBytes, totalBytes) => this.progress(active, doneBytes, totalBytes),
+              copied: (bytes, chunks) => {
+                active.bytesCopied += bytes;
+                this.metrics?.bytes.inc(label, bytes);
+                this.metrics?.chunks.inc(label, chunks);
+              },
+              attemptFailed: () => this.metrics?.attemptFailures.inc(label),
+              sourceChanged: (peerId) => {
+                if (active.source !== null) {
+                  this.metrics?.source.remove({ volume: volume.id, source: active.source });
+                }
+                active.source = peerId;
+                if (peerId !== null)
+                  this.metrics?.source.set({ volume: volume.id, source: peerId }, 1);
+              },
+              promote: (epoch, incarnation) =>
+                view.client.post(
+                  `/v1/volumes/${encodeURIComponent(volume.name)}/replicas/${encodeURIComponent(this.opts.nodeId)}/promote`,
+                  { epoch, incarnation },
+                  { timeoutMs: 30_000, signal: abort.signal },
+                ),
+            },
+            this.opts.rebuild,
+          );
     this.log.info(
-      { volumeId: volume.id, volume: volume.name, epoch: volume.epoch },
-      'starting a node-driven rebuild of an unattached volume',
+      {
+        volumeId: volume.id,
+        volume: volume.name,
+        epoch: volume.epoch,
+        clone: job instanceof SeedJob,
+      },
+      job instanceof SeedJob
+        ? 'starting the first copy of a clone from its snapshot'
+        : 'starting a node-driven rebuild of an unattached volume',
     );
     this.metrics?.active.inc();
     active.done = job
@@ -419,6 +434,91 @@ export class PeerService {
       }))
       .then((report) => this.finished(active, report));
     this.jobs.set(volume.id, active);
+  }
+
+  /** The job that fills a clone's first replica from its source snapshot (D32). */
+  private seedJob(
+    view: ClusterView,
+    volume: MapVolume,
+    target: RebuildVolume,
+    active: ActiveRebuild,
+  ): SeedJob {
+    const source = volume.source!;
+    const label = { volume: volume.id };
+    const mirror = view.mirror();
+    const sizeBytes =
+      (mirror.volumes.get(source.volumeId)?.snapshots ?? []).find((s) => s.seq === source.seq)
+        ?.sizeBytes ?? volume.sizeBytes;
+    return new SeedJob(
+      target,
+      {
+        volumeId: source.volumeId,
+        volumeName: source.volume,
+        seq: source.seq,
+        sizeBytes: typeof sizeBytes === 'number' ? Math.min(sizeBytes, volume.sizeBytes) : 0,
+      },
+      {
+        store: this.opts.store,
+        log: this.log,
+        readers: () => this.snapshotReaders(view.mirror(), source.volumeId, source.seq),
+        bytesPerSecond: () => this.rebuildBytesPerSecond(),
+        copied: (bytes, chunks) => {
+          active.bytesCopied += bytes;
+          this.metrics?.bytes.inc(label, bytes);
+          this.metrics?.chunks.inc(label, chunks);
+        },
+        progress: (doneBytes, totalBytes) => this.progress(active, doneBytes, totalBytes),
+        promote: (epoch, incarnation) =>
+          view.client.post(
+            `/v1/volumes/${encodeURIComponent(volume.name)}/replicas/${encodeURIComponent(this.opts.nodeId)}/promote`,
+            { epoch, incarnation },
+            { timeoutMs: 30_000, signal: active.abort.signal },
+          ),
+      },
+    );
+  }
+
+  /**
+   * Readers of snapshot `seq` of a volume, best first: this node's own replica when it holds
+   * the snapshot (no network), then every live node the map lists as holding it.
+   */
+  private snapshotReaders(
+    mirror: MapMirror,
+    volumeId: string,
+    seq: number,
+  ): Array<() => Promise<SnapshotReader>> {
+    const volume = mirror.volumes.get(volumeId);
+    const snapshot = volume?.snapshots?.find((s) => s.seq === seq && s.state === 'ready');
+    if (snapshot === undefined) return [];
+    const readers: Array<() => Promise<SnapshotReader>> = [];
+    const store = this.opts.store;
+    if (
+      store.hasReplica(volumeId) &&
+      store
+        .replica(volumeId)
+        .listSnapshots()
+        .some((s) => s.seq === seq)
+    ) {
+      readers.push(async () => ({
+        from: `${this.opts.nodeId} (local)`,
+        read: async (offset, length) => store.replica(volumeId).readSnapshot(seq, offset, length),
+        close: () => undefined,
+      }));
+    }
+    for (const nodeId of snapshot.nodeIds ?? []) {
+      if (nodeId === this.opts.nodeId) continue;
+      const node = mirror.nodes.get(nodeId);
+      if (node === undefined || !isLive(node)) continue;
+      readers.push(async () => {
+        const client = await this.connect({ id: node.id, address: node.address, incarnation: 0 });
+        return {
+          from: node.id,
+          read: (offset, length) => client.readSnapshot(volumeId, seq, offset, length),
+          close: () => client.destroy(),
+        };
+      });
+    }
+    return readers;
   }
 
   private finished(active: ActiveRebuild, report: RebuildReport): void {

@@ -5,7 +5,7 @@ import { Command, Option } from 'commander';
 import { formatSize } from '@ballast/common';
 import type { VolumeExplanation, VolumeRecord } from '@ballast/meta';
 import { CliError, ExitCode, type ApiClient } from '../client.js';
-import { addRevertCommand } from './snapshot.js';
+import { addRevertCommand, parseSnapshotRef } from './snapshot.js';
 import {
   colourState,
   dateAndAge,
@@ -236,7 +236,11 @@ export function volumeCommand(): Command {
       .command('create <name>')
       .description('create a replicated volume (idempotent for the same spec)'),
   )
-    .requiredOption('--size <size>', 'size, e.g. 10GiB')
+    .option('--size <size>', "size, e.g. 10GiB (a clone: at least its snapshot's, the default)")
+    .option(
+      '--from-snapshot <volume@snapshot>',
+      'a clone: the new volume starts as that snapshot (usable once its first copy is made)',
+    )
     .option('--replicas <n>', 'replica count (1-5)', '3')
     .addOption(
       new Option('--fs <fs>', 'filesystem created on first mount').choices(['ext4', 'xfs']),
@@ -259,9 +263,17 @@ export function volumeCommand(): Command {
       if (!Number.isInteger(replicas) || replicas < 1 || replicas > 5) {
         throw new CliError('--replicas must be a whole number from 1 to 5', ExitCode.USAGE);
       }
+      if (opts.size === undefined && opts.fromSnapshot === undefined) {
+        throw new CliError(
+          "required option '--size <size>' not specified (or --from-snapshot)",
+          ExitCode.USAGE,
+        );
+      }
+      if (opts.fromSnapshot !== undefined) parseSnapshotRef(opts.fromSnapshot);
       const body = {
         name,
-        size: opts.size,
+        ...(opts.size ? { size: opts.size } : {}),
+        ...(opts.fromSnapshot ? { fromSnapshot: opts.fromSnapshot } : {}),
         replicas,
         ...(opts.fs ? { fs: opts.fs } : {}),
         ...(opts.chunkSize ? { chunkSize: opts.chunkSize } : {}),
@@ -275,6 +287,11 @@ export function volumeCommand(): Command {
       process.stdout.write(
         `volume ${v.name} (${v.id}): ${formatSize(v.sizeBytes)}, replicas on ${v.replicas.map((r) => r.nodeId).join(', ')}\n`,
       );
+      if (v.seed && v.source) {
+        process.stdout.write(
+          `a clone of ${v.source.volume}@${v.source.snapshot}: ${v.seed.nodeId} copies it now; attach once \`ballast volume inspect ${v.name}\` no longer says so\n`,
+        );
+      }
     });
 
   withWatchOption(

@@ -4,7 +4,8 @@
 // over the data plane and compared byte for byte; bad input is refused with nothing changed;
 // `snapshot rm` makes every node drop it. Then a snapshot of the detached volume, which the nodes
 // take themselves, read back from each of them after a later write, and `volume revert` to it:
-// every replica reads the snapshot again and the snapshot stays.
+// every replica reads the snapshot again and the snapshot stays; then a clone of it, read on
+// every replica and through NBD after the source snapshot is gone.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -244,4 +245,47 @@ t.test('snapshots of an attached volume through the CLI', async (t) => {
   liveCopies.forEach((copy, i) =>
     t.ok(copy.equals(expected), `node ${i + 1}: the live replica reads the snapshot`),
   );
+
+  // A clone of s2: one node copies the snapshot, the others rebuild from it; then it is an
+  // independent volume (the snapshot may go) that reads what s2 read.
+  const cloned = await ok(
+    t,
+    await ballast(['volume', 'create', 'v2', '--from-snapshot', 'v1@s2', ...cluster]),
+    'clone',
+  );
+  t.match(cloned.stdout, /a clone of v1@s2: n\d copies it now/);
+  const ready = await waitFor(
+    'the clone to be healthy',
+    async () => {
+      const r = await ballast(['volume', 'inspect', 'v2', '--json', ...cluster]);
+      const c = JSON.parse(r.stdout);
+      return c.state === 'healthy' && !c.seed ? c : undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 250 },
+  );
+  t.match(ready, { sizeBytes: 64 * MiB, source: { volume: 'v1', snapshot: 's2' }, seed: null });
+  for (const [i, c] of clients.entries()) {
+    const session = await c.openSession({
+      volumeId: ready.id,
+      epoch: ready.epoch,
+      incarnation:
+        ready.replicas.find((r: { nodeId: string }) => r.nodeId === file.nodes[i].id)
+          ?.incarnation ?? 0,
+    });
+    t.ok(
+      (await session.read(0, 32 * MiB)).equals(expected),
+      `node ${i + 1}: the clone's replica reads the snapshot`,
+    );
+  }
+  await ok(t, await ballast(['snapshot', 'rm', 'v1@s2', '--yes', ...cluster]), 'rm the source');
+  const cloneUri = (
+    await ok(t, await ballast(['volume', 'attach', 'v2', ...cluster]), 'attach the clone')
+  ).stdout.trim();
+  await qemuIo(
+    t,
+    cloneUri,
+    ['read -P 0xb1 0 2M', 'read -P 0xa2 16M 1M', 'write -P 0xd1 0 1M', 'read -P 0xd1 0 1M'],
+    'the clone reads the snapshot and takes writes',
+  );
+  await ok(t, await ballast(['volume', 'detach', 'v2', ...cluster]), 'detach the clone');
 });

@@ -355,7 +355,16 @@ export type LabelsBody = Static<typeof LabelsBody>;
 export const CreateVolumeBody = Type.Object(
   {
     name: VolumeNameSchema,
-    size: SizeInput,
+    /** Required, except for a clone (which defaults to its snapshot's size). */
+    size: Type.Optional(SizeInput),
+    fromSnapshot: Type.Optional(
+      Type.String({
+        pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}@[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$',
+        maxLength: 127,
+        description:
+          "VOLUME@SNAPSHOT: make the new volume a clone of that ready snapshot (its size and chunk size at least the snapshot's)",
+      }),
+    ),
     replicas: Type.Optional(ReplicaCountSchema),
     chunkSize: Type.Optional(SizeInput),
     fs: Type.Optional(FilesystemSchema),

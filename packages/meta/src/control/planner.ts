@@ -648,7 +648,9 @@ function planTasks(s: PlanState): void {
   for (const a of assessments) {
     if (plan.full) break;
     const v = a.volume;
-    if (plan.touched.has(v.id) || a.rebuildingGood.length === 0) continue;
+    // A clone being copied has no source for rebuilds yet: its first copy comes from the
+    // snapshot (the node that makes it needs no task).
+    if (plan.touched.has(v.id) || a.rebuildingGood.length === 0 || v.seed) continue;
     const open = tasks.openByVolume.get(v.id) ?? [];
     for (const nodeId of a.rebuildingGood) {
       if (open.some((t) => t.kind === 'rebuild' && t.nodeId === nodeId)) continue;

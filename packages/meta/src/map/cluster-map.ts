@@ -134,6 +134,16 @@ function revertRefusal(volume: VolumeRecord, what: string): Refusal | undefined 
   );
 }
 
+/** The refusal for changes that must wait for a clone's first copy (D32). */
+function seedRefusal(volume: VolumeRecord, what: string): Refusal | undefined {
+  if (!volume.seed || !volume.source) return undefined;
+  return refuse(
+    'CONFLICT',
+    `volume ${volume.name} is a clone of ${volume.source.volume}@${volume.source.snapshot} still being copied (on ${volume.seed.nodeId}); ${what} once it is done (ballast volume inspect ${volume.name})`,
+    { source: `${volume.source.volume}@${volume.source.snapshot}` },
+  );
+}
+
 /**
  * A revert is done once no node holding an in-sync replica is left to report: nodes whose
  * replica left the set meanwhile come back through a rebuild from the reverted ones.
@@ -355,6 +365,7 @@ export class ClusterMap implements ClusterMapReader {
     }
     this.refreshDrainTasks(txn, command.at);
     this.boundFinishedTasks(txn);
+    this.refreshSeeds(txn);
     this.refreshHealth(txn);
     this.refreshSnapshotHolders(txn);
     const changes = this.commit(txn);
@@ -930,6 +941,34 @@ export class ClusterMap implements ClusterMapReader {
     if (new Set(c.replicaNodeIds).size !== c.replicaNodeIds.length) {
       return refuse('INVALID_ARGUMENT', `createVolume names a replica node twice`);
     }
+    let source: VolumeRecord['source'];
+    if (c.source !== undefined) {
+      const origin = this.volumesById.get(c.source.volumeId);
+      const snapshot = origin?.snapshots?.find((x) => x.id === c.source!.snapshotId);
+      if (origin === undefined || snapshot === undefined) {
+        return refuse('NOT_FOUND', `the snapshot to clone ${c.name} from does not exist`);
+      }
+      if (snapshot.state !== 'ready' || snapshot.nodeIds.length === 0) {
+        return refuse(
+          'CONFLICT',
+          `snapshot ${origin.name}@${snapshot.name} is ${snapshot.state === 'ready' ? 'held by no replica' : snapshot.state}; only a ready snapshot can be cloned`,
+          { snapshot: snapshot.name, state: snapshot.state },
+        );
+      }
+      if (c.sizeBytes < snapshot.sizeBytes || c.chunkSizeBytes !== origin.chunkSizeBytes) {
+        return refuse(
+          'UNPROCESSABLE',
+          `a clone of ${origin.name}@${snapshot.name} needs at least its ${snapshot.sizeBytes} bytes and its ${origin.chunkSizeBytes}-byte chunks`,
+        );
+      }
+      source = {
+        volumeId: origin.id,
+        volume: origin.name,
+        snapshotId: snapshot.id,
+        snapshot: snapshot.name,
+        seq: snapshot.seq,
+      };
+    }
     const spec = { name: c.name, sizeBytes: c.sizeBytes, constraints: c.constraints };
     for (let i = 0; i < c.replicaNodeIds.length; i++) {
       const nodeId = c.replicaNodeIds[i]!;
@@ -949,10 +988,11 @@ export class ClusterMap implements ClusterMapReader {
       fs: c.fs,
       state: 'healthy',
       stateReason: '',
-      // A new volume holds no data, so every replica is trivially in sync.
+      // A new volume holds no data, so every replica is trivially in sync; a clone's hold
+      // nothing of what they should until its first copy is made (D32).
       replicas: c.replicaNodeIds.map((nodeId) => ({
         nodeId,
-        role: 'in-sync' as const,
+        role: source ? ('rebuilding' as const) : ('in-sync' as const),
         since: c.at,
         incarnation: txn.logIndex,
       })),
@@ -961,6 +1001,7 @@ export class ClusterMap implements ClusterMapReader {
       attachment: null,
       createdAt: c.at,
       ...(c.replicaTimeoutMs !== undefined ? { replicaTimeoutMs: c.replicaTimeoutMs } : {}),
+      ...(source ? { source, seed: { nodeId: c.replicaNodeIds[0]!, startedAt: c.at } } : {}),
     });
     return undefined;
   }
@@ -1017,7 +1058,7 @@ export class ClusterMap implements ClusterMapReader {
         { sizeBytes: volume.sizeBytes },
       );
     }
-    const reverting = revertRefusal(volume, 'resize it');
+    const reverting = revertRefusal(volume, 'resize it') ?? seedRefusal(volume, 'resize it');
     if (reverting) return reverting;
     // A detached cut under way reads each replica at whatever size it has when its node takes
     // it: a resize in between would make the copies differ, so it fails the cut.
@@ -1040,6 +1081,14 @@ export class ClusterMap implements ClusterMapReader {
         { host: volume.attachment.host, epoch: volume.attachment.epoch },
       );
     }
+    const clones = this.clonesBeingCopied(volume.id);
+    if (clones.length > 0) {
+      return refuse(
+        'CONFLICT',
+        `volume ${volume.name} is being copied into its clone(s) ${listSome(clones)}; delete it once they are done, or delete them`,
+        { clones },
+      );
+    }
     txn.deleteVolume(volume.id);
     // Work on a deleted volume has no point; say so in the task rather than leave it running.
     for (const task of this.openTasksOf(txn, volume.id)) {
@@ -1047,6 +1096,16 @@ export class ClusterMap implements ClusterMapReader {
     }
     txn.result = null;
     return undefined;
+  }
+
+  /** Names of the clones still copying from the volume (from that snapshot, if given). */
+  private clonesBeingCopied(volumeId: string, snapshotId?: string): string[] {
+    const out: string[] = [];
+    for (const v of this.volumesById.values()) {
+      if (!v.seed || v.source?.volumeId !== volumeId) continue;
+      if (snapshotId === undefined || v.source.snapshotId === snapshotId) out.push(v.name);
+    }
+    return out.sort(compare);
   }
 
   private attachVolume(txn: Txn, c: CommandOf<'attachVolume'>): Refusal | undefined {
@@ -1060,7 +1119,7 @@ export class ClusterMap implements ClusterMapReader {
         { host: holder.host, epoch: holder.epoch, since: holder.since },
       );
     }
-    const reverting = revertRefusal(volume, 'attach it');
+    const reverting = revertRefusal(volume, 'attach it') ?? seedRefusal(volume, 'attach it');
     if (reverting) return reverting;
     // Every attach, a re-attach by the same host included, takes a new epoch: nodes refuse
     // data-plane requests from older epochs, so whatever wrote before is fenced.
@@ -1142,7 +1201,8 @@ export class ClusterMap implements ClusterMapReader {
         snapshot: c.name,
       });
     }
-    const reverting = revertRefusal(volume, 'take the snapshot');
+    const reverting =
+      revertRefusal(volume, 'take the snapshot') ?? seedRefusal(volume, 'take the snapshot');
     if (reverting) return reverting;
     // Detached: the nodes of the in-sync replicas take it (D30); nothing writes to them.
     const inSync = volume.replicas.filter((r) => r.role === 'in-sync').map((r) => r.nodeId);
@@ -1433,6 +1493,14 @@ export class ClusterMap implements ClusterMapReader {
     }
     if (volume.revert?.snapshotId === snapshot.id) {
       return revertRefusal(volume, 'delete the snapshot');
+    }
+    const clones = this.clonesBeingCopied(volume.id, snapshot.id);
+    if (clones.length > 0) {
+      return refuse(
+        'CONFLICT',
+        `snapshot ${volume.name}@${snapshot.name} is being copied into its clone(s) ${listSome(clones)}; delete it once they are done, or delete them`,
+        { clones },
+      );
     }
     txn.putVolume({ ...volume, snapshots: snapshots.filter((s) => s.id !== snapshot.id) });
     return undefined;
@@ -1776,6 +1844,10 @@ export class ClusterMap implements ClusterMapReader {
     // Its sources may still be reverting: a copy verified against them now may be half old.
     const reverting = revertRefusal(volume, 'rebuild it again');
     if (reverting) return reverting;
+    // A clone's first copy comes from the snapshot; every other replica from that one.
+    if (volume.seed && volume.seed.nodeId !== c.nodeId) {
+      return seedRefusal(volume, `rebuild the replica on ${c.nodeId} from it`);
+    }
     const node = this.nodesById.get(c.nodeId);
     if (!node || !isLive(node)) {
       return refuse(
@@ -1795,6 +1867,7 @@ export class ClusterMap implements ClusterMapReader {
     }
     txn.putVolume({
       ...volume,
+      ...(volume.seed ? { seed: null } : {}),
       replicas: volume.replicas.map((r) =>
         r.nodeId === c.nodeId
           ? {
@@ -2090,6 +2163,21 @@ export class ClusterMap implements ClusterMapReader {
         return { ...snap, nodeIds, stateReason: `held by ${nodeIds.join(', ')}` };
       });
       if (touched) txn.volumes.set(id, { ...volume, snapshots });
+    }
+  }
+
+  /**
+   * A clone whose copying node no longer holds one of its replicas (the node went down and its
+   * replica was replaced) gets its first copy from another of its replicas.
+   */
+  private refreshSeeds(txn: Txn): void {
+    for (const [id, changed] of [...txn.volumes].sort((a, b) => compare(a[0], b[0]))) {
+      if (!changed?.seed) continue;
+      const volume = txn.volume(id)!;
+      const seed = volume.seed!;
+      if (volume.replicas.some((r) => r.nodeId === seed.nodeId)) continue;
+      const next = volume.replicas.map((r) => r.nodeId).sort(compare)[0];
+      if (next !== undefined) txn.volumes.set(id, { ...volume, seed: { ...seed, nodeId: next } });
     }
   }
 

@@ -103,6 +103,10 @@ export const CreateVolumeCommand = command('createVolume', {
   /** Chosen by placement before proposing; apply checks they are still eligible. */
   replicaNodeIds: Type.Array(IdSchema, { minItems: 1, maxItems: MAX_REPLICAS }),
   replicaTimeoutMs: Type.Optional(ReplicaTimeoutMsSchema),
+  /** A clone of a ready snapshot (D32): its replicas start empty and are filled from it. */
+  source: Type.Optional(
+    Type.Object({ volumeId: IdSchema, snapshotId: IdSchema }, { additionalProperties: false }),
+  ),
 });
 
 /** Changes a volume's options; null clears one (back to the agent's default). */

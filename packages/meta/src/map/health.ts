@@ -21,7 +21,7 @@ function clip(text: string): string {
  * - faulted: no in-sync replica on a live node (I/O cannot be served)
  */
 export function volumeHealth(
-  volume: Pick<VolumeRecord, 'replicas' | 'staleReplicas' | 'desiredReplicas'>,
+  volume: Pick<VolumeRecord, 'replicas' | 'staleReplicas' | 'desiredReplicas' | 'seed' | 'source'>,
   nodeById: (id: string) => NodeRecord | undefined,
 ): VolumeHealth {
   let liveInSync = 0;
@@ -46,6 +46,15 @@ export function volumeHealth(
   }
   const suffix = notes.length > 0 ? `; ${notes.join('; ')}` : '';
   const desired = volume.desiredReplicas;
+  if (volume.seed && volume.source) {
+    // Not faulted: nothing was lost, the clone is still being filled (D32).
+    return {
+      state: 'degraded',
+      stateReason: clip(
+        `a clone of ${volume.source.volume}@${volume.source.snapshot}: ${volume.seed.nodeId} copies the snapshot; usable once that copy is done${suffix}`,
+      ),
+    };
+  }
   if (liveInSync === 0) {
     return { state: 'faulted', stateReason: clip(`no in-sync replica is reachable${suffix}`) };
   }

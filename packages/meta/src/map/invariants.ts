@@ -74,6 +74,14 @@ export function checkInvariants(map: ClusterMapReader): void {
         `${volume.name}: snapshot ${snap.name} is held only by nodes with a copy of the volume`,
       );
     }
+    if (volume.seed) {
+      assert(
+        volume.source !== undefined &&
+          volume.attachment === null &&
+          volume.replicas.every((r) => r.role === 'rebuilding'),
+        `${volume.name}: a clone being copied has a source, no attachment and no in-sync replica`,
+      );
+    }
     if (volume.revert) {
       assert(
         volume.attachment === null && volume.revert.epoch === volume.epoch,

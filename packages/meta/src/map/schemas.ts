@@ -268,6 +268,29 @@ export const VolumeRevertSchema = Type.Object(
 );
 export type VolumeRevert = Static<typeof VolumeRevertSchema>;
 
+/** Where a clone came from (kept after the copy, as its lineage). */
+export const VolumeSourceSchema = Type.Object(
+  {
+    volumeId: IdSchema,
+    volume: VolumeNameSchema,
+    snapshotId: IdSchema,
+    snapshot: VolumeNameSchema,
+    seq: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
+  },
+  { additionalProperties: false },
+);
+export type VolumeSource = Static<typeof VolumeSourceSchema>;
+
+/**
+ * A clone's first copy under way (D32): the node `nodeId` copies the source snapshot into its
+ * replica, then promotes it; the clone's other replicas are rebuilt from that one afterwards.
+ */
+export const VolumeSeedSchema = Type.Object(
+  { nodeId: IdSchema, startedAt: TimestampSchema },
+  { additionalProperties: false },
+);
+export type VolumeSeed = Static<typeof VolumeSeedSchema>;
+
 export const VolumeRecordSchema = Type.Object(
   {
     id: IdSchema,
@@ -299,6 +322,10 @@ export const VolumeRecordSchema = Type.Object(
     snapshotSeq: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
     /** A revert to a snapshot under way (absent or null: none). */
     revert: Type.Optional(Type.Union([VolumeRevertSchema, Type.Null()])),
+    /** A clone: the snapshot it was made from. */
+    source: Type.Optional(VolumeSourceSchema),
+    /** A clone whose first copy is under way (absent or null: none). */
+    seed: Type.Optional(Type.Union([VolumeSeedSchema, Type.Null()])),
   },
   { additionalProperties: false },
 );

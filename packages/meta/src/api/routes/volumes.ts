@@ -18,6 +18,7 @@ import {
   type Constraints,
   type Filesystem,
   type VolumeRecord,
+  type VolumeSnapshot,
   type VolumeState,
 } from '../../map/index.js';
 import { placeReplicas } from '../../placement/index.js';
@@ -233,11 +234,19 @@ export const volumeRoutes: FastifyPluginAsync<ApiContext> = async (app, ctx) => 
       const body = request.body;
       const timeoutMs =
         body.replicaTimeout === undefined ? undefined : replicaTimeout(body.replicaTimeout);
+      if (body.fromSnapshot !== undefined) await store.linearizableRead();
+      const origin = body.fromSnapshot === undefined ? undefined : cloneOrigin(ctx, body);
+      if (body.size === undefined && origin === undefined) {
+        throw new BallastError('INVALID_ARGUMENT', 'body must have required property "size"');
+      }
       const wanted: VolumeSpec = {
-        sizeBytes: volumeSize(body.size),
-        chunkSizeBytes: chunkSize(body.chunkSize),
+        sizeBytes: body.size === undefined ? origin!.snapshot.sizeBytes : volumeSize(body.size),
+        chunkSizeBytes:
+          origin !== undefined && body.chunkSize === undefined
+            ? origin.volume.chunkSizeBytes
+            : chunkSize(body.chunkSize),
         desiredReplicas: body.replicas ?? ctx.defaultReplicas,
-        fs: body.fs ?? 'ext4',
+        fs: body.fs ?? origin?.volume.fs ?? 'ext4',
         constraints: {
           nodeSelector: body.nodeSelector ?? {},
           zoneSpread: body.zoneSpread ?? 'preferred',
@@ -246,7 +255,9 @@ export const volumeRoutes: FastifyPluginAsync<ApiContext> = async (app, ctx) => 
       };
       await store.linearizableRead();
       const existing = store.map.getVolumeByName(body.name);
-      if (existing) return reply.code(200).send(existingOrConflict(existing, wanted));
+      if (existing) {
+        return reply.code(200).send(sameClone(existingOrConflict(existing, wanted), origin));
+      }
 
       // A create that loses a race for the name answers with the winner (200, or 409 when its
       // spec differs). The refusal comes from the leader's log; this member may not have
@@ -276,6 +287,9 @@ export const volumeRoutes: FastifyPluginAsync<ApiContext> = async (app, ctx) => 
           name: body.name,
           ...wanted,
           replicaNodeIds: placement.nodeIds,
+          ...(origin !== undefined
+            ? { source: { volumeId: origin.volume.id, snapshotId: origin.snapshot.id } }
+            : {}),
         });
         if (result.ok) return reply.code(201).send(result.value);
         const nameTaken =
@@ -285,7 +299,8 @@ export const volumeRoutes: FastifyPluginAsync<ApiContext> = async (app, ctx) => 
         }
         await store.linearizableRead();
         const raced = store.map.getVolumeByName(body.name);
-        if (raced) return reply.code(200).send(existingOrConflict(raced, wanted));
+        if (raced)
+          return reply.code(200).send(sameClone(existingOrConflict(raced, wanted), origin));
       }
     },
   );
@@ -562,6 +577,52 @@ function volumeView(ctx: ApiContext, volume: VolumeRecord): VolumeView {
   const since =
     report.state === 'recovered' ? (report.recoveredAt ?? report.failedAt) : report.failedAt;
   return { ...volume, engine: { host, state: report.state, since } };
+}
+
+/** The volume and snapshot a create's `fromSnapshot` names (404 if either is missing). */
+function cloneOrigin(
+  ctx: ApiContext,
+  body: CreateVolumeBody,
+): { volume: VolumeRecord; snapshot: VolumeSnapshot } {
+  const ref = body.fromSnapshot!;
+  const at = ref.indexOf('@');
+  const volume = requireVolume(ctx, ref.slice(0, at));
+  const name = ref.slice(at + 1);
+  const snapshot = (volume.snapshots ?? []).find((s) => s.name === name);
+  if (snapshot === undefined) {
+    throw new BallastError('NOT_FOUND', `volume ${volume.name} has no snapshot ${name}`, {
+      volume: volume.name,
+      snapshot: name,
+    });
+  }
+  if (snapshot.state !== 'ready') {
+    throw new BallastError(
+      'CONFLICT',
+      `snapshot ${ref} is ${snapshot.state}; only a ready snapshot can be cloned`,
+      { snapshot: ref, state: snapshot.state },
+    );
+  }
+  return { volume, snapshot };
+}
+
+/** An idempotent create of a clone answers with the volume only if it is that clone. */
+function sameClone(
+  existing: VolumeRecord,
+  origin: { volume: VolumeRecord; snapshot: VolumeSnapshot } | undefined,
+): VolumeRecord {
+  const same =
+    origin === undefined
+      ? existing.source === undefined
+      : existing.source?.volumeId === origin.volume.id &&
+        existing.source.snapshotId === origin.snapshot.id;
+  if (!same) {
+    throw new BallastError(
+      'CONFLICT',
+      `a volume named ${existing.name} already exists ${existing.source ? `(a clone of ${existing.source.volume}@${existing.source.snapshot})` : '(not a clone)'}`,
+      { name: existing.name },
+    );
+  }
+  return existing;
 }
 
 /** What `GET /v1/volumes/:name/explanation` answers: the map's record and the leader's plan. */
