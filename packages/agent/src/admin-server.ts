@@ -57,6 +57,9 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
  *   GET  /v1/attachments                {items: [attachment]}
  *   POST /v1/volumes/NAME/attach        {"force"?: true} -> attachment + alreadyAttached
  *   POST /v1/volumes/NAME/detach        {"force"?: true} -> what was detached
+ *   GET  /v1/snapshots                  {items: [snapshot served read-only]}
+ *   POST /v1/volumes/NAME/snapshots/SNAP/attach   serve the snapshot read-only -> its URI
+ *   POST /v1/volumes/NAME/snapshots/SNAP/detach   stop serving it -> {detached}
  *
  * Errors: {code, message, details} with 400/404/409/503/504/500 by code (BallastError codes).
  */
@@ -81,6 +84,17 @@ export class AdminServer {
       })),
       route('POST', '/v1/volumes/:name/detach', ['force'], async (p, b) => ({
         ...(await this.options.attachments.detach(volumeParam(p), { force: flag(b, 'force') })),
+      })),
+      route('GET', '/v1/snapshots', [], async () => ({
+        items: this.options.attachments.listSnapshots(),
+      })),
+      route('POST', '/v1/volumes/:name/snapshots/:snapshot/attach', [], async (p) => ({
+        ...(await this.options.attachments.attachSnapshot(volumeParam(p), snapshotParam(p))),
+      })),
+      route('POST', '/v1/volumes/:name/snapshots/:snapshot/detach', [], async (p) => ({
+        detached: await this.options.attachments.detachSnapshot(
+          `${volumeParam(p)}@${snapshotParam(p)}`,
+        ),
       })),
     ].map(({ method, path, fields, handler }) => {
       const names: string[] = [];
@@ -233,6 +247,10 @@ function route(
 
 function volumeParam(params: Record<string, string>): string {
   return checkVolumeName(params.name);
+}
+
+function snapshotParam(params: Record<string, string>): string {
+  return checkVolumeName(params.snapshot);
 }
 
 function flag(body: Record<string, unknown>, name: string): boolean {

@@ -39,6 +39,12 @@ export interface VolumeBackend {
    */
   detach(name: string, options: DetachOptions): Promise<DetachResult>;
   /**
+   * A read-only device over a snapshot of the volume (`ballast snapshot attach`), read from a
+   * node that holds it. Backends without snapshots leave it out. Nothing is attached: the
+   * volume itself stays wherever it is.
+   */
+  openSnapshot?(name: string, snapshot: string): Promise<SnapshotDevice>;
+  /**
    * Stops serving every export of this process without detaching: attachments stay recorded,
    * so an agent that restarts attaches again and keeps its mounts (see MountManager.recover).
    */
@@ -116,6 +122,14 @@ export interface DetachResult {
   previousHost?: string | undefined;
   /** The volume's epoch afterwards (cluster backend); a forced detach takes a new one. */
   epoch?: number | undefined;
+}
+
+/** A read-only view of one snapshot (see `VolumeBackend.openSnapshot`). */
+export interface SnapshotDevice {
+  readonly device: BlockDevice;
+  readonly sizeBytes: number;
+  /** The node the reads go to first. */
+  readonly from: string;
 }
 
 export interface VolumeAttachment {

@@ -5,6 +5,7 @@ import {
   BallastError,
   isBallastError,
   parseHostPort,
+  type BlockDevice,
   type ErrorCode,
   type Logger,
 } from '@ballast/common';
@@ -42,6 +43,7 @@ import {
   type VolumeBackend,
   type VolumeInfo,
   type VolumeSpec,
+  type SnapshotDevice,
 } from './backend.js';
 import { EngineMetrics } from './engine-metrics.js';
 import { engineReports, type EngineFailure, type EngineRecovery } from './engine-reports.js';
@@ -912,6 +914,99 @@ export class ClusterBackend implements VolumeBackend {
         'cluster: some nodes have not created their replica yet; the engine will take them out of the in-sync set',
       );
     }
+  }
+
+  /**
+   * A read-only device over a ready snapshot, read over the data plane from the nodes the map
+   * lists as holding it (the next one when a read fails: a node down, a copy gone).
+   */
+  async openSnapshot(name: string, snapshotName: string): Promise<SnapshotDevice> {
+    const record = await this.fetchVolume(name);
+    const snapshot = (record.snapshots ?? []).find((s) => s.name === snapshotName);
+    if (snapshot === undefined) {
+      throw new BallastError('NOT_FOUND', `volume ${name} has no snapshot ${snapshotName}`, {
+        volume: name,
+        snapshot: snapshotName,
+      });
+    }
+    if (snapshot.state !== 'ready' || snapshot.nodeIds.length === 0) {
+      throw new BallastError(
+        'CONFLICT',
+        `snapshot ${name}@${snapshotName} is ${snapshot.state} (${snapshot.stateReason}); only a ready snapshot can be read`,
+        { volume: name, snapshot: snapshotName },
+      );
+    }
+    const holders = [...snapshot.nodeIds];
+    const volumeId = record.id;
+    const seq = snapshot.seq;
+    let client: DataPlaneClient | undefined;
+    let current = 0;
+    const connect = async (): Promise<DataPlaneClient> => {
+      if (client !== undefined && client.isOpen) return client;
+      client?.destroy();
+      client = undefined;
+      let lastError: unknown;
+      for (let tried = 0; tried < holders.length; tried++) {
+        const nodeId = holders[(current + tried) % holders.length]!;
+        try {
+          const { host, port } = parseHostPort(await this.addressOf(nodeId), `node ${nodeId}`);
+          client = await DataPlaneClient.connect({
+            host,
+            port,
+            clusterId: this.options.clusterId,
+            clientId: this.options.host,
+            expectedNodeId: nodeId,
+            ...(this.options.dataPlaneSecret !== undefined
+              ? { secret: this.options.dataPlaneSecret }
+              : { insecureNoAuth: true }),
+            ...(this.options.dataPlaneTls !== undefined ? { tls: this.options.dataPlaneTls } : {}),
+            connectTimeoutMs: 5_000,
+            requestTimeoutMs: 30_000,
+          });
+          current = (current + tried) % holders.length;
+          return client;
+        } catch (err) {
+          lastError = err;
+        }
+      }
+      throw new BallastError(
+        'UNAVAILABLE',
+        `no node holding ${name}@${snapshotName} (${holders.join(', ')}) answers: ${errorText(lastError)}`,
+      );
+    };
+    const readOnly = (): Promise<never> =>
+      Promise.reject(
+        new BallastError('FENCED', `snapshot ${name}@${snapshotName} is read-only`, {
+          readOnly: true,
+        }),
+      );
+    const sizeBytes = snapshot.sizeBytes;
+    const device: BlockDevice = {
+      sizeBytes,
+      readAt: async (offset, length) => {
+        for (let attempt = 0; ; attempt++) {
+          const c = await connect();
+          try {
+            return await c.readSnapshot(volumeId, seq, offset, length);
+          } catch (err) {
+            if (attempt + 1 >= holders.length) throw err;
+            // Another holder next time.
+            c.destroy();
+            current = (current + 1) % holders.length;
+          }
+        }
+      },
+      writeAt: readOnly,
+      trim: readOnly,
+      writeZeroes: readOnly,
+      flush: async () => undefined,
+      close: async () => {
+        client?.destroy();
+        client = undefined;
+      },
+    };
+    await connect();
+    return { device, sizeBytes, from: holders[current]! };
   }
 
   private async waitForReplica(

@@ -1,11 +1,12 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { BallastError, isBallastError } from '@ballast/common';
+import { BallastError, isBallastError, type BlockDevice } from '@ballast/common';
 import { NbdServer } from '@ballast/nbd';
 import { Gauge, Histogram, type Registry } from 'prom-client';
 import { readJsonFile, writeFileAtomic } from './atomic-file.js';
 import { checkVolumeName, type VolumeAttachment, type VolumeBackend } from './backend.js';
 import { KeyedLock } from './lock.js';
+import { volumeSocketPath } from './socket-path.js';
 import { SILENT_LOGGER, errorText, type AgentLogger } from './logger.js';
 import type { MountManager } from './mount-manager.js';
 
@@ -63,6 +64,20 @@ export interface NbdDetachView {
   epoch: number | null;
 }
 
+/** A snapshot served read-only (`ballast snapshot attach`). */
+export interface SnapshotAttachmentView {
+  volume: string;
+  snapshot: string;
+  sizeBytes: number;
+  exportName: string;
+  socket: string;
+  uri: string;
+  /** The node the reads go to first. */
+  from: string;
+  readOnly: true;
+  since: string;
+}
+
 interface AttachmentRecord {
   volume: string;
   since: string;
@@ -89,6 +104,10 @@ interface LiveAttachment {
  */
 export class NbdAttachments {
   private readonly live = new Map<string, LiveAttachment>();
+  private readonly snapshots = new Map<
+    string,
+    { server: NbdServer; device: BlockDevice; view: SnapshotAttachmentView }
+  >();
   private readonly lock = new KeyedLock();
   private readonly logger: AgentLogger;
   private readonly stateFile: string;
@@ -288,6 +307,83 @@ export class NbdAttachments {
     await this.saving;
     await this.tcpServer?.close();
     this.live.clear();
+    for (const ref of [...this.snapshots.keys()]) await this.detachSnapshot(ref, true);
+  }
+
+  /**
+   * Serves a snapshot read-only over NBD on a unix socket of its own (`ballast snapshot
+   * attach VOL@SNAP`): read from a node holding it; the volume stays where it is. Not recorded:
+   * an agent that restarts does not serve it again.
+   */
+  async attachSnapshot(volume: string, snapshot: string): Promise<SnapshotAttachmentView> {
+    checkVolumeName(volume);
+    checkVolumeName(snapshot);
+    const ref = `${volume}@${snapshot}`;
+    return this.lock.run(ref, async () => {
+      this.checkOpen();
+      const existing = this.snapshots.get(ref);
+      if (existing !== undefined) return existing.view;
+      const open = this.options.backend.openSnapshot;
+      if (open === undefined) {
+        throw new BallastError(
+          'INVALID_ARGUMENT',
+          'this agent has no cluster backend: snapshots need a cluster (--meta)',
+        );
+      }
+      if (this.snapshots.size >= this.maxAttachments) {
+        throw new BallastError(
+          'UNAVAILABLE',
+          `this agent already serves ${this.snapshots.size} snapshots`,
+        );
+      }
+      const opened = await open.call(this.options.backend, volume, snapshot);
+      const dir = path.join(this.options.stateDir, 'snap');
+      await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
+      const socket = volumeSocketPath(dir, ref);
+      const server = new NbdServer({ logger: this.logger });
+      try {
+        server.addExport(ref, opened.device, { readOnly: true });
+        await fsp.rm(socket, { force: true });
+        await server.listenUnix(socket);
+      } catch (err) {
+        await server.close().catch(() => undefined);
+        await opened.device.close();
+        throw err;
+      }
+      const view: SnapshotAttachmentView = {
+        volume,
+        snapshot,
+        sizeBytes: opened.sizeBytes,
+        exportName: ref,
+        socket,
+        uri: `nbd+unix:///${encodeURIComponent(ref)}?socket=${socket}`,
+        from: opened.from,
+        readOnly: true,
+        since: new Date().toISOString(),
+      };
+      this.snapshots.set(ref, { server, device: opened.device, view });
+      this.logger.info({ snapshot: ref, socket, from: opened.from }, 'snapshot served read-only');
+      return view;
+    });
+  }
+
+  listSnapshots(): SnapshotAttachmentView[] {
+    return [...this.snapshots.values()].map((s) => s.view);
+  }
+
+  /** Stops serving a snapshot; false when it was not served. */
+  async detachSnapshot(ref: string, closing = false): Promise<boolean> {
+    const run = async (): Promise<boolean> => {
+      const served = this.snapshots.get(ref);
+      if (served === undefined) return false;
+      this.snapshots.delete(ref);
+      await served.server.close().catch(() => undefined);
+      await served.device.close().catch(() => undefined);
+      await fsp.rm(served.view.socket, { force: true });
+      this.logger.info({ snapshot: ref }, 'snapshot no longer served');
+      return true;
+    };
+    return closing ? run() : this.lock.run(ref, run);
   }
 
   private async recover(): Promise<NbdRecoveryReport> {

@@ -87,8 +87,19 @@ t.test('bash completion: commands, options, values and names from the cluster', 
     'list',
     'ls',
     'resize',
+    'revert',
     'rm',
     'set',
+  ]);
+  t.same(await c('snapshot', ''), [
+    'attach',
+    'create',
+    'detach',
+    'inspect',
+    'list',
+    'ls',
+    'remove',
+    'rm',
   ]);
   t.same(await c('cluster', 'members', ''), ['add', 'remove', 'rm']);
   t.same(await c('volume', 'ls', '--o'), ['--output']);

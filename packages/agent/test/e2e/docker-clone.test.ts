@@ -3,7 +3,8 @@
 // from-snapshot=` makes a clone; once its first copy is made, every replica of the clone holds
 // exactly the snapshot's bytes (compared with the snapshot read from a node), the files a
 // container finds in the clone match their checksums, and the clone's filesystem checks clean
-// after that mount.
+// after that mount. The source snapshot, served read-only over NBD by the agent (`ballast
+// snapshot attach`), mounts with `-o ro,noload` and its files check out.
 //
 // Needs root, docker.io (dockerd), busybox-static, /dev/fuse, loop devices, e2fsprogs.
 import { createHash } from 'node:crypto';
@@ -12,6 +13,8 @@ import * as path from 'node:path';
 import t, { type Test } from 'tap';
 import { parseHostPort } from '@ballast/common';
 import { DataPlaneClient } from '@ballast/dataplane';
+import { NbdfuseLoopAttacher } from '../../src/attach.js';
+import { adminCall } from '../helpers/admin.js';
 import { CLUSTER_ID, SECRET, startCluster, type TestCluster } from '../helpers/cluster.js';
 import { BUSYBOX, ensureDocker, importBusybox, type Dockerd } from '../helpers/docker.js';
 import { needsRoot, run, waitFor } from '../helpers/env.js';
@@ -186,6 +189,48 @@ t.test('docker volume create --opt from-snapshot: a clone of an ext4 volume', as
     records >= 0 && records <= Number(logAfter.stdout.trim()),
     `the clone's log (${records} records) is a prefix of the source's`,
   );
+
+  // The source snapshot itself, served read-only by the agent, mounted like a user picking
+  // files out of it: nbdfuse, a loop device, ext4 read-only without journal replay.
+  const served = await adminCall(
+    agent.adminSocket,
+    'POST',
+    '/v1/volumes/srcdb/snapshots/nightly/attach',
+    {},
+  );
+  t.equal(served.status, 200, served.text);
+  const attacher = new NbdfuseLoopAttacher({
+    runDir: path.join(c.dir, 'snapshot-mount'),
+    commandTimeoutMs: 30_000,
+  });
+  const mountPoint = path.join(c.dir, 'snapshot-files');
+  fs.mkdirSync(mountPoint, { recursive: true });
+  let kernel: Awaited<ReturnType<NbdfuseLoopAttacher['attach']>> | undefined;
+  t.teardown(async () => {
+    await run('umount', [mountPoint]);
+    await attacher.detach('snap', kernel ?? {}).catch(() => undefined);
+  });
+  kernel = await attacher.attach({
+    volume: 'snap',
+    socketPath: served.body.socket as string,
+    exportName: served.body.exportName as string,
+    sizeBytes: served.body.sizeBytes as number,
+    progress: async () => undefined,
+  });
+  const mounted = await run('mount', ['-o', 'ro,noload', kernel.devicePath, mountPoint]);
+  t.equal(mounted.code, 0, `mount -o ro,noload the snapshot: ${mounted.stderr}`);
+  const picked = await run('sh', ['-c', `cd ${mountPoint}/files && md5sum -c ../sums`]);
+  t.equal(picked.code, 0, `the snapshot's files check out: ${picked.stdout}${picked.stderr}`);
+  await run('umount', [mountPoint]);
+  await attacher.detach('snap', kernel);
+  kernel = undefined;
+  const unserved = await adminCall(
+    agent.adminSocket,
+    'POST',
+    '/v1/volumes/srcdb/snapshots/nightly/detach',
+    {},
+  );
+  t.match(unserved.body, { detached: true });
 
   // After that mount (which replayed the journal), the clone's filesystem checks clean.
   await waitFor(

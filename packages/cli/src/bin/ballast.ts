@@ -13,7 +13,7 @@ import { settingsCommand } from '../commands/settings.js';
 import { checkOutputOption } from '../commands/shared.js';
 import { taskCommand } from '../commands/task.js';
 import { versionCommand } from '../commands/version.js';
-import { volumeCommand } from '../commands/volume.js';
+import { addSnapshotAttachCommands, volumeCommand } from '../commands/volume.js';
 import { applyNoColor } from '../output.js';
 import { VERSION } from '../version.js';
 
@@ -56,10 +56,15 @@ Exit codes: 0 ok, 1 failure, 2 usage, 3 not found, 4 conflict, 5 cluster unavail
   // A bad -o stops the command before it sends anything.
   .hook('preAction', (_program, actionCommand) => checkOutputOption(actionCommand));
 
+function withSnapshotAttach(snapshot: Command): Command {
+  addSnapshotAttachCommands(snapshot);
+  return snapshot;
+}
+
 for (const cmd of [
   volumeCommand(),
   replicaCommand(),
-  snapshotCommand(),
+  withSnapshotAttach(snapshotCommand()),
   nodeCommand(),
   hostCommand(),
   taskCommand(),

@@ -541,6 +541,74 @@ Examples:
   return volume;
 }
 
+/**
+ * `ballast snapshot attach|detach VOL@SNAP`: the agent serves a snapshot read-only over NBD.
+ * Here (not in snapshot.ts) because they talk to the agent like `volume attach`.
+ */
+export function addSnapshotAttachCommands(snapshot: Command): void {
+  const agentOptions = (cmd: Command): Command =>
+    cmd
+      .option(
+        '--host <host>',
+        "the agent to use, by host id (with --cluster: one of the file's agents)",
+      )
+      .option(
+        '--agent-socket <path>',
+        `the agent's admin socket (env BALLAST_AGENT_SOCKET; default ${DEFAULT_AGENT_SOCKET})`,
+      )
+      .option(
+        '--cluster <file>',
+        'cluster.json from `ballast dev up`: use its agent (env BALLAST_CLUSTER)',
+      )
+      .option('--json', 'machine-readable output');
+
+  agentOptions(
+    snapshot
+      .command('attach <volume@snapshot>')
+      .description(
+        'serve a snapshot read-only over NBD on this host; prints its URI (mount it with nbdfuse + a loop device, or read it with qemu-img, nbdcopy)',
+      ),
+  ).action(async (ref: string, opts: AgentFlags & { json?: boolean }) => {
+    const { volume, snapshot: name } = parseSnapshotRef(ref);
+    const agent = resolveAgent(opts);
+    await checkAgentHost(agent, opts.host);
+    const a = await agentCall<{ uri: string; sizeBytes: number; from: string }>(
+      agent,
+      'POST',
+      `/v1/volumes/${encodeURIComponent(volume)}/snapshots/${encodeURIComponent(name)}/attach`,
+      {},
+      volume,
+      'snapshot attach',
+    );
+    if (opts.json) return printJson(a);
+    process.stdout.write(`${a.uri}\n`);
+    process.stderr.write(
+      `snapshot ${ref} (${formatSize(a.sizeBytes)}) served read-only, read from ${a.from}; ` +
+        `stop with: ballast snapshot detach ${ref}\n`,
+    );
+  });
+
+  agentOptions(
+    snapshot.command('detach <volume@snapshot>').description('stop serving a snapshot over NBD'),
+  ).action(async (ref: string, opts: AgentFlags & { json?: boolean }) => {
+    const { volume, snapshot: name } = parseSnapshotRef(ref);
+    const agent = resolveAgent(opts);
+    await checkAgentHost(agent, opts.host);
+    const d = await agentCall<{ detached: boolean }>(
+      agent,
+      'POST',
+      `/v1/volumes/${encodeURIComponent(volume)}/snapshots/${encodeURIComponent(name)}/detach`,
+      {},
+      volume,
+      'snapshot detach',
+    );
+    if (opts.json) return printJson(d);
+    process.stdout.write(
+      d.detached ? `snapshot ${ref} no longer served\n` : `snapshot ${ref} was not served here\n`,
+    );
+  });
+}
+
 /** Where `ballastd agent --state-dir /var/lib/ballast/agent` puts its admin socket. */
 const DEFAULT_AGENT_SOCKET = '/var/lib/ballast/agent/agent.sock';
 const AGENT_TIMEOUT_MS = 120_000;

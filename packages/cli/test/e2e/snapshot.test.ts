@@ -5,7 +5,8 @@
 // `snapshot rm` makes every node drop it. Then a snapshot of the detached volume, which the nodes
 // take themselves, read back from each of them after a later write, and `volume revert` to it:
 // every replica reads the snapshot again and the snapshot stays; then a clone of it, read on
-// every replica and through NBD after the source snapshot is gone.
+// every replica and through NBD after the source snapshot is gone; `snapshot attach` serves the
+// snapshot read-only over NBD.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -277,6 +278,40 @@ t.test('snapshots of an attached volume through the CLI', async (t) => {
       `node ${i + 1}: the clone's replica reads the snapshot`,
     );
   }
+  // The snapshot over NBD, read-only, from the agent (while the volume itself is detached).
+  const served = await ok(
+    t,
+    await ballast(['snapshot', 'attach', 'v1@s2', ...cluster]),
+    'snapshot attach',
+  );
+  const snapUri = served.stdout.trim();
+  t.match(snapUri, /^nbd\+unix:\/\/\/v1%40s2\?socket=/);
+  const readBack = await run('qemu-io', [
+    '-f',
+    'raw',
+    '-r',
+    '-c',
+    'read -P 0xb1 0 2M',
+    '-c',
+    'read -P 0xa1 2M 2M',
+    '-c',
+    'read -P 0xa2 16M 1M',
+    snapUri,
+  ]);
+  t.equal(readBack.code, 0, `read the snapshot over NBD: ${readBack.stderr}`);
+  t.notMatch(readBack.stdout, /Pattern verification failed/, 'the snapshot over NBD reads s2');
+  const denied = await run('qemu-io', ['-f', 'raw', '-c', 'write -P 0xee 0 4k', snapUri]);
+  t.ok(
+    denied.code !== 0 ||
+      /failed|denied|read-only|Operation not permitted/i.test(denied.stdout + denied.stderr),
+    `a write to the snapshot export is refused (${(denied.stdout + denied.stderr).trim().slice(0, 200)})`,
+  );
+  const stopped = await ok(
+    t,
+    await ballast(['snapshot', 'detach', 'v1@s2', ...cluster]),
+    'snapshot detach',
+  );
+  t.match(stopped.stdout, /snapshot v1@s2 no longer served/);
   await ok(t, await ballast(['snapshot', 'rm', 'v1@s2', '--yes', ...cluster]), 'rm the source');
   const cloneUri = (
     await ok(t, await ballast(['volume', 'attach', 'v2', ...cluster]), 'attach the clone')
