@@ -485,12 +485,24 @@ export class HostLab {
   /**
    * The host boots again after killHost: its mount namespace is dropped (the mounts of its dead
    * processes go, loop devices over its files are detached, its container cgroups removed), made
-   * anew, and dockerd started again (which finds its data root and its Swarm state).
+   * anew with an empty /run/docker/plugins (a real /run is a tmpfs), and dockerd started again
+   * (it finds its data root, its containers as Exited and its Swarm state). `beforeDockerd` starts
+   * the host's plugins first, as a real host's init must: dockerd looks up the volume driver of
+   * each container it restores, and waits about 30 s for a legacy plugin that does not answer.
    */
-  async rebootHost(host: string): Promise<void> {
+  async rebootHost(
+    host: string,
+    options: { beforeDockerd?: () => Promise<unknown> } = {},
+  ): Promise<void> {
     await this.killHost(host);
     await dropHostNamespaces(this.prefix, this.dir, host);
+    // /run is a tmpfs on a real host: the dead plugins' sockets do not survive a reboot. Left
+    // there, dockerd would try each at start and answer about 30 s later.
+    for (const entry of safeReaddir(this.pluginsDir(host))) {
+      rmSync(join(this.pluginsDir(host), entry), { recursive: true, force: true });
+    }
     await this.#makeHostNamespaces(host);
+    await options.beforeDockerd?.();
     if (this.dockerHosts.includes(host)) await this.startDockerd(host);
   }
 

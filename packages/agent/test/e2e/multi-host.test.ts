@@ -1,0 +1,517 @@
+// The first cross-host proof (issue 19) on testkit's HostLab: five namespaced hosts on this
+// machine. s1 runs the meta member and a storage node, s2 and s3 a storage node each, and the two
+// compute hosts ca and cb a private dockerd and a Ballast agent each, every process a real
+// ballastd in its host's namespaces, talking over the lab network (10.x addresses), each agent's
+// plugin socket in its own host's /run/docker/plugins.
+//
+// On ca, `docker run -v vol:/data --volume-driver ballast` runs a writer that appends stamped
+// records and syncs after each one. Host ca loses power (killHost: dockerd, containerd, shims,
+// the container, the agent, nbdfuse, all SIGKILLed). `docker run` on cb with the same volume fails
+// while meta still believes ca alive, then takes the volume over without an operator once ca has
+// been silent past meta's host timeout: the new attachment has a higher epoch (ca is fenced), and
+// every record acknowledged before the kill is there. ca boots again (new mount namespace,
+// dockerd and agent restarted): its agent reports the dead mount, leaves cb's attachment alone,
+// Docker removes the dead container; cb's writer never stopped. At the end all three replicas are
+// byte-identical, read over the data plane.
+//
+// Needs root, docker.io, busybox-static, util-linux, nbdkit/libnbd-bin (nbdfuse), fuse3, loop
+// devices.
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import t, { type Test } from 'tap';
+import { DataPlaneClient } from '@ballast/dataplane';
+import {
+  HostLab,
+  busyboxRootfs,
+  waitFor,
+  type ManagedProcess,
+  type ReadyEndpoints,
+} from '@ballast/testkit';
+import { needsRoot, run } from '../helpers/env.js';
+
+const TOKEN = 'multi-host-test-admin-0123456789abcdef';
+const JOIN_TOKEN = 'multi-host-test-join-0123456789abcdef';
+const SECRET = 'multi-host-test-secret-0123456789abcdef';
+const CLUSTER_ID = 'multi-host';
+const IMAGE = 'ballast-mh:busybox';
+const VOLUME = 'mhvol';
+const META_PORT = 7300;
+const NODE_PORT = 7400;
+/** Meta presumes a Docker host dead after this much silence (default 30 s; agents beat every 1 s). */
+const HOST_TIMEOUT_S = 6;
+/** Bound on the takeover wait: host timeout + attach + mkfs-free mount, with room for load. */
+const TAKEOVER_BOUND_MS = 120_000;
+
+const STORAGE = ['s1', 's2', 's3'] as const;
+const COMPUTE = { ca: 'host-a', cb: 'host-b' } as const;
+
+// Appends stamped records, syncing after each: "acked N" is printed only once record N is on
+// disk as far as the container can tell. Bounded: at most 20,000 records.
+const WRITER = (tag: string): string =>
+  `i=0; while [ $i -lt 20000 ]; do i=$((i+1)); ` +
+  `echo "rec ${tag} $i $(date +%s)" >> /data/log && sync && echo "acked ${tag} $i"; done`;
+
+interface Cluster {
+  lab: HostLab;
+  metaUrl: string;
+  nodes: Map<string, string>;
+  agents: Map<string, ManagedProcess>;
+  api<T = Record<string, unknown>>(method: string, urlPath: string): Promise<T>;
+}
+
+/** Meta gets the admin and the join token; nodes and agents only the join token. */
+const metaEnv = {
+  BALLAST_TOKEN: TOKEN,
+  BALLAST_JOIN_TOKEN: JOIN_TOKEN,
+  BALLAST_CLUSTER_ID: CLUSTER_ID,
+  BALLAST_LOG_LEVEL: process.env.BALLAST_TEST_LOG_LEVEL ?? 'info',
+};
+const env = {
+  BALLAST_TOKEN: JOIN_TOKEN,
+  BALLAST_JOIN_TOKEN: JOIN_TOKEN,
+  BALLAST_CLUSTER_ID: CLUSTER_ID,
+  BALLAST_DATA_PLANE_SECRET: SECRET,
+  BALLAST_LOG_LEVEL: process.env.BALLAST_TEST_LOG_LEVEL ?? 'info',
+};
+
+function agentProcess(lab: HostLab, host: 'ca' | 'cb', metaUrl: string): ManagedProcess {
+  const dir = path.join(lab.hostDir(host), 'agent');
+  return lab.ballastd(host, {
+    role: 'agent',
+    id: `agent-${host}`,
+    env,
+    readyTimeoutMs: 120_000,
+    args: [
+      '--id',
+      COMPUTE[host],
+      '--state-dir',
+      dir,
+      '--run-dir',
+      path.join(dir, 'run'),
+      '--mount-root',
+      path.join(dir, 'mnt'),
+      '--plugin-socket',
+      path.join(lab.pluginsDir(host), 'ballast.sock'),
+      '--ops-listen',
+      `${lab.address(host)}:0`,
+      '--meta',
+      metaUrl,
+      '--heartbeat-interval',
+      '1s',
+    ],
+  });
+}
+
+async function startCluster(t: Test, lab: HostLab): Promise<Cluster> {
+  const metaUrl = `http://${lab.address('s1')}:${META_PORT}`;
+  const meta = lab.ballastd('s1', {
+    role: 'meta',
+    id: 'm1',
+    env: metaEnv,
+    readyTimeoutMs: 120_000,
+    args: [
+      '--id',
+      'm1',
+      '--data-dir',
+      path.join(lab.hostDir('s1'), 'm1'),
+      '--listen',
+      `${lab.address('s1')}:${META_PORT}`,
+      '--peers',
+      `m1=${metaUrl}`,
+      '--host-timeout',
+      `${HOST_TIMEOUT_S}s`,
+      '--control-interval',
+      '1s',
+    ],
+  });
+  t.teardown(() => meta.stop(5_000));
+  await meta.start();
+  const nodes = new Map<string, string>();
+  await Promise.all(
+    STORAGE.map(async (host, i) => {
+      const id = `n${i + 1}`;
+      const node = lab.ballastd(host, {
+        role: 'node',
+        id,
+        env,
+        readyTimeoutMs: 120_000,
+        args: [
+          '--id',
+          id,
+          '--data-dir',
+          path.join(lab.hostDir(host), id),
+          '--listen',
+          `${lab.address(host)}:${NODE_PORT}`,
+          '--ops-listen',
+          `${lab.address(host)}:0`,
+          '--meta',
+          metaUrl,
+          '--labels',
+          `zone=zone-${host},host=${host}`,
+          '--capacity',
+          '4GiB',
+          '--heartbeat-interval',
+          '1s',
+          '--scrub-rate',
+          '0',
+        ],
+      });
+      t.teardown(() => node.stop(5_000));
+      const ready = (await node.start()) as ReadyEndpoints;
+      nodes.set(id, ready.dataPlane ?? `${lab.address(host)}:${NODE_PORT}`);
+    }),
+  );
+  const api = async <T>(method: string, urlPath: string): Promise<T> => {
+    const response = await fetch(`${metaUrl}${urlPath}`, {
+      method,
+      headers: { authorization: `Bearer ${TOKEN}` },
+      signal: AbortSignal.timeout(15_000),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`${method} ${urlPath}: ${response.status} ${text}`);
+    return JSON.parse(text) as T;
+  };
+  await waitFor(
+    '3 storage nodes up in the map',
+    async () => {
+      const list = await api<{ items: Array<{ state: string }> }>('GET', '/v1/nodes');
+      return list.items.filter((n) => n.state === 'up').length === 3;
+    },
+    { timeoutMs: 60_000, intervalMs: 250 },
+  );
+  const agents = new Map<string, ManagedProcess>();
+  for (const host of ['ca', 'cb'] as const) {
+    const agent = agentProcess(lab, host, metaUrl);
+    t.teardown(() => agent.stop(10_000));
+    await agent.start();
+    agents.set(host, agent);
+  }
+  return { lab, metaUrl, nodes, agents, api };
+}
+
+/** sha256 per non-zero chunk of a node's replica, read over the data plane from the root netns. */
+async function replicaDigest(
+  nodeId: string,
+  address: string,
+  volumeId: string,
+): Promise<Map<number, string>> {
+  const at = address.lastIndexOf(':');
+  const client = await DataPlaneClient.connect({
+    host: address.slice(0, at),
+    port: Number(address.slice(at + 1)),
+    clusterId: CLUSTER_ID,
+    clientId: 'multi-host-verifier',
+    secret: SECRET,
+    expectedNodeId: nodeId,
+    connectTimeoutMs: 10_000,
+    requestTimeoutMs: 60_000,
+  });
+  try {
+    const map = await client.getChunkMap(volumeId);
+    const out = new Map<number, string>();
+    for (const entry of map.chunks) {
+      if (entry.hole) continue;
+      const chunk = await client.readChunk(volumeId, entry.index);
+      if (chunk.data === null || chunk.data.every((b) => b === 0)) continue;
+      out.set(entry.index, createHash('sha256').update(chunk.data).digest('hex'));
+    }
+    return out;
+  } finally {
+    client.destroy();
+  }
+}
+
+/** The highest N in "acked <tag> N" lines. */
+function maxAcked(logText: string, tag: string): number {
+  let max = 0;
+  for (const m of logText.matchAll(new RegExp(`acked ${tag} (\\d+)`, 'g'))) {
+    max = Math.max(max, Number(m[1]));
+  }
+  return max;
+}
+
+/** The writer's stdout as dockerd stored it (json-file), read from the disk of a dead host. */
+function containerLogOnDisk(lab: HostLab, host: string, id: string): string {
+  const file = path.join(lab.hostDir(host), 'docker-data', 'containers', id, `${id}-json.log`);
+  try {
+    return fs
+      .readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => (JSON.parse(l) as { log: string }).log)
+      .join('');
+  } catch {
+    return '';
+  }
+}
+
+/** Record numbers of `tag` in the log file's text, in file order. */
+function records(text: string, tag: string): number[] {
+  const out: number[] = [];
+  for (const m of text.matchAll(new RegExp(`^rec ${tag} (\\d+) \\d+$`, 'gm')))
+    out.push(Number(m[1]));
+  return out;
+}
+
+interface VolumeView {
+  id: string;
+  epoch: number;
+  attachment?: { host: string; epoch: number } | null;
+  replicas: Array<{ nodeId: string; role: string }>;
+}
+
+t.test('a volume follows its container to another host when its host dies', async (t) => {
+  if (!needsRoot(t)) return;
+  for (const tool of ['dockerd', 'docker', 'nsenter', 'unshare', 'nbdfuse']) {
+    if ((await run('sh', ['-c', `command -v ${tool}`])).code !== 0) {
+      t.fail(`${tool} is missing (apt-get install docker.io util-linux libnbd-bin)`);
+      return;
+    }
+  }
+  await HostLab.removeStale();
+  const lab = await HostLab.create({
+    hosts: [...STORAGE, 'ca', 'cb'],
+    dockerHosts: ['ca', 'cb'],
+  });
+  // Registered first, so it runs last: the processes' own teardowns stop them gracefully before.
+  t.teardown(() => lab.destroy());
+  t.teardown(() => {
+    if (!t.passing()) {
+      for (const host of lab.hosts) {
+        const logs = path.join(lab.hostDir(host), 'logs');
+        for (const f of fs.existsSync(logs) ? fs.readdirSync(logs) : []) {
+          if (f.startsWith('dockerd')) continue;
+          const text = fs.readFileSync(path.join(logs, f), 'utf8');
+          t.comment(`===== ${host}/${f}\n${text.split('\n').slice(-40).join('\n')}`);
+        }
+      }
+    }
+  });
+  const rootfs = await busyboxRootfs(lab.dir);
+  await lab.importImage(rootfs, IMAGE);
+  const c = await startCluster(t, lab);
+
+  const created = await lab.tryDocker('ca', [
+    'volume',
+    'create',
+    '-d',
+    'ballast',
+    '--opt',
+    'size=256MiB',
+    '--opt',
+    'replicas=3',
+    VOLUME,
+  ]);
+  t.ok(created.ok, `volume created on ca: ${created.error ?? 'ok'}`);
+  const writerA = (
+    await lab.docker('ca', [
+      'run',
+      '-d',
+      '--name',
+      'writer',
+      '--network',
+      'none',
+      '--volume-driver',
+      'ballast',
+      '-v',
+      `${VOLUME}:/data`,
+      IMAGE,
+      'sh',
+      '-c',
+      WRITER('A'),
+    ])
+  ).stdout.trim();
+  const before = await c.api<VolumeView>('GET', `/v1/volumes/${VOLUME}`);
+  t.equal(before.attachment?.host, 'host-a', 'attached to host-a');
+  const epochA = before.attachment!.epoch;
+  await waitFor(
+    'the writer on ca to ack 30 records',
+    async () => maxAcked((await lab.docker('ca', ['logs', 'writer'])).stdout, 'A') >= 30,
+    { timeoutMs: 120_000, intervalMs: 500 },
+  );
+
+  // Power cut on ca.
+  const ackedSeen = maxAcked((await lab.docker('ca', ['logs', 'writer'])).stdout, 'A');
+  const killedAt = Date.now();
+  const { killed } = await lab.killHost('ca');
+  const ackedBeforeKill = Math.max(
+    ackedSeen,
+    maxAcked(containerLogOnDisk(lab, 'ca', writerA), 'A'),
+  );
+  t.comment(`ca killed (${killed} processes) after ${ackedBeforeKill} acknowledged records`);
+  t.same(lab.processesOf('ca'), [], 'nothing of ca runs');
+
+  // cb: `docker run` with the same volume, no operator. While meta still hears ca as alive (its
+  // last heartbeat is recent), the attach is refused naming the holder.
+  const early = await lab.tryDocker('cb', [
+    'run',
+    '--rm',
+    '--network',
+    'none',
+    '-v',
+    `${VOLUME}:/data`,
+    IMAGE,
+    'true',
+  ]);
+  t.notOk(early.ok, 'refused at once: host-a is not yet presumed dead');
+  t.match(early.error ?? '', /host-a/, 'naming host-a');
+  let attempts = 1;
+  await waitFor(
+    'cb to take the volume over',
+    async () => {
+      attempts++;
+      const r = await lab.tryDocker('cb', [
+        'run',
+        '-d',
+        '--name',
+        'writer',
+        '--network',
+        'none',
+        '--volume-driver',
+        'ballast',
+        '-v',
+        `${VOLUME}:/data`,
+        IMAGE,
+        'sh',
+        '-c',
+        // The old records first, kept in the container's log, then the writer goes on.
+        `cat /data/log > /tmp/seen; echo "seen $(wc -l < /data/log) lines"; ${WRITER('B')}`,
+      ]);
+      if (!r.ok) await lab.tryDocker('cb', ['rm', '-f', 'writer']);
+      return r.ok;
+    },
+    { timeoutMs: TAKEOVER_BOUND_MS, intervalMs: 500 },
+  );
+  const usableMs = Date.now() - killedAt;
+  t.comment(
+    `volume usable on cb ${usableMs} ms after ca was killed (${attempts} docker run attempts; ` +
+      `meta's host timeout ${HOST_TIMEOUT_S} s, agent heartbeat 1 s)`,
+  );
+  t.ok(usableMs >= HOST_TIMEOUT_S * 1000 - 1500, 'not before meta presumed host-a dead');
+  const after = await c.api<VolumeView>('GET', `/v1/volumes/${VOLUME}`);
+  t.equal(after.attachment?.host, 'host-b', 'attached to host-b now');
+  t.ok(after.attachment!.epoch > epochA, `epoch bumped ${epochA} -> ${after.attachment!.epoch}`);
+
+  await waitFor(
+    "cb's writer going",
+    async () => maxAcked((await lab.docker('cb', ['logs', 'writer'])).stdout, 'B') >= 10,
+    { timeoutMs: 60_000, intervalMs: 500 },
+  );
+  const seen = (await lab.docker('cb', ['exec', 'writer', 'cat', '/tmp/seen'])).stdout;
+  const recsA = records(seen, 'A');
+  t.ok(
+    recsA.length >= ackedBeforeKill,
+    `${recsA.length} records of A found, ${ackedBeforeKill} acked`,
+  );
+  t.same(
+    recsA.slice(0, ackedBeforeKill),
+    Array.from({ length: ackedBeforeKill }, (_, i) => i + 1),
+    'every acknowledged record of A is there, in order, once',
+  );
+  t.same(
+    recsA,
+    Array.from({ length: recsA.length }, (_, i) => i + 1),
+    'and nothing but a prefix of what A wrote',
+  );
+
+  // ca boots again: new mount namespace, dockerd (which knows the dead container), the agent.
+  // The agent starts before dockerd, as a host's init must order them (see rebootHost).
+  const rebootAt = Date.now();
+  const agentA = agentProcess(lab, 'ca', c.metaUrl);
+  t.teardown(() => agentA.stop(10_000));
+  let agentReadyMs = 0;
+  await lab.rebootHost('ca', {
+    beforeDockerd: async () => {
+      await agentA.start();
+      agentReadyMs = Date.now() - rebootAt;
+    },
+  });
+  t.comment(
+    `ca back: agent ready ${agentReadyMs} ms, dockerd answering ${Date.now() - rebootAt} ms after the reboot began`,
+  );
+  t.ok(agentA.running, 'agent on ca running again');
+  const recovery = fs
+    .readFileSync(agentA.options.logFile, 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('"recovery done"'))
+    .map((l) => JSON.parse(l) as { lost: string[]; cleaned: unknown[]; kept: string[] })
+    .at(-1);
+  t.comment(`agent on ca after the reboot: recovery ${JSON.stringify(recovery)}`);
+  t.same(recovery?.kept, [], 'the agent on ca keeps no mount of the volume');
+  t.ok(recovery?.lost.includes(VOLUME), 'and reports the mount it lost');
+  const removed = await lab.tryDocker('ca', ['rm', '-f', 'writer']);
+  t.ok(removed.ok, `the dead container on ca is removed: ${removed.error ?? 'ok'}`);
+  const stillB = await c.api<VolumeView>('GET', `/v1/volumes/${VOLUME}`);
+  t.same(
+    stillB.attachment && { host: stillB.attachment.host, epoch: stillB.attachment.epoch },
+    { host: 'host-b', epoch: after.attachment!.epoch },
+    "ca's return leaves cb's attachment alone",
+  );
+  const refusedOnA = await lab.tryDocker('ca', [
+    'run',
+    '--rm',
+    '--network',
+    'none',
+    '-v',
+    `${VOLUME}:/data`,
+    IMAGE,
+    'true',
+  ]);
+  t.notOk(refusedOnA.ok, 'ca cannot mount it while cb writes: one writer');
+  t.match(refusedOnA.error ?? '', /host-b/, 'naming host-b');
+  const ackedB1 = maxAcked((await lab.docker('cb', ['logs', 'writer'])).stdout, 'B');
+  await waitFor(
+    "cb's writer still acking",
+    async () => maxAcked((await lab.docker('cb', ['logs', 'writer'])).stdout, 'B') > ackedB1 + 5,
+    { timeoutMs: 60_000, intervalMs: 500 },
+  );
+
+  // cb lets go (Unmount: a clean detach), then ca reads everything back.
+  await lab.docker('cb', ['stop', '-t', '1', 'writer']);
+  const ackedB = maxAcked((await lab.docker('cb', ['logs', 'writer'])).stdout, 'B');
+  await lab.docker('cb', ['rm', 'writer']);
+  await waitFor(
+    'the volume detached',
+    async () => !(await c.api<VolumeView>('GET', `/v1/volumes/${VOLUME}`)).attachment,
+    { timeoutMs: 60_000, intervalMs: 250 },
+  );
+  const finalLog = (
+    await lab.docker('ca', [
+      'run',
+      '--rm',
+      '--network',
+      'none',
+      '-v',
+      `${VOLUME}:/data`,
+      IMAGE,
+      'cat',
+      '/data/log',
+    ])
+  ).stdout;
+  const recsB = records(finalLog, 'B');
+  t.ok(recsB.length >= ackedB, `ca sees ${recsB.length} records of B (${ackedB} acked)`);
+  t.same(
+    recsB,
+    Array.from({ length: recsB.length }, (_, i) => i + 1),
+    "B's records in order",
+  );
+  t.same(records(finalLog, 'A').slice(0, ackedBeforeKill).length, ackedBeforeKill, "and A's");
+
+  // Every replica identical, read from each node over the data plane.
+  const vol = await c.api<VolumeView>('GET', `/v1/volumes/${VOLUME}`);
+  t.equal(vol.replicas.filter((r) => r.role === 'in-sync').length, 3, '3 in-sync replicas');
+  const digests = await Promise.all(
+    vol.replicas.map(async (r) => replicaDigest(r.nodeId, c.nodes.get(r.nodeId)!, vol.id)),
+  );
+  const [first, ...rest] = digests;
+  t.ok(first!.size > 0, `replica of ${vol.replicas[0]!.nodeId} holds ${first!.size} chunks`);
+  for (const [i, d] of rest.entries()) {
+    t.same(
+      [...d.entries()].sort(),
+      [...first!.entries()].sort(),
+      `${vol.replicas[i + 1]!.nodeId} identical`,
+    );
+  }
+  await lab.docker('ca', ['volume', 'rm', VOLUME]);
+});
