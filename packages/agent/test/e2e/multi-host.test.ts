@@ -261,12 +261,31 @@ interface VolumeView {
   replicas: Array<{ nodeId: string; role: string }>;
 }
 
-t.test('a volume follows its container to another host when its host dies', async (t) => {
-  if (!needsRoot(t)) return;
+/** Every replica of a detached volume in sync and byte-identical, read over the data plane. */
+async function replicasIdentical(t: Test, c: Cluster, name: string): Promise<void> {
+  const vol = await c.api<VolumeView>('GET', `/v1/volumes/${name}`);
+  t.equal(vol.replicas.filter((r) => r.role === 'in-sync').length, 3, '3 in-sync replicas');
+  const digests = await Promise.all(
+    vol.replicas.map(async (r) => replicaDigest(r.nodeId, c.nodes.get(r.nodeId)!, vol.id)),
+  );
+  const [first, ...rest] = digests;
+  t.ok(first!.size > 0, `replica of ${vol.replicas[0]!.nodeId} holds ${first!.size} chunks`);
+  for (const [i, d] of rest.entries()) {
+    t.same(
+      [...d.entries()].sort(),
+      [...first!.entries()].sort(),
+      `${vol.replicas[i + 1]!.nodeId} identical`,
+    );
+  }
+}
+
+/** The lab with the image loaded and the cluster running; undefined (the test failed) without root or tools. */
+async function bed(t: Test): Promise<{ lab: HostLab; c: Cluster } | undefined> {
+  if (!needsRoot(t)) return undefined;
   for (const tool of ['dockerd', 'docker', 'nsenter', 'unshare', 'nbdfuse']) {
     if ((await run('sh', ['-c', `command -v ${tool}`])).code !== 0) {
       t.fail(`${tool} is missing (apt-get install docker.io util-linux libnbd-bin)`);
-      return;
+      return undefined;
     }
   }
   await HostLab.removeStale();
@@ -291,6 +310,13 @@ t.test('a volume follows its container to another host when its host dies', asyn
   const rootfs = await busyboxRootfs(lab.dir);
   await lab.importImage(rootfs, IMAGE);
   const c = await startCluster(t, lab);
+  return { lab, c };
+}
+
+t.test('a volume follows its container to another host when its host dies', async (t) => {
+  const setUp = await bed(t);
+  if (setUp === undefined) return;
+  const { lab, c } = setUp;
 
   const created = await lab.tryDocker('ca', [
     'volume',
@@ -498,20 +524,114 @@ t.test('a volume follows its container to another host when its host dies', asyn
   );
   t.same(records(finalLog, 'A').slice(0, ackedBeforeKill).length, ackedBeforeKill, "and A's");
 
-  // Every replica identical, read from each node over the data plane.
-  const vol = await c.api<VolumeView>('GET', `/v1/volumes/${VOLUME}`);
-  t.equal(vol.replicas.filter((r) => r.role === 'in-sync').length, 3, '3 in-sync replicas');
-  const digests = await Promise.all(
-    vol.replicas.map(async (r) => replicaDigest(r.nodeId, c.nodes.get(r.nodeId)!, vol.id)),
-  );
-  const [first, ...rest] = digests;
-  t.ok(first!.size > 0, `replica of ${vol.replicas[0]!.nodeId} holds ${first!.size} chunks`);
-  for (const [i, d] of rest.entries()) {
-    t.same(
-      [...d.entries()].sort(),
-      [...first!.entries()].sort(),
-      `${vol.replicas[i + 1]!.nodeId} identical`,
-    );
-  }
+  await replicasIdentical(t, c, VOLUME);
   await lab.docker('ca', ['volume', 'rm', VOLUME]);
+});
+
+/** The running task's container of `service` on `host`, if any. */
+async function taskContainer(lab: HostLab, host: string, service: string): Promise<string> {
+  const out = await lab.docker(host, [
+    'ps',
+    '-q',
+    '--filter',
+    `label=com.docker.swarm.service.name=${service}`,
+  ]);
+  return out.stdout.trim().split('\n')[0] ?? '';
+}
+
+t.test('a Swarm service task moves to another host on drain, its volume with it', async (t) => {
+  const setUp = await bed(t);
+  if (setUp === undefined) return;
+  const { lab, c } = setUp;
+  // The agents answer before the join (formSwarm activates them), so both nodes advertise the
+  // driver and Swarm may place the task on either.
+  const swarm = await lab.formSwarm({ hosts: ['ca', 'cb'], managers: ['ca'] });
+  const service = 'swwriter';
+  const vol = 'swvol';
+  const tag = '$(hostname)';
+  await lab.docker(swarm.leader, [
+    'service',
+    'create',
+    '--detach',
+    '--name',
+    service,
+    '--replicas',
+    '1',
+    '--no-resolve-image',
+    '--hostname',
+    '{{.Node.Hostname}}',
+    '--stop-grace-period',
+    '10s',
+    '--mount',
+    `type=volume,source=${vol},target=/data,volume-driver=ballast,volume-nocopy=true,` +
+      'volume-opt=size=256MiB,volume-opt=replicas=3',
+    IMAGE,
+    'sh',
+    '-c',
+    // SIGTERM ends the loop between records (sh as PID 1 ignores it without a trap).
+    `trap 'exit 0' TERM; ${WRITER(tag)}`,
+  ]);
+  const running = async (): Promise<{ host: string; cid: string } | undefined> => {
+    for (const host of ['ca', 'cb']) {
+      const cid = await taskContainer(lab, host, service);
+      if (cid !== '') return { host, cid };
+    }
+    return undefined;
+  };
+  const first = await waitFor('the task running', running, {
+    timeoutMs: 120_000,
+    intervalMs: 500,
+  });
+  const from = first.host;
+  const to = from === 'ca' ? 'cb' : 'ca';
+  await waitFor(
+    `the writer on ${from} to ack 20 records`,
+    async () => maxAcked((await lab.docker(from, ['logs', first.cid])).stdout, from) >= 20,
+    { timeoutMs: 120_000, intervalMs: 500 },
+  );
+  const epochFrom = (await c.api<VolumeView>('GET', `/v1/volumes/${vol}`)).attachment?.epoch;
+  t.equal(
+    (await c.api<VolumeView>('GET', `/v1/volumes/${vol}`)).attachment?.host,
+    COMPUTE[from as 'ca' | 'cb'],
+    `attached to ${from}'s agent`,
+  );
+
+  const drainedAt = Date.now();
+  await lab.docker(swarm.leader, ['node', 'update', '--availability', 'drain', from]);
+  const second = await waitFor(
+    `the task running on ${to}`,
+    async () => {
+      const cid = await taskContainer(lab, to, service);
+      return cid === '' ? undefined : { host: to, cid };
+    },
+    { timeoutMs: 120_000, intervalMs: 250 },
+  );
+  await waitFor(
+    `the writer on ${to} acking`,
+    async () => maxAcked((await lab.docker(to, ['logs', second.cid])).stdout, to) >= 1,
+    { timeoutMs: 60_000, intervalMs: 250 },
+  );
+  t.comment(
+    `task moved ${from} -> ${to} and writes again ${Date.now() - drainedAt} ms after drain`,
+  );
+  const ackedFrom = maxAcked((await lab.docker(from, ['logs', first.cid])).stdout, from);
+  const moved = await c.api<VolumeView>('GET', `/v1/volumes/${vol}`);
+  t.equal(moved.attachment?.host, COMPUTE[to as 'ca' | 'cb'], `attached to ${to}'s agent`);
+  t.ok((moved.attachment?.epoch ?? 0) > (epochFrom ?? Infinity), 'with a new epoch');
+  const text = (await lab.docker(to, ['exec', second.cid, 'cat', '/data/log'])).stdout;
+  const recsFrom = records(text, from);
+  t.ok(recsFrom.length >= ackedFrom, `${recsFrom.length} records of ${from}, ${ackedFrom} acked`);
+  t.same(
+    recsFrom,
+    Array.from({ length: recsFrom.length }, (_, i) => i + 1),
+    `every record of ${from} there, in order, once`,
+  );
+
+  await lab.docker(swarm.leader, ['service', 'rm', service]);
+  await waitFor(
+    'the volume detached after the service went',
+    async () => !(await c.api<VolumeView>('GET', `/v1/volumes/${vol}`)).attachment,
+    { timeoutMs: 60_000, intervalMs: 250 },
+  );
+  await replicasIdentical(t, c, vol);
 });
