@@ -533,19 +533,23 @@ async function taskContainer(lab: HostLab, host: string, service: string): Promi
   const out = await lab.docker(host, [
     'ps',
     '-q',
+    '--no-trunc',
     '--filter',
     `label=com.docker.swarm.service.name=${service}`,
   ]);
   return out.stdout.trim().split('\n')[0] ?? '';
 }
 
-t.test('a Swarm service task moves to another host on drain, its volume with it', async (t) => {
+t.test('a Swarm service task moves on drain and on host loss, its volume with it', async (t) => {
   const setUp = await bed(t);
   if (setUp === undefined) return;
   const { lab, c } = setUp;
   // The agents answer before the join (formSwarm activates them), so both nodes advertise the
   // driver and Swarm may place the task on either.
   const swarm = await lab.formSwarm({ hosts: ['ca', 'cb'], managers: ['ca'] });
+  // The task starts on ca (cb drained meanwhile), moves to cb when ca is drained, and comes
+  // back to ca when cb is killed.
+  await lab.docker(swarm.leader, ['node', 'update', '--availability', 'drain', 'cb']);
   const service = 'swwriter';
   const vol = 'swvol';
   const tag = '$(hostname)';
@@ -582,8 +586,10 @@ t.test('a Swarm service task moves to another host on drain, its volume with it'
     timeoutMs: 120_000,
     intervalMs: 500,
   });
-  const from = first.host;
-  const to = from === 'ca' ? 'cb' : 'ca';
+  const from = 'ca';
+  const to = 'cb';
+  t.equal(first.host, from, 'the task starts on ca');
+  await lab.docker(swarm.leader, ['node', 'update', '--availability', 'active', 'cb']);
   await waitFor(
     `the writer on ${from} to ack 20 records`,
     async () => maxAcked((await lab.docker(from, ['logs', first.cid])).stdout, from) >= 20,
@@ -592,7 +598,7 @@ t.test('a Swarm service task moves to another host on drain, its volume with it'
   const epochFrom = (await c.api<VolumeView>('GET', `/v1/volumes/${vol}`)).attachment?.epoch;
   t.equal(
     (await c.api<VolumeView>('GET', `/v1/volumes/${vol}`)).attachment?.host,
-    COMPUTE[from as 'ca' | 'cb'],
+    COMPUTE[from],
     `attached to ${from}'s agent`,
   );
 
@@ -616,7 +622,7 @@ t.test('a Swarm service task moves to another host on drain, its volume with it'
   );
   const ackedFrom = maxAcked((await lab.docker(from, ['logs', first.cid])).stdout, from);
   const moved = await c.api<VolumeView>('GET', `/v1/volumes/${vol}`);
-  t.equal(moved.attachment?.host, COMPUTE[to as 'ca' | 'cb'], `attached to ${to}'s agent`);
+  t.equal(moved.attachment?.host, COMPUTE[to], `attached to ${to}'s agent`);
   t.ok((moved.attachment?.epoch ?? 0) > (epochFrom ?? Infinity), 'with a new epoch');
   const text = (await lab.docker(to, ['exec', second.cid, 'cat', '/data/log'])).stdout;
   const recsFrom = records(text, from);
@@ -626,6 +632,55 @@ t.test('a Swarm service task moves to another host on drain, its volume with it'
     Array.from({ length: recsFrom.length }, (_, i) => i + 1),
     `every record of ${from} there, in order, once`,
   );
+
+  // cb loses power under the running task: Swarm notices the node Down and starts the task on
+  // ca, whose agent takes the volume over once meta presumes host-b dead.
+  await lab.docker(swarm.leader, ['node', 'update', '--availability', 'active', 'ca']);
+  await waitFor(
+    `the writer on ${to} to ack 20 records`,
+    async () => maxAcked((await lab.docker(to, ['logs', second.cid])).stdout, to) >= 20,
+    { timeoutMs: 120_000, intervalMs: 500 },
+  );
+  const ackedSeen = maxAcked((await lab.docker(to, ['logs', second.cid])).stdout, to);
+  const killedAt = Date.now();
+  await lab.killHost(to);
+  const ackedTo = Math.max(ackedSeen, maxAcked(containerLogOnDisk(lab, to, second.cid), to));
+  const third = await waitFor(
+    `the task running on ${from} again`,
+    async () => {
+      const cid = await taskContainer(lab, from, service);
+      return cid === '' ? undefined : cid;
+    },
+    { timeoutMs: 120_000, intervalMs: 250 },
+  );
+  const startedMs = Date.now() - killedAt;
+  await waitFor(
+    `the writer on ${from} acking`,
+    async () => (await lab.docker(from, ['logs', third])).stdout.includes(`acked ${from} 1\n`),
+    { timeoutMs: 60_000, intervalMs: 250 },
+  );
+  const writingMs = Date.now() - killedAt;
+  const down = (await lab.swarmNodes(swarm.leader)).find((n) => n.hostname === to);
+  t.equal(down?.status, 'Down', `${to} is Down in the swarm`);
+  t.comment(
+    `${to} killed: task container on ${from} after ${startedMs} ms, writing after ${writingMs} ms ` +
+      `(${ackedTo} records acked on ${to})`,
+  );
+  const back = await c.api<VolumeView>('GET', `/v1/volumes/${vol}`);
+  t.equal(back.attachment?.host, COMPUTE[from], `attached to ${from}'s agent again`);
+  t.ok(
+    (back.attachment?.epoch ?? 0) > (moved.attachment?.epoch ?? Infinity),
+    'a new epoch: fenced',
+  );
+  const after = (await lab.docker(from, ['exec', third, 'cat', '/data/log'])).stdout;
+  const recsTo = records(after, to);
+  t.ok(recsTo.length >= ackedTo, `${recsTo.length} records of ${to}, ${ackedTo} acked`);
+  t.same(
+    recsTo,
+    Array.from({ length: recsTo.length }, (_, i) => i + 1),
+    `every acknowledged record of ${to} there, in order, once`,
+  );
+  t.same(records(after, from).slice(0, ackedFrom).length, ackedFrom, `and those of ${from}`);
 
   await lab.docker(swarm.leader, ['service', 'rm', service]);
   await waitFor(
