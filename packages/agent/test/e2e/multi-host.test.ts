@@ -46,11 +46,15 @@ const TAKEOVER_BOUND_MS = 120_000;
 const STORAGE = ['s1', 's2', 's3'] as const;
 const COMPUTE = { ca: 'host-a', cb: 'host-b' } as const;
 
-// Appends stamped records, syncing after each: "acked N" is printed only once record N is on
-// disk as far as the container can tell. Bounded: at most 20,000 records.
+// Appends stamped records, each written and fsynced through one descriptor (dd conv=fsync):
+// "acked N" is printed only once fsync of record N returned success. Not `sync`: sync(2) returns
+// no error, so a writer acknowledging on it counts records its dead volume never stored (the
+// partition test saw exactly that). A failed record is reported and followed by a pause of 1 s.
+// Bounded: at most 20,000 records.
 const WRITER = (tag: string): string =>
   `i=0; while [ $i -lt 20000 ]; do i=$((i+1)); ` +
-  `echo "rec ${tag} $i $(date +%s)" >> /data/log && sync && echo "acked ${tag} $i"; done`;
+  `echo "rec ${tag} $i $(date +%s)" | dd of=/data/log oflag=append conv=notrunc,fsync status=none ` +
+  `&& echo "acked ${tag} $i" || { echo "failed ${tag} $i"; sleep 1; }; done`;
 
 interface Cluster {
   lab: HostLab;
@@ -687,6 +691,169 @@ t.test('a Swarm service task moves on drain and on host loss, its volume with it
     'the volume detached after the service went',
     async () => !(await c.api<VolumeView>('GET', `/v1/volumes/${vol}`)).attachment,
     { timeoutMs: 60_000, intervalMs: 250 },
+  );
+  await replicasIdentical(t, c, vol);
+});
+
+t.test("a cut-off host's writer is fenced: its late writes never land", async (t) => {
+  const setUp = await bed(t);
+  if (setUp === undefined) return;
+  const { lab, c } = setUp;
+  const vol = 'cutvol';
+  await lab.docker('cb', [
+    'volume',
+    'create',
+    '-d',
+    'ballast',
+    '--opt',
+    'size=256MiB',
+    '--opt',
+    'replicas=3',
+    vol,
+  ]);
+  await lab.docker('cb', [
+    'run',
+    '-d',
+    '--name',
+    'writer',
+    '--network',
+    'none',
+    '-v',
+    `${vol}:/data`,
+    IMAGE,
+    'sh',
+    '-c',
+    WRITER('B'),
+  ]);
+  const ackedB = async (): Promise<number> =>
+    maxAcked((await lab.docker('cb', ['logs', 'writer'])).stdout, 'B');
+  await waitFor('the writer on cb to ack 20 records', async () => (await ackedB()) >= 20, {
+    timeoutMs: 120_000,
+    intervalMs: 500,
+  });
+  const epochB = (await c.api<VolumeView>('GET', `/v1/volumes/${vol}`)).attachment!.epoch;
+
+  // cb is cut off from every other host (its container keeps running, its dockerd answers the
+  // test over its unix socket).
+  const ackedAtCut = await ackedB();
+  const cutAt = Date.now();
+  await lab.isolate('cb');
+  await waitFor(
+    'ca to take the volume over',
+    async () => {
+      const r = await lab.tryDocker('ca', [
+        'run',
+        '-d',
+        '--name',
+        'writer',
+        '--network',
+        'none',
+        '-v',
+        `${vol}:/data`,
+        IMAGE,
+        'sh',
+        '-c',
+        `cat /data/log > /tmp/seen; ${WRITER('A')}`,
+      ]);
+      if (!r.ok) await lab.tryDocker('ca', ['rm', '-f', 'writer']);
+      return r.ok;
+    },
+    { timeoutMs: TAKEOVER_BOUND_MS, intervalMs: 500 },
+  );
+  t.comment(`volume usable on ca ${Date.now() - cutAt} ms after cb was cut off`);
+  const taken = await c.api<VolumeView>('GET', `/v1/volumes/${vol}`);
+  t.equal(taken.attachment?.host, 'host-a', 'attached to host-a');
+  t.ok(taken.attachment!.epoch > epochB, `epoch ${epochB} -> ${taken.attachment!.epoch}`);
+  const seen = (await lab.docker('ca', ['exec', 'writer', 'cat', '/tmp/seen'])).stdout;
+  const seenB = records(seen, 'B');
+  const ackedBeforeTakeover = await ackedB();
+  t.ok(
+    seenB.length >= ackedBeforeTakeover,
+    `ca found ${seenB.length} records of cb; cb had acked ${ackedBeforeTakeover} (${ackedAtCut} at the cut)`,
+  );
+  t.same(
+    seenB,
+    Array.from({ length: seenB.length }, (_, i) => i + 1),
+    'in order, once',
+  );
+  const ackedA = async (): Promise<number> =>
+    maxAcked((await lab.docker('ca', ['logs', 'writer'])).stdout, 'A');
+  await waitFor('the writer on ca going', async () => (await ackedA()) >= 20, {
+    timeoutMs: 60_000,
+    intervalMs: 500,
+  });
+
+  // The cut heals while cb's writer still runs: its engine reaches the nodes again with the old
+  // epoch and is refused; nothing it sends lands, nothing more is acknowledged to it.
+  await lab.heal('cb');
+  const healedAt = Date.now();
+  const a0 = await ackedA();
+  await waitFor(
+    'the writer on ca acking 20 more after the heal',
+    async () => (await ackedA()) >= a0 + 20,
+    {
+      timeoutMs: 60_000,
+      intervalMs: 500,
+    },
+  );
+  // Give cb's engine time to retry (its replica timeout is 15 s) before looking.
+  while (Date.now() - healedAt < 20_000) await new Promise((r) => setTimeout(r, 500));
+  const ackedBFinal = await ackedB();
+  t.equal(ackedBFinal, ackedBeforeTakeover, 'cb acknowledged nothing after ca took over');
+  t.comment(
+    `cb acked ${ackedBFinal}: ${ackedBFinal - ackedAtCut} after the cut began, before the takeover`,
+  );
+  const logB = (await lab.docker('cb', ['logs', 'writer'])).stdout;
+  const failedB = [...logB.matchAll(/failed B \d+/g)].length;
+  t.comment(
+    `cb's writer after the heal: ${failedB} records failed, last line ${JSON.stringify(logB.trim().split('\n').at(-1))}`,
+  );
+  const rmB = await lab.tryDocker('cb', ['rm', '-f', 'writer']);
+  t.ok(rmB.ok, `cb's stale container removed: ${rmB.error ?? 'ok'}`);
+  const still = await c.api<VolumeView>('GET', `/v1/volumes/${vol}`);
+  t.same(
+    still.attachment && { host: still.attachment.host, epoch: still.attachment.epoch },
+    { host: 'host-a', epoch: taken.attachment!.epoch },
+    "cb letting go leaves ca's attachment alone",
+  );
+
+  await lab.docker('ca', ['stop', '-t', '1', 'writer']);
+  const finalA = await ackedA();
+  await lab.docker('ca', ['rm', 'writer']);
+  await waitFor(
+    'the volume detached',
+    async () => !(await c.api<VolumeView>('GET', `/v1/volumes/${vol}`)).attachment,
+    { timeoutMs: 60_000, intervalMs: 250 },
+  );
+  const finalLog = (
+    await lab.docker('cb', [
+      'run',
+      '--rm',
+      '--network',
+      'none',
+      '-v',
+      `${vol}:/data`,
+      IMAGE,
+      'cat',
+      '/data/log',
+    ])
+  ).stdout;
+  t.same(
+    records(finalLog, 'B'),
+    seenB,
+    "cb's records are exactly those ca found: no late write landed",
+  );
+  const recsA = records(finalLog, 'A');
+  t.ok(recsA.length >= finalA, `${recsA.length} records of ca, ${finalA} acked`);
+  t.same(
+    recsA,
+    Array.from({ length: recsA.length }, (_, i) => i + 1),
+    "ca's in order, once",
+  );
+  t.equal(
+    finalLog.split('\n').filter((l) => l !== '' && !/^rec [AB] \d+ \d+$/.test(l)).length,
+    0,
+    'no torn or foreign line in the file',
   );
   await replicasIdentical(t, c, vol);
 });
