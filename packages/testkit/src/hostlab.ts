@@ -143,6 +143,10 @@ export class HostLab {
       writeRecord(record);
       rmSync(record.dir, { recursive: true, force: true });
       mkdirSync(record.dir, { recursive: true, mode: 0o700 });
+      // `unshare --mount=FILE` refuses a FILE on a shared mount (systemd makes / shared): the lab
+      // directory becomes a private mount of its own. Teardown unmounts it with the rest.
+      await runBounded(['mount', '--bind', record.dir, record.dir]);
+      await runBounded(['mount', '--make-private', record.dir]);
       for (const host of options.hosts) await lab.#makeHostNamespaces(host);
       await Promise.all(dockerHosts.map((h) => lab.startDockerd(h)));
       return lab;
