@@ -38,8 +38,11 @@ const IMAGE = 'ballast-mh:busybox';
 const VOLUME = 'mhvol';
 const META_PORT = 7300;
 const NODE_PORT = 7400;
-/** Meta presumes a Docker host dead after this much silence (default 30 s; agents beat every 1 s). */
-const HOST_TIMEOUT_S = 6;
+/**
+ * Meta presumes a Docker host dead after this much silence (ballastd's default is 30 s; agents
+ * beat every 1 s here). BALLAST_MH_HOST_TIMEOUT_S=30 measures the default.
+ */
+const HOST_TIMEOUT_S = Number(process.env.BALLAST_MH_HOST_TIMEOUT_S ?? 6);
 /** Bound on the takeover wait: host timeout + attach + mkfs-free mount, with room for load. */
 const TAKEOVER_BOUND_MS = 120_000;
 
@@ -384,8 +387,14 @@ t.test('a volume follows its container to another host when its host dies', asyn
     IMAGE,
     'true',
   ]);
-  t.notOk(early.ok, 'refused at once: host-a is not yet presumed dead');
-  t.match(early.error ?? '', /host-a/, 'naming host-a');
+  const earlyMs = Date.now() - killedAt;
+  if (earlyMs < HOST_TIMEOUT_S * 1000 - 1500) {
+    t.notOk(early.ok, `refused ${earlyMs} ms after the kill: host-a is not yet presumed dead`);
+    t.match(early.error ?? '', /host-a/, 'naming host-a');
+  } else {
+    // A machine this loaded says nothing about the refusal; the takeover below still counts.
+    t.comment(`the first docker run on cb ended ${earlyMs} ms after the kill: refusal not checked`);
+  }
   let attempts = 1;
   await waitFor(
     'cb to take the volume over',
