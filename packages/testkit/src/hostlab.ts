@@ -80,7 +80,8 @@ export interface SwarmInfo {
  *   `<hostDir>/etc-docker` (own key.json, no daemon.json of the machine's), and `/sys` is a sysfs
  *   of the host's network namespace with the machine's cgroup tree moved back on top;
  * - optionally a private dockerd (own data root, exec root, socket, pidfile, managed containerd),
- *   whose containers live under the cgroup `ballast-<prefix>-<host>`, so a kill finds them.
+ *   whose containers live under the cgroup `ballast-hostlab-<prefix>-<host>`, so a kill finds
+ *   them.
  *
  * Everything is entered with nsenter (`wrap`, `exec`, `spawn`), never `ip netns exec` (which
  * remounts /sys and hides the cgroups). `killHost` SIGKILLs every process of a host (dockerd,
@@ -174,6 +175,16 @@ export class HostLab {
       await teardownRecord(record);
       await NetLab.removeStale(record.prefix);
       removed++;
+    }
+    // Empty cgroups of labs without a record (their exit hook removed it before the last
+    // processes were reaped); rmdir refuses a cgroup that still has processes, and live labs
+    // have records.
+    const live = new Set(safeReaddir(HOST_LAB_STATE_DIR).map((e) => e.split('.')[0]));
+    for (const hierarchy of safeReaddir(CGROUP_ROOT)) {
+      for (const name of safeReaddir(join(CGROUP_ROOT, hierarchy))) {
+        const m = /^ballast-hostlab-([a-z][a-z0-9]{1,9})-/.exec(name);
+        if (m && !live.has(m[1])) removeCgroupDir(join(CGROUP_ROOT, hierarchy, name), 0);
+      }
     }
     return removed;
   }
@@ -359,7 +370,7 @@ export class HostLab {
     await Promise.all(hosts.map((h) => this.docker(h, ['load', '-i', archive])));
   }
 
-  /** Imports a root filesystem tarball as image `ref` into every running dockerd (or those given). */
+  /** Imports a root filesystem tarball as image `ref` into every running dockerd (or `hosts`). */
   async importImage(
     rootfsTar: string,
     ref: string,
@@ -469,7 +480,7 @@ export class HostLab {
     return this.net.heal(host);
   }
 
-  /** Pids of every process of the host now: its namespaces, its containers' cgroup, their children. */
+  /** Pids of the host's processes: its namespaces', its containers' cgroup's, their children. */
   processesOf(host: string): number[] {
     return [...hostProcesses(this.prefix, this.dir, host)];
   }
@@ -600,7 +611,7 @@ function opt(input: string | Buffer | undefined): { input?: string | Buffer } {
 }
 
 function cgroupName(prefix: string, host: string): string {
-  return `ballast-${prefix}-${host}`;
+  return `ballast-hostlab-${prefix}-${host}`;
 }
 
 // ---- finding and killing a host's processes ----
@@ -721,7 +732,7 @@ function mountsUnder(dir: string): string[] {
   return points.sort((a, b) => b.length - a.length);
 }
 
-/** Removes the cgroup `name` and its children in every hierarchy (empty ones only, as rmdir does). */
+/** Removes cgroup `name` and its children in every hierarchy (empty ones only, as rmdir does). */
 function removeCgroups(name: string): void {
   for (const hierarchy of safeReaddir(CGROUP_ROOT)) {
     const top = join(CGROUP_ROOT, hierarchy, name);
@@ -775,8 +786,16 @@ async function teardownRecord(record: HostLabRecord): Promise<void> {
   for (const point of mountsUnder(record.dir)) {
     await runBounded(['umount', '-l', point]).catch(() => undefined);
   }
-  if (mountsUnder(record.dir).length === 0) rmSync(record.dir, { recursive: true, force: true });
-  else process.emitWarning(`HostLab ${record.prefix}: mounts left under ${record.dir}`);
+  const mountsLeft = mountsUnder(record.dir);
+  const cgroupsLeft = labCgroups(record.prefix);
+  if (mountsLeft.length === 0) rmSync(record.dir, { recursive: true, force: true });
+  if (mountsLeft.length + cgroupsLeft.length > 0) {
+    // The record stays, so that removeStale tries again.
+    process.emitWarning(
+      `HostLab ${record.prefix}: left ${[...mountsLeft, ...cgroupsLeft].join(', ')}`,
+    );
+    return;
+  }
   rmSync(recordPath(record.prefix), { force: true });
 }
 
@@ -794,12 +813,31 @@ function teardownSync(record: HostLabRecord): void {
       spawnSync('losetup', ['-d', loop], bounded);
   }
   for (const point of mountsUnder(record.dir)) spawnSync('umount', ['-l', point], bounded);
-  // The cgroups empty once the killed processes are reaped: removeStale gets them otherwise.
+  // A cgroup can go only once its killed processes are reaped: wait for that, at most 3 s.
+  const alive = (): boolean =>
+    record.hosts.some((h) => hostProcesses(record.prefix, record.dir, h).size > 0);
+  for (let i = 0; i < 60 && alive(); i++) sleepSync(50);
   for (const host of record.hosts) removeCgroups(cgroupName(record.prefix, host));
-  if (mountsUnder(record.dir).length === 0) {
+  // Anything left keeps the record, so that removeStale tries again.
+  if (mountsUnder(record.dir).length === 0 && labCgroups(record.prefix).length === 0) {
     rmSync(record.dir, { recursive: true, force: true });
     rmSync(recordPath(record.prefix), { force: true });
   }
+}
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** `hierarchy/name` of every cgroup of lab `prefix` still there (any host). */
+function labCgroups(prefix: string): string[] {
+  const found: string[] = [];
+  for (const hierarchy of safeReaddir(CGROUP_ROOT)) {
+    for (const name of safeReaddir(join(CGROUP_ROOT, hierarchy))) {
+      if (name.startsWith(`ballast-hostlab-${prefix}-`)) found.push(`${hierarchy}/${name}`);
+    }
+  }
+  return found;
 }
 
 // ---- records ----

@@ -65,14 +65,14 @@ function traces(prefix: string, dir: string): string[] {
       const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
       if (cmd.includes(dir)) found.push(`process ${pid} ${cmd.slice(0, 80)}`);
       const cg = readFileSync(`/proc/${pid}/cgroup`, 'utf8');
-      if (cg.includes(`ballast-${prefix}-`)) found.push(`process ${pid} in a lab cgroup`);
+      if (cg.includes(`ballast-hostlab-${prefix}-`)) found.push(`process ${pid} in a lab cgroup`);
     } catch {
       // exited meanwhile
     }
   }
   for (const h of readdirSync('/sys/fs/cgroup')) {
     for (const cg of safeList(`/sys/fs/cgroup/${h}`)) {
-      if (cg.startsWith(`ballast-${prefix}-`)) found.push(`cgroup ${h}/${cg}`);
+      if (cg.startsWith(`ballast-hostlab-${prefix}-`)) found.push(`cgroup ${h}/${cg}`);
     }
   }
   if (existsSync(dir)) found.push(`dir ${dir}`);
