@@ -102,6 +102,8 @@ export class HostLab {
   readonly #record: HostLabRecord;
   readonly #dockerds = new Map<string, ManagedProcess>();
   readonly #spawned = new Map<string, Set<ManagedProcess>>();
+  /** Hosts cut off by a silent killHost, healed by rebootHost. */
+  readonly #silenced = new Set<string>();
   #destroyed: Promise<void> | undefined;
 
   private constructor(net: NetLab, record: HostLabRecord, dockerHosts: readonly string[]) {
@@ -489,9 +491,18 @@ export class HostLab {
    * The host loses power: SIGSTOP then SIGKILL every process of it (dockerd, containerd, shims,
    * containers, whatever `process()` started), and waits until they are gone. Its namespaces,
    * mounts and files stay, as a machine's disks do; `rebootHost` brings it back.
+   *
+   * The kernel is shared, so killed processes' sockets still close: peers get a FIN or RST at once,
+   * which a real power cut never sends. With `silent`, the host is first cut off from every host
+   * and the root namespace (NetLab.isolate), so its peers hear nothing and must time out; the cut
+   * stays until `rebootHost`.
    */
-  async killHost(host: string): Promise<{ killed: number }> {
+  async killHost(host: string, options: { silent?: boolean } = {}): Promise<{ killed: number }> {
     this.#check(host);
+    if (options.silent) {
+      await this.net.isolate(host, { includeRoot: true });
+      this.#silenced.add(host);
+    }
     const killed = await killHostProcesses(this.prefix, this.dir, host);
     for (const p of this.#spawned.get(host) ?? []) await p.exited();
     return { killed };
@@ -500,7 +511,8 @@ export class HostLab {
   /**
    * The host boots again after killHost: its mount namespace is dropped (the mounts of its dead
    * processes go, loop devices over its files are detached, its container cgroups removed), made
-   * anew with an empty /run/docker/plugins (a real /run is a tmpfs), and dockerd started again
+   * anew with an empty /run/docker/plugins (a real /run is a tmpfs), its network healed after a
+   * silent kill, and dockerd started again
    * (it finds its data root, its containers as Exited and its Swarm state). `beforeDockerd` starts
    * the host's plugins first, as a real host's init must: dockerd looks up the volume driver of
    * each container it restores, and waits about 30 s for a legacy plugin that does not answer.
@@ -517,6 +529,8 @@ export class HostLab {
       rmSync(join(this.pluginsDir(host), entry), { recursive: true, force: true });
     }
     await this.#makeHostNamespaces(host);
+    // Back on the network (every partition involving the host goes) before anything starts.
+    if (this.#silenced.delete(host)) await this.net.heal(host);
     await options.beforeDockerd?.();
     if (this.dockerHosts.includes(host)) await this.startDockerd(host);
   }

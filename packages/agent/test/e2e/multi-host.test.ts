@@ -1,18 +1,18 @@
-// The first cross-host proof (issue 19) on testkit's HostLab: five namespaced hosts on this
-// machine. s1 runs the meta member and a storage node, s2 and s3 a storage node each, and the two
-// compute hosts ca and cb a private dockerd and a Ballast agent each, every process a real
-// ballastd in its host's namespaces, talking over the lab network (10.x addresses), each agent's
-// plugin socket in its own host's /run/docker/plugins.
+// Cross-host proofs (issue 19) on testkit's HostLab: namespaced hosts on this machine. s1 runs
+// the meta member and a storage node, s2 and s3 (and s4 in the last test) a storage node each,
+// and the two compute hosts ca and cb a private dockerd and a Ballast agent each; every process
+// is a real ballastd in its host's namespaces, talking over the lab network (10.x addresses),
+// each agent's plugin socket in its own host's /run/docker/plugins. Writers in busybox containers
+// append stamped records and fsync each one. A host "loses power" with killHost(silent): cut off
+// the network first, so no FIN or RST leaves it, then every process of it SIGKILLed.
 //
-// On ca, `docker run -v vol:/data --volume-driver ballast` runs a writer that appends stamped
-// records and syncs after each one. Host ca loses power (killHost: dockerd, containerd, shims,
-// the container, the agent, nbdfuse, all SIGKILLed). `docker run` on cb with the same volume fails
-// while meta still believes ca alive, then takes the volume over without an operator once ca has
-// been silent past meta's host timeout: the new attachment has a higher epoch (ca is fenced), and
-// every record acknowledged before the kill is there. ca boots again (new mount namespace,
-// dockerd and agent restarted): its agent reports the dead mount, leaves cb's attachment alone,
-// Docker removes the dead container; cb's writer never stopped. At the end all three replicas are
-// byte-identical, read over the data plane.
+// 1. ca dies under its writer: `docker run` on cb is refused while meta still believes ca alive,
+//    then takes the volume over without an operator once ca has been silent past meta's host
+//    timeout (higher epoch: ca is fenced), with every acknowledged record. ca reboots: its agent
+//    reports the dead mount and leaves cb's attachment alone; replicas end byte-identical.
+// 2. Swarm: the service's task follows the volume on drain, then on its host's death.
+// 3. A cut-off host's still-running writer is fenced: nothing it sends after the takeover lands.
+// 4. A storage host dies under a writer: I/O goes on, the replica is replaced, the host returns.
 //
 // Needs root, docker.io, busybox-static, util-linux, nbdkit/libnbd-bin (nbdfuse), fuse3, loop
 // devices.
@@ -46,7 +46,15 @@ const HOST_TIMEOUT_S = Number(process.env.BALLAST_MH_HOST_TIMEOUT_S ?? 6);
 /** Bound on the takeover wait: host timeout + attach + mkfs-free mount, with room for load. */
 const TAKEOVER_BOUND_MS = 120_000;
 
-const STORAGE = ['s1', 's2', 's3'] as const;
+/** Storage hosts: s1 also runs meta; node n<i> runs on s<i>. */
+const storageHosts = (n: number): string[] => Array.from({ length: n }, (_, i) => `s${i + 1}`);
+
+interface BedOptions {
+  /** Storage hosts (default 3). */
+  storage?: number;
+  agentArgs?: string[];
+  nodeArgs?: string[];
+}
 const COMPUTE = { ca: 'host-a', cb: 'host-b' } as const;
 
 // Appends stamped records, each written and fsynced through one descriptor (dd conv=fsync):
@@ -64,7 +72,7 @@ interface Cluster {
   metaUrl: string;
   nodes: Map<string, string>;
   agents: Map<string, ManagedProcess>;
-  api<T = Record<string, unknown>>(method: string, urlPath: string): Promise<T>;
+  api<T = Record<string, unknown>>(method: string, urlPath: string, body?: unknown): Promise<T>;
 }
 
 /** Meta gets the admin and the join token; nodes and agents only the join token. */
@@ -82,7 +90,12 @@ const env = {
   BALLAST_LOG_LEVEL: process.env.BALLAST_TEST_LOG_LEVEL ?? 'info',
 };
 
-function agentProcess(lab: HostLab, host: 'ca' | 'cb', metaUrl: string): ManagedProcess {
+function agentProcess(
+  lab: HostLab,
+  host: 'ca' | 'cb',
+  metaUrl: string,
+  extraArgs: string[] = [],
+): ManagedProcess {
   const dir = path.join(lab.hostDir(host), 'agent');
   return lab.ballastd(host, {
     role: 'agent',
@@ -106,11 +119,50 @@ function agentProcess(lab: HostLab, host: 'ca' | 'cb', metaUrl: string): Managed
       metaUrl,
       '--heartbeat-interval',
       '1s',
+      ...extraArgs,
     ],
   });
 }
 
-async function startCluster(t: Test, lab: HostLab): Promise<Cluster> {
+/** Storage node n<i> on host s<i>, at a fixed data-plane address (it keeps it across restarts). */
+function nodeProcess(
+  lab: HostLab,
+  host: string,
+  metaUrl: string,
+  extraArgs: string[] = [],
+): ManagedProcess {
+  const id = `n${host.slice(1)}`;
+  return lab.ballastd(host, {
+    role: 'node',
+    id,
+    env,
+    readyTimeoutMs: 120_000,
+    args: [
+      '--id',
+      id,
+      '--data-dir',
+      path.join(lab.hostDir(host), id),
+      '--listen',
+      `${lab.address(host)}:${NODE_PORT}`,
+      '--ops-listen',
+      `${lab.address(host)}:0`,
+      '--meta',
+      metaUrl,
+      '--labels',
+      `zone=zone-${host},host=${host}`,
+      '--capacity',
+      '4GiB',
+      '--heartbeat-interval',
+      '1s',
+      '--scrub-rate',
+      '0',
+      ...extraArgs,
+    ],
+  });
+}
+
+async function startCluster(t: Test, lab: HostLab, options: BedOptions): Promise<Cluster> {
+  const storage = storageHosts(options.storage ?? 3);
   const metaUrl = `http://${lab.address('s1')}:${META_PORT}`;
   const meta = lab.ballastd('s1', {
     role: 'meta',
@@ -136,43 +188,21 @@ async function startCluster(t: Test, lab: HostLab): Promise<Cluster> {
   await meta.start();
   const nodes = new Map<string, string>();
   await Promise.all(
-    STORAGE.map(async (host, i) => {
-      const id = `n${i + 1}`;
-      const node = lab.ballastd(host, {
-        role: 'node',
-        id,
-        env,
-        readyTimeoutMs: 120_000,
-        args: [
-          '--id',
-          id,
-          '--data-dir',
-          path.join(lab.hostDir(host), id),
-          '--listen',
-          `${lab.address(host)}:${NODE_PORT}`,
-          '--ops-listen',
-          `${lab.address(host)}:0`,
-          '--meta',
-          metaUrl,
-          '--labels',
-          `zone=zone-${host},host=${host}`,
-          '--capacity',
-          '4GiB',
-          '--heartbeat-interval',
-          '1s',
-          '--scrub-rate',
-          '0',
-        ],
-      });
+    storage.map(async (host) => {
+      const node = nodeProcess(lab, host, metaUrl, options.nodeArgs);
       t.teardown(() => node.stop(5_000));
       const ready = (await node.start()) as ReadyEndpoints;
-      nodes.set(id, ready.dataPlane ?? `${lab.address(host)}:${NODE_PORT}`);
+      nodes.set(node.id, ready.dataPlane ?? `${lab.address(host)}:${NODE_PORT}`);
     }),
   );
-  const api = async <T>(method: string, urlPath: string): Promise<T> => {
+  const api = async <T>(method: string, urlPath: string, body?: unknown): Promise<T> => {
     const response = await fetch(`${metaUrl}${urlPath}`, {
       method,
-      headers: { authorization: `Bearer ${TOKEN}` },
+      headers: {
+        authorization: `Bearer ${TOKEN}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(15_000),
     });
     const text = await response.text();
@@ -180,16 +210,16 @@ async function startCluster(t: Test, lab: HostLab): Promise<Cluster> {
     return JSON.parse(text) as T;
   };
   await waitFor(
-    '3 storage nodes up in the map',
+    `${storage.length} storage nodes up in the map`,
     async () => {
       const list = await api<{ items: Array<{ state: string }> }>('GET', '/v1/nodes');
-      return list.items.filter((n) => n.state === 'up').length === 3;
+      return list.items.filter((n) => n.state === 'up').length === storage.length;
     },
     { timeoutMs: 60_000, intervalMs: 250 },
   );
   const agents = new Map<string, ManagedProcess>();
   for (const host of ['ca', 'cb'] as const) {
-    const agent = agentProcess(lab, host, metaUrl);
+    const agent = agentProcess(lab, host, metaUrl, options.agentArgs);
     t.teardown(() => agent.stop(10_000));
     await agent.start();
     agents.set(host, agent);
@@ -287,7 +317,10 @@ async function replicasIdentical(t: Test, c: Cluster, name: string): Promise<voi
 }
 
 /** The lab with the image loaded and the cluster running; undefined (the test failed) without root or tools. */
-async function bed(t: Test): Promise<{ lab: HostLab; c: Cluster } | undefined> {
+async function bed(
+  t: Test,
+  options: BedOptions = {},
+): Promise<{ lab: HostLab; c: Cluster } | undefined> {
   if (!needsRoot(t)) return undefined;
   for (const tool of ['dockerd', 'docker', 'nsenter', 'unshare', 'nbdfuse']) {
     if ((await run('sh', ['-c', `command -v ${tool}`])).code !== 0) {
@@ -297,7 +330,7 @@ async function bed(t: Test): Promise<{ lab: HostLab; c: Cluster } | undefined> {
   }
   await HostLab.removeStale();
   const lab = await HostLab.create({
-    hosts: [...STORAGE, 'ca', 'cb'],
+    hosts: [...storageHosts(options.storage ?? 3), 'ca', 'cb'],
     dockerHosts: ['ca', 'cb'],
   });
   // Registered first, so it runs last: the processes' own teardowns stop them gracefully before.
@@ -316,7 +349,7 @@ async function bed(t: Test): Promise<{ lab: HostLab; c: Cluster } | undefined> {
   });
   const rootfs = await busyboxRootfs(lab.dir);
   await lab.importImage(rootfs, IMAGE);
-  const c = await startCluster(t, lab);
+  const c = await startCluster(t, lab, options);
   return { lab, c };
 }
 
@@ -367,7 +400,7 @@ t.test('a volume follows its container to another host when its host dies', asyn
   // Power cut on ca.
   const ackedSeen = maxAcked((await lab.docker('ca', ['logs', 'writer'])).stdout, 'A');
   const killedAt = Date.now();
-  const { killed } = await lab.killHost('ca');
+  const { killed } = await lab.killHost('ca', { silent: true });
   const ackedBeforeKill = Math.max(
     ackedSeen,
     maxAcked(containerLogOnDisk(lab, 'ca', writerA), 'A'),
@@ -656,7 +689,7 @@ t.test('a Swarm service task moves on drain and on host loss, its volume with it
   );
   const ackedSeen = maxAcked((await lab.docker(to, ['logs', second.cid])).stdout, to);
   const killedAt = Date.now();
-  await lab.killHost(to);
+  await lab.killHost(to, { silent: true });
   const ackedTo = Math.max(ackedSeen, maxAcked(containerLogOnDisk(lab, to, second.cid), to));
   const third = await waitFor(
     `the task running on ${from} again`,
@@ -863,6 +896,134 @@ t.test("a cut-off host's writer is fenced: its late writes never land", async (t
     finalLog.split('\n').filter((l) => l !== '' && !/^rec [AB] \d+ \d+$/.test(l)).length,
     0,
     'no torn or foreign line in the file',
+  );
+  await replicasIdentical(t, c, vol);
+});
+
+t.test('a storage host dies under a writer: I/O goes on, the replica is replaced', async (t) => {
+  // Four storage hosts, so the lost replica has somewhere to go; a short replica timeout in the
+  // engine and a short replacement grace in meta keep the test short.
+  const setUp = await bed(t, { storage: 4, agentArgs: ['--replica-timeout', '3s'] });
+  if (setUp === undefined) return;
+  const { lab, c } = setUp;
+  await c.api('PATCH', '/v1/settings', { replicaReplacementGraceMs: 2_000 });
+  const vol = 'lossvol';
+  await lab.docker('ca', [
+    'volume',
+    'create',
+    '-d',
+    'ballast',
+    '--opt',
+    'size=256MiB',
+    '--opt',
+    'replicas=3',
+    vol,
+  ]);
+  await lab.docker('ca', [
+    'run',
+    '-d',
+    '--name',
+    'writer',
+    '--network',
+    'none',
+    '-v',
+    `${vol}:/data`,
+    IMAGE,
+    'sh',
+    '-c',
+    WRITER('A'),
+  ]);
+  const logA = async (): Promise<string> => (await lab.docker('ca', ['logs', 'writer'])).stdout;
+  await waitFor('the writer to ack 20 records', async () => maxAcked(await logA(), 'A') >= 20, {
+    timeoutMs: 120_000,
+    intervalMs: 500,
+  });
+  const before = await c.api<VolumeView>('GET', `/v1/volumes/${vol}`);
+  const lostNode = before.replicas[before.replicas.length - 1]!.nodeId;
+  const lostHost = `s${lostNode.slice(1)}`;
+  t.not(lostHost, 's1', 'the lost host is not the meta host');
+  const spare = [...c.nodes.keys()].find((id) => !before.replicas.some((r) => r.nodeId === id))!;
+
+  const ackedAtKill = maxAcked(await logA(), 'A');
+  const killedAt = Date.now();
+  await lab.killHost(lostHost, { silent: true });
+  // Writes stall for at most about the replica timeout, then go on with two replicas.
+  let flowingMs = 0;
+  await waitFor(
+    'the writer acking again',
+    async () => {
+      if (maxAcked(await logA(), 'A') < ackedAtKill + 5) return false;
+      flowingMs = Date.now() - killedAt;
+      return true;
+    },
+    { timeoutMs: 60_000, intervalMs: 100 },
+  );
+  let replacedMs = 0;
+  const replaced = await waitFor(
+    `a third in-sync replica on ${spare}`,
+    async () => {
+      const v = await c.api<VolumeView>('GET', `/v1/volumes/${vol}`);
+      const inSync = v.replicas.filter((r) => r.role === 'in-sync').map((r) => r.nodeId);
+      if (inSync.length !== 3 || inSync.includes(lostNode)) return undefined;
+      replacedMs = Date.now() - killedAt;
+      return inSync;
+    },
+    { timeoutMs: 120_000, intervalMs: 250 },
+  );
+  t.comment(
+    `${lostHost} (${lostNode}) killed: writes flowing again after ${flowingMs} ms (engine ` +
+      `replica timeout 3 s), in-sync on ${replaced.sort().join(', ')} after ${replacedMs} ms ` +
+      `(replacement grace 2 s)`,
+  );
+  t.ok(replaced.includes(spare), `the replacement is on ${spare}`);
+  t.notMatch(await logA(), /failed A/, 'no write of the container failed');
+
+  // The storage host comes back: its node rejoins with its stale copy, which the map no longer
+  // lists as a replica.
+  const node = nodeProcess(lab, lostHost, c.metaUrl);
+  t.teardown(() => node.stop(5_000));
+  await lab.rebootHost(lostHost, { beforeDockerd: () => node.start() });
+  await waitFor(
+    `${lostNode} up again`,
+    async () => {
+      const list = await c.api<{ items: Array<{ id: string; state: string }> }>('GET', '/v1/nodes');
+      return list.items.find((n) => n.id === lostNode)?.state === 'up';
+    },
+    { timeoutMs: 60_000, intervalMs: 250 },
+  );
+  const back = await c.api<VolumeView>('GET', `/v1/volumes/${vol}`);
+  t.notOk(
+    back.replicas.some((r) => r.nodeId === lostNode),
+    `${lostNode} holds no replica of the volume after its return`,
+  );
+
+  await lab.docker('ca', ['stop', '-t', '1', 'writer']);
+  const acked = maxAcked(await logA(), 'A');
+  await lab.docker('ca', ['rm', 'writer']);
+  await waitFor(
+    'the volume detached',
+    async () => !(await c.api<VolumeView>('GET', `/v1/volumes/${vol}`)).attachment,
+    { timeoutMs: 60_000, intervalMs: 250 },
+  );
+  const finalLog = (
+    await lab.docker('cb', [
+      'run',
+      '--rm',
+      '--network',
+      'none',
+      '-v',
+      `${vol}:/data`,
+      IMAGE,
+      'cat',
+      '/data/log',
+    ])
+  ).stdout;
+  const recs = records(finalLog, 'A');
+  t.ok(recs.length >= acked, `${recs.length} records, ${acked} acked`);
+  t.same(
+    recs,
+    Array.from({ length: recs.length }, (_, i) => i + 1),
+    'in order, once',
   );
   await replicasIdentical(t, c, vol);
 });
