@@ -268,13 +268,17 @@ t.test('a 3-host Swarm on namespaces, its faults and its cleanup', { skip }, asy
     t.match(cid, /^[0-9a-f]{64}$/, 'a container runs on h3');
     const before = lab.processesOf('h3');
     t.ok(before.length >= 4, `dockerd, containerd, a shim and the container (${before.length})`);
-    const { killed } = await lab.killHost('h3');
+    const { killed } = await lab.killHost('h3', { silent: true });
     t.ok(killed >= before.length, `killed ${killed}`);
+    const cut = (): number =>
+      lab.net.faults().partitions.filter((p) => p.from === 'h3' || p.to === 'h3').length;
+    t.ok(cut() > 0, 'a silent kill leaves h3 cut off');
     t.same(lab.processesOf('h3'), [], 'nothing of h3 runs');
     t.notOk(lab.dockerd('h3')?.running, 'its dockerd is down');
     const rebootAt = Date.now();
     await lab.rebootHost('h3');
     t.comment(`h3 rebooted: dockerd answers ${Date.now() - rebootAt} ms later`);
+    t.equal(cut(), 0, 'and the reboot plugs it back in');
     const ps = await lab.docker('h3', ['ps', '-a', '--format', '{{.ID}} {{.Status}}']);
     t.match(ps.stdout, cid.slice(0, 12), 'the container is known after the reboot');
     t.notMatch(ps.stdout, /\bUp\b/, 'and not running');
