@@ -268,7 +268,7 @@ export class NetLab {
     options: { timeoutMs?: number; input?: string | Buffer } = {},
   ): Promise<ExecResult> {
     this.#checkOpen();
-    return run(this.wrap(host, argv), {
+    return runBounded(this.wrap(host, argv), {
       timeoutMs: options.timeoutMs ?? EXEC_TIMEOUT_MS,
       input: options.input,
     });
@@ -361,7 +361,9 @@ export class NetLab {
         if (!this.#slow.has(host)) return;
         // A qdisc that is already gone is what we want: ignore its error.
         for (const [ns, dev] of targets) {
-          await run(['tc', '-n', ns, 'qdisc', 'del', 'dev', dev, 'root']).catch(() => undefined);
+          await runBounded(['tc', '-n', ns, 'qdisc', 'del', 'dev', dev, 'root']).catch(
+            () => undefined,
+          );
         }
         this.#slow.delete(host);
         return;
@@ -379,7 +381,7 @@ export class NetLab {
         `${latencyMs}ms`,
       ];
       for (const [ns, dev] of targets) {
-        await run(['tc', '-n', ns, 'qdisc', 'replace', 'dev', dev, 'root', ...spec]);
+        await runBounded(['tc', '-n', ns, 'qdisc', 'replace', 'dev', dev, 'root', ...spec]);
       }
       this.#slow.set(host, kbit);
     });
@@ -391,12 +393,19 @@ export class NetLab {
       await this.#applyFilter(new Map(), new Map());
       for (const host of [...this.#slow.keys()]) {
         const h = this.#host(host);
-        await run(['tc', '-n', h.netns, 'qdisc', 'del', 'dev', LAB_INTERFACE, 'root']).catch(
+        await runBounded(['tc', '-n', h.netns, 'qdisc', 'del', 'dev', LAB_INTERFACE, 'root']).catch(
           () => undefined,
         );
-        await run(['tc', '-n', this.switchNetns, 'qdisc', 'del', 'dev', h.port, 'root']).catch(
-          () => undefined,
-        );
+        await runBounded([
+          'tc',
+          '-n',
+          this.switchNetns,
+          'qdisc',
+          'del',
+          'dev',
+          h.port,
+          'root',
+        ]).catch(() => undefined);
         this.#slow.delete(host);
       }
     });
@@ -585,7 +594,7 @@ function claimPrefix(wanted: string | undefined, hosts: string[]): LabRecord {
     const record: LabRecord = {
       prefix,
       pid: process.pid,
-      pidStart: processStart(process.pid),
+      pidStart: processStartTime(process.pid),
       createdAt: new Date().toISOString(),
       hosts,
     };
@@ -633,10 +642,11 @@ function readRecord(prefix: string): LabRecord | undefined {
 }
 
 function creatorAlive(record: LabRecord): boolean {
-  return isAlive(record.pid) && processStart(record.pid) === record.pidStart;
+  return isAlive(record.pid) && processStartTime(record.pid) === record.pidStart;
 }
 
-function processStart(pid: number): string | undefined {
+/** Start time of `pid` (/proc/PID/stat field 22), to tell a recycled pid from the process. */
+export function processStartTime(pid: number): string | undefined {
   const stat = readText(`/proc/${pid}/stat`);
   // Fields after "(comm)" start at field 3, so starttime (field 22) is the 20th of them.
   return stat?.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
@@ -673,7 +683,7 @@ interface Network {
 async function usedNetworks(): Promise<Network[]> {
   const nets: Network[] = [];
   const addrs = JSON.parse(
-    (await run(['ip', '-j', '-4', 'addr', 'show'])).stdout || '[]',
+    (await runBounded(['ip', '-j', '-4', 'addr', 'show'])).stdout || '[]',
   ) as Array<{
     addr_info?: Array<{ local?: string; prefixlen?: number }>;
   }>;
@@ -683,7 +693,7 @@ async function usedNetworks(): Promise<Network[]> {
     }
   }
   const routes = JSON.parse(
-    (await run(['ip', '-j', '-4', 'route', 'show', 'table', 'all'])).stdout || '[]',
+    (await runBounded(['ip', '-j', '-4', 'route', 'show', 'table', 'all'])).stdout || '[]',
   ) as Array<{ dst?: string }>;
   for (const r of routes) {
     // A default route overlaps everything and says nothing about what is in use.
@@ -720,14 +730,14 @@ async function teardown(record: LabRecord): Promise<void> {
     killProcessesIn(namespaces);
     const script = teardownScript(record.prefix, namespaces);
     if (script)
-      await run(['ip', '-force', '-batch', '-'], { input: script }).catch(() => undefined);
+      await runBounded(['ip', '-force', '-batch', '-'], { input: script }).catch(() => undefined);
     let left = namesInUse(record.prefix);
     for (const name of left) {
       // One retry, one name at a time (e.g. a namespace added by a build step still running).
       const argv = name.endsWith('-root')
         ? ['ip', 'link', 'del', name]
         : ['ip', 'netns', 'del', name];
-      await run(argv).catch(() => undefined);
+      await runBounded(argv).catch(() => undefined);
     }
     left = namesInUse(record.prefix);
     if (left.length > 0) {
@@ -832,9 +842,9 @@ function installExitHook(): void {
 
 /**
  * Runs a command to completion with a deadline. The child gets its own process group, so a
- * timeout kills whatever it started too.
+ * timeout kills whatever it started too. Exported for HostLab (hostlab.ts).
  */
-function run(
+export function runBounded(
   argv: readonly string[],
   options: { input?: string | Buffer; timeoutMs?: number } = {},
 ): Promise<ExecResult> {
@@ -888,15 +898,18 @@ function run(
 
 /** Runs `ip` commands in one process (in `netns`, or the root namespace). */
 function ipBatch(netns: string | undefined, lines: readonly string[]): Promise<ExecResult> {
-  return run(['ip', ...(netns ? ['-n', netns] : []), '-batch', '-'], {
+  return runBounded(['ip', ...(netns ? ['-n', netns] : []), '-batch', '-'], {
     input: lines.join('\n') + '\n',
   });
 }
 
 function iptablesRestore(netns: string, rules: readonly string[]): Promise<ExecResult> {
-  return run(['nsenter', `--net=/run/netns/${netns}`, '--', 'iptables-restore', '--noflush'], {
-    input: ['*filter', ...rules, 'COMMIT', ''].join('\n'),
-  });
+  return runBounded(
+    ['nsenter', `--net=/run/netns/${netns}`, '--', 'iptables-restore', '--noflush'],
+    {
+      input: ['*filter', ...rules, 'COMMIT', ''].join('\n'),
+    },
+  );
 }
 
 /** Runs `fn` over `items`, at most `limit` at a time; after a failure starts no more, then throws it. */

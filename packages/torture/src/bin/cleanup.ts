@@ -1,14 +1,17 @@
 #!/usr/bin/env node
-// Removes what torture runs left behind when they were SIGKILLed (CI's clean-up calls it): lab
-// namespaces whose creator is gone, and the fault disks (mounts, loop devices, servers) under
-// the given run directories.
+// Removes what torture runs and multi-host tests left behind when they were SIGKILLed (CI's
+// clean-up calls it): HostLabs whose creator is gone (their dockerds, containers, mounts,
+// cgroups), lab namespaces whose creator is gone, and the fault disks (mounts, loop devices,
+// servers) under the given run directories.
 //
 //   node cleanup.js [RUN_DIR...]
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { NetLab } from '@ballast/testkit';
+import { HostLab, NetLab } from '@ballast/testkit';
 import { FaultDisk } from '../fault-disk/index.js';
 
+// HostLabs first: their processes are found through namespaces NetLab.removeStale deletes.
+const hostLabs = await HostLab.removeStale();
 const labs = await NetLab.removeStale();
 let disks = 0;
 for (const dir of process.argv.slice(2)) {
@@ -19,4 +22,6 @@ for (const dir of process.argv.slice(2)) {
     disks++;
   }
 }
-process.stdout.write(`removed ${labs} stale lab(s), checked ${disks} fault disk(s)\n`);
+process.stdout.write(
+  `removed ${hostLabs} stale host lab(s), ${labs} stale lab(s), checked ${disks} fault disk(s)\n`,
+);
