@@ -5,3 +5,4 @@ export * from './fleet.js';
 export * from './linearizability.js';
 export * from './volume-workload.js';
 export * from './netns.js';
+export * from './radosgw.js';
