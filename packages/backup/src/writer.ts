@@ -99,8 +99,14 @@ export async function backupVolume(opts: BackupOptions): Promise<Manifest> {
   // The lock first, then what collect may have condemned: either collect sees this lock or this
   // backup sees its condemned packs (docs/backup-format.md, "Collect").
   const lock = await repo.writeLock('backup', backupId);
+  // A lock that vanished was judged stale by a collect (this process stalled for longer than
+  // its stale limit): packs this backup points at may be gone, so it must not complete.
+  let lockLost = false;
   const refresh = setInterval(() => {
-    void repo.writeLock('backup', backupId).catch(() => undefined);
+    void (async () => {
+      if (!(await repo.target.head(lock.key))) lockLost = true;
+      else await repo.writeLock('backup', backupId);
+    })().catch(() => undefined);
   }, opts.lockRefreshMs ?? 60_000);
   refresh.unref();
   const uploads = new TaskWindow(opts.uploadConcurrency ?? 2);
@@ -128,6 +134,12 @@ export async function backupVolume(opts: BackupOptions): Promise<Manifest> {
       stats: { ...stats, bytesUploaded: w.bytesUploaded, packsUploaded: w.packsUploaded },
     };
     signal.throwIfAborted();
+    if (lockLost || !(await repo.target.head(lock.key))) {
+      throw new BallastError(
+        'CONFLICT',
+        `backup ${backupId}: its lock was removed by a collect that judged it stale; not writing a manifest that may point at deleted packs`,
+      );
+    }
     await repo.putSealedJson(keys.backup(backupId), manifest);
     return manifest;
   } catch (err) {

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
@@ -509,4 +510,108 @@ t.test('bad input: clear errors, nothing changed', async (t) => {
   await code(Repository.open(target, { password: 'secret' }), 'CONFIG', 'not a Ballast repository');
   writeFileSync(cfgPath, JSON.stringify(cfg));
   t.ok(await Repository.open(target, { password: 'secret' }), 'opens again with the right config');
+});
+
+t.test(
+  'a backup process killed half-way leaves no listed backup; collect frees its packs once its lock is stale',
+  async (t) => {
+    const dir = tempDir(t);
+    const repo = await Repository.init(new DirectoryTarget(dir), {
+      clusterId: CLUSTER,
+      packSizeBytes: 512 * KiB,
+    });
+    const keep = await backupVolume({
+      repo,
+      source: new BufferSource(makeVolume(MiB, 12), 256 * KiB),
+    });
+    // The child backs up 16 MiB of random data, slowly once its first pack is up, and is killed.
+    const src = JSON.stringify(new URL('../src/index.js', import.meta.url).href);
+    const helpers = JSON.stringify(new URL('./helpers.js', import.meta.url).href);
+    const script = `
+    import { backupVolume, DirectoryTarget, Repository } from ${src};
+    import { BufferSource, fillRandom, seeded } from ${helpers};
+    const repo = await Repository.open(new DirectoryTarget(${JSON.stringify(dir)}), { clusterId: ${JSON.stringify(CLUSTER)} });
+    const vol = Buffer.alloc(16 * 1024 * 1024);
+    fillRandom(vol, seeded(13));
+    const source = new BufferSource(vol, 256 * 1024);
+    let said = false;
+    source.gate = () => new Promise((r) => setTimeout(r, said ? 50 : 0));
+    await backupVolume({ repo, source, onProgress: (p) => { if (p.packsUploaded >= 2 && !said) { said = true; console.log('uploading'); } } });
+    console.log('finished');
+  `;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const said = await new Promise<string>((resolve) => {
+      child.stdout.on('data', (d: Buffer) => resolve(d.toString()));
+      child.once('exit', () => resolve('exited'));
+    });
+    t.match(said, /uploading/, 'the child was mid-backup');
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+
+    t.same(
+      (await repo.listBackups()).map((m) => m.backupId),
+      [keep.backupId],
+      'only the earlier backup is listed',
+    );
+    const packs = async (): Promise<number> =>
+      (await objectKeys(repo.target)).filter((k) => k.startsWith('packs/')).length;
+    const before = await packs();
+    // The dead writer's lock is fresh: collect condemns its packs but waits.
+    const c1 = await collect(repo);
+    t.equal(c1.deletedPacks.length, 0, 'nothing deleted while the lock looks alive');
+    t.equal(c1.waitingFor.length, 1);
+    // Once the lock is older than the stale limit the packs go.
+    const c2 = await collect(repo, { staleLockMs: 0 });
+    t.ok(
+      c2.deletedPacks.length >= 2,
+      `deleted ${c2.deletedPacks.length} packs of the killed backup`,
+    );
+    t.equal(await packs(), before - c2.deletedPacks.length);
+    t.same(
+      (await objectKeys(repo.target)).filter(
+        (k) => k.startsWith('locks/') || k.startsWith('condemned/'),
+      ),
+      [],
+      'no lock or record left',
+    );
+    t.ok(
+      (await restoreToBuffer(repo, keep.backupId)).equals(makeVolume(MiB, 12)),
+      'the earlier backup restores',
+    );
+    const vol = Buffer.alloc(16 * MiB);
+    fillRandom(vol, seeded(13));
+    const m = await backupVolume({ repo, source: new BufferSource(vol, 256 * KiB) });
+    t.ok((await restoreToBuffer(repo, m.backupId)).equals(vol), 'the next backup works');
+  },
+);
+
+t.test('a backup whose lock a collect judged stale does not complete', async (t) => {
+  const repo = await Repository.init(new DirectoryTarget(tempDir(t)), {
+    clusterId: CLUSTER,
+    packSizeBytes: 512 * KiB,
+  });
+  const vol = makeVolume(2 * MiB, 14);
+  const src = new BufferSource(vol, 256 * KiB);
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  let reached!: () => void;
+  const atGate = new Promise<void>((r) => (reached = r));
+  let reads = 0;
+  src.gate = async () => {
+    if (++reads === 3) {
+      reached();
+      await held;
+    }
+  };
+  const running = backupVolume({ repo, source: src }).catch((e: unknown) => e);
+  await atGate;
+  await new Promise((r) => setTimeout(r, 20)); // the store's clock must move past the lock's time
+  const c = await collect(repo, { staleLockMs: 0 });
+  t.equal(c.waitingFor.length, 0, 'the stalled backup was judged dead');
+  release();
+  const err = await running;
+  t.ok(isBallastError(err, 'CONFLICT'), `the backup fails: ${(err as Error).message}`);
+  t.same(await repo.listBackups(), [], 'and is not listed');
 });
