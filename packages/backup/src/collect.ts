@@ -27,6 +27,8 @@ export interface CollectResult {
   /** Packs condemned but kept until the listed backups end (the next collect deletes them). */
   deferredPacks: string[];
   waitingFor: string[];
+  /** Incomplete multipart uploads older than the stale limit that were aborted (S3). */
+  abortedUploads: number;
 }
 
 /** Every pack id some `condemned/` record holds. Writers never point new backups at them. */
@@ -63,6 +65,7 @@ export async function collect(repo: Repository, opts: CollectOptions = {}): Prom
     bytesFreed: 0,
     deferredPacks: [],
     waitingFor: [],
+    abortedUploads: 0,
   };
   try {
     const locks = await repo.listLocks();
@@ -139,6 +142,8 @@ export async function collect(repo: Repository, opts: CollectOptions = {}): Prom
         await repo.target.delete(keys.condemned(id));
       }
     }
+    // A writer's multipart upload older than the stale limit belongs to a dead writer.
+    result.abortedUploads = (await repo.target.abortIncompleteUploads?.(staleMs)) ?? 0;
     result.waitingFor = [...new Set(result.waitingFor)];
     return result;
   } finally {

@@ -2,10 +2,12 @@ import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { inspect } from 'node:util';
 import {
+  AbortMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
@@ -223,6 +225,41 @@ export class S3Target implements BackupTarget {
     await this.delete(key);
     if (!back.equals(data)) {
       throw new BallastError('IO', `${this.description} returned other bytes than it was given`);
+    }
+  }
+
+  async abortIncompleteUploads(olderThanMs: number): Promise<number> {
+    const cutoff = Date.now() - olderThanMs;
+    let aborted = 0;
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    try {
+      for (;;) {
+        const out = await this.#client.send(
+          new ListMultipartUploadsCommand({
+            Bucket: this.bucket,
+            Prefix: this.prefix ? `${this.prefix}/` : undefined,
+            KeyMarker: keyMarker,
+            UploadIdMarker: uploadIdMarker,
+          }),
+        );
+        for (const u of out.Uploads ?? []) {
+          if (!u.Key || !u.UploadId || (u.Initiated?.getTime() ?? 0) > cutoff) continue;
+          await this.#client.send(
+            new AbortMultipartUploadCommand({
+              Bucket: this.bucket,
+              Key: u.Key,
+              UploadId: u.UploadId,
+            }),
+          );
+          aborted++;
+        }
+        if (!out.IsTruncated) return aborted;
+        keyMarker = out.NextKeyMarker;
+        uploadIdMarker = out.NextUploadIdMarker;
+      }
+    } catch (err) {
+      throw this.#error('abort incomplete uploads', err);
     }
   }
 

@@ -33,6 +33,11 @@ export interface BackupTarget {
   delete(key: string): Promise<void>;
   /** A real round trip that proves the target is usable; throws a BallastError saying why not. */
   validate(): Promise<void>;
+  /**
+   * Removes what interrupted puts left that is not an object (S3: multipart uploads started
+   * more than `olderThanMs` ago and never completed); returns how many. Optional.
+   */
+  abortIncompleteUploads?(olderThanMs: number): Promise<number>;
 }
 
 /** Every object under `prefix`, following pagination. */

@@ -162,6 +162,10 @@ export class CountingTarget implements BackupTarget {
   validate(): Promise<void> {
     return this.inner.validate();
   }
+
+  async abortIncompleteUploads(olderThanMs: number): Promise<number> {
+    return (await this.inner.abortIncompleteUploads?.(olderThanMs)) ?? 0;
+  }
 }
 
 /** A temp dir removed at the end of the test (`t.teardown`). */

@@ -1,4 +1,10 @@
 import { inspect } from 'node:util';
+import {
+  CreateMultipartUploadCommand,
+  ListMultipartUploadsCommand,
+  S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
 import t from 'tap';
 import { isBallastError } from '@ballast/common';
 import { startRadosgw, type Radosgw } from '@ballast/testkit';
@@ -194,3 +200,45 @@ t.test(
     t.same(locks, [], 'no lock left behind');
   },
 );
+
+t.test('collect aborts multipart uploads a dead writer left', async (t) => {
+  const target = s3('repo-mpu');
+  const repo = await Repository.init(target, { clusterId: 'c1' });
+  const client = new S3Client({
+    endpoint: rgw.endpoint,
+    region: rgw.region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: rgw.accessKey, secretAccessKey: rgw.secretKey },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+  t.teardown(() => client.destroy());
+  // What a writer killed in the middle of a multipart pack upload leaves behind.
+  const Key = 'repo-mpu/packs/ab/abandoned';
+  const mpu = await client.send(new CreateMultipartUploadCommand({ Bucket: rgw.bucket, Key }));
+  await client.send(
+    new UploadPartCommand({
+      Bucket: rgw.bucket,
+      Key,
+      UploadId: mpu.UploadId,
+      PartNumber: 1,
+      Body: Buffer.alloc(5 * MiB, 1),
+    }),
+  );
+  const other = await client.send(
+    new CreateMultipartUploadCommand({ Bucket: rgw.bucket, Key: 'elsewhere/x' }),
+  );
+  const young = await collect(repo);
+  t.equal(young.abortedUploads, 0, 'an upload younger than the stale limit is left alone');
+  const c = await collect(repo, { staleLockMs: 0 });
+  t.equal(c.abortedUploads, 1, 'the abandoned upload under the prefix is aborted');
+  const left = await client.send(new ListMultipartUploadsCommand({ Bucket: rgw.bucket }));
+  t.same(
+    (left.Uploads ?? []).map((u) => u.Key),
+    ['elsewhere/x'],
+    'uploads outside the repository are not touched',
+  );
+  await target.abortIncompleteUploads(0);
+  await s3('').abortIncompleteUploads(0);
+  t.ok(other.UploadId);
+});
