@@ -282,8 +282,9 @@ class Writer {
       if (says !== 'all') {
         const sameSize = parent.sizeBytes === size;
         for (let c = 0; c < chunks; c++) {
-          // A chunk the parent did not fully cover is read whatever the source says.
-          const within = sameSize || (c + 1) * C <= parent.sizeBytes;
+          // A chunk that is not whole in both the parent and this backup (the volume grew or
+          // shrank) is read whatever the source says: its last block may differ in length.
+          const within = sameSize || (c + 1) * C <= Math.min(parent.sizeBytes, size);
           changed[c] = within && !says.has(c) ? 0 : 1;
         }
         const leafOk = (j: number): boolean => {

@@ -670,3 +670,76 @@ t.test('restore resumes: a sink that failed half-way, then the rest with skip', 
   });
   t.ok(s2.written.every((i) => i % 2 === 1));
 });
+
+t.test(
+  'a volume that grew or shrank since its parent: chunks not whole in both are read',
+  async (t) => {
+    const repo = await Repository.init(new DirectoryTarget(tempDir(t)), {
+      clusterId: CLUSTER,
+      packSizeBytes: MiB,
+    });
+    const base = makeVolume(4 * MiB, 16);
+    const parent = await backupVolume({ repo, source: new BufferSource(base, 256 * KiB) });
+    for (const size of [4 * MiB - 100, 3 * MiB + 2048, 5 * MiB + 300, 6 * MiB]) {
+      const vol = Buffer.alloc(size);
+      base.copy(vol, 0, 0, Math.min(size, base.length));
+      if (size > base.length) vol.fill(0x5a, base.length);
+      // The source claims nothing changed: only the resized end may be read.
+      const src = new BufferSource(vol, 256 * KiB, new Set());
+      const m = await backupVolume({ repo, source: src, parent: parent.backupId });
+      const whole = Math.floor(Math.min(size, base.length) / (256 * KiB));
+      t.ok(
+        src.reads.every((c) => c >= whole),
+        `size ${size}: only chunks from ${whole} on were read (${src.reads.length})`,
+      );
+      t.ok((await restoreToBuffer(repo, m.backupId)).equals(vol), `size ${size}: byte for byte`);
+    }
+  },
+);
+
+t.test('two backups into one repository at once both complete and restore', async (t) => {
+  const repo = await Repository.init(new DirectoryTarget(tempDir(t)), {
+    clusterId: CLUSTER,
+    packSizeBytes: 512 * KiB,
+  });
+  const a = makeVolume(3 * MiB, 17);
+  const b = Buffer.from(a);
+  changeBlocks(b, 0.1, 18);
+  const [ma, mb] = await Promise.all([
+    backupVolume({ repo, source: new BufferSource(a, 256 * KiB) }),
+    backupVolume({ repo, source: new BufferSource(b, 256 * KiB) }),
+  ]);
+  t.ok((await restoreToBuffer(repo, ma.backupId)).equals(a));
+  t.ok((await restoreToBuffer(repo, mb.backupId)).equals(b));
+  t.ok((await verify(repo, mb.backupId, { full: true })).ok);
+  await collect(repo);
+  t.ok((await restoreToBuffer(repo, ma.backupId)).equals(a), 'and after collect');
+  t.ok((await restoreToBuffer(repo, mb.backupId)).equals(b));
+});
+
+t.test(
+  'sealed objects are bound to their names: a manifest moved to another name fails',
+  async (t) => {
+    const dir = tempDir(t);
+    const repo = await Repository.init(new DirectoryTarget(dir), {
+      clusterId: CLUSTER,
+      password: 'pw',
+      scrypt: FAST_SCRYPT,
+    });
+    const m1 = await backupVolume({
+      repo,
+      source: new BufferSource(makeVolume(MiB, 19), 256 * KiB),
+    });
+    const m2 = await backupVolume({
+      repo,
+      source: new BufferSource(makeVolume(MiB, 20), 256 * KiB),
+    });
+    writeFileSync(
+      join(dir, keys.backup(m2.backupId)),
+      readFileSync(join(dir, keys.backup(m1.backupId))),
+    );
+    const err = await repo.manifest(m2.backupId).catch((e: unknown) => e);
+    t.ok(isBallastError(err, 'CHECKSUM_MISMATCH'), (err as Error).message);
+    t.equal((await repo.manifest(m1.backupId)).backupId, m1.backupId);
+  },
+);
