@@ -58,23 +58,26 @@ const ZEROS = Buffer.alloc(64 * 1024);
  * moved to another name or position without failing authentication.
  */
 export function encodeBlob(payload: Buffer, aad: Buffer, key: Buffer | undefined): Buffer {
-  let plain: Buffer;
+  return Buffer.concat(sealParts(payload, aad, key));
+}
+
+/** `encodeBlob` as the pieces to concatenate: a pack copies them in place, with no blob copy. */
+export function sealParts(payload: Buffer, aad: Buffer, key: Buffer | undefined): Buffer[] {
   const packed =
     payload.length >= 64 && likelyCompressible(payload)
       ? zstdCompressSync(payload, ZSTD_PARAMS)
       : undefined;
-  if (packed && packed.length < payload.length) {
-    plain = Buffer.concat([CODEC_BYTES[CODEC_ZSTD]!, packed]);
-  } else {
-    plain = Buffer.concat([CODEC_BYTES[CODEC_RAW]!, payload]);
-  }
-  if (!key) return plain;
+  const useZstd = packed !== undefined && packed.length < payload.length;
+  const codec = CODEC_BYTES[useZstd ? CODEC_ZSTD : CODEC_RAW]!;
+  const data = useZstd ? packed : payload;
+  if (!key) return [codec, data];
   const nonce = randomBytes(NONCE_BYTES);
   const cipher = createCipheriv('aes-256-gcm', key, nonce);
   cipher.setAAD(aad);
-  const body = cipher.update(plain);
+  const c0 = cipher.update(codec);
+  const c1 = cipher.update(data);
   const fin = cipher.final();
-  return Buffer.concat([nonce, body, fin, cipher.getAuthTag()]);
+  return [nonce, c0, c1, fin, cipher.getAuthTag()];
 }
 const ZSTD_PARAMS = { params: { [constants.ZSTD_c_compressionLevel]: ZSTD_LEVEL } };
 const CODEC_BYTES = [Buffer.from([CODEC_RAW]), Buffer.from([CODEC_ZSTD])];

@@ -5,6 +5,7 @@ import { BlockIndex, type Location } from './block-index.js';
 import {
   decodeBlob,
   encodeBlob,
+  sealParts,
   newRepositoryKey,
   sha256,
   unlockRepositoryKey,
@@ -205,6 +206,11 @@ export class Repository {
 
   seal(payload: Buffer, aad: Buffer): Buffer {
     return encodeBlob(payload, aad, this.#key);
+  }
+
+  /** `seal` as pieces, for a pack that copies them into its own buffer. */
+  sealParts(payload: Buffer, aad: Buffer): Buffer[] {
+    return sealParts(payload, aad, this.#key);
   }
 
   unseal(stored: Buffer, aad: Buffer, what: string): Buffer {

@@ -155,13 +155,30 @@ export async function backupVolume(opts: BackupOptions): Promise<Manifest> {
 class PackBuilder {
   readonly kind: PackKind;
   readonly number: number;
-  readonly parts: Buffer[] = [PACK_MAGIC];
   readonly entries: IndexEntry[] = [];
+  /** Blobs are copied straight into one growing buffer: no per-blob allocation survives. */
+  buf: Buffer;
   size = PACK_MAGIC.length;
 
-  constructor(kind: PackKind, number: number) {
+  constructor(kind: PackKind, number: number, initialBytes: number) {
     this.kind = kind;
     this.number = number;
+    this.buf = Buffer.allocUnsafe(Math.max(initialBytes, 64 * 1024));
+    PACK_MAGIC.copy(this.buf, 0);
+  }
+
+  /** Appends a stored blob given as pieces; returns its offset and length. */
+  append(parts: Buffer[]): { offset: number; length: number } {
+    let length = 0;
+    for (const p of parts) length += p.length;
+    if (this.size + length > this.buf.length) {
+      const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.size + length));
+      this.buf.copy(grown, 0, 0, this.size);
+      this.buf = grown;
+    }
+    const offset = this.size;
+    for (const p of parts) this.size += p.copy(this.buf, this.size);
+    return { offset, length };
   }
 }
 
@@ -210,20 +227,21 @@ class Writer {
     const packKind = kind === BlobKind.DATA ? PackKind.DATA : PackKind.TREE;
     let b = this.#builders.get(packKind);
     if (!b) {
-      b = new PackBuilder(packKind, this.#index.addPack());
+      // Data packs fill up: allocate them whole. Tree packs of an incremental stay small.
+      const initial =
+        packKind === PackKind.DATA ? this.#repo.config.packSizeBytes + 256 * 1024 : 1024 * 1024;
+      b = new PackBuilder(packKind, this.#index.addPack(), initial);
       this.#builders.set(packKind, b);
     }
-    const stored = this.#repo.seal(payload, hash);
+    const { offset, length } = b.append(this.#repo.sealParts(payload, hash));
     const entry: IndexEntry = {
       hash,
       kind,
-      offset: b.size,
-      storedLength: stored.length,
+      offset,
+      storedLength: length,
       rawLength: payload.length,
     };
-    b.parts.push(stored);
     b.entries.push(entry);
-    b.size += stored.length;
     this.#index.add(hash, {
       pack: b.number,
       kind,
@@ -240,7 +258,7 @@ class Writer {
     const b = this.#builders.get(kind);
     if (!b || b.entries.length === 0) return;
     this.#builders.delete(kind);
-    const pack = Buffer.concat(b.parts);
+    const pack = b.buf.subarray(0, b.size);
     const packId = sha256(pack).toString('hex');
     this.#index.namePack(b.number, packId);
     const indexKey = keys.index(packId);
@@ -341,7 +359,7 @@ class Writer {
         if (isZero(payload)) continue; // slot stays ZERO_HASH
         const h = sha256(payload);
         h.copy(slot);
-        await this.#store(h, BlobKind.LEAF, Buffer.from(payload));
+        await this.#store(h, BlobKind.LEAF, payload);
       }
     };
 
