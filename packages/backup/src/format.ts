@@ -24,6 +24,14 @@ export interface RepositoryConfig {
 }
 
 export const PACK_MAGIC = Buffer.from('BLSTPAK1');
+/**
+ * Random bytes after the magic make every pack unique, so its name (the SHA-256 of its bytes)
+ * is never reused: without them two writers storing the same blobs in the same order (an
+ * unencrypted repository is deterministic) would produce the same pack name, and a collect
+ * deleting a condemned pack would delete the new one too.
+ */
+export const PACK_SALT_BYTES = 16;
+export const PACK_HEADER_BYTES = PACK_MAGIC.length + PACK_SALT_BYTES;
 export const INDEX_MAGIC = Buffer.from('BLSTIDX1');
 
 export const BlobKind = { DATA: 1, LEAF: 2, ROOT: 3 } as const;

@@ -18,7 +18,6 @@ import {
   FORMAT_NAME,
   FORMAT_VERSION,
   keys,
-  PACK_MAGIC,
   parseConfig,
   type Manifest,
   type PackIndex,
@@ -438,11 +437,6 @@ export function newBackupId(now = new Date()): string {
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, 'Z');
   return `${t}-${randomBytes(4).toString('hex')}`;
-}
-
-/** Validates a pack's bytes against its name. */
-export function packHeaderOk(pack: Buffer): boolean {
-  return pack.length >= PACK_MAGIC.length && pack.subarray(0, PACK_MAGIC.length).equals(PACK_MAGIC);
 }
 
 export { ZERO_HASH, HASH_BYTES };

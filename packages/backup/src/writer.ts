@@ -1,3 +1,4 @@
+import { randomFillSync } from 'node:crypto';
 import { BallastError, isBallastError } from '@ballast/common';
 import type { BlockIndex } from './block-index.js';
 import { HASH_BYTES, isZero, sha256, ZERO_HASH } from './codec.js';
@@ -7,6 +8,7 @@ import {
   encodeIndex,
   FORMAT_VERSION,
   keys,
+  PACK_HEADER_BYTES,
   PACK_MAGIC,
   PackKind,
   type BackupStats,
@@ -158,13 +160,14 @@ class PackBuilder {
   readonly entries: IndexEntry[] = [];
   /** Blobs are copied straight into one growing buffer: no per-blob allocation survives. */
   buf: Buffer;
-  size = PACK_MAGIC.length;
+  size = PACK_HEADER_BYTES;
 
   constructor(kind: PackKind, number: number, initialBytes: number) {
     this.kind = kind;
     this.number = number;
     this.buf = Buffer.allocUnsafe(Math.max(initialBytes, 64 * 1024));
     PACK_MAGIC.copy(this.buf, 0);
+    randomFillSync(this.buf, PACK_MAGIC.length, PACK_HEADER_BYTES - PACK_MAGIC.length);
   }
 
   /** Appends a stored blob given as pieces; returns its offset and length. */
