@@ -154,8 +154,17 @@ export async function newRepositoryKey(
   password: string,
   scryptParams = DEFAULT_SCRYPT,
 ): Promise<{ key: Buffer; params: EncryptionParams }> {
-  if (password.length === 0) throw new BallastError('INVALID_ARGUMENT', 'empty password');
   const key = randomBytes(KEY_BYTES);
+  return { key, params: await wrapRepositoryKey(key, password, scryptParams) };
+}
+
+/** The parameters that unlock `key` with `password` (a fresh salt each time). */
+export async function wrapRepositoryKey(
+  key: Buffer,
+  password: string,
+  scryptParams = DEFAULT_SCRYPT,
+): Promise<EncryptionParams> {
+  if (password.length === 0) throw new BallastError('INVALID_ARGUMENT', 'empty password');
   const salt = randomBytes(16);
   const { N, r, p } = scryptParams;
   const kek = await passwordKey(password, salt, N, r, p);
@@ -164,16 +173,13 @@ export async function newRepositoryKey(
   cipher.setAAD(KEY_AAD);
   const wrapped = Buffer.concat([nonce, cipher.update(key), cipher.final(), cipher.getAuthTag()]);
   return {
-    key,
-    params: {
-      cipher: 'aes-256-gcm',
-      kdf: 'scrypt',
-      salt: salt.toString('base64'),
-      N,
-      r,
-      p,
-      wrappedKey: wrapped.toString('base64'),
-    },
+    cipher: 'aes-256-gcm',
+    kdf: 'scrypt',
+    salt: salt.toString('base64'),
+    N,
+    r,
+    p,
+    wrappedKey: wrapped.toString('base64'),
   };
 }
 

@@ -9,3 +9,4 @@ export * from './writer.js';
 export * from './restore.js';
 export * from './verify.js';
 export * from './collect.js';
+export * from './inspect.js';

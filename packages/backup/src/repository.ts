@@ -9,6 +9,7 @@ import {
   newRepositoryKey,
   sha256,
   unlockRepositoryKey,
+  wrapRepositoryKey,
   ZERO_HASH,
   HASH_BYTES,
   DEFAULT_SCRYPT,
@@ -273,6 +274,24 @@ export class Repository {
               ? -1
               : 1,
       );
+  }
+
+  /**
+   * Wraps the repository key under a new password and rewrites `config` (one atomic put): the
+   * data is not re-encrypted, the old password stops working.
+   */
+  async changePassword(newPassword: string, scryptParams = DEFAULT_SCRYPT): Promise<void> {
+    this.assertWritable('change the password');
+    if (!this.#key || !this.config.encryption) {
+      throw new BallastError(
+        'INVALID_ARGUMENT',
+        `the repository at ${this.target.description} is not encrypted`,
+      );
+    }
+    const encryption = await wrapRepositoryKey(this.#key, newPassword, scryptParams);
+    const next: RepositoryConfig = { ...this.config, encryption };
+    await this.target.put(keys.config, Buffer.from(`${JSON.stringify(next, null, 2)}\n`));
+    this.config.encryption = encryption;
   }
 
   /** Removes the manifest: the backup is gone at once; `collect()` frees its packs later. */

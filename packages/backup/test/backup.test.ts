@@ -7,6 +7,7 @@ import {
   backupVolume,
   collect,
   DirectoryTarget,
+  inspectBackup,
   keys,
   listAll,
   PackKind,
@@ -743,3 +744,45 @@ t.test(
     t.equal((await repo.manifest(m1.backupId)).backupId, m1.backupId);
   },
 );
+
+t.test('inspect and change the password', async (t) => {
+  const dir = tempDir(t);
+  const repo = await Repository.init(new DirectoryTarget(dir), {
+    clusterId: CLUSTER,
+    password: 'old',
+    scrypt: FAST_SCRYPT,
+    packSizeBytes: MiB,
+  });
+  const vol = makeVolume(2 * MiB + 4096, 23);
+  const m = await backupVolume({ repo, source: new BufferSource(vol, 256 * KiB) });
+  const d = await inspectBackup(repo, m.backupId);
+  t.equal(d.manifest.backupId, m.backupId);
+  t.equal(d.missingBlobs, 0);
+  t.equal(
+    d.blocks * 4096 + m.stats.bytesZero >= vol.length - 4096,
+    true,
+    'every non-zero block listed',
+  );
+  t.ok(
+    d.uniqueBlobs <= d.blocks + d.manifest.leafCount + 1 - 16,
+    'the repeated 64 KiB count once among unique blobs',
+  );
+  t.ok(d.storedBytes > 0 && d.packs >= 2);
+
+  await repo.changePassword('new', FAST_SCRYPT);
+  const old = await Repository.open(new DirectoryTarget(dir), { password: 'old' }).catch(
+    (e: unknown) => e,
+  );
+  t.ok(isBallastError(old, 'UNAUTHORIZED'), 'the old password no longer opens it');
+  const fresh = await Repository.open(new DirectoryTarget(dir), { password: 'new' });
+  t.ok(
+    (await restoreToBuffer(fresh, m.backupId)).equals(vol),
+    'the new one does, and the data reads',
+  );
+  const foreign = await Repository.open(new DirectoryTarget(dir), {
+    password: 'new',
+    clusterId: 'other',
+  });
+  const err = await foreign.changePassword('x').catch((e: unknown) => e);
+  t.ok(isBallastError(err, 'FORBIDDEN'), 'another cluster cannot change it');
+});
