@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { parseDuration, parseSize } from '@ballast/common';
 import { STANDARD_JOBS } from './fio.js';
 import { measure, precondition, type Row } from './measure.js';
-import { runBackupSuite } from './backup.js';
+import { runBackupAcceptance, runBackupSuite } from './backup.js';
 import { runSnapshotSpace, runSnapshotSuite } from './snapshots.js';
 import {
   BallastAgentTarget,
@@ -38,6 +38,9 @@ suites:
   backup     issue 17: backup and restore rates of @ballast/backup to a radosgw started for
              the run and to a directory, against the plain SDK (multipart upload, GET) and a
              plain file with the same bytes (--size, default here 512MiB; --rounds)
+  backup-acceptance  issue 17's acceptance numbers at full size (--size, default here 4GiB) on
+             a directory: full backup, 1% of 4 KiB blocks changed at random then an
+             incremental (bytes uploaded), a clone's backup, a restore checked by SHA-256
 
 options:
   --runtime <dur>   measured time per job (default 10s; plus 2s ramp)
@@ -101,6 +104,21 @@ async function main(): Promise<void> {
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const resultsDir = join(repoRoot, 'bench', 'results', `${suite}-${stamp}`);
   mkdirSync(resultsDir, { recursive: true });
+
+  if (suite === 'backup-acceptance') {
+    try {
+      const md = await runBackupAcceptance({
+        sizeBytes: values.size === '1GiB' ? 4 * 1024 * 1024 * 1024 : sizeBytes,
+        scratch,
+        resultsDir,
+      });
+      writeFileSync(join(resultsDir, 'summary.md'), md);
+      process.stdout.write(`\nresults: ${resultsDir}\n`);
+    } finally {
+      if (!values.dir) rmSync(scratch, { recursive: true, force: true });
+    }
+    return;
+  }
 
   if (suite === 'backup') {
     try {
