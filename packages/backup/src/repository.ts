@@ -25,6 +25,7 @@ import {
   type PackKind,
   type RepositoryConfig,
 } from './format.js';
+import { SealPool } from './seal-pool.js';
 import { listAll, type BackupTarget, type ObjectInfo } from './target.js';
 import { hex, mapLimit } from './util.js';
 
@@ -206,6 +207,11 @@ export class Repository {
 
   seal(payload: Buffer, aad: Buffer): Buffer {
     return encodeBlob(payload, aad, this.#key);
+  }
+
+  /** Worker threads that seal blocks under this repository's key (the writer's). */
+  createSealPool(threads: number): SealPool {
+    return new SealPool(threads, this.#key);
   }
 
   /** `seal` as pieces, for a pack that copies them into its own buffer. */

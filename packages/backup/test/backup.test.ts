@@ -69,6 +69,8 @@ t.test(
         repo,
         source: src,
         labels: { volume: 'v1' },
+        // Both ways of sealing: on the main thread, and in two worker threads.
+        sealThreads: encrypted ? 2 : 0,
         onProgress: (p) => progress.push(p.bytesScanned),
       });
       t.equal(m.sizeBytes, vol.length);

@@ -93,7 +93,11 @@ for (const seed of SEEDS) {
         const src = new BufferSource(Buffer.from(v.data), CHUNK, changed);
         const parent = v.last !== undefined && images.has(v.last) ? v.last : undefined;
         v.dirty = new Set();
-        await doBackup(v, src, backupVolume({ repo, source: src, parent }));
+        await doBackup(
+          v,
+          src,
+          backupVolume({ repo, source: src, parent, sealThreads: seed % 4 === 1 ? 1 : 0 }),
+        );
       } else if (op < 0.55) {
         change(v);
       } else if (op < 0.6) {
@@ -136,7 +140,12 @@ for (const seed of SEEDS) {
             await held;
           }
         };
-        const running = backupVolume({ repo, source: src, parent });
+        const running = backupVolume({
+          repo,
+          source: src,
+          parent,
+          sealThreads: seed % 4 === 1 ? 1 : 0,
+        });
         await Promise.race([atGate, running.then(() => undefined)]);
         if (images.size > 0 && rand() < 0.7) {
           const id = pick([...images.keys()]);
