@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { parseDuration, parseSize } from '@ballast/common';
 import { STANDARD_JOBS } from './fio.js';
 import { measure, precondition, type Row } from './measure.js';
+import { runBackupAcceptance, runBackupSuite } from './backup.js';
 import { runSnapshotSpace, runSnapshotSuite } from './snapshots.js';
 import {
   BallastAgentTarget,
@@ -34,6 +35,12 @@ suites:
              under 4k random writes QD32, then the snapshot-space table; --replicas (default 1)
   snapshot-space  space kept for N snapshots of a replica with known write patterns against
              the bytes changed (the chunk store directly, no fio)
+  backup     issue 17: backup and restore rates of @ballast/backup to a radosgw started for
+             the run and to a directory, against the plain SDK (multipart upload, GET) and a
+             plain file with the same bytes (--size, default here 512MiB; --rounds)
+  backup-acceptance  issue 17's acceptance numbers at full size (--size, default here 4GiB) on
+             a directory: full backup, 1% of 4 KiB blocks changed at random then an
+             incremental (bytes uploaded), a clone's backup, a restore checked by SHA-256
 
 options:
   --runtime <dur>   measured time per job (default 10s; plus 2s ramp)
@@ -97,6 +104,37 @@ async function main(): Promise<void> {
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const resultsDir = join(repoRoot, 'bench', 'results', `${suite}-${stamp}`);
   mkdirSync(resultsDir, { recursive: true });
+
+  if (suite === 'backup-acceptance') {
+    try {
+      const md = await runBackupAcceptance({
+        sizeBytes: values.size === '1GiB' ? 4 * 1024 * 1024 * 1024 : sizeBytes,
+        scratch,
+        resultsDir,
+      });
+      writeFileSync(join(resultsDir, 'summary.md'), md);
+      process.stdout.write(`\nresults: ${resultsDir}\n`);
+    } finally {
+      if (!values.dir) rmSync(scratch, { recursive: true, force: true });
+    }
+    return;
+  }
+
+  if (suite === 'backup') {
+    try {
+      const md = await runBackupSuite({
+        sizeBytes: values.size === '1GiB' ? 512 * 1024 * 1024 : sizeBytes,
+        scratch,
+        resultsDir,
+        rounds,
+      });
+      writeFileSync(join(resultsDir, 'summary.md'), md);
+      process.stdout.write(`\nresults: ${resultsDir}\n`);
+    } finally {
+      if (!values.dir) rmSync(scratch, { recursive: true, force: true });
+    }
+    return;
+  }
 
   if (suite === 'snapshots' || suite === 'snapshot-space') {
     const parts: string[] = [];

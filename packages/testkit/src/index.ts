@@ -6,3 +6,4 @@ export * from './linearizability.js';
 export * from './volume-workload.js';
 export * from './netns.js';
 export * from './hostlab.js';
+export * from './radosgw.js';

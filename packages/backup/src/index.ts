@@ -1,0 +1,12 @@
+export * from './target.js';
+export * from './directory-target.js';
+export * from './s3-target.js';
+export * from './target-url.js';
+export { sha256, ZERO_HASH, type EncryptionParams } from './codec.js';
+export * from './format.js';
+export * from './repository.js';
+export * from './writer.js';
+export * from './restore.js';
+export * from './verify.js';
+export * from './collect.js';
+export * from './inspect.js';
