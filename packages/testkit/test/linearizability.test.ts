@@ -169,3 +169,16 @@ t.test('the step budget gives unknown rather than running forever', async (t) =>
   const r = checkLinearizable(register, h, { maxSteps: 10_000 });
   t.equal(r.outcome, 'unknown');
 });
+
+t.test('a search that outgrows its state budget is undecided, not an error', async (t) => {
+  // Many writes of unknown outcome, each possibly applied anywhere (or never), then a read of a
+  // value none of them wrote: every order must be tried before the history is found illegal.
+  const history: Array<Operation<Input, Output>> = [];
+  for (let i = 0; i < 40; i++) {
+    history.push(op(i, i, Infinity, { f: 'put', k: 'x', v: i }, undefined));
+  }
+  history.push(op(99, 1_000, 1_001, { f: 'get', k: 'x' }, 12345));
+  const r = checkLinearizable(register, history, { maxStates: 1_000 });
+  t.equal(r.outcome, 'unknown');
+  t.match(r, { reason: /partition 0 \(41 operations\) exceeded the search budget/ });
+});
