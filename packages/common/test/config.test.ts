@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { Type } from '@sinclair/typebox';
 import { envName, flagName, isBallastError, loadConfig } from '../src/index.js';
 
@@ -21,8 +21,15 @@ t.test('names of flags and environment variables', async (t) => {
   t.equal(flagName('dataDir'), '--data-dir');
 });
 
+/** A temp dir removed when the test ends. */
+function tempDir(t: Test, prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
 t.test('precedence: defaults < file < env < flags', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+  const dir = tempDir(t, 'cfg-');
   const file = join(dir, 'c.json');
   writeFileSync(file, JSON.stringify({ dataDir: '/from/file', port: 1 }));
   const cfg = loadConfig(Schema, {
@@ -56,7 +63,7 @@ t.test('a bad value names the setting, its flag and its variable', async (t) => 
 });
 
 t.test('bad files and bad maps are clear errors', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+  const dir = tempDir(t, 'cfg-');
   const file = join(dir, 'c.json');
   writeFileSync(file, '{not json');
   t.match(
@@ -91,14 +98,14 @@ const Secrets = Type.Object(
   { additionalProperties: false },
 );
 
-function secretDir(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'cfg-secrets-'));
+function secretDir(t: Test, files: Record<string, string>): string {
+  const dir = tempDir(t, 'cfg-secrets-');
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   return dir;
 }
 
 t.test('a secret can come from a file named by BALLAST_<KEY>_FILE (Docker secrets)', async (t) => {
-  const dir = secretDir({
+  const dir = secretDir(t, {
     join_token: 'join-token-from-a-file-0123\n',
     dp: 'data-plane-secret-no-newline',
     cert: 'not read',
@@ -125,7 +132,7 @@ t.test('a secret can come from a file named by BALLAST_<KEY>_FILE (Docker secret
 });
 
 t.test('a missing, empty or short secret file is a clear error', async (t) => {
-  const dir = secretDir({ empty: '', blank: '\n', short: 'short\n' });
+  const dir = secretDir(t, { empty: '', blank: '\n', short: 'short\n' });
   const cases: Array<[string, RegExp]> = [
     [
       join(dir, 'absent'),
@@ -144,7 +151,7 @@ t.test('a missing, empty or short secret file is a clear error', async (t) => {
 });
 
 t.test('a secret and its file: the higher source wins, the same source is an error', async (t) => {
-  const dir = secretDir({ jt: 'join-token-from-a-file-0123\n' });
+  const dir = secretDir(t, { jt: 'join-token-from-a-file-0123\n' });
   const both = t.throws(() =>
     loadConfig(Secrets, {
       env: {
