@@ -949,20 +949,7 @@ export class ClusterBackend implements VolumeBackend {
       for (let tried = 0; tried < holders.length; tried++) {
         const nodeId = holders[(current + tried) % holders.length]!;
         try {
-          const { host, port } = parseHostPort(await this.addressOf(nodeId), `node ${nodeId}`);
-          client = await DataPlaneClient.connect({
-            host,
-            port,
-            clusterId: this.options.clusterId,
-            clientId: this.options.host,
-            expectedNodeId: nodeId,
-            ...(this.options.dataPlaneSecret !== undefined
-              ? { secret: this.options.dataPlaneSecret }
-              : { insecureNoAuth: true }),
-            ...(this.options.dataPlaneTls !== undefined ? { tls: this.options.dataPlaneTls } : {}),
-            connectTimeoutMs: 5_000,
-            requestTimeoutMs: 30_000,
-          });
+          client = await this.dialNode(nodeId, 5_000, 30_000);
           current = (current + tried) % holders.length;
           return client;
         } catch (err) {
@@ -1009,6 +996,28 @@ export class ClusterBackend implements VolumeBackend {
     return { device, sizeBytes, from: holders[current]! };
   }
 
+  /** A data-plane connection to a node, as this host, with the cluster's secret and TLS. */
+  private async dialNode(
+    nodeId: string,
+    connectTimeoutMs: number,
+    requestTimeoutMs: number,
+  ): Promise<DataPlaneClient> {
+    const { host, port } = parseHostPort(await this.addressOf(nodeId), `node ${nodeId}`);
+    return DataPlaneClient.connect({
+      host,
+      port,
+      clusterId: this.options.clusterId,
+      clientId: this.options.host,
+      expectedNodeId: nodeId,
+      ...(this.options.dataPlaneSecret !== undefined
+        ? { secret: this.options.dataPlaneSecret }
+        : { insecureNoAuth: true }),
+      ...(this.options.dataPlaneTls !== undefined ? { tls: this.options.dataPlaneTls } : {}),
+      connectTimeoutMs,
+      requestTimeoutMs,
+    });
+  }
+
   private async waitForReplica(
     volumeId: string,
     nodeId: string,
@@ -1020,22 +1029,11 @@ export class ClusterBackend implements VolumeBackend {
         try {
           if (client === undefined || !client.isOpen) {
             client?.destroy();
-            const { host, port } = parseHostPort(await this.addressOf(nodeId), `node ${nodeId}`);
-            client = await DataPlaneClient.connect({
-              host,
-              port,
-              clusterId: this.options.clusterId,
-              clientId: this.options.host,
-              expectedNodeId: nodeId,
-              ...(this.options.dataPlaneSecret !== undefined
-                ? { secret: this.options.dataPlaneSecret }
-                : { insecureNoAuth: true }),
-              ...(this.options.dataPlaneTls !== undefined
-                ? { tls: this.options.dataPlaneTls }
-                : {}),
-              connectTimeoutMs: Math.max(100, Math.min(5_000, deadline - Date.now())),
-              requestTimeoutMs: 5_000,
-            });
+            client = await this.dialNode(
+              nodeId,
+              Math.max(100, Math.min(5_000, deadline - Date.now())),
+              5_000,
+            );
           }
           await client.getChunkMap(volumeId);
           return true;

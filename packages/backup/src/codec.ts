@@ -39,18 +39,6 @@ export function likelyCompressible(buf: Buffer): boolean {
   return distinct < 140;
 }
 
-export function isZero(buf: Buffer): boolean {
-  // Compare 4 KiB at a time against a shared zero buffer: far faster than a byte loop.
-  for (let off = 0; off < buf.length; off += ZEROS.length) {
-    const n = Math.min(ZEROS.length, buf.length - off);
-    if (!buf.subarray(off, off + n).equals(n === ZEROS.length ? ZEROS : ZEROS.subarray(0, n))) {
-      return false;
-    }
-  }
-  return true;
-}
-const ZEROS = Buffer.alloc(64 * 1024);
-
 /**
  * A blob as stored: `codec byte || data` where codec 0 is raw and 1 is one zstd frame (chosen
  * only when it is smaller), then, in an encrypted repository, sealed with AES-256-GCM as

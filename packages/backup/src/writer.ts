@@ -1,8 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { randomFillSync } from 'node:crypto';
-import { BallastError, isBallastError } from '@ballast/common';
+import { BallastError, isAllZero, isBallastError } from '@ballast/common';
 import type { BlockIndex } from './block-index.js';
-import { HASH_BYTES, isZero, sha256, ZERO_HASH } from './codec.js';
+import { HASH_BYTES, sha256, ZERO_HASH } from './codec.js';
 import { loadCondemnedPacks } from './collect.js';
 import {
   BlobKind,
@@ -420,7 +420,7 @@ class Writer {
           continue;
         }
         const payload = leafBuf.subarray(0, g.leafLength(j) * HASH_BYTES);
-        if (isZero(payload)) continue; // slot stays ZERO_HASH
+        if (isAllZero(payload)) continue; // slot stays ZERO_HASH
         const h = sha256(payload);
         h.copy(slot);
         await this.#store(h, BlobKind.LEAF, payload);
@@ -470,7 +470,7 @@ class Writer {
             `source chunk ${c} has ${data.length} bytes, expected ${chunkBytes}`,
           );
         }
-        if (data !== null && isZero(data)) data = null;
+        if (data !== null && isAllZero(data)) data = null;
         const newHashes: Buffer[] = [];
         const newBlocks: Buffer[] = [];
         for (let k = k0; k < k1; k++) {
@@ -478,7 +478,7 @@ class Writer {
           const slot = leafBuf.subarray((k - j * L) * HASH_BYTES, (k - j * L + 1) * HASH_BYTES);
           const len = g.blockLength(k);
           const block = data?.subarray((k - k0) * B, (k - k0) * B + len);
-          if (!block || isZero(block)) {
+          if (!block || isAllZero(block)) {
             ZERO_HASH.copy(slot);
             stats.bytesZero += len;
           } else {
@@ -522,7 +522,7 @@ class Writer {
     await finishLeaves(g.blocks);
     await this.#drainSealing();
 
-    if (!isZero(rootHashes)) {
+    if (!isAllZero(rootHashes)) {
       this.rootHash = sha256(rootHashes);
       await this.#store(this.rootHash, BlobKind.ROOT, rootHashes);
     }

@@ -1,6 +1,13 @@
 import { GENERATION_STAMP, type ChunkMapEntry } from '@ballast/session';
 import { crc32c } from '@node-rs/crc32';
-import { AssertionError, BallastError, assert, type Clock, type Logger } from '@ballast/common';
+import {
+  AssertionError,
+  BallastError,
+  assert,
+  isAllZero,
+  type Clock,
+  type Logger,
+} from '@ballast/common';
 import {
   BLOCK_SIZE_BYTES,
   FLUSH_LATENCY_SAMPLE_CAPACITY,
@@ -2045,14 +2052,4 @@ export class Replica implements MetaOwner {
     this.stateValue = 'failed';
     this.ctx.logger?.error({ replicaId: this.replicaId, err }, 'replica failed; it stops serving');
   }
-}
-
-const ZERO_BLOCK = Buffer.alloc(BLOCK_SIZE_BYTES);
-
-function isAllZero(buf: Buffer): boolean {
-  for (let at = 0; at < buf.length; at += BLOCK_SIZE_BYTES) {
-    const block = buf.subarray(at, Math.min(buf.length, at + BLOCK_SIZE_BYTES));
-    if (!block.equals(ZERO_BLOCK.subarray(0, block.length))) return false;
-  }
-  return true;
 }

@@ -8,3 +8,4 @@ export * from './logger.js';
 export type { BlockDevice } from './block-device.js';
 export * from './ops-server.js';
 export * from './tls.js';
+export * from './bytes.js';

@@ -3,7 +3,7 @@
 // that holds it over the data plane, writes it into the clone's local replica, flushes, and asks
 // meta to promote that replica. The clone's other replicas are then rebuilt from it as usual.
 import { setTimeout as sleepFor } from 'node:timers/promises';
-import { BallastError, isBallastError, type Logger } from '@ballast/common';
+import { BallastError, isAllZero, isBallastError, type Logger } from '@ballast/common';
 import type { ChunkStore } from '@ballast/chunkstore';
 import type { RebuildReport, RebuildVolume } from './rebuild.js';
 
@@ -128,7 +128,7 @@ export class SeedJob {
       const length = Math.min(chunk, total - offset);
       const data = await reader.read(offset, length);
       this.chunksCopied += 1;
-      if (!isZero(data)) {
+      if (!isAllZero(data)) {
         await this.pace(length, signal);
         await replica.write(offset, data);
         this.bytesCopied += length;
@@ -149,14 +149,4 @@ export class SeedJob {
     const waitMs = this.nextSlotMs - now;
     if (waitMs > 1) await sleepFor(waitMs, undefined, { signal });
   }
-}
-
-const ZERO = Buffer.alloc(64 * 1024);
-
-function isZero(data: Buffer): boolean {
-  for (let at = 0; at < data.length; at += ZERO.length) {
-    const part = data.subarray(at, Math.min(data.length, at + ZERO.length));
-    if (!part.equals(ZERO.subarray(0, part.length))) return false;
-  }
-  return true;
 }

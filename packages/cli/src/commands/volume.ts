@@ -414,7 +414,7 @@ Examples:
       process.stdout.write(`volume ${name} deleted\n`);
     });
 
-  withYesOption(volume.command('attach <name>'))
+  agentOptions(withYesOption(volume.command('attach <name>')))
     .description(
       'attach a volume to this host and serve it over NBD; prints its NBD URI (for qemu, nbdinfo, fio, nbdfuse)',
     )
@@ -422,19 +422,6 @@ Examples:
       '--force',
       'take the volume over from another host (only when that host is dead: it is fenced)',
     )
-    .option(
-      '--host <host>',
-      "the agent to use, by host id (with --cluster: one of the file's agents)",
-    )
-    .option(
-      '--agent-socket <path>',
-      `the agent's admin socket (env BALLAST_AGENT_SOCKET; default ${DEFAULT_AGENT_SOCKET})`,
-    )
-    .option(
-      '--cluster <file>',
-      'cluster.json from `ballast dev up`: use its agent (env BALLAST_CLUSTER)',
-    )
-    .option('--json', 'machine-readable output')
     .action(
       async (
         name: string,
@@ -471,24 +458,11 @@ Examples:
       },
     );
 
-  withYesOption(volume.command('detach <name>'))
+  agentOptions(withYesOption(volume.command('detach <name>')))
     .description(
       'flush and release a volume attached to this host; --force takes it from a dead host',
     )
     .option('--force', "end another host's attachment (only when that host is dead: it is fenced)")
-    .option(
-      '--host <host>',
-      "the agent to use, by host id (with --cluster: one of the file's agents)",
-    )
-    .option(
-      '--agent-socket <path>',
-      `the agent's admin socket (env BALLAST_AGENT_SOCKET; default ${DEFAULT_AGENT_SOCKET})`,
-    )
-    .option(
-      '--cluster <file>',
-      'cluster.json from `ballast dev up`: use its agent (env BALLAST_CLUSTER)',
-    )
-    .option('--json', 'machine-readable output')
     .action(
       async (
         name: string,
@@ -546,22 +520,6 @@ Examples:
  * Here (not in snapshot.ts) because they talk to the agent like `volume attach`.
  */
 export function addSnapshotAttachCommands(snapshot: Command): void {
-  const agentOptions = (cmd: Command): Command =>
-    cmd
-      .option(
-        '--host <host>',
-        "the agent to use, by host id (with --cluster: one of the file's agents)",
-      )
-      .option(
-        '--agent-socket <path>',
-        `the agent's admin socket (env BALLAST_AGENT_SOCKET; default ${DEFAULT_AGENT_SOCKET})`,
-      )
-      .option(
-        '--cluster <file>',
-        'cluster.json from `ballast dev up`: use its agent (env BALLAST_CLUSTER)',
-      )
-      .option('--json', 'machine-readable output');
-
   agentOptions(
     snapshot
       .command('attach <volume@snapshot>')
@@ -607,6 +565,24 @@ export function addSnapshotAttachCommands(snapshot: Command): void {
       d.detached ? `snapshot ${ref} no longer served\n` : `snapshot ${ref} was not served here\n`,
     );
   });
+}
+
+/** The options of every command that talks to a host's agent. */
+function agentOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      '--host <host>',
+      "the agent to use, by host id (with --cluster: one of the file's agents)",
+    )
+    .option(
+      '--agent-socket <path>',
+      `the agent's admin socket (env BALLAST_AGENT_SOCKET; default ${DEFAULT_AGENT_SOCKET})`,
+    )
+    .option(
+      '--cluster <file>',
+      'cluster.json from `ballast dev up`: use its agent (env BALLAST_CLUSTER)',
+    )
+    .option('--json', 'machine-readable output');
 }
 
 /** Where `ballastd agent --state-dir /var/lib/ballast/agent` puts its admin socket. */
